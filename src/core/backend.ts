@@ -1,0 +1,148 @@
+/**
+ * Explicit tfjs backend selection: webgpu → wasm → cpu.
+ *
+ * tfjs would otherwise pick a backend by priority and silently fall back (to webgl in a page
+ * without WebGPU flags), so the explorer always chooses one itself and reports why each
+ * candidate was or was not used. Runs in Node, in a Worker and in tests (no DOM).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  /** Why it was not used (or a short description of what was found when it was). */
+  reason: string;
+}
+
+export interface BackendInfo {
+  requested: BackendPreference;
+  active: BackendName;
+  attempts: BackendAttempt[];
+  /** One line for the UI badge, e.g. "wasm (WebGPU unavailable: no adapter)". */
+  summary: string;
+  /** Adapter description when WebGPU is active. */
+  adapter?: string;
+}
+
+/** Paths (URLs in a browser, file paths or URLs in Node) of tfjs-backend-wasm's binaries. */
+export interface WasmPaths {
+  'tfjs-backend-wasm.wasm'?: string;
+  'tfjs-backend-wasm-simd.wasm'?: string;
+  'tfjs-backend-wasm-threaded-simd.wasm'?: string;
+}
+
+export interface BackendOptions {
+  wasmPaths?: WasmPaths;
+  /**
+   * Run even small ops on the GPU (tfjs's webgpu backend otherwise runs inputs under ~1000
+   * elements on CPU kernels, PLATFORM.md). Default true so "webgpu" means what it says.
+   */
+  webgpuNoCpuForward?: boolean;
+  /** Called if the GPU device is lost after initialisation (driver reset, tab backgrounded...). */
+  onDeviceLost?: (reason: string) => void;
+}
+
+/** The candidates tried for a preference: the preferred one first, then the rest in order. */
+export function candidatesFor(pref: BackendPreference): BackendName[] {
+  if (pref === 'auto') return [...BACKEND_ORDER];
+  const start = BACKEND_ORDER.indexOf(pref);
+  return BACKEND_ORDER.slice(start);
+}
+
+type GpuLike = { requestAdapter(): Promise<GPUAdapter | null> };
+
+function getGpu(): GpuLike | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
+  return nav?.gpu;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function tryWebgpu(opts: BackendOptions): Promise<{ ok: boolean; reason: string; adapter?: string }> {
+  const gpu = getGpu();
+  if (!gpu) return { ok: false, reason: 'WebGPU unavailable: navigator.gpu is missing in this context' };
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { ok: false, reason: `WebGPU unavailable: requestAdapter failed (${errorText(e)})` };
+  }
+  if (!adapter) return { ok: false, reason: 'WebGPU unavailable: no adapter' };
+  const info = (adapter as { info?: GPUAdapterInfo }).info;
+  const adapterName = info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter' : 'unnamed adapter';
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (opts.webgpuNoCpuForward !== false) tf.env().set('WEBGPU_CPU_FORWARD', false);
+    const ok = await tf.setBackend('webgpu');
+    if (!ok) return { ok: false, reason: 'WebGPU unavailable: tfjs could not initialise the webgpu backend' };
+    await tf.ready();
+    watchDeviceLoss(opts.onDeviceLost);
+    return { ok: true, reason: `adapter: ${adapterName}`, adapter: adapterName };
+  } catch (e) {
+    return { ok: false, reason: `WebGPU unavailable: ${errorText(e)}` };
+  }
+}
+
+function watchDeviceLoss(onLost?: (reason: string) => void): void {
+  if (!onLost) return;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  device?.lost.then((info) => onLost(`${info.reason}: ${info.message}`)).catch(() => undefined);
+}
+
+async function tryWasm(opts: BackendOptions): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Threaded wasm hung setBackend under Vite with COOP/COEP (PLATFORM.md): use one thread.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Record<string, string>);
+    const ok = await tf.setBackend('wasm');
+    if (!ok) return { ok: false, reason: 'wasm unavailable: tfjs could not initialise the wasm backend' };
+    await tf.ready();
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return { ok: true, reason: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread' };
+  } catch (e) {
+    return { ok: false, reason: `wasm unavailable: ${errorText(e)}` };
+  }
+}
+
+async function tryCpu(): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const ok = await tf.setBackend('cpu');
+    await tf.ready();
+    return ok ? { ok: true, reason: 'pure JavaScript (slow)' } : { ok: false, reason: 'cpu backend failed to initialise' };
+  } catch (e) {
+    return { ok: false, reason: `cpu unavailable: ${errorText(e)}` };
+  }
+}
+
+/**
+ * Activates the first backend that works for the preference and says why the others were not
+ * used. Throws only if none works (not expected: cpu always exists).
+ */
+export async function initBackend(pref: BackendPreference = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+  const attempts: BackendAttempt[] = [];
+  let adapter: string | undefined;
+  for (const name of candidatesFor(pref)) {
+    const r = name === 'webgpu' ? await tryWebgpu(opts) : name === 'wasm' ? await tryWasm(opts) : await tryCpu();
+    attempts.push({ name, ok: r.ok, reason: r.reason });
+    if (r.ok) {
+      if ('adapter' in r) adapter = r.adapter as string | undefined;
+      const skipped = attempts.filter((a) => !a.ok).map((a) => a.reason);
+      const summary = skipped.length ? `${name} (${skipped.join('; ')})` : `${name} (${r.reason})`;
+      return { requested: pref, active: name, attempts, summary, adapter };
+    }
+  }
+  throw new Error(`No tfjs backend could be started: ${attempts.map((a) => a.reason).join('; ')}`);
+}
+
+/** The active tfjs backend name as tfjs reports it. */
+export function activeBackend(): string {
+  return tf.getBackend();
+}

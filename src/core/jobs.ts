@@ -1,0 +1,70 @@
+/**
+ * What a long computation sees of its job: progress reports, partial results, and cooperative
+ * cancellation. The same context is built by the worker shell (messages), the CLI (stderr) and
+ * tests (plain callbacks), so core routines never know where they run.
+ */
+
+export class CancelledError extends Error {
+  constructor(message = 'Cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export function isCancelled(e: unknown): boolean {
+  return e instanceof Error && e.name === 'CancelledError';
+}
+
+export interface JobContext<P = unknown> {
+  /** Progress as a fraction in [0, 1] and a short phase label ("forward pass", "Lanczos step 40/200"). */
+  progress(fraction: number, phase: string): void;
+  /** Stream an intermediate result (e.g. SGLD draws so far, a training curve point). */
+  partial(data: P): void;
+  /**
+   * Call often inside loops. Every `yieldEveryMs` it yields to the event loop so a cancel
+   * message can arrive, and it throws CancelledError once the job is cancelled. Cheap otherwise.
+   */
+  checkpoint(): Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+export interface JobContextOptions<P> {
+  onProgress?: (fraction: number, phase: string) => void;
+  onPartial?: (data: P) => void;
+  signal?: AbortSignal;
+  /** How long work may run between yields (default 15 ms, well inside the 200 ms cancel budget). */
+  yieldEveryMs?: number;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Yield to the macrotask queue (so queued messages, such as a cancel, get delivered). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export function createJobContext<P = unknown>(opts: JobContextOptions<P> = {}): JobContext<P> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const every = opts.yieldEveryMs ?? 15;
+  let last = now();
+  const throwIfCancelled = (): void => {
+    if (signal.aborted) throw new CancelledError();
+  };
+  return {
+    signal,
+    progress(fraction, phase) {
+      opts.onProgress?.(Math.min(1, Math.max(0, fraction)), phase);
+    },
+    partial(data) {
+      opts.onPartial?.(data);
+    },
+    async checkpoint() {
+      throwIfCancelled();
+      if (now() - last >= every) {
+        await yieldToEventLoop();
+        last = now();
+        throwIfCancelled();
+      }
+    },
+  };
+}
