@@ -12,3 +12,21 @@ export type DataSpec =
  * the worker, fs in Node. Injected so the core never assumes where it runs.
  */
 export type AssetReader = (path: string) => Promise<Uint8Array>;
+
+/** The train fraction of the default modular-addition split (2,247 of 2,809 pairs at p = 53). */
+export const DEFAULT_TRAIN_FRACTION = 0.8;
+
+/** The data a model of this architecture is trained and analysed on when nothing else is said. */
+export function defaultDataSpec(config: import('../models/config').ModelConfig, seed = 0): DataSpec {
+  switch (config.arch) {
+    case 'modadd':
+    case 'modadd-gelu':
+      return { kind: 'modadd', p: config.p, trainFraction: DEFAULT_TRAIN_FRACTION, seed, op: 'sum' };
+    case 'mnist-mlp':
+      return { kind: 'mnist', source: 'builtin' };
+    case 'matfac': {
+      const inDim = config.widths[0];
+      return { kind: 'matfac', inDim, outDim: config.widths[config.widths.length - 1], nTrain: inDim, seed };
+    }
+  }
+}
