@@ -2,6 +2,8 @@
  * What data a model is analysed on, as a small serialisable description. Datasets are built
  * (or loaded) from a spec inside the core; only the spec travels in messages, URLs and files.
  */
+import type { ModelConfig } from '../models/config';
+
 export type DataSpec =
   | { kind: 'modadd'; p: number; trainFraction: number; seed: number; op: 'sum' | 'random' }
   | { kind: 'mnist'; source: 'builtin' }
@@ -17,7 +19,7 @@ export type AssetReader = (path: string) => Promise<Uint8Array>;
 export const DEFAULT_TRAIN_FRACTION = 0.8;
 
 /** The data a model of this architecture is trained and analysed on when nothing else is said. */
-export function defaultDataSpec(config: import('../models/config').ModelConfig, seed = 0): DataSpec {
+export function defaultDataSpec(config: ModelConfig, seed = 0): DataSpec {
   switch (config.arch) {
     case 'modadd':
     case 'modadd-gelu':
