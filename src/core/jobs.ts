@@ -25,6 +25,11 @@ export interface JobContext<P = unknown> {
    * message can arrive, and it throws CancelledError once the job is cancelled. Cheap otherwise.
    */
   checkpoint(): Promise<void>;
+  /**
+   * For pausable jobs (training): resolves at once unless the job is paused, in which case it
+   * waits for resume, or lets exactly one unit of work through per single-step request.
+   */
+  waitIfPaused(): Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -34,6 +39,48 @@ export interface JobContextOptions<P> {
   signal?: AbortSignal;
   /** How long work may run between yields (default 15 ms, well inside the 200 ms cancel budget). */
   yieldEveryMs?: number;
+  gate?: PauseGate;
+}
+
+/** Pause / resume / single-step control of a pausable job. */
+export class PauseGate {
+  private paused = false;
+  private credits = 0;
+  private waiters: (() => void)[] = [];
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake();
+  }
+  /** While paused, let one more unit of work through. */
+  step(): void {
+    this.paused = true;
+    this.credits++;
+    this.wake();
+  }
+  async wait(signal: AbortSignal): Promise<void> {
+    while (this.paused) {
+      if (signal.aborted) throw new CancelledError();
+      if (this.credits > 0) { this.credits--; return; }
+      await new Promise<void>((resolve) => {
+        const done = (): void => { signal.removeEventListener('abort', done); resolve(); };
+        this.waiters.push(done);
+        signal.addEventListener('abort', done);
+      });
+    }
+    if (signal.aborted) throw new CancelledError();
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -65,6 +112,9 @@ export function createJobContext<P = unknown>(opts: JobContextOptions<P> = {}): 
         last = now();
         throwIfCancelled();
       }
+    },
+    waitIfPaused() {
+      return opts.gate ? opts.gate.wait(signal) : Promise.resolve(throwIfCancelled());
     },
   };
 }

@@ -1,0 +1,42 @@
+/**
+ * Every job the compute worker (and the CLI) can run: one table mapping a task name to its
+ * parameters, streamed partial results and final result. The worker protocol is derived from
+ * this table, so adding a task here is all a new analysis needs to become a job.
+ */
+import type { JobContext } from '../jobs';
+import type { TaskEnv } from './env';
+import { runForward, type ForwardParams, type ForwardResult } from './forward';
+import { runInitModel, type InitModelParams } from './model';
+import type { ModelBundle } from '../models/bundle';
+
+export interface TaskDefs {
+  'init-model': { params: InitModelParams; partial: never; result: ModelBundle };
+  forward: { params: ForwardParams; partial: never; result: ForwardResult };
+}
+
+export type TaskName = keyof TaskDefs;
+export type TaskParams<K extends TaskName> = TaskDefs[K]['params'];
+export type TaskPartial<K extends TaskName> = TaskDefs[K]['partial'];
+export type TaskResult<K extends TaskName> = TaskDefs[K]['result'];
+
+export type TaskFn<K extends TaskName> = (
+  params: TaskParams<K>,
+  ctx: JobContext<TaskPartial<K>>,
+  env: TaskEnv,
+) => Promise<TaskResult<K>>;
+
+export const TASKS: { [K in TaskName]: TaskFn<K> } = {
+  'init-model': runInitModel,
+  forward: runForward,
+};
+
+export const TASK_LABELS: Record<TaskName, string> = {
+  'init-model': 'Build model',
+  forward: 'Forward pass',
+};
+
+export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {
+  const fn = TASKS[name] as TaskFn<K> | undefined;
+  if (!fn) return Promise.reject(new Error(`Unknown task "${String(name)}"`));
+  return fn(params, ctx, env);
+}

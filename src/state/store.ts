@@ -1,0 +1,210 @@
+/**
+ * One zustand store split into slices (zustand's recommendation): model, data, jobs, view,
+ * backend, notices and results. Big typed arrays (θ, outputs) live here by reference but are
+ * never rendered directly; components select small derived values.
+ */
+import { create, type StateCreator } from 'zustand';
+import type { BackendInfo, BackendPreference } from '../core/backend';
+import { DEFAULT_CONFIGS, type ArchId, type ModelConfig } from '../core/models/config';
+import { DEFAULT_TRAIN_FRACTION, type DataSpec } from '../core/data/spec';
+import type { ModelBundle } from '../core/models/bundle';
+import type { ForwardResult } from '../core/tasks/forward';
+import type { BackendStatus, JobUpdate } from '../worker/client';
+import type { Shareable, ViewId } from './url';
+
+export const DEFAULT_SHAREABLE: Shareable = {
+  arch: 'modadd',
+  p: DEFAULT_CONFIGS.modadd.p,
+  e: DEFAULT_CONFIGS.modadd.e,
+  h: DEFAULT_CONFIGS.modadd.h,
+  hidden: [...DEFAULT_CONFIGS['mnist-mlp'].hidden],
+  widths: [...DEFAULT_CONFIGS.matfac.widths],
+  seed: 0,
+  dataSeed: 0,
+  trainFraction: DEFAULT_TRAIN_FRACTION,
+  op: 'sum',
+  eps: 1e-3,
+  view: 'forward',
+  backend: 'auto',
+};
+
+export interface ModelSlice {
+  arch: ArchId;
+  p: number;
+  e: number;
+  h: number;
+  hidden: number[];
+  widths: number[];
+  seed: number;
+  model: ModelBundle | null;
+  setArch(arch: ArchId): void;
+  setSizes(s: Partial<Pick<Shareable, 'p' | 'e' | 'h' | 'hidden' | 'widths' | 'seed'>>): void;
+  setModel(m: ModelBundle | null): void;
+}
+
+export interface DataSlice {
+  dataSeed: number;
+  trainFraction: number;
+  op: 'sum' | 'random';
+  setData(d: Partial<Pick<Shareable, 'dataSeed' | 'trainFraction' | 'op'>>): void;
+}
+
+export interface JobsSlice {
+  /** Most recent first; finished jobs are kept (up to 30) so the panel shows what happened. */
+  jobs: JobUpdate[];
+  upsertJob(u: JobUpdate): void;
+  clearFinished(): void;
+}
+
+export interface ViewSlice {
+  view: ViewId;
+  eps: number;
+  setView(v: ViewId): void;
+  setEps(eps: number): void;
+}
+
+export interface BackendSlice {
+  backend: BackendPreference;
+  backendStatus: BackendStatus;
+  backendInfo: BackendInfo | null;
+  backendMessage?: string;
+  setBackendPref(b: BackendPreference): void;
+  setBackendState(status: BackendStatus, info: BackendInfo | null, message?: string): void;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'warning' | 'info';
+  message: string;
+  at: number;
+}
+
+export interface NoticeSlice {
+  notices: Notice[];
+  pushNotice(kind: Notice['kind'], message: string): void;
+  dismissNotice(id: number): void;
+}
+
+export interface ResultsSlice {
+  forward: ForwardResult | null;
+  setForward(r: ForwardResult | null): void;
+}
+
+export type AppState = ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice;
+
+type Slice<T> = StateCreator<AppState, [], [], T>;
+
+const modelSlice: Slice<ModelSlice> = (set) => ({
+  arch: DEFAULT_SHAREABLE.arch,
+  p: DEFAULT_SHAREABLE.p,
+  e: DEFAULT_SHAREABLE.e,
+  h: DEFAULT_SHAREABLE.h,
+  hidden: DEFAULT_SHAREABLE.hidden,
+  widths: DEFAULT_SHAREABLE.widths,
+  seed: DEFAULT_SHAREABLE.seed,
+  model: null,
+  setArch: (arch) => set((s) => {
+    // Switching architecture resets its sizes to that architecture's defaults.
+    const d = DEFAULT_CONFIGS[arch];
+    if (d.arch === 'modadd' || d.arch === 'modadd-gelu') return { arch, p: d.p, e: d.e, h: d.h };
+    return { arch, p: s.p, e: s.e, h: s.h };
+  }),
+  setSizes: (sz) => set(sz),
+  setModel: (model) => set({ model, forward: null }),
+});
+
+const dataSlice: Slice<DataSlice> = (set) => ({
+  dataSeed: DEFAULT_SHAREABLE.dataSeed,
+  trainFraction: DEFAULT_SHAREABLE.trainFraction,
+  op: DEFAULT_SHAREABLE.op,
+  setData: (d) => set(d),
+});
+
+const jobsSlice: Slice<JobsSlice> = (set) => ({
+  jobs: [],
+  upsertJob: (u) => set((s) => {
+    const i = s.jobs.findIndex((j) => j.id === u.id);
+    const jobs = i >= 0 ? s.jobs.map((j, k) => (k === i ? u : j)) : [u, ...s.jobs];
+    return { jobs: jobs.slice(0, 30) };
+  }),
+  clearFinished: () => set((s) => ({ jobs: s.jobs.filter((j) => j.status === 'queued' || j.status === 'running') })),
+});
+
+const viewSlice: Slice<ViewSlice> = (set) => ({
+  view: DEFAULT_SHAREABLE.view,
+  eps: DEFAULT_SHAREABLE.eps,
+  setView: (view) => set({ view }),
+  setEps: (eps) => set({ eps: Number.isFinite(eps) && eps > 0 ? eps : DEFAULT_SHAREABLE.eps }),
+});
+
+const backendSlice: Slice<BackendSlice> = (set) => ({
+  backend: DEFAULT_SHAREABLE.backend,
+  backendStatus: 'starting',
+  backendInfo: null,
+  setBackendPref: (backend) => set({ backend }),
+  setBackendState: (backendStatus, backendInfo, backendMessage) => set({ backendStatus, backendInfo, backendMessage }),
+});
+
+let noticeId = 1;
+const noticeSlice: Slice<NoticeSlice> = (set) => ({
+  notices: [],
+  pushNotice: (kind, message) => set((s) => ({ notices: [...s.notices.slice(-9), { id: noticeId++, kind, message, at: Date.now() }] })),
+  dismissNotice: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+});
+
+const resultsSlice: Slice<ResultsSlice> = (set) => ({
+  forward: null,
+  setForward: (forward) => set({ forward }),
+});
+
+export function createAppStore() {
+  return create<AppState>()((...a) => ({
+    ...modelSlice(...a),
+    ...dataSlice(...a),
+    ...jobsSlice(...a),
+    ...viewSlice(...a),
+    ...backendSlice(...a),
+    ...noticeSlice(...a),
+    ...resultsSlice(...a),
+  }));
+}
+
+export const useStore = createAppStore();
+
+/** The model configuration the settings describe. */
+export function configOf(s: Pick<AppState, 'arch' | 'p' | 'e' | 'h' | 'hidden' | 'widths'>): ModelConfig {
+  switch (s.arch) {
+    case 'modadd':
+    case 'modadd-gelu':
+      return { arch: s.arch, p: s.p, e: s.e, h: s.h };
+    case 'mnist-mlp':
+      return { arch: 'mnist-mlp', hidden: [...s.hidden] };
+    case 'matfac':
+      return { arch: 'matfac', widths: [...s.widths] };
+  }
+}
+
+/** The data the settings describe for a configuration. */
+export function dataSpecOf(s: Pick<AppState, 'dataSeed' | 'trainFraction' | 'op'>, config: ModelConfig): DataSpec {
+  switch (config.arch) {
+    case 'modadd':
+    case 'modadd-gelu':
+      return { kind: 'modadd', p: config.p, trainFraction: s.trainFraction, seed: s.dataSeed, op: s.op };
+    case 'mnist-mlp':
+      return { kind: 'mnist', source: 'builtin' };
+    case 'matfac':
+      return { kind: 'matfac', inDim: config.widths[0], outDim: config.widths[config.widths.length - 1], nTrain: config.widths[0], seed: s.dataSeed };
+  }
+}
+
+export function shareableOf(s: AppState): Shareable {
+  return {
+    arch: s.arch, p: s.p, e: s.e, h: s.h, hidden: s.hidden, widths: s.widths, seed: s.seed,
+    dataSeed: s.dataSeed, trainFraction: s.trainFraction, op: s.op, eps: s.eps, view: s.view, backend: s.backend,
+  };
+}
+
+/** Applies parsed URL values to the store (at start-up and on back/forward navigation). */
+export function applyShareable(v: Partial<Shareable>, store = useStore): void {
+  store.setState(v as Partial<AppState>);
+}

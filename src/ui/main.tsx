@@ -1,0 +1,31 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { applyShareable, DEFAULT_SHAREABLE, shareableOf, useStore } from '../state/store';
+import { formatShareable, parseShareable } from '../state/url';
+import { buildModel, startCompute } from '../state/compute';
+import './styles.css';
+
+// Shareable settings come from the URL first, then the store writes them back as they change.
+const parsed = parseShareable(window.location.search);
+applyShareable(parsed.values);
+if (parsed.rejected.length) {
+  useStore.getState().pushNotice('warning', `Ignored link settings that could not be used: ${parsed.rejected.join(', ')}`);
+}
+let lastQuery = formatShareable(shareableOf(useStore.getState()), DEFAULT_SHAREABLE);
+useStore.subscribe((s) => {
+  const q = formatShareable(shareableOf(s), DEFAULT_SHAREABLE);
+  if (q !== lastQuery) {
+    lastQuery = q;
+    window.history.replaceState(null, '', `${window.location.pathname}${q}${window.location.hash}`);
+  }
+});
+
+startCompute();
+void buildModel();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,38 @@
+import { useStore } from '../../state/store';
+import type { ViewId } from '../../state/url';
+import { ForwardView } from './ForwardView';
+
+const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
+  { id: 'forward', label: 'Outputs', ready: true, blurb: '' },
+  { id: 'spectrum', label: 'Spectrum', ready: false, blurb: 'Hessian eigenvalue spectra of the behavioral loss, d1(ε) and the LLC bounds.' },
+  { id: 'llc', label: 'LLC at ε', ready: false, blurb: 'λ(ε) curves, SGLD estimates and teaching landscapes.' },
+  { id: 'internals', label: 'Internals', ready: false, blurb: 'Synchronized ReLU neurons, Gram spectra and the interaction basis.' },
+];
+
+export function ViewArea() {
+  const view = useStore((s) => s.view);
+  const setView = useStore((s) => s.setView);
+  const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
+  return (
+    <div className="view-area">
+      <nav className="tabs" role="tablist" aria-label="Views">
+        {VIEWS.map((v) => (
+          <button key={v.id} type="button" role="tab" aria-selected={v.id === current.id} className={v.id === current.id ? 'tab active' : 'tab'} onClick={() => setView(v.id)} data-testid={`tab-${v.id}`}>
+            {v.label}{!v.ready && <span className="soon"> (not built yet)</span>}
+          </button>
+        ))}
+      </nav>
+      <div className="view" role="tabpanel">
+        {current.id === 'forward' ? (
+          <ForwardView />
+        ) : (
+          <div className="placeholder" data-testid="view-not-built">
+            <h2>{current.label}</h2>
+            <p>{current.blurb}</p>
+            <p className="muted">This view is not built yet: it arrives with a later issue. Nothing here is computed or faked.</p>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,248 @@
+/**
+ * The main-thread side of the compute worker. Gives every job an id and a promise, keeps
+ * "latest wins" for interactive requests (a newer job with the same key cancels the older),
+ * replaces a crashed worker and tells the UI, and restarts on a lost GPU device with wasm.
+ * No React and no store here: the UI wires events into its store (src/state/compute.ts).
+ */
+import type { BackendInfo, BackendPreference } from '../core/backend';
+import { CancelledError } from '../core/jobs';
+import type { TaskName, TaskParams, TaskPartial, TaskResult } from '../core/tasks/index';
+import type { ErrorKind, FromWorker, JobControl, JobId, ToWorker } from './protocol';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
+
+export interface JobUpdate {
+  id: JobId;
+  task: TaskName;
+  label: string;
+  status: JobStatus;
+  fraction: number;
+  phase: string;
+  error?: string;
+  errorKind?: ErrorKind;
+  /** Backend the result was computed on (set when done). */
+  backend?: string;
+  ms?: number;
+  pausable: boolean;
+  paused?: boolean;
+}
+
+export type BackendStatus = 'starting' | 'ready' | 'failed';
+
+export interface ClientEvents {
+  onBackend(status: BackendStatus, info: BackendInfo | null, message?: string): void;
+  onJob(update: JobUpdate): void;
+  onNotice(kind: 'error' | 'warning' | 'info', message: string): void;
+}
+
+export interface RunOptions<K extends TaskName> {
+  label?: string;
+  /** Latest wins: a new job with the same key cancels a queued or running older one. */
+  latestKey?: string;
+  onProgress?(fraction: number, phase: string): void;
+  onPartial?(data: TaskPartial<K>): void;
+  /** Buffers to transfer with the params (the caller must not use them afterwards). */
+  transfer?: ArrayBuffer[];
+  pausable?: boolean;
+}
+
+export interface JobHandle<K extends TaskName> {
+  id: JobId;
+  promise: Promise<TaskResult<K>>;
+  cancel(): void;
+  control(action: JobControl): void;
+}
+
+interface Pending {
+  update: JobUpdate;
+  latestKey?: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  onProgress?(fraction: number, phase: string): void;
+  onPartial?(data: unknown): void;
+  message: ToWorker;
+  transfer: ArrayBuffer[];
+}
+
+/** Minimal surface of a Worker, so tests can drive the client with a fake. */
+export interface WorkerLike {
+  postMessage(msg: ToWorker, transfer?: Transferable[]): void;
+  terminate(): void;
+  onmessage: ((ev: MessageEvent<FromWorker>) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+  onmessageerror?: ((ev: MessageEvent) => void) | null;
+}
+
+export class ComputeClient {
+  private worker: WorkerLike | null = null;
+  private jobs = new Map<JobId, Pending>();
+  private nextId = 1;
+  private pref: BackendPreference = 'auto';
+  private crashTimes: number[] = [];
+  backend: BackendInfo | null = null;
+
+  constructor(private readonly makeWorker: () => WorkerLike, private readonly events: ClientEvents) {}
+
+  /** Starts (or restarts) the worker with a backend preference. Running jobs are cancelled. */
+  start(pref: BackendPreference = this.pref): void {
+    this.pref = pref;
+    this.stopWorker('The compute backend was switched; the job was stopped. Run it again.');
+    this.backend = null;
+    this.events.onBackend('starting', null);
+    const w = this.makeWorker();
+    w.onmessage = (ev) => this.onMessage(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.onCrash(ev.message || 'unknown error');
+    };
+    w.onmessageerror = () => this.events.onNotice('warning', 'A message from the compute worker could not be read.');
+    this.worker = w;
+    w.postMessage({ type: 'init', backend: pref });
+  }
+
+  get preference(): BackendPreference {
+    return this.pref;
+  }
+
+  run<K extends TaskName>(task: K, params: TaskParams<K>, opts: RunOptions<K> = {}): JobHandle<K> {
+    if (!this.worker) this.start();
+    if (opts.latestKey) {
+      for (const p of this.jobs.values()) {
+        if (p.latestKey === opts.latestKey) this.cancel(p.update.id, 'Superseded by a newer request');
+      }
+    }
+    const id = this.nextId++;
+    const update: JobUpdate = { id, task, label: opts.label ?? task, status: 'queued', fraction: 0, phase: 'queued', pausable: !!opts.pausable };
+    const message = { type: 'start', jobId: id, task, params } as ToWorker;
+    const promise = new Promise<TaskResult<K>>((resolve, reject) => {
+      this.jobs.set(id, {
+        update,
+        latestKey: opts.latestKey,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress: opts.onProgress,
+        onPartial: opts.onPartial as ((d: unknown) => void) | undefined,
+        message,
+        transfer: opts.transfer ?? [],
+      });
+    });
+    // Callers that only watch the store should not get "unhandled rejection" noise on cancel.
+    promise.catch(() => undefined);
+    this.events.onJob({ ...update });
+    this.worker!.postMessage(message, opts.transfer ?? []);
+    return { id, promise, cancel: () => this.cancel(id), control: (a) => this.control(id, a) };
+  }
+
+  cancel(id: JobId, reason = 'Cancelled'): void {
+    const p = this.jobs.get(id);
+    if (!p) return;
+    this.worker?.postMessage({ type: 'cancel', jobId: id });
+    // Settle at once: the UI should not wait for the worker's acknowledgement.
+    this.finish(id, 'cancelled', undefined, new CancelledError(reason));
+  }
+
+  control(id: JobId, action: JobControl): void {
+    const p = this.jobs.get(id);
+    if (!p || !p.update.pausable) return;
+    this.worker?.postMessage({ type: 'control', jobId: id, action });
+    p.update.paused = action !== 'resume';
+    this.events.onJob({ ...p.update });
+  }
+
+  /** Test hook: crash the worker to exercise recovery. */
+  crashForTest(): void {
+    this.worker?.postMessage({ type: 'crash' });
+  }
+
+  dispose(): void {
+    this.stopWorker('The compute worker was shut down.');
+  }
+
+  private stopWorker(reason: string): void {
+    for (const id of [...this.jobs.keys()]) this.finish(id, 'cancelled', undefined, new CancelledError(reason));
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'ready':
+        this.backend = msg.backend;
+        this.events.onBackend('ready', msg.backend);
+        return;
+      case 'init-failed':
+        this.events.onBackend('failed', null, msg.message);
+        this.events.onNotice('error', `The compute backend could not start: ${msg.message}`);
+        return;
+      case 'device-lost':
+        this.events.onNotice('error', `The GPU device was lost (${msg.reason}). Restarting the compute worker on wasm; jobs that were running were stopped.`);
+        this.start('wasm');
+        return;
+    }
+    const p = this.jobs.get(msg.jobId);
+    if (!p) return; // settled already (cancelled on this side)
+    switch (msg.type) {
+      case 'started':
+        Object.assign(p.update, { status: 'running', phase: 'started' });
+        this.events.onJob({ ...p.update });
+        break;
+      case 'progress':
+        Object.assign(p.update, { status: 'running', fraction: msg.fraction, phase: msg.phase });
+        p.onProgress?.(msg.fraction, msg.phase);
+        this.events.onJob({ ...p.update });
+        break;
+      case 'partial':
+        p.onPartial?.(msg.data);
+        break;
+      case 'result':
+        Object.assign(p.update, { backend: msg.backend, ms: msg.ms, fraction: 1, phase: 'done' });
+        this.finish(msg.jobId, 'done', msg.data);
+        break;
+      case 'cancelled':
+        this.finish(msg.jobId, 'cancelled', undefined, new CancelledError());
+        break;
+      case 'error': {
+        p.update.errorKind = msg.kind;
+        this.finish(msg.jobId, 'error', undefined, new Error(msg.message));
+        if (msg.kind === 'device-lost') {
+          this.events.onNotice('error', `The GPU device was lost: ${msg.message}. Restarting on wasm.`);
+          this.start('wasm');
+        }
+        break;
+      }
+    }
+  }
+
+  private finish(id: JobId, status: JobStatus, value?: unknown, error?: Error): void {
+    const p = this.jobs.get(id);
+    if (!p) return;
+    this.jobs.delete(id);
+    p.update.status = status;
+    if (error && status === 'error') p.update.error = error.message;
+    if (status === 'cancelled') p.update.phase = error?.message ?? 'cancelled';
+    this.events.onJob({ ...p.update });
+    if (status === 'done') p.resolve(value);
+    else p.reject(error);
+  }
+
+  private onCrash(message: string): void {
+    const now = Date.now();
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < 30_000), now];
+    const names = [...this.jobs.values()].map((p) => p.update.label);
+    for (const id of [...this.jobs.keys()]) {
+      const p = this.jobs.get(id)!;
+      p.update.errorKind = 'error';
+      this.finish(id, 'error', undefined, new Error(`The compute worker crashed (${message}). It was restarted; run the job again.`));
+    }
+    this.worker?.terminate();
+    this.worker = null;
+    if (this.crashTimes.length > 3) {
+      this.events.onBackend('failed', null, 'The compute worker crashed repeatedly');
+      this.events.onNotice('error', `The compute worker crashed ${this.crashTimes.length} times in 30 s (${message}). It was not restarted; reload the page or pick another backend.`);
+      return;
+    }
+    const what = names.length ? ` while running ${names.join(', ')}` : '';
+    this.events.onNotice('error', `The compute worker crashed${what} (${message}). A new worker was started.`);
+    this.start(this.pref);
+  }
+}

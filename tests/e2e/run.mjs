@@ -1,0 +1,203 @@
+// End-to-end tests of the production build in headless Debian Chromium (playwright-core,
+// never a downloaded browser), with WebGPU through SwiftShader (PLATFORM.md flags).
+// Prints one line per test and a closing "N passed, N failed, N skipped" line.
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const IN_CI = !!process.env.CI;
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+if (!existsSync('dist/index.html')) {
+  console.error('dist/ is missing: run `npm run build` first.');
+  process.exit(1);
+}
+if (!existsSync(CHROMIUM)) {
+  console.error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
+  process.exit(1);
+}
+
+const results = [];
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+class Skip extends Error {}
+const skip = (why) => { throw new Skip(why); };
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+const server = await serve('dist');
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+mkdirSync('test-results', { recursive: true });
+
+async function openApp(query = '') {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  const requests = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(`${server.url}/${query}`);
+  return { page, errors, requests };
+}
+
+const backendOf = (page) => page.getByTestId('backend-badge').getAttribute('data-backend');
+async function waitReady(page, timeout = 60_000) {
+  await page.waitForSelector('[data-testid="backend-badge"][data-status="ready"]', { timeout });
+  return backendOf(page);
+}
+async function hasAdapter(page) {
+  return page.evaluate(async () => !!(navigator.gpu && (await navigator.gpu.requestAdapter())));
+}
+/** The job list entry of the newest job of a task. */
+const newestJob = (page, task) => page.locator(`[data-testid="job"][data-task="${task}"]`).first();
+
+let shared; // one page reused by the webgpu tests, to keep the run short
+
+test('page loads, the worker starts and the backend badge says why', async () => {
+  shared = await openApp('?debug');
+  const { page } = shared;
+  assert((await page.title()).includes('SLT degeneracy explorer'), 'title');
+  const active = await waitReady(page);
+  assert(['webgpu', 'wasm', 'cpu'].includes(active), `unexpected backend ${active}`);
+  const name = await page.getByTestId('backend-name').textContent();
+  assert(name === active, `badge shows ${name}, worker reports ${active}`);
+  // The default model is built in the worker on start-up.
+  await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]', { timeout: 30_000 });
+  const count = await page.getByTestId('param-count').textContent();
+  assert(count.includes('86,197'), `parameter count shown: ${count}`);
+});
+
+test('WebGPU (SwiftShader) is the active backend in the worker', async () => {
+  const { page } = shared;
+  if (!(await hasAdapter(page))) {
+    if (IN_CI) throw new Error('No WebGPU adapter in CI: the SwiftShader path must run here (check the chromium flags and package)');
+    skip('no WebGPU adapter on this machine (SwiftShader not available)');
+  }
+  assert((await backendOf(page)) === 'webgpu', `backend is ${await backendOf(page)}, expected webgpu`);
+});
+
+test('a forward pass runs with visible progress and draws a chart, computed in the worker', async () => {
+  const { page } = shared;
+  await page.getByTestId('forward-repeats').fill('4');
+  await page.getByTestId('run-forward').click();
+  const job = newestJob(page, 'forward');
+  // Progress is visible while the job runs.
+  await job.getByTestId('job-progress').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.waitForSelector('[data-testid="forward-result"]', { timeout: 120_000 });
+  assert((await job.getAttribute('data-status')) === 'done', 'job not done');
+  const backend = await page.getByTestId('forward-result').getAttribute('data-backend');
+  assert(backend === (await backendOf(page)), `result computed on ${backend}, badge says ${await backendOf(page)}`);
+  const bars = await page.locator('[data-testid="chart-outputs"] .bars rect').count();
+  assert(bars > 5, `histogram has ${bars} bars`);
+  const firing = await page.locator('[data-testid="chart-firing"] .bars rect').count();
+  assert(firing === 256, `firing chart has ${firing} bars, expected 256 hidden neurons`);
+  const acc = await page.getByTestId('forward-accuracy').textContent();
+  assert(/%$/.test(acc), `accuracy text ${acc}`);
+});
+
+test('a long job can be cancelled and the worker is free again at once', async () => {
+  const { page } = shared;
+  await page.getByTestId('forward-repeats').fill('1000');
+  await page.getByTestId('run-forward').click();
+  const job = newestJob(page, 'forward');
+  await page.waitForFunction(() => {
+    const j = document.querySelector('[data-testid="job"][data-task="forward"]');
+    const p = j?.querySelector('progress');
+    return j?.getAttribute('data-status') === 'running' && p && Number(p.value) > 0;
+  }, null, { timeout: 60_000 });
+  const id = await job.getAttribute('data-job-id');
+  await job.getByTestId('job-cancel').click();
+  await page.waitForSelector(`[data-testid="job"][data-job-id="${id}"][data-status="cancelled"]`, { timeout: 2_000 });
+  // Jobs run one at a time in the worker: a new job only starts once the cancelled one stopped.
+  const t0 = Date.now();
+  await page.getByTestId('forward-repeats').fill('1');
+  await page.getByTestId('run-forward').click();
+  await page.waitForFunction((old) => {
+    const j = document.querySelector('[data-testid="job"][data-task="forward"]');
+    return j && j.getAttribute('data-job-id') !== old && ['running', 'done'].includes(j.getAttribute('data-status'));
+  }, id, { timeout: 10_000 });
+  const waited = Date.now() - t0;
+  assert(waited < 5_000, `the next job waited ${waited} ms for the worker`);
+  console.log(`    (next job started ${waited} ms after cancel)`);
+});
+
+test('a crashed worker is replaced and the user is told', async () => {
+  const { page } = shared;
+  const before = await backendOf(page);
+  await page.getByTestId('debug-crash').click();
+  await page.waitForSelector('[data-testid="notice-error"]', { timeout: 10_000 });
+  const text = await page.getByTestId('notice-error').first().textContent();
+  assert(/crashed/.test(text), `notice: ${text}`);
+  assert((await waitReady(page)) === before, 'restarted on a different backend');
+  await page.getByTestId('run-forward').click();
+  await page.waitForSelector('[data-testid="job"][data-task="forward"][data-status="done"]', { timeout: 60_000 });
+});
+
+test('switching to the wasm backend works and the next job runs on wasm', async () => {
+  const { page } = shared;
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.waitForSelector('[data-testid="backend-badge"][data-backend="wasm"][data-status="ready"]', { timeout: 60_000 });
+  assert(page.url().includes('backend=wasm'), `URL not updated: ${page.url()}`);
+  await page.getByTestId('forward-repeats').fill('1');
+  await page.getByTestId('run-forward').click();
+  await page.waitForSelector('[data-testid="forward-result"][data-backend="wasm"]', { timeout: 60_000 });
+});
+
+test('shareable settings round-trip through the URL', async () => {
+  const { page, errors } = await openApp('?arch=matfac&widths=5,3,5&seed=3&view=spectrum&eps=0.01');
+  await waitReady(page);
+  assert((await page.getByTestId('arch-select').inputValue()) === 'matfac', 'arch from URL');
+  const count = await page.getByTestId('param-count').textContent();
+  assert(count.includes('30'), `param count for 5,3,5: ${count}`);
+  await page.getByTestId('view-not-built').waitFor();
+  await page.getByTestId('arch-select').selectOption('modadd');
+  await page.waitForFunction(() => location.search.includes('arch=modadd') === false && !location.search.includes('matfac'));
+  assert(page.url().includes('eps=1e-2'), `eps kept: ${page.url()}`);
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
+test('no request leaves the app origin', async () => {
+  const { requests } = shared;
+  const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert(foreign.length === 0, `foreign requests: ${foreign.join(', ')}`);
+  const errs = shared.errors.filter((e) => !/crash/i.test(e));
+  assert(errs.length === 0, `console/page errors: ${errs.join(' | ')}`);
+});
+
+for (const t of tests) {
+  const t0 = Date.now();
+  try {
+    await t.fn();
+    results.push({ name: t.name, status: 'passed' });
+    console.log(`  ✓ ${t.name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    if (e instanceof Skip) {
+      results.push({ name: t.name, status: 'skipped' });
+      console.log(`  - ${t.name} — SKIPPED: ${e.message}`);
+    } else {
+      results.push({ name: t.name, status: 'failed' });
+      console.log(`  ✗ ${t.name}\n      ${String(e?.stack ?? e).split('\n').slice(0, 4).join('\n      ')}`);
+      if (shared?.page && !shared.page.isClosed()) {
+        await shared.page.screenshot({ path: `test-results/failure-${results.length}.png` }).catch(() => undefined);
+      }
+    }
+  }
+}
+await browser.close();
+await server.close();
+const n = (s) => results.filter((r) => r.status === s).length;
+console.log(`${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`);
+process.exit(n('failed') ? 1 : 0);
