@@ -46,6 +46,12 @@ const positive = (s: string): number | undefined => {
 };
 const oneOf = <T extends string>(values: readonly T[]) => (s: string): T | undefined => (values as readonly string[]).includes(s) ? (s as T) : undefined;
 const str = (v: unknown): string => String(v);
+/** The shorter of plain and exponential notation; both round-trip exactly. */
+const shortestNumber = (v: number): string => {
+  const plain = String(v);
+  const exp = v.toExponential().replace('e+', 'e');
+  return exp.length <= plain.length ? exp : plain;
+};
 
 export const FIELDS: { [K in keyof Shareable]: Field<K> } = {
   arch: { key: 'arch', parse: oneOf(ARCH_IDS), format: str },
@@ -58,7 +64,7 @@ export const FIELDS: { [K in keyof Shareable]: Field<K> } = {
   dataSeed: { key: 'dseed', parse: int(0, 2 ** 31 - 1), format: str },
   trainFraction: { key: 'frac', parse: (s) => { const v = positive(s); return v !== undefined && v <= 1 ? v : undefined; }, format: str },
   op: { key: 'op', parse: oneOf(['sum', 'random'] as const), format: str },
-  eps: { key: 'eps', parse: positive, format: (v) => v.toExponential(3).replace(/\.?0+e/, 'e') },
+  eps: { key: 'eps', parse: positive, format: shortestNumber },
   view: { key: 'view', parse: oneOf(VIEW_IDS), format: str },
   backend: { key: 'backend', parse: oneOf(['auto', 'webgpu', 'wasm', 'cpu'] as const), format: str },
 };

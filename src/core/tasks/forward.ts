@@ -15,7 +15,7 @@ import { datasetFor } from './env';
 export interface ForwardParams {
   model: ModelBundle;
   split: Split;
-  /** Rows per chunk (default 512). */
+  /** Rows per chunk (default: adaptive, about 60 ms of work each). */
   chunkSize?: number;
   /** Repeat the whole pass this many times (a throughput measurement; default 1). */
   repeats?: number;
@@ -38,6 +38,10 @@ export interface ForwardResult {
   rowsPerSecond: number;
 }
 
+const TARGET_MS = 60;
+const MIN_CHUNK = 8;
+const MAX_CHUNK = 4096;
+
 export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv): Promise<ForwardResult> {
   const { config, theta } = p.model;
   ctx.progress(0, 'loading data');
@@ -46,7 +50,6 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
   const n = idx.length;
   if (n === 0) throw new Error(`The ${p.split} split of ${ds.label} is empty`);
   const outDim = outputDim(config);
-  const chunk = Math.max(1, p.chunkSize ?? 512);
   const repeats = Math.max(1, p.repeats ?? 1);
   const layout = layoutFor(config);
   const classifier = isClassifier(config);
@@ -59,12 +62,15 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
   let correct = 0;
   const t0 = performance.now();
   try {
-    const chunks = Math.ceil(n / chunk);
+    // Chunks adapt to ~TARGET_MS each unless a size is given: short enough that a cancel is
+    // seen quickly (one GPU read cannot be interrupted), long enough to keep the device busy.
+    let size = Math.min(n, p.chunkSize ?? 128);
     for (let r = 0; r < repeats; r++) {
-      for (let c = 0; c < chunks; c++) {
+      for (let start = 0; start < n; ) {
         await ctx.checkpoint();
-        const rows = idx.subarray(c * chunk, Math.min(n, (c + 1) * chunk));
+        const rows = idx.subarray(start, Math.min(n, start + size));
         const m = rows.length;
+        const tChunk = performance.now();
         const xs = gatherRows(ds.x, ds.inputDim, rows);
         const ys = gatherRows(ds.y, classifier ? 1 : outDim, rows);
         const { outT, fireT } = tf.tidy(() => {
@@ -76,7 +82,7 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
         const fire = fireT ? ((await fireT.data()) as Float32Array) : null;
         tf.dispose(fireT ? [outT, fireT] : [outT]);
         if (r === repeats - 1) {
-          outputs.set(out, c * chunk * outDim);
+          outputs.set(out, start * outDim);
           if (fire) {
             firingCounts ??= new Float64Array(fire.length);
             for (let i = 0; i < fire.length; i++) firingCounts[i] += fire[i];
@@ -97,7 +103,12 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
             }
           }
         }
-        ctx.progress((r * chunks + c + 1) / (repeats * chunks), repeats > 1 ? `forward pass ${r + 1}/${repeats}` : 'forward pass');
+        start += m;
+        ctx.progress((r * n + start) / (repeats * n), repeats > 1 ? `forward pass ${r + 1}/${repeats}` : 'forward pass');
+        if (p.chunkSize === undefined) {
+          const dt = Math.max(1, performance.now() - tChunk);
+          size = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.round(size * Math.min(4, TARGET_MS / dt))));
+        }
       }
     }
   } finally {

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import { formatShareable, parseShareable, type Shareable } from '../../src/state/url';
+import { DEFAULT_SHAREABLE } from '../../src/state/store';
+
+describe('shareable settings in the URL', () => {
+  test('defaults give an empty query', () => {
+    expect(formatShareable(DEFAULT_SHAREABLE, DEFAULT_SHAREABLE)).toBe('');
+  });
+
+  test('every field round-trips', () => {
+    const s: Shareable = {
+      arch: 'matfac', p: 31, e: 7, h: 9, hidden: [30, 20, 10], widths: [5, 4, 5], seed: 12345, dataSeed: 7,
+      trainFraction: 0.35, op: 'random', eps: 3.5e-4, view: 'spectrum', backend: 'wasm',
+    };
+    const q = formatShareable(s, DEFAULT_SHAREABLE);
+    const back = parseShareable(q);
+    expect(back.rejected).toEqual([]);
+    expect({ ...DEFAULT_SHAREABLE, ...back.values }).toEqual(s);
+    // Each field is present exactly once.
+    expect(new URLSearchParams(q).size).toBe(Object.keys(s).length);
+  });
+
+  test('malformed values are dropped and reported, valid ones kept', () => {
+    const r = parseShareable('?arch=resnet&p=abc&h=64&eps=-1&frac=1.5&widths=3,x&view=forward&backend=webgl&seed=2');
+    expect(r.values).toEqual({ h: 64, view: 'forward', seed: 2 });
+    expect(r.rejected.sort()).toEqual(['arch=resnet', 'backend=webgl', 'eps=-1', 'frac=1.5', 'p=abc', 'widths=3,x'].sort());
+  });
+
+  test('eps keeps its value through formatting', () => {
+    for (const eps of [1.5e-3, 2.5e-7, 0.01, 123.25, 1 / 3, 7e12]) {
+      const q = formatShareable({ ...DEFAULT_SHAREABLE, eps }, DEFAULT_SHAREABLE);
+      expect(parseShareable(q).values.eps).toBe(eps);
+    }
+    expect(formatShareable({ ...DEFAULT_SHAREABLE, eps: 0.01 }, DEFAULT_SHAREABLE)).toBe('?eps=1e-2');
+  });
+});
