@@ -34,7 +34,7 @@ export function Histogram(props: ChartProps & { values: ArrayLike<number>; bins?
       .attr('y', (b) => y(b.length))
       .attr('height', (b) => y(0) - y(b.length));
     svg.select<SVGGElement>('g.x-axis').attr('transform', `translate(0,${height - M.bottom})`).call(d3.axisBottom(x).ticks(8));
-    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, 's'));
+    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, '~s'));
   }, [values, bins, width, height]);
   return (
     <figure className="chart">

@@ -53,7 +53,7 @@ export function ForwardView() {
             <div><dt>computed on</dt><dd data-testid="forward-backend">{result.backend}</dd></div>
             <div><dt>throughput</dt><dd>{Math.round(result.rowsPerSecond).toLocaleString('en-US')} rows/s</dd></div>
           </dl>
-          <Histogram values={result.outputs} title={`Distribution of the ${result.n * result.outDim} output values`} xLabel={result.accuracy !== undefined ? 'logit' : 'output'} yLabel="count" testid="chart-outputs" />
+          <Histogram values={result.outputs} title={`Distribution of the ${(result.n * result.outDim).toLocaleString('en-US')} output values`} xLabel={result.accuracy !== undefined ? 'logit' : 'output'} yLabel="count" testid="chart-outputs" />
           {result.firing && firingStats && (
             <>
               <RankBars values={result.firing} yDomain={FIRING_DOMAIN} title="First hidden layer: fraction of inputs on which each ReLU neuron fires (sorted)" xLabel="neuron rank" yLabel="firing fraction" testid="chart-firing" />
