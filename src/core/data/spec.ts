@@ -7,6 +7,8 @@ import type { ModelConfig } from '../models/config';
 export type DataSpec =
   | { kind: 'modadd'; p: number; trainFraction: number; seed: number; op: 'sum' | 'random' }
   | { kind: 'mnist'; source: 'builtin' }
+  /** Digits the user dropped in as IDX files, registered under `key` (registerUserDataset in ./index). */
+  | { kind: 'mnist'; source: 'idx'; key: string }
   | { kind: 'matfac'; inDim: number; outDim: number; nTrain: number; seed: number };
 
 /**
