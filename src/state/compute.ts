@@ -61,6 +61,76 @@ export async function buildModel(): Promise<void> {
   }
 }
 
+/** Pretrained defaults shipped under public/models/ (made by scripts/pretrain.ts). */
+export function pretrainedPath(arch: string): string {
+  return `models/${arch}.safetensors`;
+}
+
+/**
+ * Replaces the current model by one decoded from safetensors bytes. Decoding and validation run
+ * in the worker; on any problem the current model stays and the error says what is wrong.
+ */
+export async function loadModelBytes(bytes: Uint8Array, name: string): Promise<boolean> {
+  const job = getClient().run('load-model-file', { bytes, name }, { label: `Load ${name}`, latestKey: 'model' });
+  try {
+    const model = await job.promise;
+    useStore.getState().adoptModel(model);
+    return true;
+  } catch (e) {
+    reportFailure(`Loading ${name}`, e);
+    return false;
+  }
+}
+
+export async function loadModelFile(file: File): Promise<boolean> {
+  if (file.size > MAX_FILE_BYTES) {
+    useStore.getState().pushNotice('error', `${file.name} is ${(file.size / 1e6).toFixed(0)} MB; model files larger than ${MAX_FILE_BYTES / 1e6} MB are refused (the largest supported model is about 20 MB).`);
+    return false;
+  }
+  return loadModelBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+}
+
+const MAX_FILE_BYTES = 200e6;
+
+/** Loads the shipped pretrained model of an architecture; false if none is shipped. */
+export async function loadPretrained(arch: string): Promise<boolean> {
+  const base = import.meta.env.BASE_URL ?? '/';
+  try {
+    const res = await fetch(`${base}${pretrainedPath(arch)}`);
+    if (!res.ok) return false;
+    const type = res.headers.get('content-type') ?? '';
+    if (type.includes('text/html')) return false; // an SPA fallback page, not the file
+    return await loadModelBytes(new Uint8Array(await res.arrayBuffer()), `${arch} (pretrained)`);
+  } catch {
+    return false;
+  }
+}
+
+/** Start-up: the pretrained default of the chosen architecture if shipped, else a fresh init. */
+export async function loadInitialModel(): Promise<void> {
+  const s = useStore.getState();
+  const config = configOf(s);
+  const { DEFAULT_CONFIGS, describeConfig: dc } = await import('../core/models/config');
+  const isDefaultSize = dc(config) === dc(DEFAULT_CONFIGS[s.arch]);
+  if (isDefaultSize && (await loadPretrained(s.arch))) return;
+  await buildModel();
+}
+
+/** Encodes the current model as safetensors (PyTorch state_dict names) in the worker. */
+export async function exportModel(): Promise<{ bytes: Uint8Array; fileName: string } | null> {
+  const model = useStore.getState().model;
+  if (!model) return null;
+  const job = getClient().run('export-model-file', { model }, { label: 'Export model file' });
+  try {
+    const bytes = await job.promise;
+    const fileName = `${model.name.replace(/[^\w.-]+/g, '_').replace(/_+$/, '')}.safetensors`;
+    return { bytes, fileName };
+  } catch (e) {
+    reportFailure('Exporting the model', e);
+    return null;
+  }
+}
+
 export async function runForward(split: Split = 'all', repeats = 1): Promise<void> {
   const model = useStore.getState().model;
   if (!model) {

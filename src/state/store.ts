@@ -40,6 +40,8 @@ export interface ModelSlice {
   setArch(arch: ArchId): void;
   setSizes(s: Partial<Pick<Shareable, 'p' | 'e' | 'h' | 'hidden' | 'widths' | 'seed'>>): void;
   setModel(m: ModelBundle | null): void;
+  /** Makes a loaded model current and updates the settings (arch, sizes, data) to describe it. */
+  adoptModel(m: ModelBundle): void;
 }
 
 export interface DataSlice {
@@ -111,6 +113,18 @@ const modelSlice: Slice<ModelSlice> = (set) => ({
   }),
   setSizes: (sz) => set(sz),
   setModel: (model) => set({ model, forward: null }),
+  adoptModel: (model) => set(() => {
+    const c = model.config;
+    const sizes: Partial<AppState> =
+      c.arch === 'modadd' || c.arch === 'modadd-gelu' ? { p: c.p, e: c.e, h: c.h }
+        : c.arch === 'mnist-mlp' ? { hidden: [...c.hidden] }
+          : { widths: [...c.widths] };
+    const d = model.data;
+    const data: Partial<AppState> =
+      d.kind === 'modadd' ? { dataSeed: d.seed, trainFraction: d.trainFraction, op: d.op }
+        : d.kind === 'matfac' ? { dataSeed: d.seed } : {};
+    return { model, forward: null, arch: c.arch, ...sizes, ...data };
+  }),
 });
 
 const dataSlice: Slice<DataSlice> = (set) => ({

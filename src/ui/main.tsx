@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { applyShareable, DEFAULT_SHAREABLE, shareableOf, useStore } from '../state/store';
 import { formatShareable, parseShareable } from '../state/url';
-import { buildModel, startCompute } from '../state/compute';
+import { loadInitialModel, startCompute } from '../state/compute';
 import './styles.css';
 
 // Shareable settings come from the URL first, then the store writes them back as they change.
@@ -22,7 +22,7 @@ useStore.subscribe((s) => {
 });
 
 startCompute();
-void buildModel();
+void loadInitialModel();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

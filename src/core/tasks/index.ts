@@ -8,10 +8,13 @@ import type { TaskEnv } from './env';
 import { runForward, type ForwardParams, type ForwardResult } from './forward';
 import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
+import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
 export interface TaskDefs {
   'init-model': { params: InitModelParams; partial: never; result: ModelBundle };
   forward: { params: ForwardParams; partial: never; result: ForwardResult };
+  'load-model-file': { params: LoadModelFileParams; partial: never; result: ModelBundle };
+  'export-model-file': { params: ExportModelFileParams; partial: never; result: Uint8Array };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -28,11 +31,15 @@ export type TaskFn<K extends TaskName> = (
 export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'init-model': runInitModel,
   forward: runForward,
+  'load-model-file': runLoadModelFile,
+  'export-model-file': runExportModelFile,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
   'init-model': 'Build model',
   forward: 'Forward pass',
+  'load-model-file': 'Load model file',
+  'export-model-file': 'Export model file',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {
