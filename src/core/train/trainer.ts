@@ -1,0 +1,341 @@
+/**
+ * A steppable trainer for the toy models: seeded minibatches (or the full batch), gradients of
+ * the training loss with respect to the flat θ by first-order autodiff, AdamW or SGD updates
+ * with PyTorch semantics, and chunked evaluation with asynchronous reads only (PLATFORM.md).
+ * runTraining drives it as a cancellable job with evaluation, θ snapshots and pause hooks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { inputDim, isClassifier, layoutFor, outputDim, type ModelConfig } from '../models/config';
+import { forward } from '../models/forward';
+import type { ModelBundle } from '../models/bundle';
+import type { Dataset } from '../data/types';
+import { gatherRows } from '../data/types';
+import type { ParamLayout } from '../params';
+import { makeRng, permutation, type Rng } from '../rng';
+import type { JobContext } from '../jobs';
+import { lossFor, type TrainingLoss } from './losses';
+import { createAdamW, createSgd, type FlatOptimizer } from './optimizers';
+import { ensureWasmTrainingKernels } from './wasmKernels';
+
+export interface TrainOptions {
+  optimizer: 'adamw' | 'sgd';
+  lr: number;
+  /** AdamW: decoupled decay (θ ← θ − lr·wd·θ). SGD: L2 term added to the gradient. */
+  weightDecay: number;
+  /** Rows per step, or 'full' for full-batch gradient descent. */
+  batchSize: number | 'full';
+  steps: number;
+  /** Seeds the minibatch order (the initial θ comes from the bundle). */
+  seed: number;
+  /** SGD momentum (PyTorch convention; ignored by AdamW). */
+  momentum?: number;
+  /**
+   * Learning-rate schedule over the run (default 'constant'). 'cosine' is PyTorch's
+   * CosineAnnealingLR(T_max = steps, eta_min = 0): step k (0-based) uses lr·(1 + cos(πk/steps))/2,
+   * so a run ends settled in a minimum rather than bouncing around it.
+   */
+  schedule?: 'constant' | 'cosine';
+  /** Evaluate train/test metrics every this many steps (0: only at the start and the end). */
+  evalEvery: number;
+  /** Snapshot θ every this many steps (0: none). */
+  checkpointEvery: number;
+}
+
+/**
+ * Losses are means over the split (cross-entropy for classifiers, MSE for matfac); accuracies
+ * are fractions in [0, 1], present for classifiers only. A split with no rows gives NaN.
+ */
+export interface Metrics {
+  step: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAcc?: number;
+  testAcc?: number;
+}
+
+/** Problems with a set of options, in words a user can act on; empty when valid. */
+export function validateTrainOptions(o: TrainOptions): string[] {
+  const errs: string[] = [];
+  const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  const natInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') errs.push(`optimizer must be "adamw" or "sgd" (got ${String(o.optimizer)})`);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) errs.push(`learning rate must be a positive number (got ${o.lr})`);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) errs.push(`weight decay must be ≥ 0 (got ${o.weightDecay})`);
+  if (o.batchSize !== 'full' && !posInt(o.batchSize)) errs.push(`batch size must be a positive integer or "full" (got ${String(o.batchSize)})`);
+  if (!natInt(o.steps)) errs.push(`steps must be a whole number ≥ 0 (got ${o.steps})`);
+  if (!Number.isInteger(o.seed)) errs.push(`seed must be an integer (got ${o.seed})`);
+  if (o.momentum !== undefined && !(Number.isFinite(o.momentum) && o.momentum >= 0 && o.momentum < 1)) errs.push(`momentum must be in [0, 1) (got ${o.momentum})`);
+  if (o.schedule !== undefined && o.schedule !== 'constant' && o.schedule !== 'cosine') errs.push(`schedule must be "constant" or "cosine" (got ${String(o.schedule)})`);
+  if (!natInt(o.evalEvery)) errs.push(`evalEvery must be a whole number ≥ 0 (got ${o.evalEvery})`);
+  if (!natInt(o.checkpointEvery)) errs.push(`checkpointEvery must be a whole number ≥ 0 (got ${o.checkpointEvery})`);
+  return errs;
+}
+
+/**
+ * The mean training loss on a batch and its gradient with respect to the flat θ, by first-order
+ * autodiff through forward(). x, y as the Trainer holds them (int32 pairs or float32 rows; int32
+ * labels or float32 targets). Call inside tf.tidy; θ is not modified.
+ */
+export function lossAndGradient(config: ModelConfig, theta: tf.Tensor1D, x: tf.Tensor2D, y: tf.Tensor, layout: ParamLayout = layoutFor(config)): { value: tf.Scalar; grad: tf.Tensor1D } {
+  if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
+  const loss = lossFor(config);
+  const f = (th: tf.Tensor): tf.Scalar => loss.mean(forward(config, th as tf.Tensor1D, x, layout), y);
+  const { value, grad } = tf.valueAndGrad(f)(theta);
+  return { value, grad: grad as tf.Tensor1D };
+}
+
+/** One split of the data resident on the backend. */
+interface SplitTensors {
+  n: number;
+  /** int32 [n, 2] token pairs or float32 [n, in]. */
+  x: tf.Tensor2D;
+  /** int32 labels [n] or float32 targets [n, out]. */
+  y: tf.Tensor;
+}
+
+/** Rows evaluated per forward pass (bounds the activations held at once). */
+const EVAL_CHUNK = 2048;
+
+function checkCompatible(bundle: ModelBundle, ds: Dataset, layout: ParamLayout): void {
+  const c = bundle.config;
+  if (bundle.theta.length !== layout.size) throw new Error(`θ has ${bundle.theta.length} entries but ${c.arch} at this size has ${layout.size} parameters`);
+  if (ds.inputDim !== inputDim(c)) throw new Error(`The dataset has inputs of width ${ds.inputDim}, the model expects ${inputDim(c)}`);
+  if (ds.outDim !== outputDim(c)) throw new Error(`The dataset has ${ds.outDim} outputs, the model has ${outputDim(c)}`);
+  if (ds.trainIdx.length === 0) throw new Error('The dataset has no training rows');
+  if (isClassifier(c)) {
+    if (!(ds.y instanceof Int32Array) || ds.y.length !== ds.n) throw new Error('A classifier needs one int32 label per row');
+    const bad = ds.y.findIndex((v) => v < 0 || v >= ds.outDim);
+    if (bad >= 0) throw new Error(`Label ${ds.y[bad]} of row ${bad} is outside 0..${ds.outDim - 1}`);
+  } else if (!(ds.y instanceof Float32Array) || ds.y.length !== ds.n * ds.outDim) {
+    throw new Error(`matfac needs float32 targets [n, ${ds.outDim}]`);
+  }
+}
+
+function splitTensors(ds: Dataset, idx: Int32Array, classifier: boolean): SplitTensors | null {
+  const n = idx.length;
+  if (n === 0) return null;
+  const xRows = gatherRows(ds.x, ds.inputDim, idx);
+  const x = xRows instanceof Int32Array ? tf.tensor2d(xRows, [n, ds.inputDim], 'int32') : tf.tensor2d(xRows, [n, ds.inputDim], 'float32');
+  const y = classifier
+    ? tf.tensor1d(gatherRows(ds.y as Int32Array, 1, idx), 'int32')
+    : tf.tensor2d(gatherRows(ds.y as Float32Array, ds.outDim, idx), [n, ds.outDim], 'float32');
+  return { n, x, y };
+}
+
+export class Trainer {
+  readonly config: ModelConfig;
+  readonly options: Readonly<TrainOptions>;
+  readonly loss: TrainingLoss;
+  private readonly layout: ParamLayout;
+  private readonly thetaVar: tf.Variable<tf.Rank.R1>;
+  private readonly opt: FlatOptimizer;
+  private readonly train: SplitTensors;
+  private readonly test: SplitTensors | null;
+  private readonly rng: Rng;
+  private order: Int32Array | null = null;
+  private cursor = 0;
+  private lastLoss: tf.Scalar | null = null;
+  private steps = 0;
+  private disposed = false;
+
+  constructor(bundle: ModelBundle, dataset: Dataset, opts: TrainOptions) {
+    const errs = validateTrainOptions(opts);
+    if (errs.length) throw new Error(`Invalid training options: ${errs.join('; ')}`);
+    this.config = bundle.config;
+    this.options = { ...opts };
+    this.layout = layoutFor(bundle.config);
+    checkCompatible(bundle, dataset, this.layout);
+    if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
+    this.loss = lossFor(bundle.config);
+    this.rng = makeRng(opts.seed);
+    const classifier = isClassifier(bundle.config);
+    this.train = splitTensors(dataset, dataset.trainIdx, classifier) as SplitTensors;
+    this.test = splitTensors(dataset, dataset.testIdx, classifier);
+    this.thetaVar = tf.tidy(() => tf.variable(tf.tensor1d(bundle.theta, 'float32'), false));
+    const d = this.layout.size;
+    this.opt = opts.optimizer === 'adamw'
+      ? createAdamW(d, { lr: opts.lr, weightDecay: opts.weightDecay })
+      : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
+  }
+
+  /** Optimizer steps taken so far. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** The learning rate of the next step under the schedule. */
+  currentLr(): number {
+    const { lr, schedule, steps } = this.options;
+    if (schedule !== 'cosine' || steps <= 0) return lr;
+    const k = Math.min(this.steps, steps);
+    return (lr * (1 + Math.cos((Math.PI * k) / steps))) / 2;
+  }
+
+  /** Rows in the next minibatch (positions in the training split), or null for the full batch. */
+  private nextBatch(): Int32Array | null {
+    const n = this.train.n;
+    const bs = this.options.batchSize;
+    if (bs === 'full' || bs >= n) return null;
+    if (!this.order || this.cursor >= n) {
+      // A new epoch: a fresh permutation from the seeded stream (like DataLoader(shuffle=True)).
+      this.order = permutation(n, this.rng);
+      this.cursor = 0;
+    }
+    const end = Math.min(n, this.cursor + bs);
+    const rows = this.order.subarray(this.cursor, end);
+    this.cursor = end;
+    return rows;
+  }
+
+  /** One optimizer step on the next minibatch. Mutates θ and the optimizer state. */
+  async step(): Promise<void> {
+    if (this.disposed) throw new Error('Trainer was disposed');
+    const rows = this.nextBatch();
+    const lr = this.currentLr();
+    const value = tf.tidy(() => {
+      let xb = this.train.x, yb = this.train.y;
+      if (rows) {
+        const idx = tf.tensor1d(rows, 'int32');
+        xb = tf.gather(this.train.x, idx) as tf.Tensor2D;
+        yb = tf.gather(this.train.y, idx);
+      }
+      const { value, grad } = lossAndGradient(this.config, this.thetaVar, xb, yb, this.layout);
+      this.opt.apply(this.thetaVar, grad, lr);
+      return value;
+    });
+    this.lastLoss?.dispose();
+    this.lastLoss = value;
+    this.steps += 1;
+  }
+
+  /** The mean loss of the last step's batch, at θ before that step (NaN before any step). A read: it waits for queued work. */
+  async lastBatchLoss(): Promise<number> {
+    if (!this.lastLoss) return NaN;
+    return (await this.lastLoss.data())[0];
+  }
+
+  private async evalSplit(s: SplitTensors | null): Promise<{ loss: number; acc: number }> {
+    if (!s) return { loss: NaN, acc: NaN };
+    const classifier = isClassifier(this.config);
+    let acc: tf.Tensor1D = tf.zeros([2]);
+    for (let start = 0; start < s.n; start += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, s.n - start);
+      const next = tf.tidy(() => {
+        const x = tf.slice(s.x, [start, 0], [size, -1]);
+        const y = s.y.rank === 1 ? tf.slice(s.y, [start], [size]) : tf.slice(s.y, [start, 0], [size, -1]);
+        const out = forward(this.config, this.thetaVar, x, this.layout);
+        const right = classifier ? tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), y), 'float32')) : tf.scalar(0);
+        return tf.add(acc, tf.stack([this.loss.rowSum(out, y), right])) as tf.Tensor1D;
+      });
+      acc.dispose();
+      acc = next;
+    }
+    const [lossSum, correct] = await acc.data();
+    acc.dispose();
+    return { loss: lossSum / s.n, acc: correct / s.n };
+  }
+
+  /** Train and test loss (and accuracy for classifiers) at the current θ, in chunks, read asynchronously. */
+  async evaluate(): Promise<Metrics> {
+    if (this.disposed) throw new Error('Trainer was disposed');
+    const tr = await this.evalSplit(this.train);
+    const te = await this.evalSplit(this.test);
+    const m: Metrics = { step: this.steps, trainLoss: tr.loss, testLoss: te.loss };
+    if (isClassifier(this.config)) {
+      m.trainAcc = tr.acc;
+      m.testAcc = te.acc;
+    }
+    return m;
+  }
+
+  /** A copy of the current θ. */
+  async theta(): Promise<Float32Array> {
+    if (this.disposed) throw new Error('Trainer was disposed');
+    const v = await this.thetaVar.data();
+    return Float32Array.from(v as Float32Array);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.lastLoss?.dispose();
+    this.lastLoss = null;
+    this.thetaVar.dispose();
+    this.opt.dispose();
+    tf.dispose([this.train.x, this.train.y]);
+    if (this.test) tf.dispose([this.test.x, this.test.y]);
+  }
+}
+
+export interface TrainingHooks {
+  /** Called after each evaluation (every evalEvery steps, at step 0 and at the end). */
+  onMetrics?(m: Metrics): void;
+  /** Called with a copy of θ every checkpointEvery steps (step 0 and the last step included). */
+  onCheckpoint?(step: number, theta: Float32Array): void;
+  /** Awaited before every step; resolve it to let the next step run (pause, resume, single-step). */
+  waitWhilePaused?(): Promise<void>;
+}
+
+export interface TrainingResult {
+  theta: Float32Array;
+  history: Metrics[];
+  /** Steps at which θ was snapshot (passed to onCheckpoint). */
+  checkpoints: number[];
+}
+
+/** How many steps may queue on the backend before we wait for them (and check the loss is finite). */
+const SYNC_EVERY = 10;
+
+function assertFinite(m: Metrics): void {
+  if (!Number.isFinite(m.trainLoss)) {
+    throw new Error(`Training diverged by step ${m.step}: the training loss is ${m.trainLoss}. Try a smaller learning rate.`);
+  }
+}
+
+/**
+ * Trains bundle.theta on the dataset's training split. Cancellable through ctx (a CancelledError
+ * rejects the promise); progress as "step k/N". Does not call ctx.partial: stream metrics and
+ * snapshots through the hooks. Deterministic for a given seed on a given backend.
+ */
+export async function runTraining(bundle: ModelBundle, dataset: Dataset, opts: TrainOptions, ctx: JobContext, hooks: TrainingHooks = {}): Promise<TrainingResult> {
+  const trainer = new Trainer(bundle, dataset, opts);
+  const history: Metrics[] = [];
+  const checkpoints: number[] = [];
+  const N = opts.steps;
+  const evaluate = async (): Promise<void> => {
+    const m = await trainer.evaluate();
+    history.push(m);
+    hooks.onMetrics?.(m);
+    assertFinite(m);
+  };
+  const snapshot = async (): Promise<void> => {
+    const k = trainer.stepCount;
+    const th = await trainer.theta();
+    checkpoints.push(k);
+    hooks.onCheckpoint?.(k, th);
+  };
+  try {
+    await ctx.checkpoint();
+    ctx.progress(0, `step 0/${N}`);
+    await evaluate();
+    if (opts.checkpointEvery > 0) await snapshot();
+    while (trainer.stepCount < N) {
+      if (hooks.waitWhilePaused) await hooks.waitWhilePaused();
+      await ctx.checkpoint();
+      await trainer.step();
+      const k = trainer.stepCount;
+      ctx.progress(k / N, `step ${k}/${N}`);
+      const last = k === N;
+      if ((opts.evalEvery > 0 && k % opts.evalEvery === 0) || last) {
+        await evaluate();
+      } else if (k % SYNC_EVERY === 0) {
+        const l = await trainer.lastBatchLoss();
+        if (!Number.isFinite(l)) throw new Error(`Training diverged at step ${k}: the batch loss is ${l}. Try a smaller learning rate.`);
+      }
+      if (opts.checkpointEvery > 0 && (k % opts.checkpointEvery === 0 || last)) await snapshot();
+    }
+    return { theta: await trainer.theta(), history, checkpoints };
+  } finally {
+    trainer.dispose();
+  }
+}
