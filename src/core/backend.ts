@@ -6,6 +6,7 @@
  * candidate was or was not used. Runs in Node, in a Worker and in tests (no DOM).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ensureWasmTrainingKernels } from './train/wasmKernels';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -105,6 +106,8 @@ async function tryWasm(opts: BackendOptions): Promise<{ ok: boolean; reason: str
     const ok = await tf.setBackend('wasm');
     if (!ok) return { ok: false, reason: 'wasm unavailable: tfjs could not initialise the wasm backend' };
     await tf.ready();
+    // Kernels tfjs-backend-wasm 4.22 lacks for gradients (segment sums) and fast matMul grads.
+    ensureWasmTrainingKernels();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { ok: true, reason: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread' };
   } catch (e) {

@@ -8,7 +8,9 @@ import { isCancelled } from '../core/jobs';
 import { describeConfig, validateConfig } from '../core/models/config';
 import type { Split } from '../core/data/types';
 import { ComputeClient, type WorkerLike } from '../worker/client';
-import { configOf, dataSpecOf, useStore } from './store';
+import { configOf, dataSpecOf, useStore, type TrainingRun } from './store';
+import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
+import { describeRecipe } from '../core/train/describe';
 
 function makeWorker(): WorkerLike {
   return new Worker(new URL('../worker/compute.worker.ts', import.meta.url), { type: 'module', name: 'slt-compute' }) as unknown as WorkerLike;
@@ -154,4 +156,75 @@ export function cancelJob(id: number): void {
 
 export function crashWorkerForTest(): void {
   getClient().crashForTest();
+}
+
+/** Trains the current model with the form's options; curves and checkpoints stream in. */
+export async function startTraining(): Promise<void> {
+  const s = useStore.getState();
+  const model = s.model;
+  if (!model) {
+    s.pushNotice('warning', 'Build or load a model first.');
+    return;
+  }
+  const opts = { ...s.trainOpts };
+  // Checkpoints are written to browser storage as they arrive, once the run has an id.
+  let runId: Promise<string | undefined> | null = null;
+  const job = getClient().run('train', { model, opts }, {
+    label: `Train ${model.name} (${opts.steps} steps)`,
+    latestKey: 'train',
+    pausable: true,
+    onPartial: (p) => {
+      const st = useStore.getState();
+      st.updateRun((r) => (r.jobId !== job.id ? r
+        : p.kind === 'metrics' ? { ...r, history: [...r.history, p.metrics] }
+          : { ...r, checkpoints: [...r.checkpoints, { step: p.step, theta: p.theta }] }));
+      if (p.kind === 'checkpoint' && runId) {
+        const metrics = st.run?.history.find((m) => m.step === p.step);
+        void runId.then((id) => (id ? recordCheckpoint(id, p.step, p.theta, metrics) : undefined));
+      }
+    },
+  });
+  const run: TrainingRun = { jobId: job.id, status: 'running', baseName: model.name, opts, history: [], checkpoints: [] };
+  s.setRun(run);
+  runId = recordRun(run, `${model.name} · ${describeRecipe(opts)}`).then((id) => {
+    useStore.getState().updateRun((r) => (r.jobId === job.id ? { ...r, runId: id } : r));
+    return id;
+  });
+  const settle = (status: TrainingRun['status'], error?: string) => {
+    useStore.getState().updateRun((r) => (r.jobId === job.id ? { ...r, status, error } : r));
+    const r = useStore.getState().run;
+    if (r && r.jobId === job.id) void runId!.then(() => finishRun(useStore.getState().run!));
+  };
+  try {
+    const r = await job.promise;
+    settle('done');
+    useStore.getState().adoptModel(r.model);
+  } catch (e) {
+    const cancelled = isCancelled(e);
+    settle(cancelled ? 'cancelled' : 'error', cancelled ? undefined : String((e as Error).message ?? e));
+    reportFailure('Training', e);
+  }
+}
+
+export function controlTraining(action: 'pause' | 'resume' | 'step'): void {
+  const run = useStore.getState().run;
+  if (run && run.status === 'running' && run.jobId !== null) getClient().control(run.jobId, action);
+}
+
+/**
+ * Makes a checkpoint of the current run the current model (for analyses and scrubbing). The
+ * architecture must match the current model's; θ comes from memory or from browser storage.
+ */
+export async function adoptCheckpoint(step: number): Promise<void> {
+  const s = useStore.getState();
+  const run = s.run;
+  const cp = run?.checkpoints.find((c) => c.step === step);
+  if (!run || !cp || !s.model) return;
+  const theta = cp.theta ?? (run.runId ? await loadCheckpointTheta(run.runId, step) : null);
+  if (!theta) return;
+  if (theta.length !== s.model.theta.length) {
+    s.pushNotice('error', `Checkpoint ${step} has ${theta.length} parameters but the current model has ${s.model.theta.length}; load the run's model first.`);
+    return;
+  }
+  s.setModel({ ...s.model, name: `${run.baseName} @ step ${step}`, theta: theta.slice() });
 }

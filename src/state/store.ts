@@ -9,7 +9,10 @@ import { DEFAULT_CONFIGS, type ArchId, type ModelConfig } from '../core/models/c
 import { DEFAULT_TRAIN_FRACTION, type DataSpec } from '../core/data/spec';
 import type { ModelBundle } from '../core/models/bundle';
 import type { ForwardResult } from '../core/tasks/forward';
+import type { Metrics, TrainOptions } from '../core/train/trainer';
+import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { BackendStatus, JobUpdate } from '../worker/client';
+import type { StoredModelMeta, StoredRunMeta } from '../storage/db';
 import type { Shareable, ViewId } from './url';
 
 export const DEFAULT_SHAREABLE: Shareable = {
@@ -92,7 +95,42 @@ export interface ResultsSlice {
   setForward(r: ForwardResult | null): void;
 }
 
-export type AppState = ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice;
+export interface TrainingRun {
+  /** The job training it (null for a run reopened from storage). */
+  jobId: number | null;
+  /** Its id in browser storage, once saved. */
+  runId?: string;
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  /** The model the run started from (its name and config). */
+  baseName: string;
+  opts: TrainOptions;
+  history: Metrics[];
+  /** θ snapshots by step, in step order; θ is absent for a reopened run until it is loaded from storage. */
+  checkpoints: { step: number; theta?: Float32Array }[];
+  error?: string;
+}
+
+export interface TrainingSlice {
+  /** The training form, per architecture (switching architecture brings its recipe back). */
+  trainOpts: TrainOptions;
+  run: TrainingRun | null;
+  /** Selected checkpoint step in the scrubber (null: the latest). */
+  selectedCheckpoint: number | null;
+  setTrainOpts(o: Partial<TrainOptions>): void;
+  resetTrainOpts(): void;
+  setRun(r: TrainingRun | null): void;
+  updateRun(f: (r: TrainingRun) => TrainingRun): void;
+  selectCheckpoint(step: number | null): void;
+}
+
+export interface SavedSlice {
+  savedModels: StoredModelMeta[];
+  savedRuns: StoredRunMeta[];
+  storageError: string | null;
+  setSaved(s: Partial<Pick<SavedSlice, 'savedModels' | 'savedRuns' | 'storageError'>>): void;
+}
+
+export type AppState = SavedSlice & ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice & TrainingSlice;
 
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
@@ -108,12 +146,13 @@ const modelSlice: Slice<ModelSlice> = (set) => ({
   setArch: (arch) => set((s) => {
     // Switching architecture resets its sizes to that architecture's defaults.
     const d = DEFAULT_CONFIGS[arch];
-    if (d.arch === 'modadd' || d.arch === 'modadd-gelu') return { arch, p: d.p, e: d.e, h: d.h };
-    return { arch, p: s.p, e: s.e, h: s.h };
+    const trainOpts = arch === s.arch ? s.trainOpts : recipeFor(arch);
+    if (d.arch === 'modadd' || d.arch === 'modadd-gelu') return { arch, p: d.p, e: d.e, h: d.h, trainOpts };
+    return { arch, p: s.p, e: s.e, h: s.h, trainOpts };
   }),
   setSizes: (sz) => set(sz),
   setModel: (model) => set({ model, forward: null }),
-  adoptModel: (model) => set(() => {
+  adoptModel: (model) => set((s) => {
     const c = model.config;
     const sizes: Partial<AppState> =
       c.arch === 'modadd' || c.arch === 'modadd-gelu' ? { p: c.p, e: c.e, h: c.h }
@@ -123,7 +162,8 @@ const modelSlice: Slice<ModelSlice> = (set) => ({
     const data: Partial<AppState> =
       d.kind === 'modadd' ? { dataSeed: d.seed, trainFraction: d.trainFraction, op: d.op }
         : d.kind === 'matfac' ? { dataSeed: d.seed } : {};
-    return { model, forward: null, arch: c.arch, ...sizes, ...data };
+    const trainOpts = c.arch === s.arch ? s.trainOpts : recipeFor(c.arch);
+    return { model, forward: null, arch: c.arch, ...sizes, ...data, trainOpts };
   }),
 });
 
@@ -171,6 +211,29 @@ const resultsSlice: Slice<ResultsSlice> = (set) => ({
   setForward: (forward) => set({ forward }),
 });
 
+function recipeFor(arch: ArchId): TrainOptions {
+  const { note: _note, ...opts } = DEFAULT_RECIPES[arch];
+  return opts;
+}
+
+const trainingSlice: Slice<TrainingSlice> = (set) => ({
+  trainOpts: recipeFor(DEFAULT_SHAREABLE.arch),
+  run: null,
+  selectedCheckpoint: null,
+  setTrainOpts: (o) => set((s) => ({ trainOpts: { ...s.trainOpts, ...o } })),
+  resetTrainOpts: () => set((s) => ({ trainOpts: recipeFor(s.arch) })),
+  setRun: (run) => set({ run, selectedCheckpoint: null }),
+  updateRun: (f) => set((s) => (s.run ? { run: f(s.run) } : {})),
+  selectCheckpoint: (selectedCheckpoint) => set({ selectedCheckpoint }),
+});
+
+const savedSlice: Slice<SavedSlice> = (set) => ({
+  savedModels: [],
+  savedRuns: [],
+  storageError: null,
+  setSaved: (v) => set(v),
+});
+
 export function createAppStore() {
   return create<AppState>()((...a) => ({
     ...modelSlice(...a),
@@ -180,6 +243,8 @@ export function createAppStore() {
     ...backendSlice(...a),
     ...noticeSlice(...a),
     ...resultsSlice(...a),
+    ...trainingSlice(...a),
+    ...savedSlice(...a),
   }));
 }
 

@@ -6,7 +6,7 @@
 import { ARCH_IDS, type ArchId } from '../core/models/config';
 import type { BackendPreference } from '../core/backend';
 
-export const VIEW_IDS = ['forward', 'spectrum', 'llc', 'internals'] as const;
+export const VIEW_IDS = ['train', 'forward', 'spectrum', 'llc', 'internals'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export interface Shareable {

@@ -2,6 +2,7 @@ import { BackendBadge } from './components/BackendBadge';
 import { ErrorArea } from './components/ErrorArea';
 import { JobsPanel } from './components/JobsPanel';
 import { ModelPicker } from './components/ModelPicker';
+import { SavedPanel } from './components/SavedPanel';
 import { ViewArea } from './views/ViewArea';
 
 export function App() {
@@ -17,6 +18,7 @@ export function App() {
         <aside className="sidebar">
           <ModelPicker />
           <JobsPanel />
+          <SavedPanel />
         </aside>
         <main className="main">
           <ViewArea />

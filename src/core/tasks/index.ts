@@ -8,6 +8,7 @@ import type { TaskEnv } from './env';
 import { runForward, type ForwardParams, type ForwardResult } from './forward';
 import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
+import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
 export interface TaskDefs {
@@ -15,6 +16,7 @@ export interface TaskDefs {
   forward: { params: ForwardParams; partial: never; result: ForwardResult };
   'load-model-file': { params: LoadModelFileParams; partial: never; result: ModelBundle };
   'export-model-file': { params: ExportModelFileParams; partial: never; result: Uint8Array };
+  train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -33,6 +35,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   forward: runForward,
   'load-model-file': runLoadModelFile,
   'export-model-file': runExportModelFile,
+  train: runTrain,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -40,6 +43,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   forward: 'Forward pass',
   'load-model-file': 'Load model file',
   'export-model-file': 'Export model file',
+  train: 'Train',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ARCH_IDS, ARCH_LABELS, describeConfig, paramCount, validateConfig, type ArchId } from '../../core/models/config';
 import { buildModel } from '../../state/compute';
 import { configOf, useStore } from '../../state/store';
+import { ModelFiles } from './ModelFiles';
 
 function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; onChange(v: number): void; testid?: string }) {
   return (
@@ -96,6 +97,7 @@ export function ModelPicker() {
       <button type="button" className="primary" disabled={d === null} onClick={() => void buildModel()} data-testid="build-model">
         Build model (fresh init)
       </button>
+      <ModelFiles />
       <p className="muted small" data-testid="current-model">
         {model ? <>Current: {model.name}{stale ? ' — settings changed, build to apply' : ''}</> : 'No model yet.'}
       </p>

@@ -1,8 +1,10 @@
 import { useStore } from '../../state/store';
 import type { ViewId } from '../../state/url';
 import { ForwardView } from './ForwardView';
+import { TrainView } from './TrainView';
 
 const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
+  { id: 'train', label: 'Train', ready: true, blurb: '' },
   { id: 'forward', label: 'Outputs', ready: true, blurb: '' },
   { id: 'spectrum', label: 'Spectrum', ready: false, blurb: 'Hessian eigenvalue spectra of the behavioral loss, d1(ε) and the LLC bounds.' },
   { id: 'llc', label: 'LLC at ε', ready: false, blurb: 'λ(ε) curves, SGLD estimates and teaching landscapes.' },
@@ -25,6 +27,8 @@ export function ViewArea() {
       <div className="view" role="tabpanel">
         {current.id === 'forward' ? (
           <ForwardView />
+        ) : current.id === 'train' ? (
+          <TrainView />
         ) : (
           <div className="placeholder" data-testid="view-not-built">
             <h2>{current.label}</h2>

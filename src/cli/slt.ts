@@ -1,0 +1,205 @@
+/**
+ * `npm run slt -- <command>`: the explorer's compute core from a terminal (Node, wasm backend).
+ * Each command prints ONE JSON document on stdout; progress goes to stderr; bad input exits
+ * non-zero with a clear message. Later issues add spectrum, llc, sync… as more commands here.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../core/backend';
+import { createJobContext } from '../core/jobs';
+import { isBadInput } from '../core/errors';
+import { decodeModelFile, encodeModelFile } from '../core/io/modelFile';
+import { ARCH_IDS, DEFAULT_CONFIGS, layoutFor, paramCount, type ArchId, type ModelConfig } from '../core/models/config';
+import type { ModelBundle } from '../core/models/bundle';
+import { defaultDataSpec, type DataSpec } from '../core/data/spec';
+import { runForward } from '../core/tasks/forward';
+import { runInitModel } from '../core/tasks/model';
+import { runTrain } from '../core/tasks/train';
+import { DEFAULT_RECIPES } from '../core/train/recipes';
+import type { TrainOptions } from '../core/train/trainer';
+import type { Split } from '../core/data/types';
+import { nodeAssetReader } from '../node/assets';
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const USAGE = `usage: npm run slt -- <command> [options]
+
+commands:
+  info <file.safetensors>                         architecture, parameter count, tensors, metadata
+  eval <file.safetensors> [--split train|test|all]  loss and accuracy (MSE for matfac) on a split
+  train --arch <${ARCH_IDS.join('|')}> --out <file.safetensors>
+        [--p N --e N --h N | --hidden 50,50 | --widths 20,20,20] [--init-seed N]
+        [--train-fraction F --data-seed N --op sum|random]
+        [--optimizer adamw|sgd --lr X --wd X --momentum X --batch N|full --steps N --seed N
+         --schedule constant|cosine --eval-every N]
+                                                  trains (defaults: the architecture's recipe) and saves the model
+
+Each command prints one JSON document on stdout; progress goes to stderr.`;
+
+const env = { readAsset: nodeAssetReader() };
+
+/** Progress to stderr, at most a few lines a second, only when stderr is a terminal or verbose. */
+function stderrContext(label: string) {
+  let last = 0;
+  return createJobContext({
+    onProgress: (f, phase) => {
+      const t = Date.now();
+      if (f >= 1 || t - last > 500) {
+        last = t;
+        process.stderr.write(`[${label}] ${(f * 100).toFixed(0).padStart(3)} % ${phase}\n`);
+      }
+    },
+  });
+}
+
+async function readModel(path: string | undefined): Promise<ModelBundle> {
+  if (!path) throw new UsageError('missing the model file argument');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  return decodeModelFile(bytes, { name: basename(path).replace(/\.safetensors$/i, '') });
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} must be an integer (got "${v}")`);
+  return Number(v);
+}
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${name} must be a number (got "${v}")`);
+  return x;
+}
+function list(name: string, v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (!parts.length || parts.some((x) => !Number.isInteger(x) || x <= 0)) throw new UsageError(`--${name} must be comma-separated positive integers (got "${v}")`);
+  return parts;
+}
+
+async function cmdInfo(args: string[]) {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const m = await readModel(positionals[0]);
+  return {
+    arch: m.config.arch,
+    config: m.config,
+    params: paramCount(m.config),
+    tensors: layoutFor(m.config).tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    data: m.data,
+    data_tensors: { train_idx: m.trainIdx?.length ?? null, x: m.dataX ? m.dataX.length : null, y: m.dataY ? m.dataY.length : null },
+    metadata: m.metadata ?? {},
+  };
+}
+
+async function cmdEval(args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { split: { type: 'string', default: 'test' } } });
+  const split = values.split as Split;
+  if (!['train', 'test', 'all'].includes(split)) throw new UsageError(`--split must be train, test or all (got "${split}")`);
+  const m = await readModel(positionals[0]);
+  const r = await runForward({ model: m, split }, stderrContext('eval'), env);
+  return r.accuracy !== undefined
+    ? { split, n: r.n, loss: r.loss, accuracy: r.accuracy }
+    : { split, n: r.n, mse: r.loss };
+}
+
+async function cmdTrain(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      arch: { type: 'string' }, out: { type: 'string' },
+      p: { type: 'string' }, e: { type: 'string' }, h: { type: 'string' }, hidden: { type: 'string' }, widths: { type: 'string' },
+      'init-seed': { type: 'string' }, 'train-fraction': { type: 'string' }, 'data-seed': { type: 'string' }, op: { type: 'string' },
+      optimizer: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' }, momentum: { type: 'string' },
+      batch: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' }, 'eval-every': { type: 'string' }, schedule: { type: 'string' },
+    },
+  });
+  const arch = values.arch as ArchId | undefined;
+  if (!arch || !ARCH_IDS.includes(arch)) throw new UsageError(`--arch must be one of ${ARCH_IDS.join(', ')}${arch ? ` (got "${arch}")` : ''}`);
+  if (!values.out) throw new UsageError('--out <file.safetensors> is required');
+  const d = DEFAULT_CONFIGS[arch];
+  let config: ModelConfig;
+  if (d.arch === 'modadd' || d.arch === 'modadd-gelu') {
+    config = { arch: d.arch, p: int('p', values.p) ?? d.p, e: int('e', values.e) ?? d.e, h: int('h', values.h) ?? d.h };
+  } else if (d.arch === 'mnist-mlp') {
+    config = { arch: 'mnist-mlp', hidden: list('hidden', values.hidden) ?? d.hidden };
+  } else {
+    config = { arch: 'matfac', widths: list('widths', values.widths) ?? d.widths };
+  }
+  const dataSeed = int('data-seed', values['data-seed']) ?? 0;
+  let data: DataSpec = defaultDataSpec(config, dataSeed);
+  if (data.kind === 'modadd') {
+    const op = values.op ?? 'sum';
+    if (op !== 'sum' && op !== 'random') throw new UsageError(`--op must be sum or random (got "${op}")`);
+    data = { ...data, trainFraction: num('train-fraction', values['train-fraction']) ?? data.trainFraction, op };
+  }
+  const { note: _note, ...recipe } = DEFAULT_RECIPES[arch];
+  const batch = values.batch === undefined ? recipe.batchSize : values.batch === 'full' ? 'full' : int('batch', values.batch)!;
+  const opts: TrainOptions = {
+    ...recipe,
+    optimizer: (values.optimizer as TrainOptions['optimizer'] | undefined) ?? recipe.optimizer,
+    lr: num('lr', values.lr) ?? recipe.lr,
+    weightDecay: num('wd', values.wd) ?? recipe.weightDecay,
+    momentum: num('momentum', values.momentum) ?? recipe.momentum,
+    batchSize: batch,
+    steps: int('steps', values.steps) ?? recipe.steps,
+    seed: int('seed', values.seed) ?? recipe.seed,
+    evalEvery: int('eval-every', values['eval-every']) ?? recipe.evalEvery,
+    schedule: (values.schedule as TrainOptions['schedule'] | undefined) ?? recipe.schedule,
+    checkpointEvery: 0,
+  };
+  const t0 = Date.now();
+  const model = await runInitModel({ config, seed: int('init-seed', values['init-seed']) ?? 0, data }, createJobContext());
+  const r = await runTrain({ model, opts }, stderrContext('train'), env);
+  await writeFile(values.out, encodeModelFile(r.model));
+  const last = r.history[r.history.length - 1];
+  return {
+    out: values.out,
+    arch,
+    params: paramCount(config),
+    steps: opts.steps,
+    recipe: opts,
+    seconds: (Date.now() - t0) / 1000,
+    final: last,
+  };
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = { info: cmdInfo, eval: cmdEval, train: cmdTrain };
+
+async function main(argv: string[]): Promise<number> {
+  // Library chatter must not corrupt the JSON on stdout.
+  console.log = (...a: unknown[]) => console.error(...a);
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stderr.write(`${USAGE}\n`);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`slt: unknown command "${cmd}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const info = await initBackend('wasm');
+    process.stderr.write(`[slt] backend ${info.summary}\n`);
+    const out = await run(rest);
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof UsageError || (e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`slt ${cmd}: ${msg}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`slt ${cmd}: ${isBadInput(e) ? '' : 'error: '}${msg}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

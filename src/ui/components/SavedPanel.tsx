@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'react';
+import { deleteSavedModel, deleteSavedRun, openSavedModel, openSavedRun, refreshSaved, saveCurrentModel } from '../../state/persist';
+import { useStore } from '../../state/store';
+
+/** Models and training runs saved in this browser (IndexedDB); they survive reloads. */
+export function SavedPanel() {
+  const models = useStore((s) => s.savedModels);
+  const runs = useStore((s) => s.savedRuns);
+  const error = useStore((s) => s.storageError);
+  const model = useStore((s) => s.model);
+  const [name, setName] = useState('');
+  useEffect(() => { void refreshSaved(); }, []);
+  return (
+    <section className="panel" aria-label="Saved in this browser" data-testid="saved-panel">
+      <h2>Saved in this browser</h2>
+      {error && <p className="error-text small">{error}</p>}
+      <div className="button-row">
+        <input type="text" placeholder={model?.name ?? 'name'} value={name} onChange={(e) => setName(e.target.value)} aria-label="Name to save the model under" />
+        <button type="button" disabled={!model} onClick={() => void saveCurrentModel(name.trim() || undefined).then(() => setName(''))} data-testid="save-model">Save model</button>
+      </div>
+      {models.length === 0 && runs.length === 0 && !error && <p className="muted small">Nothing saved yet. Training runs and their checkpoints are saved automatically.</p>}
+      {models.length > 0 && (
+        <ul className="saved-list" data-testid="saved-models">
+          {models.map((m) => (
+            <li key={m.id}>
+              <button type="button" className="link-button" onClick={() => void openSavedModel(m.id)} title={`${m.paramCount.toLocaleString('en-US')} parameters, saved ${new Date(m.savedAt).toLocaleString()}`}>{m.name}</button>
+              <button type="button" className="icon-button" aria-label={`Delete ${m.name}`} onClick={() => void deleteSavedModel(m.id)}>×</button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {runs.length > 0 && (
+        <>
+          <h3 className="small">Training runs</h3>
+          <ul className="saved-list" data-testid="saved-runs">
+            {runs.map((r) => (
+              <li key={r.runId}>
+                <button type="button" className="link-button" onClick={() => void openSavedRun(r.runId)} title={new Date(r.createdAt).toLocaleString()}>{r.name}</button>
+                <button type="button" className="icon-button" aria-label={`Delete run ${r.name}`} onClick={() => void deleteSavedRun(r.runId)}>×</button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
