@@ -1,7 +1,7 @@
 // End-to-end tests of the production build in headless Debian Chromium (playwright-core,
 // never a downloaded browser), with WebGPU through SwiftShader (PLATFORM.md flags).
 // Prints one line per test and a closing "N passed, N failed, N skipped" line.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
 
@@ -73,8 +73,10 @@ test('page loads, the worker starts and the backend badge says why', async () =>
   assert(['webgpu', 'wasm', 'cpu'].includes(active), `unexpected backend ${active}`);
   const name = await page.getByTestId('backend-name').textContent();
   assert(name === active, `badge shows ${name}, worker reports ${active}`);
-  // The default model is built in the worker on start-up.
-  await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]', { timeout: 30_000 });
+  // The pretrained default model is loaded (decoded and validated in the worker) on start-up.
+  await page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
+  const current = await page.getByTestId('current-model').textContent();
+  assert(/modadd \(pretrained\)/.test(current), `current model: ${current}`);
   const count = await page.getByTestId('param-count').textContent();
   assert(count.includes('86,197'), `parameter count shown: ${count}`);
 });
@@ -166,6 +168,74 @@ test('shareable settings round-trip through the URL', async () => {
   await page.waitForFunction(() => location.search.includes('arch=modadd') === false && !location.search.includes('matfac'));
   assert(page.url().includes('eps=1e-2'), `eps kept: ${page.url()}`);
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
+test('the pretrained default is trained: 100 % accuracy on all pairs (wasm)', async () => {
+  const { page } = shared; // now on wasm (previous test)
+  await page.getByTestId('forward-split').selectOption('all');
+  await page.getByTestId('run-forward').click();
+  await page.waitForSelector('[data-testid="forward-result"][data-backend="wasm"]', { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="forward-accuracy"]')?.textContent === '100.00 %', null, { timeout: 60_000 });
+});
+
+test('training runs with live curves, pauses, resumes, and keeps checkpoints (matfac, wasm)', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=matfac&view=train');
+  await waitReady(page);
+  await page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
+  await page.getByTestId('build-model').click();
+  await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]', { timeout: 30_000 });
+  await page.getByTestId('train-steps').fill('3000');
+  await page.getByTestId('train-eval-every').fill('25');
+  await page.getByTestId('train-checkpoint-every').fill('250');
+  await page.getByTestId('train-start').click();
+  await page.waitForSelector('[data-testid="chart-loss"] .lines path[d]', { timeout: 30_000 });
+  await page.getByTestId('train-pause').click();
+  await page.waitForSelector('[data-testid="train-resume"]:not([disabled])');
+  const phase1 = await newestJob(page, 'train').locator('.job-phase').textContent();
+  await page.waitForTimeout(400);
+  const phase2 = await newestJob(page, 'train').locator('.job-phase').textContent();
+  assert(phase1 === phase2, `still moving while paused: ${phase1} → ${phase2}`);
+  await page.getByTestId('train-step').click();
+  await page.getByTestId('train-resume').click();
+  await page.waitForSelector('[data-testid="train-run"][data-status="done"]', { timeout: 120_000 });
+  const slider = page.getByTestId('checkpoint-slider');
+  assert((await slider.getAttribute('max')) === '12', `checkpoints: ${await slider.getAttribute('max')} + 1`);
+  const path = await page.locator('[data-testid="chart-loss"] .lines path').first().getAttribute('d');
+  assert(path && path.split('L').length > 50, 'loss curve has too few points');
+  // The trained model became current; its run is saved in the browser.
+  assert(/trained/.test(await page.getByTestId('current-model').textContent()), 'trained model not current');
+  await page.waitForSelector('[data-testid="saved-runs"] li', { timeout: 10_000 });
+  await slider.fill('2');
+  await page.getByTestId('checkpoint-use').click();
+  await page.waitForFunction(() => /@ step 500/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''));
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
+test('a malformed model file gets a precise error and the current model stays', async () => {
+  const { page } = await openApp('?backend=wasm');
+  await waitReady(page);
+  await page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
+  const before = await page.getByTestId('current-model').textContent();
+  const good = readFileSync('tests/fixtures/safetensors/modadd_p5_e3_h4.safetensors');
+  await page.getByTestId('file-input').setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: good.subarray(0, good.length - 40) });
+  await page.waitForSelector('[data-testid="notice-error"]', { timeout: 10_000 });
+  const msg = await page.getByTestId('notice-error').first().textContent();
+  assert(/broken\.safetensors/.test(msg) && /truncat|bytes/i.test(msg), `message: ${msg}`);
+  assert((await page.getByTestId('current-model').textContent()) === before, 'current model changed');
+  // A PyTorch-layout file written by an independent writer loads, and the sizes follow it.
+  await page.getByTestId('file-input').setInputFiles({ name: 'torch_modadd.safetensors', mimeType: 'application/octet-stream', buffer: good });
+  await page.waitForFunction(() => /torch_modadd/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''));
+  const count = await page.getByTestId('param-count').textContent();
+  assert(count.replace(/\D/g, '') === String(5 * 3 + 4 * 6 + 4 + 5 * 4 + 5), `param count ${count}`);
+  assert(page.url().includes('p=5') && page.url().includes('h=4'), `URL: ${page.url()}`);
+  // Saved models survive a reload.
+  await page.getByTestId('save-model').click();
+  await page.waitForSelector('[data-testid="saved-models"] li');
+  await page.reload();
+  await page.waitForSelector('[data-testid="saved-models"] li', { timeout: 10_000 });
+  assert(/torch_modadd/.test(await page.getByTestId('saved-models').textContent()), 'saved model not listed after reload');
   await page.close();
 });
 

@@ -39,7 +39,7 @@ export interface ForwardResult {
 }
 
 const TARGET_MS = 60;
-const MIN_CHUNK = 8;
+const START_CHUNK = 256;
 const MAX_CHUNK = 4096;
 
 export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv): Promise<ForwardResult> {
@@ -62,9 +62,10 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
   let correct = 0;
   const t0 = performance.now();
   try {
-    // Chunks adapt to ~TARGET_MS each unless a size is given: short enough that a cancel is
-    // seen quickly (one GPU read cannot be interrupted), long enough to keep the device busy.
-    let size = Math.min(n, p.chunkSize ?? 128);
+    // Chunks start at 256 rows and double while they take under TARGET_MS/2 (unless a size is
+    // given): short enough that a cancel is seen quickly (one GPU read cannot be interrupted),
+    // long enough to keep the device busy.
+    let size = p.chunkSize ?? START_CHUNK;
     for (let r = 0; r < repeats; r++) {
       for (let start = 0; start < n; ) {
         await ctx.checkpoint();
@@ -107,7 +108,9 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
         ctx.progress((r * n + start) / (repeats * n), repeats > 1 ? `forward pass ${r + 1}/${repeats}` : 'forward pass');
         if (p.chunkSize === undefined) {
           const dt = Math.max(1, performance.now() - tChunk);
-          size = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.round(size * Math.min(4, TARGET_MS / dt))));
+          // Grow only, by doubling: the first chunk of a new shape includes compiling its GPU
+          // pipelines, so a slow chunk says little, and every new shape compiles again.
+          if (dt < TARGET_MS / 2 && size < MAX_CHUNK && start < n) size *= 2;
         }
       }
     }
