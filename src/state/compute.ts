@@ -7,6 +7,7 @@ import type { BackendPreference } from '../core/backend';
 import { isCancelled } from '../core/jobs';
 import { describeConfig, validateConfig } from '../core/models/config';
 import type { Split } from '../core/data/types';
+import type { IdxFiles } from '../core/data/idx';
 import { ComputeClient, type WorkerLike } from '../worker/client';
 import { configOf, dataSpecOf, useStore, type TrainingRun } from './store';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
@@ -22,7 +23,10 @@ export function getClient(): ComputeClient {
   if (!client) {
     const st = useStore.getState;
     client = new ComputeClient(makeWorker, {
-      onBackend: (status, info, message) => st().setBackendState(status, info, message),
+      onBackend: (status, info, message) => {
+        st().setBackendState(status, info, message);
+        if (status === 'ready') replayUserData();
+      },
       onJob: (u) => st().upsertJob(u),
       onNotice: (kind, message) => st().pushNotice(kind, message),
     });
@@ -122,7 +126,11 @@ export async function loadInitialModel(): Promise<void> {
 export async function exportModel(): Promise<{ bytes: Uint8Array; fileName: string } | null> {
   const model = useStore.getState().model;
   if (!model) return null;
-  const job = getClient().run('export-model-file', { model }, { label: 'Export model file' });
+  // A file cannot carry the user's IDX data: record it by name and fall back to the built-in digits.
+  const exported = model.data.kind === 'mnist' && model.data.source === 'idx'
+    ? { ...model, data: { kind: 'mnist' as const, source: 'builtin' as const }, metadata: { ...model.metadata, data_note: `trained/analysed on user IDX files (${useStore.getState().userMnist?.label ?? model.data.key})` } }
+    : model;
+  const job = getClient().run('export-model-file', { model: exported }, { label: 'Export model file' });
   try {
     const bytes = await job.promise;
     const fileName = `${model.name.replace(/[^\w.-]+/g, '_').replace(/_+$/, '')}.safetensors`;
@@ -227,4 +235,54 @@ export async function adoptCheckpoint(step: number): Promise<void> {
     return;
   }
   s.setModel({ ...s.model, name: `${run.baseName} @ step ${step}`, theta: theta.slice() });
+}
+
+/** IDX files the user brought, kept on the page so a replaced worker can register them again. */
+const userIdx = new Map<string, IdxFiles>();
+
+/** Sorts dropped IDX files into train/test images/labels by name ("t10k"/"test" = test; "idx3" = images). */
+export function classifyIdxFiles(names: string[]): { role: keyof IdxFiles | null; name: string }[] {
+  return names.map((name) => {
+    const n = name.toLowerCase();
+    const images = /idx3|images/.test(n);
+    const labels = /idx1|labels/.test(n);
+    const test = /t10k|test/.test(n);
+    if (images === labels) return { role: null, name };
+    return { role: test ? (images ? 'testImages' : 'testLabels') : images ? 'trainImages' : 'trainLabels', name };
+  });
+}
+
+/** Loads MNIST IDX files (raw or .gz) as the data of the current mnist-mlp model. */
+export async function loadIdxFiles(files: File[]): Promise<void> {
+  const s = useStore.getState();
+  const roles = classifyIdxFiles(files.map((f) => f.name));
+  const unknown = roles.filter((r) => r.role === null).map((r) => r.name);
+  if (unknown.length) {
+    s.pushNotice('error', `Cannot tell what ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'}: IDX file names should contain "images"/"idx3" or "labels"/"idx1" (and "t10k"/"test" for the test set).`);
+    return;
+  }
+  const set: Partial<IdxFiles> = {};
+  for (let i = 0; i < files.length; i++) set[roles[i].role!] = new Uint8Array(await files[i].arrayBuffer());
+  if (!set.trainImages || !set.trainLabels) {
+    s.pushNotice('error', 'Drop at least a training images file and a training labels file (e.g. train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz).');
+    return;
+  }
+  const key = `idx-${Date.now().toString(36)}`;
+  const idx = set as IdxFiles;
+  const job = getClient().run('register-idx', { key, files: idx }, { label: `Load IDX (${files.length} files)` });
+  try {
+    const r = await job.promise;
+    userIdx.set(key, idx);
+    const st = useStore.getState();
+    st.pushNotice('info', `Loaded ${r.label}: ${r.nTrain.toLocaleString('en-US')} train and ${r.nTest.toLocaleString('en-US')} test digits. Analyses of MNIST models now use them.`);
+    st.setUserMnist({ key, label: r.label });
+    if (st.model?.config.arch === 'mnist-mlp') st.setModel({ ...st.model, data: { kind: 'mnist', source: 'idx', key } });
+  } catch (e) {
+    reportFailure('Loading the IDX files', e);
+  }
+}
+
+/** Registers the user's IDX data again in a new worker (after a crash or a backend switch). */
+export function replayUserData(): void {
+  for (const [key, files] of userIdx) getClient().run('register-idx', { key, files }, { label: 'Restore IDX data' });
 }

@@ -48,6 +48,9 @@ export interface ModelSlice {
 }
 
 export interface DataSlice {
+  /** MNIST digits the user brought as IDX files (registered in the worker under this key). */
+  userMnist: { key: string; label: string } | null;
+  setUserMnist(u: { key: string; label: string } | null): void;
   dataSeed: number;
   trainFraction: number;
   op: 'sum' | 'random';
@@ -168,6 +171,13 @@ const modelSlice: Slice<ModelSlice> = (set) => ({
 });
 
 const dataSlice: Slice<DataSlice> = (set) => ({
+  userMnist: null,
+  setUserMnist: (userMnist) => set((s) => {
+    // Going back to the built-in digits also moves an MNIST model that used the user's files.
+    const m = s.model;
+    if (!userMnist && m && m.data.kind === 'mnist' && m.data.source === 'idx') return { userMnist, model: { ...m, data: { kind: 'mnist', source: 'builtin' } } };
+    return { userMnist };
+  }),
   dataSeed: DEFAULT_SHAREABLE.dataSeed,
   trainFraction: DEFAULT_SHAREABLE.trainFraction,
   op: DEFAULT_SHAREABLE.op,
@@ -264,13 +274,13 @@ export function configOf(s: Pick<AppState, 'arch' | 'p' | 'e' | 'h' | 'hidden' |
 }
 
 /** The data the settings describe for a configuration. */
-export function dataSpecOf(s: Pick<AppState, 'dataSeed' | 'trainFraction' | 'op'>, config: ModelConfig): DataSpec {
+export function dataSpecOf(s: Pick<AppState, 'dataSeed' | 'trainFraction' | 'op' | 'userMnist'>, config: ModelConfig): DataSpec {
   switch (config.arch) {
     case 'modadd':
     case 'modadd-gelu':
       return { kind: 'modadd', p: config.p, trainFraction: s.trainFraction, seed: s.dataSeed, op: s.op };
     case 'mnist-mlp':
-      return { kind: 'mnist', source: 'builtin' };
+      return s.userMnist ? { kind: 'mnist', source: 'idx', key: s.userMnist.key } : { kind: 'mnist', source: 'builtin' };
     case 'matfac':
       return { kind: 'matfac', inDim: config.widths[0], outDim: config.widths[config.widths.length - 1], nTrain: config.widths[0], seed: s.dataSeed };
   }

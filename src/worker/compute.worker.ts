@@ -53,6 +53,15 @@ async function pump(): Promise<void> {
   running = { jobId: msg.jobId, abort, gate };
   const { jobId } = msg;
   let lastProgress = 0;
+  let pending: { fraction: number; phase: string } | null = null;
+  let trailing: ReturnType<typeof setTimeout> | null = null;
+  const flush = (): void => {
+    if (trailing) { clearTimeout(trailing); trailing = null; }
+    if (!pending || running?.jobId !== jobId) return;
+    lastProgress = performance.now();
+    post({ type: 'progress', jobId, ...pending });
+    pending = null;
+  };
   try {
     await ready;
     post({ type: 'started', jobId });
@@ -60,12 +69,12 @@ async function pump(): Promise<void> {
       signal: abort.signal,
       gate,
       onProgress: (fraction, phase) => {
-        // Throttle to ~20 messages a second, always sending the end.
+        // Throttle to ~20 messages a second; the latest value is always delivered (a trailing
+        // send), so a paused or finished job shows where it really stopped.
         const t = performance.now();
-        if (fraction >= 1 || t - lastProgress > 50) {
-          lastProgress = t;
-          post({ type: 'progress', jobId, fraction, phase });
-        }
+        pending = { fraction, phase };
+        if (fraction >= 1 || t - lastProgress > 50) flush();
+        else trailing ??= setTimeout(flush, 60);
       },
       onPartial: (data) => post({ type: 'partial', jobId, data: data as never }, transferablesOf(data)),
     });
@@ -76,6 +85,7 @@ async function pump(): Promise<void> {
     if (isCancelled(e) || abort.signal.aborted) post({ type: 'cancelled', jobId });
     else post({ type: 'error', jobId, ...classify(e) });
   } finally {
+    if (trailing) clearTimeout(trailing);
     running = null;
     void pump();
   }

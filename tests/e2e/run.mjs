@@ -192,6 +192,7 @@ test('training runs with live curves, pauses, resumes, and keeps checkpoints (ma
   await page.waitForSelector('[data-testid="chart-loss"] .lines path[d]', { timeout: 30_000 });
   await page.getByTestId('train-pause').click();
   await page.waitForSelector('[data-testid="train-resume"]:not([disabled])');
+  await page.waitForTimeout(300); // the pause reaches the worker; its last progress arrives
   const phase1 = await newestJob(page, 'train').locator('.job-phase').textContent();
   await page.waitForTimeout(400);
   const phase2 = await newestJob(page, 'train').locator('.job-phase').textContent();
@@ -236,6 +237,46 @@ test('a malformed model file gets a precise error and the current model stays', 
   await page.reload();
   await page.waitForSelector('[data-testid="saved-models"] li', { timeout: 10_000 });
   assert(/torch_modadd/.test(await page.getByTestId('saved-models').textContent()), 'saved model not listed after reload');
+  await page.close();
+});
+
+/** A hand-built IDX file: big-endian header, unsigned bytes. */
+function idx(magic, dims, data) {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+test('MNIST: the pretrained model reaches ≥ 95 % on held-out digits, and user IDX files load (gz)', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp');
+  await waitReady(page);
+  await page.waitForFunction(() => /mnist-mlp \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.getByTestId('forward-split').selectOption('test');
+  await page.getByTestId('run-forward').click();
+  await page.waitForSelector('[data-testid="forward-result"]', { timeout: 60_000 });
+  const acc = parseFloat(await page.getByTestId('forward-accuracy').textContent());
+  assert(acc >= 95, `test accuracy ${acc} %`);
+  const n = 50;
+  const pixels = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37) % 256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  const { gzipSync } = await import('node:zlib');
+  await page.getByTestId('idx-input').setInputFiles([
+    { name: 'train-images-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: gzipSync(idx(0x803, [n, 28, 28], pixels)) },
+    { name: 'train-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: idx(0x801, [n], labels) },
+  ]);
+  await page.waitForSelector('[data-testid="notice-info"]', { timeout: 20_000 });
+  await page.getByTestId('run-forward').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="forward-result"] dd')?.textContent === '10', null, { timeout: 30_000 });
+  // A labels file with a bad magic number is refused with the reason; the data stays.
+  await page.getByTestId('idx-input').setInputFiles([
+    { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: idx(0x803, [n, 28, 28], pixels) },
+    { name: 'train-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: idx(0x803, [n], labels) },
+  ]);
+  await page.waitForSelector('[data-testid="notice-error"]', { timeout: 20_000 });
+  const msg = await page.getByTestId('notice-error').first().textContent();
+  assert(/train labels/.test(msg) && /truncated/.test(msg), `message: ${msg}`);
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   await page.close();
 });
 

@@ -8,6 +8,7 @@ import type { TaskEnv } from './env';
 import { runForward, type ForwardParams, type ForwardResult } from './forward';
 import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
+import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
@@ -17,6 +18,7 @@ export interface TaskDefs {
   'load-model-file': { params: LoadModelFileParams; partial: never; result: ModelBundle };
   'export-model-file': { params: ExportModelFileParams; partial: never; result: Uint8Array };
   train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
+  'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -36,6 +38,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'load-model-file': runLoadModelFile,
   'export-model-file': runExportModelFile,
   train: runTrain,
+  'register-idx': runRegisterIdx,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -44,6 +47,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'load-model-file': 'Load model file',
   'export-model-file': 'Export model file',
   train: 'Train',
+  'register-idx': 'Load IDX files',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

@@ -3,6 +3,7 @@ import { ARCH_IDS, ARCH_LABELS, describeConfig, paramCount, validateConfig, type
 import { buildModel } from '../../state/compute';
 import { configOf, useStore } from '../../state/store';
 import { ModelFiles } from './ModelFiles';
+import { IdxLoader } from './IdxLoader';
 
 function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; onChange(v: number): void; testid?: string }) {
   return (
@@ -71,6 +72,7 @@ export function ModelPicker() {
           <NumberField label="h" value={s.h} min={1} max={8192} onChange={(h) => s.setSizes({ h })} />
         </div>
       )}
+      {s.arch === 'mnist-mlp' && <IdxLoader />}
       {s.arch === 'mnist-mlp' && <ListField key="hidden" label="Hidden widths" value={s.hidden} onChange={(hidden) => s.setSizes({ hidden })} hint="comma-separated, e.g. 50,50" />}
       {s.arch === 'matfac' && <ListField key="widths" label="Widths (in, hidden…, out)" value={s.widths} onChange={(widths) => s.setSizes({ widths })} hint="comma-separated, e.g. 20,20,20" />}
       <div className="field-row">
