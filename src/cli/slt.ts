@@ -20,6 +20,9 @@ import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { TrainOptions } from '../core/train/trainer';
 import type { Split } from '../core/data/types';
 import { nodeAssetReader } from '../node/assets';
+import { runSpectrum, type SpectrumParams } from '../core/tasks/spectrum';
+import { d1At, llcBounds, logDensity } from '../core/spectrum/counts';
+import { cutoffK, type ProjectionPoint } from '../core/spectrum/projection';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -36,6 +39,11 @@ commands:
         [--optimizer adamw|sgd --lr X --wd X --momentum X --batch N|full --steps N --seed N
          --schedule constant|cosine --eval-every N]
                                                   trains (defaults: the architecture's recipe) and saves the model
+
+  spectrum <file> [--split train|all] [--method auto|dense|lanczos] [--k K] [--loss mse|kl] [--tol T]
+                                                  eigenvalues of the behavioral-loss Hessian (descending) and residuals
+  density <file> [--k K --probes P --steps S ...]  SLQ spectral density and the d1(ε) curve with error bands and LLC bounds
+  project <file> --k K1,K2,… [--cutoff 0.995]     accuracies (MSE for matfac) of θ projected on the top-k eigenvectors
 
 Each command prints one JSON document on stdout; progress goes to stderr.`;
 
@@ -170,7 +178,84 @@ async function cmdTrain(args: string[]) {
   };
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = { info: cmdInfo, eval: cmdEval, train: cmdTrain };
+const SPECTRUM_OPTIONS = {
+  split: { type: 'string', default: 'train' },
+  method: { type: 'string', default: 'auto' },
+  k: { type: 'string' },
+  loss: { type: 'string', default: 'mse' },
+  probes: { type: 'string' },
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  tol: { type: 'string' },
+} as const;
+
+function spectrumParams(values: Record<string, string | boolean | undefined>): Omit<SpectrumParams, 'model'> {
+  const split = values.split as string;
+  if (split !== 'train' && split !== 'all') throw new UsageError(`--split must be train or all (got "${split}")`);
+  const method = values.method as string;
+  if (!['auto', 'dense', 'lanczos'].includes(method)) throw new UsageError(`--method must be auto, dense or lanczos (got "${method}")`);
+  const loss = values.loss as string;
+  if (loss !== 'mse' && loss !== 'kl') throw new UsageError(`--loss must be mse or kl (got "${loss}")`);
+  return {
+    split, method: method as SpectrumParams['method'], loss,
+    k: int('k', values.k as string | undefined), probes: int('probes', values.probes as string | undefined),
+    steps: int('steps', values.steps as string | undefined), seed: int('seed', values.seed as string | undefined) ?? 0,
+    tol: num('tol', values.tol as string | undefined),
+  };
+}
+
+async function cmdSpectrum(args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: SPECTRUM_OPTIONS });
+  const m = await readModel(positionals[0]);
+  const r = await runSpectrum({ model: m, ...spectrumParams(values), probes: 0, projection: false }, stderrContext('spectrum'), env);
+  return {
+    d: r.d, n: r.n, method: r.method, loss: r.loss, split: r.split,
+    eigenvalues: Array.from(r.eigenvalues), residuals: Array.from(r.residuals, (x) => (Number.isFinite(x) ? x : null)),
+    above_noise_floor: r.aboveFloor, trace: r.trace ?? null, storage: r.storage ?? null, matvecs: r.matvecs, timings_ms: r.timings,
+  };
+}
+
+async function cmdDensity(args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { ...SPECTRUM_OPTIONS, method: { type: 'string', default: 'lanczos' }, k: { type: 'string', default: '20' }, points: { type: 'string', default: '121' } } });
+  const m = await readModel(positionals[0]);
+  const r = await runSpectrum({ model: m, ...spectrumParams(values), projection: false }, stderrContext('density'), env);
+  const pos = Array.from(r.eigenvalues).filter((v) => v > 0);
+  const hi = Math.ceil(Math.log10(pos[0] ?? 1)) + 1;
+  const lo = hi - 12;
+  const points = int('points', values.points as string) ?? 121;
+  const grid = Float64Array.from({ length: points }, (_, i) => lo + ((hi - lo) * i) / (points - 1));
+  const { density, belowFloor } = logDensity(r, grid, 0.06, 10 ** lo);
+  const curve = Array.from(grid, (g) => {
+    const c = d1At(r, 10 ** g);
+    return { eps: 10 ** g, d1: c.value, d1_lo: c.lo, d1_hi: c.hi, source: c.source, llc_bounds: llcBounds(r.d, c.value) };
+  });
+  return {
+    d: r.d, n: r.n, method: r.method, loss: r.loss,
+    density: { log10_h: Array.from(grid), per_decade: Array.from(density), below_floor: belowFloor, floor: 10 ** lo },
+    d1_curve: curve, top_eigenvalues: Array.from(r.eigenvalues), trace: r.trace ?? null, timings_ms: r.timings,
+  };
+}
+
+async function cmdProject(args: string[]) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { ...SPECTRUM_OPTIONS, k: { type: 'string' }, cutoff: { type: 'string', default: '0.995' } } });
+  const ks = list('k', values.k as string | undefined);
+  if (!ks) throw new UsageError('--k K1,K2,… is required (the numbers of top eigenvectors to keep)');
+  const m = await readModel(positionals[0]);
+  const p = spectrumParams({ ...values, k: String(Math.max(...ks)) });
+  const r = await runSpectrum({ model: m, ...p, probes: 0, traceProbes: 0, projectionKs: ks }, stderrContext('project'), env);
+  const curve = r.projection!;
+  const cutoff = num('cutoff', values.cutoff as string) ?? 0.995;
+  const cut = cutoffK(curve, { cutoff, kRef: r.aboveFloor });
+  const row = (pt: ProjectionPoint) => (curve.metric === 'accuracy'
+    ? { k: pt.k, train_accuracy: pt.trainAcc ?? null, test_accuracy: Number.isFinite(pt.testAcc ?? NaN) ? pt.testAcc : null, train_loss: pt.trainLoss, test_loss: Number.isFinite(pt.testLoss) ? pt.testLoss : null }
+    : { k: pt.k, train_mse: pt.trainLoss, test_mse: Number.isFinite(pt.testLoss) ? pt.testLoss : null });
+  return {
+    d: r.d, method: r.method, metric: curve.metric, original: row(curve.original), points: curve.points.map(row),
+    cutoff, k_star: cut.kStar, eps_star: cut.kStar ? r.eigenvalues[cut.kStar - 1] : null,
+  };
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = { info: cmdInfo, eval: cmdEval, train: cmdTrain, spectrum: cmdSpectrum, density: cmdDensity, project: cmdProject };
 
 async function main(argv: string[]): Promise<number> {
   // Library chatter must not corrupt the JSON on stdout.

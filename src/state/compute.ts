@@ -286,3 +286,23 @@ export async function loadIdxFiles(files: File[]): Promise<void> {
 export function replayUserData(): void {
   for (const [key, files] of userIdx) getClient().run('register-idx', { key, files }, { label: 'Restore IDX data' });
 }
+
+/** Computes the Hessian spectrum of the current model with the Spectrum view's settings. */
+export async function computeSpectrum(): Promise<void> {
+  const s = useStore.getState();
+  const model = s.model;
+  if (!model) {
+    s.pushNotice('warning', 'Build or load a model first.');
+    return;
+  }
+  const o = s.spectrumSettings;
+  const job = getClient().run('spectrum', {
+    model, method: o.method, k: o.k, split: o.split, loss: o.loss, probes: o.probes,
+  }, { label: `Spectrum of ${model.name}`, latestKey: 'spectrum' });
+  try {
+    const r = await job.promise;
+    useStore.getState().setSpectrum(r, model.name);
+  } catch (e) {
+    reportFailure('The spectrum', e);
+  }
+}

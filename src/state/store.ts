@@ -9,6 +9,7 @@ import { DEFAULT_CONFIGS, type ArchId, type ModelConfig } from '../core/models/c
 import { DEFAULT_TRAIN_FRACTION, type DataSpec } from '../core/data/spec';
 import type { ModelBundle } from '../core/models/bundle';
 import type { ForwardResult } from '../core/tasks/forward';
+import type { SpectrumResult } from '../core/tasks/spectrum';
 import type { Metrics, TrainOptions } from '../core/train/trainer';
 import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { BackendStatus, JobUpdate } from '../worker/client';
@@ -93,9 +94,27 @@ export interface NoticeSlice {
   dismissNotice(id: number): void;
 }
 
+export interface SpectrumSettings {
+  method: 'auto' | 'dense' | 'lanczos';
+  k: number;
+  split: 'train' | 'all';
+  loss: 'mse' | 'kl';
+  probes: number;
+  /** Accuracy cutoff fraction for k* (seed 002: 99.5 %). */
+  cutoff: number;
+  /** Which split's accuracy the cutoff is judged on. */
+  cutoffSplit: 'train' | 'test';
+}
+
 export interface ResultsSlice {
   forward: ForwardResult | null;
   setForward(r: ForwardResult | null): void;
+  spectrum: SpectrumResult | null;
+  /** The model name the spectrum belongs to (so a stale spectrum is labelled). */
+  spectrumOf: string | null;
+  spectrumSettings: SpectrumSettings;
+  setSpectrum(r: SpectrumResult | null, of: string | null): void;
+  setSpectrumSettings(s: Partial<SpectrumSettings>): void;
 }
 
 export interface TrainingRun {
@@ -219,6 +238,11 @@ const noticeSlice: Slice<NoticeSlice> = (set) => ({
 const resultsSlice: Slice<ResultsSlice> = (set) => ({
   forward: null,
   setForward: (forward) => set({ forward }),
+  spectrum: null,
+  spectrumOf: null,
+  spectrumSettings: { method: 'auto', k: 100, split: 'train', loss: 'mse', probes: 8, cutoff: 0.995, cutoffSplit: 'train' },
+  setSpectrum: (spectrum, spectrumOf) => set({ spectrum, spectrumOf }),
+  setSpectrumSettings: (v) => set((s) => ({ spectrumSettings: { ...s.spectrumSettings, ...v } })),
 });
 
 function recipeFor(arch: ArchId): TrainOptions {

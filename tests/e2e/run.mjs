@@ -158,7 +158,7 @@ test('switching to the wasm backend works and the next job runs on wasm', async 
 });
 
 test('shareable settings round-trip through the URL', async () => {
-  const { page, errors } = await openApp('?arch=matfac&widths=5,3,5&seed=3&view=spectrum&eps=0.01');
+  const { page, errors } = await openApp('?arch=matfac&widths=5,3,5&seed=3&view=llc&eps=0.01');
   await waitReady(page);
   assert((await page.getByTestId('arch-select').inputValue()) === 'matfac', 'arch from URL');
   const count = await page.getByTestId('param-count').textContent();
@@ -276,6 +276,27 @@ test('MNIST: the pretrained model reaches ≥ 95 % on held-out digits, and user 
   await page.waitForSelector('[data-testid="notice-error"]', { timeout: 20_000 });
   const msg = await page.getByTestId('notice-error').first().textContent();
   assert(/train labels/.test(msg) && /truncated/.test(msg), `message: ${msg}`);
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
+test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k* = 400', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=matfac&view=spectrum&eps=1e-3');
+  await waitReady(page);
+  await page.waitForFunction(() => /matfac \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.getByTestId('spectrum-run').click();
+  await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 60_000 });
+  assert((await page.getByTestId('d1-value').textContent()) === '400', `d1 = ${await page.getByTestId('d1-value').textContent()}`);
+  assert((await page.getByTestId('llc-bounds').textContent()).includes('200.0 ≤ λ ≤ 300.0'), 'bounds');
+  assert(/k\* = 400/.test(await page.getByTestId('kstar').textContent()), `k*: ${await page.getByTestId('kstar').textContent()}`);
+  const dots = await page.locator('[data-testid="chart-eigenvalues"] .dots circle').count();
+  assert(dots > 400, `eigenvalue dots: ${dots}`);
+  // Moving ε above the largest eigenvalue leaves no direction above it; the URL follows.
+  const slider = page.getByTestId('eps-slider');
+  await slider.focus();
+  await slider.fill(await slider.getAttribute('max'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="d1-value"]')?.textContent === '0');
+  await page.waitForFunction(() => /eps=/.test(location.search));
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   await page.close();
 });

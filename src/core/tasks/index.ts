@@ -9,6 +9,7 @@ import { runForward, type ForwardParams, type ForwardResult } from './forward';
 import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
 import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
+import { runSpectrum, type SpectrumParams, type SpectrumResult } from './spectrum';
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
@@ -19,6 +20,7 @@ export interface TaskDefs {
   'export-model-file': { params: ExportModelFileParams; partial: never; result: Uint8Array };
   train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
+  spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -39,6 +41,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'export-model-file': runExportModelFile,
   train: runTrain,
   'register-idx': runRegisterIdx,
+  spectrum: runSpectrum,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -48,6 +51,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'export-model-file': 'Export model file',
   train: 'Train',
   'register-idx': 'Load IDX files',
+  spectrum: 'Hessian spectrum',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

@@ -2,11 +2,12 @@ import { useStore } from '../../state/store';
 import type { ViewId } from '../../state/url';
 import { ForwardView } from './ForwardView';
 import { TrainView } from './TrainView';
+import { SpectrumView } from './SpectrumView';
 
 const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
   { id: 'train', label: 'Train', ready: true, blurb: '' },
   { id: 'forward', label: 'Outputs', ready: true, blurb: '' },
-  { id: 'spectrum', label: 'Spectrum', ready: false, blurb: 'Hessian eigenvalue spectra of the behavioral loss, d1(ε) and the LLC bounds.' },
+  { id: 'spectrum', label: 'Spectrum', ready: true, blurb: '' },
   { id: 'llc', label: 'LLC at ε', ready: false, blurb: 'λ(ε) curves, SGLD estimates and teaching landscapes.' },
   { id: 'internals', label: 'Internals', ready: false, blurb: 'Synchronized ReLU neurons, Gram spectra and the interaction basis.' },
 ];
@@ -29,6 +30,8 @@ export function ViewArea() {
           <ForwardView />
         ) : current.id === 'train' ? (
           <TrainView />
+        ) : current.id === 'spectrum' ? (
+          <SpectrumView />
         ) : (
           <div className="placeholder" data-testid="view-not-built">
             <h2>{current.label}</h2>

@@ -1,0 +1,203 @@
+/**
+ * The Hessian of the behavioral loss at θ* (SCIENCE.md §2–3): its top eigenvalues (exact by a
+ * dense Float64 eigensolve for small d, else Lanczos), the density of the whole spectrum and
+ * d1(ε) by stochastic Lanczos quadrature, Hutchinson's trace, and the projection curve behind the
+ * accuracy cutoff. Eigenvectors stay in the worker: only the numbers the views need come back.
+ */
+import { getBackend } from '@tensorflow/tfjs';
+import type { JobContext } from '../jobs';
+import { createJobContext } from '../jobs';
+import { BadInputError } from '../errors';
+import type { ModelBundle } from '../models/bundle';
+import { isClassifier } from '../models/config';
+import { splitIndices } from '../data/types';
+import { gaussNewtonOperator } from '../hessian/gn';
+import { eigh, symmetricFromMatvec, type SymOperator } from '../linalg/eigh';
+import { lanczosTopK } from '../linalg/lanczos';
+import { hutchinsonTrace, slqDensity } from '../linalg/slq';
+import { countAboveFloor, forEachProjection, projectionGrid, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
+import { runForward } from './forward';
+import { datasetFor, type TaskEnv } from './env';
+
+/** Largest d for which 'auto' picks the dense eigensolver (a d×d Float64 matrix and its vectors). */
+export const DENSE_AUTO_MAX = 2500;
+/** Refuse dense above this (memory: 2·d²·8 bytes). */
+export const DENSE_MAX = 6000;
+/** Dense residuals are checked for this many top pairs. */
+const RESIDUALS_DENSE = 1000;
+
+export interface SpectrumParams {
+  model: ModelBundle;
+  /** Data the behavioral loss averages over (default: the training split). */
+  split?: 'train' | 'all';
+  loss?: 'mse' | 'kl';
+  method?: 'auto' | 'dense' | 'lanczos';
+  /** Lanczos: number of top eigenpairs (default min(d, 100)). */
+  k?: number;
+  /** Lanczos: relative residual tolerance (default 1e-4·h_1... passed as tol). */
+  tol?: number;
+  /** SLQ density (default: 8 probes × 80 steps; 0 probes to skip). */
+  probes?: number;
+  steps?: number;
+  /** Hutchinson probes for the trace (default 20; 0 to skip). */
+  traceProbes?: number;
+  /** Compute the projection curve (needs eigenvectors; default true). */
+  projection?: boolean;
+  /** Exactly these k for the projection curve (default: a grid over 1..K). */
+  projectionKs?: number[];
+  seed?: number;
+  /** Memory the Lanczos basis may use (bytes). */
+  memoryBudgetBytes?: number;
+}
+
+export interface SpectrumResult {
+  d: number;
+  n: number;
+  method: 'dense' | 'lanczos';
+  loss: 'mse' | 'kl';
+  split: 'train' | 'all';
+  /** Descending; all d of them for dense, the top k for Lanczos. */
+  eigenvalues: Float64Array;
+  /** ‖H v − h v‖ per pair (verified); for dense, computed from the dense matrix. */
+  residuals: Float64Array;
+  /** SLQ quadrature per probe (nodes descending, weights summing to 1), for density and d1(ε). */
+  slq?: { nodes: Float64Array[]; weights: Float64Array[] };
+  trace?: { mean: number; stderr: number };
+  projection?: ProjectionCurve;
+  /** Eigenvalues above the float32 noise floor (1e-6·h_1) among those computed. */
+  aboveFloor: number;
+  storage?: string;
+  timings: Record<string, number>;
+  matvecs: number;
+  backend: string;
+}
+
+/** Runs `f` as a sub-phase mapping its progress into [a, b] of the job's. */
+function sub(ctx: JobContext, a: number, b: number, label: string): JobContext {
+  return {
+    ...ctx,
+    signal: ctx.signal,
+    checkpoint: () => ctx.checkpoint(),
+    waitIfPaused: () => ctx.waitIfPaused(),
+    partial: () => undefined,
+    progress: (f, phase) => ctx.progress(a + (b - a) * f, `${label}: ${phase}`),
+  };
+}
+
+export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskEnv): Promise<SpectrumResult> {
+  const split = p.split ?? 'train';
+  const loss = p.loss ?? 'mse';
+  const seed = p.seed ?? 0;
+  const timings: Record<string, number> = {};
+  const tick = (name: string, t0: number) => { timings[name] = performance.now() - t0; };
+  if (loss === 'kl' && !isClassifier(p.model.config)) throw new BadInputError('The KL behavioral loss needs a classifier; matfac uses the MSE behavioral loss.');
+
+  ctx.progress(0, 'loading data');
+  const ds = await datasetFor(p.model, env);
+  const rows = splitIndices(ds, split);
+  let t0 = performance.now();
+  const op = await gaussNewtonOperator(p.model, ds, rows, { loss });
+  tick('operator', t0);
+  let matvecs = 0;
+  const sym: SymOperator = { d: op.d, apply: (v) => { matvecs++; return op.apply(v); } };
+  const d = op.d;
+  const method = p.method === 'dense' || p.method === 'lanczos' ? p.method : d <= DENSE_AUTO_MAX ? 'dense' : 'lanczos';
+  if (method === 'dense' && d > DENSE_MAX) throw new BadInputError(`A dense eigensolve of d = ${d.toLocaleString('en-US')} needs ${((2 * d * d * 8) / 1e9).toFixed(1)} GB; use Lanczos (top k) and the SLQ density instead.`);
+  const wantProjection = p.projection !== false;
+  try {
+    let eigenvalues: Float64Array;
+    let residuals: Float64Array;
+    let vector: (i: number) => ArrayLike<number>;
+    let storage: string | undefined;
+    const doSlq = method === 'lanczos' && (p.probes ?? 8) > 0;
+    const spanEig = doSlq ? 0.55 : 0.8;
+    if (method === 'dense') {
+      t0 = performance.now();
+      const H = await symmetricFromMatvec(sym, { ctx: sub(ctx, 0.02, 0.3, 'building H') });
+      tick('build', t0);
+      t0 = performance.now();
+      const e = await eigh(H, d, { vectors: true, checkpoint: () => ctx.checkpoint(), onProgress: (f, ph) => ctx.progress(0.3 + 0.5 * f, `eigensolve: ${ph}`) });
+      tick('eigensolve', t0);
+      eigenvalues = e.values;
+      const V = e.vectors!;
+      // Residuals ‖H v − h v‖ from the dense matrix, for the top RESIDUALS_DENSE pairs (O(d²) each);
+      // the rest are NaN (not computed), not zero.
+      residuals = new Float64Array(d).fill(NaN);
+      const col = new Float64Array(d);
+      for (let j = 0; j < Math.min(d, RESIDUALS_DENSE); j++) {
+        for (let i = 0; i < d; i++) col[i] = V[i * d + j];
+        let r2 = 0;
+        for (let i = 0; i < d; i++) {
+          let s = 0;
+          const row = i * d;
+          for (let l = 0; l < d; l++) s += H[row + l] * col[l];
+          const r = s - eigenvalues[j] * col[i];
+          r2 += r * r;
+        }
+        residuals[j] = Math.sqrt(r2);
+        if ((j & 63) === 0) await ctx.checkpoint();
+      }
+      vector = (i) => { const v = new Float64Array(d); for (let r = 0; r < d; r++) v[r] = V[r * d + i]; return v; };
+    } else {
+      const k = Math.min(d, Math.max(1, Math.floor(p.k ?? 100)));
+      t0 = performance.now();
+      const r = await lanczosTopK(sym, k, {
+        seed, tol: p.tol ?? 1e-6, ctx: sub(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection, memoryBudgetBytes: p.memoryBudgetBytes,
+      });
+      tick('lanczos', t0);
+      eigenvalues = r.values;
+      residuals = r.residuals;
+      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB), ${r.restarts} restarts, ${r.converged}/${k} converged`;
+      const vs = r.vectors ?? [];
+      vector = (i) => vs[i];
+    }
+
+    let slq: SpectrumResult['slq'];
+    let trace: SpectrumResult['trace'];
+    if (doSlq) {
+      t0 = performance.now();
+      const s = await slqDensity(sym, { probes: p.probes ?? 8, steps: Math.min(d, p.steps ?? 80), seed: seed + 1, ctx: sub(ctx, spanEig, 0.8, 'SLQ density') });
+      tick('slq', t0);
+      slq = { nodes: s.nodes, weights: s.weights };
+    }
+    if ((p.traceProbes ?? 20) > 0) {
+      t0 = performance.now();
+      const tr = method === 'dense'
+        ? { mean: eigenvalues.reduce((a, b) => a + b, 0), stderr: 0 }
+        : await hutchinsonTrace(sym, { probes: p.traceProbes ?? 20, seed: seed + 2, ctx: sub(ctx, 0.8, 0.85, 'trace') });
+      tick('trace', t0);
+      trace = { mean: tr.mean, stderr: tr.stderr };
+    }
+    const aboveFloor = countAboveFloor(eigenvalues);
+
+    let projection: ProjectionCurve | undefined;
+    if (wantProjection && eigenvalues.length > 0) {
+      t0 = performance.now();
+      const K = eigenvalues.length;
+      const ks = p.projectionKs ? [...new Set(p.projectionKs.filter((k) => k >= 1 && k <= K))].sort((a, b) => a - b) : [...new Set([...projectionGrid(K), ...[aboveFloor - 2, aboveFloor - 1, aboveFloor, aboveFloor + 1, aboveFloor + 2].filter((k) => k >= 1 && k <= K)])].sort((a, b) => a - b);
+      if (p.projectionKs && ks.length < p.projectionKs.length) throw new BadInputError(`Projection k values must be between 1 and ${K} (the number of eigenpairs computed)`);
+      const evalAt = async (theta: Float32Array): Promise<ProjectionPoint & { k: number }> => {
+        const inner = createJobContext({ signal: ctx.signal });
+        const m = { ...p.model, theta };
+        const tr = await runForward({ model: m, split: 'train' }, inner, env);
+        const te = ds.testIdx.length ? await runForward({ model: m, split: 'test' }, inner, env) : null;
+        return { k: 0, trainLoss: tr.loss, testLoss: te ? te.loss : NaN, trainAcc: tr.accuracy, testAcc: te?.accuracy };
+      };
+      const original = { ...(await evalAt(p.model.theta)), k: d };
+      const points: ProjectionPoint[] = [];
+      let done = 0;
+      await forEachProjection(p.model.theta, vector, ks, async (k, thetaK) => {
+        points.push({ ...(await evalAt(thetaK)), k });
+        done++;
+        ctx.progress(0.85 + 0.15 * (done / ks.length), `projection curve: k = ${k}`);
+        await ctx.checkpoint();
+      });
+      tick('projection', t0);
+      projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original, points };
+    }
+    ctx.progress(1, 'done');
+    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, aboveFloor, storage, timings, matvecs, backend: getBackend() };
+  } finally {
+    op.dispose();
+  }
+}

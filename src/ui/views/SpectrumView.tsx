@@ -1,0 +1,171 @@
+import { useCallback, useMemo } from 'react';
+import { computeSpectrum } from '../../state/compute';
+import { useStore } from '../../state/store';
+import { d1At, llcBounds, logDensity } from '../../core/spectrum/counts';
+import { countAboveFloor, cutoffK } from '../../core/spectrum/projection';
+import { LineChart, type Series } from '../charts/LineChart';
+
+const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+
+/** Hessian spectrum of the behavioral loss, d1(ε), the LLC bounds and the accuracy cutoff. */
+export function SpectrumView() {
+  const model = useStore((s) => s.model);
+  const r = useStore((s) => s.spectrum);
+  const of = useStore((s) => s.spectrumOf);
+  const o = useStore((s) => s.spectrumSettings);
+  const setO = useStore((s) => s.setSpectrumSettings);
+  const eps = useStore((s) => s.eps);
+  const setEps = useStore((s) => s.setEps);
+  const running = useStore((s) => s.jobs.some((j) => j.task === 'spectrum' && (j.status === 'running' || j.status === 'queued')));
+
+  // The slider's range: from below the smallest positive eigenvalue to above the largest.
+  const range = useMemo(() => {
+    if (!r) return { lo: -8, hi: 2 };
+    const pos = Array.from(r.eigenvalues).filter((v) => v > 0);
+    const top = pos.length ? pos[0] : 1;
+    const bottom = Math.max(pos.length ? pos[pos.length - 1] : top * 1e-8, top * 1e-10);
+    return { lo: Math.floor(Math.log10(bottom)) - 1, hi: Math.ceil(Math.log10(top)) + 1 };
+  }, [r]);
+
+  const d1 = r ? d1At(r, eps) : null;
+  const bounds = r && d1 ? llcBounds(r.d, d1.value) : null;
+
+  const rankSeries: Series[] = useMemo(() => {
+    if (!r) return [];
+    return [{ name: 'h_k', color: '#2458c6', points: Array.from(r.eigenvalues, (v, i) => [i + 1, v] as [number, number]) }];
+  }, [r]);
+
+  const density = useMemo(() => {
+    if (!r) return null;
+    const grid = Float64Array.from({ length: 240 }, (_, i) => range.lo + ((range.hi - range.lo) * i) / 239);
+    const floor = 10 ** range.lo;
+    const { density: rho, belowFloor } = logDensity(r, grid, 0.06, floor);
+    return { series: [{ name: 'density', color: '#6a3fb5', points: Array.from(grid, (g, i) => [g, rho[i]] as [number, number]) }] as Series[], belowFloor };
+  }, [r, range]);
+
+  const curve = r?.projection;
+  const cut = useMemo(() => (curve && r ? cutoffK(curve, { cutoff: o.cutoff, split: o.cutoffSplit, kRef: countAboveFloor(r.eigenvalues) }) : null), [curve, r, o.cutoff, o.cutoffSplit]);
+  const projSeries: Series[] = useMemo(() => {
+    if (!curve) return [];
+    const acc = curve.metric === 'accuracy';
+    return [
+      { name: acc ? 'train acc' : 'train MSE', color: '#2458c6', points: curve.points.map((p) => [p.k, acc ? p.trainAcc ?? NaN : p.trainLoss] as [number, number]) },
+      { name: acc ? 'test acc' : 'test MSE', color: '#d9480f', points: curve.points.map((p) => [p.k, acc ? p.testAcc ?? NaN : p.testLoss] as [number, number]) },
+    ];
+  }, [curve]);
+  const kOfEps = d1 ? Math.round(d1.value) : null;
+  const epsStar = cut?.kStar && r ? r.eigenvalues[cut.kStar - 1] : null;
+  const onClickK = useCallback((k: number) => {
+    if (!r) return;
+    const i = Math.min(r.eigenvalues.length, Math.max(1, Math.round(k)));
+    // ε just below h_k makes d1(ε) = k (ties aside).
+    const h = r.eigenvalues[i - 1];
+    if (h > 0) setEps(h * (1 - 1e-9));
+  }, [r, setEps]);
+
+  const logEps = Math.log10(eps);
+  return (
+    <div className="spectrum-view">
+      <div className="controls">
+        <label className="field inline"><span>Method</span>
+          <select value={o.method} onChange={(e) => setO({ method: e.target.value as typeof o.method })} data-testid="spectrum-method">
+            <option value="auto">auto (dense when d ≤ 2,500)</option>
+            <option value="dense">dense (exact, all d)</option>
+            <option value="lanczos">Lanczos (top k) + SLQ density</option>
+          </select>
+        </label>
+        <label className="field inline" title="Number of top eigenpairs for Lanczos (the source report goes to 1,100 on modadd)"><span>k</span>
+          <input type="number" min={1} max={5000} value={o.k} onChange={(e) => setO({ k: Math.max(1, Math.min(5000, Math.round(Number(e.target.value) || 1))) })} data-testid="spectrum-k" />
+        </label>
+        <label className="field inline"><span>Data</span>
+          <select value={o.split} onChange={(e) => setO({ split: e.target.value as 'train' | 'all' })}>
+            <option value="train">train split</option>
+            <option value="all">all rows</option>
+          </select>
+        </label>
+        <label className="field inline" title="MSE: the behavioral loss of SCIENCE.md §2. KL: the softmax-output Gauss–Newton (classifiers only)."><span>Loss</span>
+          <select value={o.loss} onChange={(e) => setO({ loss: e.target.value as 'mse' | 'kl' })}>
+            <option value="mse">behavioral (MSE)</option>
+            <option value="kl">behavioral (KL)</option>
+          </select>
+        </label>
+        <button type="button" className="primary" disabled={!model} onClick={() => void computeSpectrum()} data-testid="spectrum-run">
+          {running ? 'Computing… (run again to replace)' : 'Compute spectrum'}
+        </button>
+      </div>
+      <p className="caption">
+        H = (2/n) Σ<sub>x</sub> J<sub>x</sub>ᵀJ<sub>x</sub> is the Hessian of the behavioral loss at θ*: how fast the
+        network's outputs change along each direction of parameter space. Directions with eigenvalue h above the
+        loss scale ε are ones the model really uses; the rest are (nearly) free. Move ε to see how many there are.
+      </p>
+      {!r && <p className="muted">{model ? 'Compute the spectrum of the current model.' : 'Load a model first.'}</p>}
+      {r && d1 && bounds && (
+        <div data-testid="spectrum-result" data-method={r.method}>
+          {of && model && of !== model.name && <p className="notice notice-warning">This spectrum belongs to “{of}”, not the current model.</p>}
+          <dl className="stats">
+            <div><dt>parameters d</dt><dd data-testid="spectrum-d">{int(r.d)}</dd></div>
+            <div><dt>data points n</dt><dd>{int(r.n)}</dd></div>
+            <div><dt>method</dt><dd>{r.method === 'dense' ? 'dense (exact)' : `Lanczos top ${r.eigenvalues.length}`}</dd></div>
+            <div><dt>h₁</dt><dd>{fmt(r.eigenvalues[0])}</dd></div>
+            {r.trace && <div><dt>trace H</dt><dd>{fmt(r.trace.mean)}{r.trace.stderr > 0 ? ` ± ${fmt(r.trace.stderr, 2)}` : ''}</dd></div>}
+            <div><dt>time</dt><dd>{(Object.values(r.timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s · {r.backend}</dd></div>
+          </dl>
+          <div className="eps-control">
+            <label className="field">
+              <span>Loss scale ε = <strong data-testid="eps-value">{fmt(eps)}</strong> (log scale; arrow keys move it)</span>
+              <input type="range" min={range.lo} max={range.hi} step={0.01} value={Math.min(range.hi, Math.max(range.lo, logEps))}
+                onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" data-testid="eps-slider" />
+            </label>
+            <dl className="stats big">
+              <div title="d1(ε) = #{h_i > ε}: directions the model uses at this loss scale"><dt>d₁(ε) = #{'{'}h &gt; ε{'}'}</dt>
+                <dd data-testid="d1-value">{int(d1.value)}{d1.source === 'slq' ? ` (±${int((d1.hi - d1.lo) / 2)}, SLQ)` : d1.source === 'lower-bound' ? ' (at least)' : ''}</dd></div>
+              <div title="d − d1(ε): directions that are free at this loss scale"><dt>d − d₁(ε)</dt><dd data-testid="d0-value">{int(r.d - d1.value)}</dd></div>
+              <div title="Seed 002 §1.3: each used direction contributes 1/2 to the learning coefficient, each free one at most 1/4"><dt>LLC bounds  d₁/2 ≤ λ ≤ d₁/2 + (d − d₁)/4</dt>
+                <dd data-testid="llc-bounds">{fmt(bounds.lower, 4)} ≤ λ ≤ {fmt(bounds.upper, 4)}</dd></div>
+            </dl>
+          </div>
+          <div className="chart-grid">
+            <LineChart series={rankSeries} dots logY markerY={eps} title="Eigenvalues by rank (ε dashed)" xLabel="rank k" yLabel="h_k" testid="chart-eigenvalues" onClickX={onClickK} />
+            {density && (
+              <LineChart series={density.series} markerX={logEps} title={`Spectral density (${r.method === 'dense' ? 'exact eigenvalues' : 'SLQ'}, per unit log₁₀ h)`} xLabel="log₁₀ h" yLabel="eigenvalues per decade" testid="chart-density" />
+            )}
+          </div>
+          {density && density.belowFloor > 0.5 && <p className="caption">{int(density.belowFloor)} eigenvalues are at or below 10<sup>{range.lo}</sup> (zero to float32 precision) and are not on the log axis.</p>}
+          {curve && cut && (
+            <>
+              <div className="controls">
+                <label className="field inline" title="k* is the smallest k keeping this fraction of the original accuracy (seed 002 uses 99.5 %)"><span>Accuracy cutoff</span>
+                  <input type="number" min={0.5} max={1} step={0.001} value={o.cutoff} onChange={(e) => { const v = Number(e.target.value); if (v > 0 && v <= 1) setO({ cutoff: v }); }} data-testid="cutoff" />
+                </label>
+                <label className="field inline"><span>on</span>
+                  <select value={o.cutoffSplit} onChange={(e) => setO({ cutoffSplit: e.target.value as 'train' | 'test' })}>
+                    <option value="train">train</option>
+                    <option value="test">test</option>
+                  </select>
+                </label>
+                <span data-testid="kstar">{cut.kStar !== null ? <>k* = <strong>{int(cut.kStar)}</strong>, ε* = h<sub>k*</sub> = <strong>{fmt(epsStar!)}</strong> → zero count d − k* = {int(r.d - cut.kStar)}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
+                {epsStar && <button type="button" onClick={() => setEps(epsStar * (1 - 1e-9))}>set ε = ε*</button>}
+              </div>
+              <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK}
+                title={`Projection θ_k = V_k V_kᵀ θ*: ${curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} by k (marker: k = d₁(ε); click to set ε = h_k)`} xLabel="k (top eigenvectors kept)" yLabel={curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} testid="chart-projection" />
+              <p className="caption">
+                Keeping only the top-k eigendirections of θ* and measuring the model shows how many directions its behavior
+                needs. The original model: {curve.metric === 'accuracy'
+                  ? `train ${((curve.original.trainAcc ?? 0) * 100).toFixed(2)} %, test ${Number.isFinite(curve.original.testAcc ?? NaN) ? ((curve.original.testAcc ?? 0) * 100).toFixed(2) + ' %' : '—'}`
+                  : `train MSE ${fmt(curve.original.trainLoss)}`}.
+                Seed 002 reports k* = 1,032 for its modadd model, no cutoff by k = 8,000 for MNIST, and a flat MSE after k = 400 for matfac.
+              </p>
+            </>
+          )}
+          <details className="small">
+            <summary>Residuals and details</summary>
+            <p>Largest residual ‖Hv − hv‖ among the top {Math.min(10, r.residuals.length)}: {fmt(Math.max(...Array.from(r.residuals.slice(0, 10)).filter(Number.isFinite)))} (relative to h₁ = {fmt(r.eigenvalues[0])}).
+              {r.storage && <> Lanczos basis: {r.storage}.</>} Eigenvalues above the float32 noise floor (10⁻⁶·h₁): {int(r.aboveFloor)}. Products H·v: {int(r.matvecs)}.
+              Timings: {Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
+          </details>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,250 @@
+import { describe, expect, test } from 'vitest';
+import { eighSync } from '../../src/core/linalg/eigh';
+import type { SymOperator } from '../../src/core/linalg/eigh';
+import { lanczosTopK, planBasis } from '../../src/core/linalg/lanczos';
+import { BadInputError } from '../../src/core/errors';
+import { CancelledError, createJobContext } from '../../src/core/jobs';
+import { makeRng } from '../../src/core/rng';
+
+// ---- independent references -------------------------------------------------------------
+
+/** A seeded random orthogonal matrix: Gram–Schmidt (twice) of Gaussian columns, stored as rows. */
+function randomOrthonormalRows(n: number, seed: number): Float64Array[] {
+  const rng = makeRng(seed);
+  const rows: Float64Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of rows) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += q[i] * v[i];
+        for (let i = 0; i < n; i++) v[i] -= dot * q[i];
+      }
+    }
+    let s = 0;
+    for (let i = 0; i < n; i++) s += v[i] * v[i];
+    s = Math.sqrt(s);
+    for (let i = 0; i < n; i++) v[i] /= s;
+    rows.push(v);
+  }
+  return rows;
+}
+
+/** Dense A = Σ_k λ_k q_k q_kᵀ and its operator (plain matrix–vector product). */
+function knownOperator(lambda: number[], seed: number): { A: Float64Array; op: SymOperator; applies: () => number } {
+  const n = lambda.length;
+  const Q = randomOrthonormalRows(n, seed);
+  const A = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    if (lambda[k] === 0) continue;
+    const q = Q[k];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambda[k] * q[i] * q[j];
+  }
+  let count = 0;
+  const op: SymOperator = {
+    d: n,
+    async apply(v) {
+      count++;
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += A[i * n + j] * v[j];
+        y[i] = s;
+      }
+      return y;
+    },
+  };
+  return { A, op, applies: () => count };
+}
+
+/** d = 300, rank 60, distinct decaying eigenvalues: the shape of a degenerate Hessian. */
+const D = 300;
+const RANK = 60;
+const LAMBDA = Array.from({ length: D }, (_, i) => (i < RANK ? 10 * Math.exp(-i / 15) : 0));
+
+function checkAgainstEigh(A: Float64Array, n: number, values: Float64Array, rel = 1e-8): void {
+  const exact = eighSync(A, n, { vectors: false }).values;
+  for (let j = 0; j < values.length; j++) expect(Math.abs(values[j] - exact[j])).toBeLessThanOrEqual(rel * exact[0]);
+}
+
+function residualOf(op: SymOperator, v: ArrayLike<number>, theta: number, A: Float64Array): number {
+  const n = op.d;
+  let s = 0, nv = 0;
+  for (let i = 0; i < n; i++) nv += v[i] * v[i];
+  for (let i = 0; i < n; i++) {
+    let y = 0;
+    for (let j = 0; j < n; j++) y += A[i * n + j] * v[j];
+    s += (y - theta * v[i]) ** 2;
+  }
+  return Math.sqrt(s / nv);
+}
+
+// ---- tests -------------------------------------------------------------------------------
+
+describe('lanczosTopK against eigh on the same matrix', () => {
+  const { A, op } = knownOperator(LAMBDA, 1);
+
+  test.each([10, 40])('top %i in Float64: values to 1e-8, verified residuals ≤ tol·λmax, orthonormal vectors', async (k) => {
+    const r = await lanczosTopK(op, k, { seed: 3, wantVectors: true });
+    expect(r.storage).toBe('f64');
+    expect(r.values).toHaveLength(k);
+    expect(r.converged).toBe(k);
+    checkAgainstEigh(A, D, r.values);
+    for (let j = 0; j < k; j++) {
+      expect(r.residuals[j]).toBeLessThanOrEqual(1e-6 * LAMBDA[0]);
+      // The reported residual is the true one, recomputed here independently.
+      expect(r.residuals[j]).toBeCloseTo(residualOf(op, r.vectors![j], r.values[j], A), 12);
+      // The recurrence estimate and the verified residual agree to rounding.
+      expect(Math.abs(r.residuals[j] - r.residualEstimates[j])).toBeLessThan(1e-9 * LAMBDA[0]);
+    }
+    const V = r.vectors!;
+    for (let a = 0; a < k; a++) {
+      for (let b = a; b < k; b++) {
+        let s = 0;
+        for (let i = 0; i < D; i++) s += V[a][i] * V[b][i];
+        expect(Math.abs(s - (a === b ? 1 : 0))).toBeLessThan(1e-10);
+      }
+    }
+  });
+
+  test('Float32 basis storage keeps the Float64 accuracy of the values', async () => {
+    const r = await lanczosTopK(op, 20, { seed: 4, storage: 'f32', wantVectors: true });
+    expect(r.storage).toBe('f32');
+    expect(r.vectors![0]).toBeInstanceOf(Float32Array);
+    expect(r.converged).toBe(20);
+    checkAgainstEigh(A, D, r.values);
+    for (let j = 0; j < 20; j++) expect(r.residuals[j]).toBeLessThanOrEqual(1e-6 * LAMBDA[0]);
+  });
+
+  test('a memory budget too small for Float64 switches to Float32; smaller still, to thick restarts', async () => {
+    const k = 20;
+    const want = Math.max(2 * k + 1, k + 32); // default basis size
+    const f32Only = await lanczosTopK(op, k, { seed: 5, memoryBudgetBytes: want * D * 6 });
+    expect(f32Only.storage).toBe('f32');
+    expect(f32Only.basisSize).toBe(want);
+    expect(f32Only.basisBytes).toBe(want * D * 4);
+    checkAgainstEigh(A, D, f32Only.values);
+
+    const tight = await lanczosTopK(op, k, { seed: 5, memoryBudgetBytes: (k + 8) * D * 4 });
+    expect(tight.storage).toBe('f32');
+    expect(tight.basisSize).toBe(k + 8);
+    expect(tight.restarts).toBeGreaterThan(0);
+    expect(tight.converged).toBe(k);
+    checkAgainstEigh(A, D, tight.values);
+  });
+
+  test('thick restarts in Float64 (maxBasis) converge to the same pairs', async () => {
+    const r = await lanczosTopK(op, 15, { seed: 6, maxBasis: 24 });
+    expect(r.restarts).toBeGreaterThan(1);
+    expect(r.converged).toBe(15);
+    checkAgainstEigh(A, D, r.values);
+  });
+
+  test('a budget that cannot hold k + a few vectors is refused with the bytes needed', async () => {
+    const k = 1100, d = 86_197;
+    const plan = planBasis(d, k, {});
+    expect(plan.storage).toBe('f32');
+    expect(plan.capacity).toBeGreaterThan(k);
+    expect(plan.capacity * d * 4).toBeLessThanOrEqual(512 * 1024 * 1024);
+    const big: SymOperator = { d, apply: async (v) => v.slice() };
+    const err = await lanczosTopK(big, k, { seed: 1, memoryBudgetBytes: 100e6 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadInputError);
+    const need = (k + 55) * d * 4; // k + max(8, ⌈k/20⌉) Float32 vectors
+    expect((err as Error).message).toContain(need.toLocaleString('en-US'));
+  });
+});
+
+describe('null spaces and invariant subspaces', () => {
+  test('rank-3 operator, k = 5: three eigenvalues and two exact zeros, via random restarts', async () => {
+    const lambda = [5, 3, 1, ...new Array(47).fill(0)];
+    const { A, op } = knownOperator(lambda, 2);
+    const r = await lanczosTopK(op, 5, { seed: 7, wantVectors: true });
+    expect(r.values[0]).toBeCloseTo(5, 12);
+    expect(r.values[1]).toBeCloseTo(3, 12);
+    expect(r.values[2]).toBeCloseTo(1, 12);
+    expect(Math.abs(r.values[3])).toBeLessThan(1e-12);
+    expect(Math.abs(r.values[4])).toBeLessThan(1e-12);
+    expect(r.converged).toBe(5);
+    for (let j = 0; j < 5; j++) expect(residualOf(op, r.vectors![j], r.values[j], A)).toBeLessThan(1e-12);
+    // A Krylov space of a rank-3 operator is invariant after 4 vectors; the rest are restarts.
+    expect(r.iterations).toBeLessThanOrEqual(6);
+  });
+
+  test('k beyond the rank (d = 300, rank 60, k = 70): 60 values then zeros', async () => {
+    const { A, op } = knownOperator(LAMBDA, 1);
+    const r = await lanczosTopK(op, 70, { seed: 8 });
+    checkAgainstEigh(A, D, r.values);
+    for (let j = RANK; j < 70; j++) expect(Math.abs(r.values[j])).toBeLessThan(1e-10);
+    expect(r.converged).toBe(70);
+  });
+
+  test('k = d on a small operator returns the whole spectrum', async () => {
+    const lambda = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 0 : 1 + i));
+    const { A, op } = knownOperator(lambda, 3);
+    const r = await lanczosTopK(op, 24, { seed: 9 });
+    checkAgainstEigh(A, 24, r.values, 1e-12);
+  });
+
+  test('the zero operator', async () => {
+    const op: SymOperator = { d: 30, apply: async () => new Float64Array(30) };
+    const r = await lanczosTopK(op, 4, { seed: 1 });
+    expect(Array.from(r.values)).toEqual([0, 0, 0, 0]);
+    expect(r.converged).toBe(4);
+  });
+});
+
+describe('determinism, progress and cancellation', () => {
+  const { op, applies } = knownOperator(LAMBDA, 1);
+
+  test('the same seed reproduces the run; matvecs counts every application', async () => {
+    const before = applies();
+    const a = await lanczosTopK(op, 8, { seed: 42 });
+    expect(applies() - before).toBe(a.matvecs);
+    expect(a.matvecs).toBe(a.iterations + 8);
+    const b = await lanczosTopK(op, 8, { seed: 42 });
+    expect(Array.from(b.values)).toEqual(Array.from(a.values));
+  });
+
+  test('progress says "Lanczos step i/m" and only grows', async () => {
+    const seen: [number, string][] = [];
+    const ctx = createJobContext({ onProgress: (f, p) => seen.push([f, p]) });
+    await lanczosTopK(op, 5, { seed: 1, ctx, maxIter: 200 });
+    expect(seen.some(([, p]) => /^Lanczos step \d+\/200$/.test(p))).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i][0]).toBeGreaterThanOrEqual(seen[i - 1][0]);
+    expect(seen[seen.length - 1][0]).toBe(1);
+  });
+
+  test('an abort mid-run surfaces as CancelledError within a few steps', async () => {
+    // A slow operator (≈2 ms per apply) so the run is still going when the abort arrives.
+    const slow: SymOperator = {
+      d: D,
+      async apply(v) {
+        const until = Date.now() + 2;
+        while (Date.now() < until) { /* work */ }
+        return op.apply(v);
+      },
+    };
+    const ac = new AbortController();
+    const ctx = createJobContext({ signal: ac.signal, yieldEveryMs: 5 });
+    let abortedAt = 0;
+    let steps = 0;
+    const run = lanczosTopK(slow, 50, {
+      seed: 1,
+      ctx: {
+        ...ctx,
+        progress: (f, p) => {
+          ctx.progress(f, p);
+          if (p.startsWith('Lanczos step') && ++steps === 20) { abortedAt = Date.now(); ac.abort(); }
+        },
+      },
+    });
+    const err = await run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(Date.now() - abortedAt).toBeLessThan(200);
+  });
+
+  test('bad k is refused', async () => {
+    await expect(lanczosTopK(op, 0, { seed: 1 })).rejects.toBeInstanceOf(BadInputError);
+    await expect(lanczosTopK(op, D + 1, { seed: 1 })).rejects.toBeInstanceOf(BadInputError);
+  });
+});
