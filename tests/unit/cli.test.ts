@@ -57,6 +57,27 @@ describe('slt command line', () => {
     expect(ev.mse).toBeCloseTo(res.final.trainLoss, 5);
   });
 
+  test('spectrum, density and project print the same numbers the core computes', async () => {
+    const sp = await slt('spectrum', 'public/models/matfac.safetensors');
+    expect(sp.code, sp.stderr).toBe(0);
+    const s = JSON.parse(sp.stdout);
+    expect(s).toMatchObject({ d: 800, n: 20, method: 'dense' });
+    expect(s.eigenvalues).toHaveLength(800);
+    expect(s.above_noise_floor).toBe(400);
+    for (let i = 1; i < s.eigenvalues.length; i++) expect(s.eigenvalues[i]).toBeLessThanOrEqual(s.eigenvalues[i - 1]);
+    const pr = await slt('project', 'public/models/matfac.safetensors', '--k', '100,400,800');
+    const p = JSON.parse(pr.stdout);
+    expect(p.points.map((x: { k: number }) => x.k)).toEqual([100, 400, 800]);
+    expect(p.points[2].train_mse).toBeLessThan(1e-8); // all 800 eigenvectors: θ itself
+    expect(p.points[0].train_mse).toBeGreaterThan(p.points[1].train_mse);
+    const de = await slt('density', `${FIX}/modadd_p5_e3_h4.safetensors`, '--k', '5', '--probes', '4', '--steps', '20');
+    expect(de.code, de.stderr).toBe(0);
+    const d = JSON.parse(de.stdout);
+    expect(d.d1_curve.length).toBe(121);
+    expect(d.d1_curve[0].d1).toBeGreaterThanOrEqual(d.d1_curve[120].d1);
+    expect(d.d1_curve[120].d1).toBe(0);
+  }, 120_000);
+
   test('bad input exits non-zero with a clear message and nothing on stdout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slt-'));
     const bad = join(dir, 'bad.safetensors');

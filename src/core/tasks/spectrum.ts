@@ -17,6 +17,7 @@ import { lanczosTopK } from '../linalg/lanczos';
 import { hutchinsonTrace, slqDensity } from '../linalg/slq';
 import { countAboveFloor, forEachProjection, projectionGrid, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
 import { runForward } from './forward';
+import { kroneckerSpectrum } from '../spectrum/kronecker';
 import { datasetFor, type TaskEnv } from './env';
 
 /** Largest d for which 'auto' picks the dense eigensolver (a d×d Float64 matrix and its vectors). */
@@ -45,6 +46,8 @@ export interface SpectrumParams {
   projection?: boolean;
   /** Exactly these k for the projection curve (default: a grid over 1..K). */
   projectionKs?: number[];
+  /** The per-layer Kronecker (G ⊗ K) approximate spectrum (default true; cheap). */
+  kronecker?: boolean;
   seed?: number;
   /** Memory the Lanczos basis may use (bytes). */
   memoryBudgetBytes?: number;
@@ -64,6 +67,8 @@ export interface SpectrumResult {
   slq?: { nodes: Float64Array[]; weights: Float64Array[] };
   trace?: { mean: number; stderr: number };
   projection?: ProjectionCurve;
+  /** Eigenvalues of the per-layer Kronecker approximation 2·K^l ⊗ G^l, descending, and what it covers. */
+  kronecker?: { eigenvalues: Float64Array; covered: number; uncovered: number; layers: { name: string; gSize: number; kSize: number }[] };
   /** Eigenvalues above the float32 noise floor (1e-6·h_1) among those computed. */
   aboveFloor: number;
   storage?: string;
@@ -169,6 +174,13 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       trace = { mean: tr.mean, stderr: tr.stderr };
     }
     const aboveFloor = countAboveFloor(eigenvalues);
+    let kronecker: SpectrumResult['kronecker'];
+    if (p.kronecker !== false) {
+      t0 = performance.now();
+      const kr = await kroneckerSpectrum(p.model, ds, rows, sub(ctx, 0.85, 0.87, 'Kronecker'));
+      tick('kronecker', t0);
+      kronecker = { eigenvalues: kr.eigenvalues, covered: kr.covered, uncovered: kr.uncovered, layers: kr.layers.map((l) => ({ name: l.name, gSize: l.gSize, kSize: l.kSize })) };
+    }
 
     let projection: ProjectionCurve | undefined;
     if (wantProjection && eigenvalues.length > 0) {
@@ -189,14 +201,14 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       await forEachProjection(p.model.theta, vector, ks, async (k, thetaK) => {
         points.push({ ...(await evalAt(thetaK)), k });
         done++;
-        ctx.progress(0.85 + 0.15 * (done / ks.length), `projection curve: k = ${k}`);
+        ctx.progress(0.87 + 0.13 * (done / ks.length), `projection curve: k = ${k}`);
         await ctx.checkpoint();
       });
       tick('projection', t0);
       projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original, points };
     }
     ctx.progress(1, 'done');
-    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, aboveFloor, storage, timings, matvecs, backend: getBackend() };
+    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, aboveFloor, storage, timings, matvecs, backend: getBackend() };
   } finally {
     op.dispose();
   }

@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { computeSpectrum } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { d1At, llcBounds, logDensity } from '../../core/spectrum/counts';
@@ -31,10 +31,18 @@ export function SpectrumView() {
   const d1 = r ? d1At(r, eps) : null;
   const bounds = r && d1 ? llcBounds(r.d, d1.value) : null;
 
+  const [showKron, setShowKron] = useState(false);
   const rankSeries: Series[] = useMemo(() => {
     if (!r) return [];
-    return [{ name: 'h_k', color: '#2458c6', points: Array.from(r.eigenvalues, (v, i) => [i + 1, v] as [number, number]) }];
-  }, [r]);
+    const s: Series[] = [{ name: 'h_k', color: '#2458c6', points: Array.from(r.eigenvalues, (v, i) => [i + 1, v] as [number, number]) }];
+    if (showKron && r.kronecker) {
+      // Same ranks as the exact values (up to 4 × as many, so the tail shape shows).
+      const kr = r.kronecker.eigenvalues;
+      const m = Math.min(kr.length, Math.max(r.eigenvalues.length * 4, 200));
+      s.push({ name: 'K ⊗ G', color: '#d9480f', points: Array.from(kr.subarray(0, m), (v, i) => [i + 1, v] as [number, number]) });
+    }
+    return s;
+  }, [r, showKron]);
 
   const density = useMemo(() => {
     if (!r) return null;
@@ -131,6 +139,12 @@ export function SpectrumView() {
               <LineChart series={density.series} markerX={logEps} title={`Spectral density (${r.method === 'dense' ? 'exact eigenvalues' : 'SLQ'}, per unit log₁₀ h)`} xLabel="log₁₀ h" yLabel="eigenvalues per decade" testid="chart-density" />
             )}
           </div>
+          {r.kronecker && (
+            <label className="field inline small" title="Seed 000 eq. 22: H_l ≈ 2·K^l ⊗ G^l per layer (activation Gram G, output-Jacobian Gram K), eigenvalues 2·κ·g">
+              <input type="checkbox" checked={showKron} onChange={(e) => setShowKron(e.target.checked)} data-testid="kron-toggle" />
+              overlay the per-layer Kronecker approximation (covers {int(r.kronecker.covered)} of {int(r.d)} parameters{r.kronecker.uncovered ? '; embeddings not included' : ''})
+            </label>
+          )}
           {density && density.belowFloor > 0.5 && <p className="caption">{int(density.belowFloor)} eigenvalues are at or below 10<sup>{range.lo}</sup> (zero to float32 precision) and are not on the log axis.</p>}
           {curve && cut && (
             <>
