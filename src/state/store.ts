@@ -317,7 +317,19 @@ export function shareableOf(s: AppState): Shareable {
   };
 }
 
+/**
+ * The defaults a link is written against: sizes depend on the architecture (modadd-gelu's
+ * defaults are p=53, e=12, h=48), so a link naming only `arch` opens that model's default size.
+ */
+export function shareableDefaults(arch: ArchId): Shareable {
+  const d = DEFAULT_CONFIGS[arch];
+  return d.arch === 'modadd' || d.arch === 'modadd-gelu' ? { ...DEFAULT_SHAREABLE, arch, p: d.p, e: d.e, h: d.h } : { ...DEFAULT_SHAREABLE, arch };
+}
+
 /** Applies parsed URL values to the store (at start-up and on back/forward navigation). */
 export function applyShareable(v: Partial<Shareable>, store = useStore): void {
-  store.setState(v as Partial<AppState>);
+  const arch = v.arch ?? store.getState().arch;
+  const d = shareableDefaults(arch);
+  store.setState({ p: d.p, e: d.e, h: d.h, ...v } as Partial<AppState>);
+  if (v.arch) store.getState().resetTrainOpts();
 }

@@ -90,13 +90,13 @@ export function parseShareable(search: string): ParsedUrl {
   return { values, rejected };
 }
 
-/** Only the fields that differ from the defaults, so default links stay short. */
+/** Only the fields that differ from the defaults (but always the architecture), so default links stay short. */
 export function formatShareable(s: Shareable, defaults: Shareable): string {
   const q = new URLSearchParams();
   for (const name of Object.keys(FIELDS) as (keyof Shareable)[]) {
     const f = FIELDS[name] as Field<typeof name>;
     const v = f.format(s[name]);
-    if (v !== f.format(defaults[name])) q.set(f.key, v);
+    if (v !== f.format(defaults[name]) || (name === 'arch' && v !== 'modadd')) q.set(f.key, v);
   }
   const out = q.toString();
   return out ? `?${out}` : '';

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { applyShareable, DEFAULT_SHAREABLE, shareableOf, useStore } from '../state/store';
+import { applyShareable, shareableDefaults, shareableOf, useStore } from '../state/store';
 import { formatShareable, parseShareable } from '../state/url';
 import { loadInitialModel, startCompute } from '../state/compute';
 import './styles.css';
@@ -12,9 +12,9 @@ applyShareable(parsed.values);
 if (parsed.rejected.length) {
   useStore.getState().pushNotice('warning', `Ignored link settings that could not be used: ${parsed.rejected.join(', ')}`);
 }
-let lastQuery = formatShareable(shareableOf(useStore.getState()), DEFAULT_SHAREABLE);
+let lastQuery = formatShareable(shareableOf(useStore.getState()), shareableDefaults(useStore.getState().arch));
 useStore.subscribe((s) => {
-  const q = formatShareable(shareableOf(s), DEFAULT_SHAREABLE);
+  const q = formatShareable(shareableOf(s), shareableDefaults(s.arch));
   if (q !== lastQuery) {
     lastQuery = q;
     window.history.replaceState(null, '', `${window.location.pathname}${q}${window.location.hash}`);

@@ -34,3 +34,18 @@ describe('shareable settings in the URL', () => {
     expect(formatShareable({ ...DEFAULT_SHAREABLE, eps: 0.01 }, DEFAULT_SHAREABLE)).toBe('?eps=1e-2');
   });
 });
+
+describe('links name an architecture with its own default sizes', () => {
+  test('arch=modadd-gelu alone opens p=53, e=12, h=48; other sizes are written out', async () => {
+    const { applyShareable, createAppStore, shareableDefaults, shareableOf } = await import('../../src/state/store');
+    const store = createAppStore();
+    applyShareable(parseShareable('?arch=modadd-gelu').values, store);
+    expect(store.getState()).toMatchObject({ arch: 'modadd-gelu', p: 53, e: 12, h: 48 });
+    expect(formatShareable(shareableOf(store.getState()), shareableDefaults('modadd-gelu'))).toBe('?arch=modadd-gelu');
+    store.setState({ e: 128 });
+    const q = formatShareable(shareableOf(store.getState()), shareableDefaults('modadd-gelu'));
+    const again = createAppStore();
+    applyShareable(parseShareable(q).values, again);
+    expect(again.getState()).toMatchObject({ arch: 'modadd-gelu', p: 53, e: 128, h: 48 });
+  });
+});

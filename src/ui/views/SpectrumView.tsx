@@ -19,12 +19,15 @@ export function SpectrumView() {
   const setEps = useStore((s) => s.setEps);
   const running = useStore((s) => s.jobs.some((j) => j.task === 'spectrum' && (j.status === 'running' || j.status === 'queued')));
 
-  // The slider's range: from below the smallest positive eigenvalue to above the largest.
+  // The slider's range: from below the smallest positive eigenvalue (computed or SLQ node) to
+  // above the largest, but no lower than 10⁻¹⁰·h₁ (float32 noise lives far above that).
   const range = useMemo(() => {
     if (!r) return { lo: -8, hi: 2 };
-    const pos = Array.from(r.eigenvalues).filter((v) => v > 0);
-    const top = pos.length ? pos[0] : 1;
-    const bottom = Math.max(pos.length ? pos[pos.length - 1] : top * 1e-8, top * 1e-10);
+    const top = r.eigenvalues[0] > 0 ? r.eigenvalues[0] : 1;
+    let smallest = Infinity;
+    for (const v of r.eigenvalues) if (v > 0 && v < smallest) smallest = v;
+    for (const nodes of r.slq?.nodes ?? []) for (const v of nodes) if (v > 0 && v < smallest) smallest = v;
+    const bottom = Math.max(Number.isFinite(smallest) ? smallest : top * 1e-8, top * 1e-10);
     return { lo: Math.floor(Math.log10(bottom)) - 1, hi: Math.ceil(Math.log10(top)) + 1 };
   }, [r]);
 
@@ -145,7 +148,7 @@ export function SpectrumView() {
               overlay the per-layer Kronecker approximation (covers {int(r.kronecker.covered)} of {int(r.d)} parameters{r.kronecker.uncovered ? '; embeddings not included' : ''})
             </label>
           )}
-          {density && density.belowFloor > 0.5 && <p className="caption">{int(density.belowFloor)} eigenvalues are at or below 10<sup>{range.lo}</sup> (zero to float32 precision) and are not on the log axis.</p>}
+          {density && density.belowFloor > 0.5 && <p className="caption">{int(density.belowFloor)} eigenvalues are at or below 10<sup>{range.lo}</sup> (the left end of the axis; zero or negative to float32 precision) and are not drawn.</p>}
           {curve && cut && (
             <>
               <div className="controls">

@@ -1,0 +1,42 @@
+// Screenshots for the README: `npm run build && node scripts/screenshots.mjs` (Debian chromium).
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/server.mjs';
+
+const server = await serve('dist');
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const only = process.argv.slice(2);
+
+async function shot(name, query, prepare) {
+  if (only.length && !only.includes(name)) return;
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`${server.url}/${query}`);
+  await page.waitForSelector('[data-testid="backend-badge"][data-status="ready"]', { timeout: 60_000 });
+  await page.waitForFunction(() => /pretrained/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  await prepare(page);
+  await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+  console.log(`docs/screenshots/${name}.png`);
+  await page.close();
+}
+
+await shot('outputs', '?backend=wasm', async (page) => {
+  await page.getByTestId('run-forward').click();
+  await page.waitForSelector('[data-testid="forward-result"]', { timeout: 120_000 });
+});
+await shot('spectrum-matfac', '?backend=wasm&arch=matfac&view=spectrum&eps=1e-3', async (page) => {
+  await page.getByTestId('spectrum-run').click();
+  await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 120_000 });
+});
+await shot('spectrum-modadd', '?backend=wasm&view=spectrum&eps=1', async (page) => {
+  await page.getByTestId('spectrum-run').click();
+  await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 300_000 });
+  await page.getByTestId('kron-toggle').check();
+});
+await shot('train', '?backend=wasm&arch=modadd-gelu&view=train', async (page) => {
+  await page.getByTestId('build-model').click();
+  await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]');
+  await page.getByTestId('train-steps').fill('600');
+  await page.getByTestId('train-start').click();
+  await page.waitForSelector('[data-testid="train-run"][data-status="done"]', { timeout: 300_000 });
+});
+await browser.close();
+await server.close();
