@@ -1,11 +1,38 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+
+/**
+ * The production build's Content-Security-Policy: scripts only from the app's own origin (no
+ * inline script), WebAssembly compilation allowed for tfjs's wasm backend, workers from the
+ * origin, and no connections anywhere else (models and data stay on the user's machine). The
+ * dev server gets none: Vite injects inline scripts for hot reload.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function cspPlugin(): Plugin {
+  return {
+    name: 'slt-csp',
+    apply: 'build',
+    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CSP}" />`),
+  };
+}
 
 // The compute worker is an ES module worker (PLATFORM.md: `worker.format: 'es'`).
 // tfjs's wasm binaries are imported with `?url` in src/core/backend-urls.ts, so Vite
 // fingerprints and serves them from the app's own origin.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), cspPlugin()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -249,7 +249,7 @@ function sweepTriangle(
 /**
  * Reduces the symmetric matrix in `a` (lower triangle read; overwritten) to tridiagonal form:
  * diagonal d[0..n), off-diagonal e[0..n−1) with e[k] = T[k+1][k]. Reflector k is
- * H_k = I − tau[k] v vᵀ with v[0..k] = 0, v[k+1] = 1 and v[k+2..n) stored in row k of `a` at
+ * H_k = I − tau[k] v vᵀ with v[0..k] = 0 and v[k+1] = 1; v[k+1..n) is stored in row k of `a` at
  * columns k+1..n−1 (the unused strict upper triangle, so the back-transformation reads it stride-1).
  * Qᴴ = H_0 H_1 ⋯ H_{n−3}; T = Qᴴᵀ A Qᴴ. Yields once per column with the fraction done.
  */
