@@ -20,10 +20,7 @@ import { runForward } from './forward';
 import { kroneckerSpectrum } from '../spectrum/kronecker';
 import { datasetFor, type TaskEnv } from './env';
 
-/** Largest d for which 'auto' picks the dense eigensolver (a d×d Float64 matrix and its vectors). */
-export const DENSE_AUTO_MAX = 2500;
-/** Refuse dense above this (memory: 2·d²·8 bytes). */
-export const DENSE_MAX = 6000;
+import { DENSE_AUTO_MAX, DENSE_MAX } from '../spectrum/limits';
 /** Dense residuals are checked for this many top pairs. */
 const RESIDUALS_DENSE = 1000;
 

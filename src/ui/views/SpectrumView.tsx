@@ -3,6 +3,7 @@ import { computeSpectrum } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { d1At, llcBounds, logDensity } from '../../core/spectrum/counts';
 import { countAboveFloor, cutoffK } from '../../core/spectrum/projection';
+import { BROWSER_MEMORY_LIMIT, spectrumMemory } from '../../core/spectrum/memory';
 import { LineChart, type Series } from '../charts/LineChart';
 
 const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
@@ -76,6 +77,8 @@ export function SpectrumView() {
   }, [r, setEps]);
 
   const logEps = Math.log10(eps);
+  const mem = model ? spectrumMemory({ d: model.theta.length, method: o.method, k: o.k, probes: o.probes }) : null;
+  const tooBig = !!mem && mem.bytes > BROWSER_MEMORY_LIMIT;
   return (
     <div className="spectrum-view">
       <div className="controls">
@@ -101,10 +104,16 @@ export function SpectrumView() {
             <option value="kl">behavioral (KL)</option>
           </select>
         </label>
-        <button type="button" className="primary" disabled={!model} onClick={() => void computeSpectrum()} data-testid="spectrum-run">
+        <button type="button" className="primary" disabled={!model || tooBig} onClick={() => void computeSpectrum()} data-testid="spectrum-run">
           {running ? 'Computing… (run again to replace)' : 'Compute spectrum'}
         </button>
       </div>
+      {mem && (
+        <p className={tooBig ? 'error-text small' : 'muted small'} data-testid="spectrum-memory">
+          Needs about {(mem.bytes / 1e6).toFixed(0)} MB ({mem.detail}).
+          {tooBig && ' That is more than a browser tab reliably has: lower k, or use the command line.'}
+        </p>
+      )}
       <p className="caption">
         H = (2/n) Σ<sub>x</sub> J<sub>x</sub>ᵀJ<sub>x</sub> is the Hessian of the behavioral loss at θ*: how fast the
         network's outputs change along each direction of parameter space. Directions with eigenvalue h above the
