@@ -23,6 +23,9 @@ import { nodeAssetReader } from '../node/assets';
 import { runSpectrum, type SpectrumParams } from '../core/tasks/spectrum';
 import { d1At, llcBounds, logDensity } from '../core/spectrum/counts';
 import { cutoffK, type ProjectionPoint } from '../core/spectrum/projection';
+import { runInternals } from '../core/tasks/internals';
+import { predictedZeroCount } from '../core/internals/grams';
+import { fourierAnalysis } from '../core/internals/fourier';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -44,6 +47,9 @@ commands:
                                                   eigenvalues of the behavioral-loss Hessian (descending) and residuals
   density <file> [--k K --probes P --steps S ...]  SLQ spectral density and the d1(ε) curve with error bands and LLC bounds
   project <file> --k K1,K2,… [--cutoff 0.995]     accuracies (MSE for matfac) of θ projected on the top-k eigenvectors
+  sync <file> [--tol t --measure fraction|eq17]     synchronized ReLU blocks, ranks, free directions N, dead/always-on
+  grams <file> [--eps E --tol t]                  per-layer G/K/M spectra, predicted Hessian zeros at ε, interaction basis
+  fourier <file>                                  per-frequency norms of a modadd embedding, key frequencies, circuits
 
 Each command prints one JSON document on stdout; progress goes to stderr.`;
 
@@ -255,7 +261,57 @@ async function cmdProject(args: string[]) {
   };
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = { info: cmdInfo, eval: cmdEval, train: cmdTrain, spectrum: cmdSpectrum, density: cmdDensity, project: cmdProject };
+async function internalsOf(args: string[], extra: Record<string, { type: 'string'; default?: string }> = {}) {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tol: { type: 'string', default: '0' }, measure: { type: 'string', default: 'fraction' }, split: { type: 'string', default: 'train' }, ...extra } });
+  const measure = values.measure as string;
+  if (measure !== 'fraction' && measure !== 'eq17') throw new UsageError(`--measure must be fraction or eq17 (got "${measure}")`);
+  const split = values.split as string;
+  if (split !== 'train' && split !== 'all') throw new UsageError(`--split must be train or all (got "${split}")`);
+  const m = await readModel(positionals[0]);
+  const r = await runInternals({ model: m, tol: num('tol', values.tol as string), measure, split }, stderrContext('internals'), env);
+  return { r, values: values as Record<string, string | undefined> };
+}
+
+async function cmdSync(args: string[]) {
+  const { r } = await internalsOf(args);
+  return {
+    tol: r.sync.tol, measure: r.sync.measure, n: r.sync.n, note: r.sync.note ?? null,
+    layers: r.sync.layers.map((l) => ({
+      name: l.name, width: l.width, blocks: l.blocks, block_ranks: l.blockRanks, free_directions: l.freeDirections,
+      dead: l.dead, always_on: l.alwaysOn, firing_fraction: Array.from(l.firingFraction),
+    })),
+  };
+}
+
+async function cmdGrams(args: string[]) {
+  const { r, values } = await internalsOf(args, { eps: { type: 'string', default: '1e-3' } });
+  const eps = num('eps', values.eps)!;
+  const pred = predictedZeroCount(r.grams, r.sync, eps);
+  return {
+    eps, n: r.grams.n,
+    layers: r.grams.layers.map((l) => ({ name: l.name, in: l.inSize, out: l.outSize, bias: l.bias, G_eigenvalues: Array.from(l.gEigen), K_eigenvalues: Array.from(l.kEigen), M_eigenvalues: Array.from(l.mEigen) })),
+    predicted: { rows: pred.rows, total: pred.total, dedup_total: pred.dedupTotal, covered: pred.covered, uncovered: pred.uncovered, notes: pred.notes },
+    interaction_basis: r.interaction.layers.map((l) => ({ name: l.name, width: l.width, rank_G: l.rankG, basis_size: l.basisSize })),
+    interaction_edges: r.interaction.edges.map((e) => ({ from: e.from, to: e.to, gini_neuron: e.neuron.gini, gini_interaction: e.interaction.gini, top10_neuron: e.neuron.top10, top10_interaction: e.interaction.top10 })),
+  };
+}
+
+async function cmdFourier(args: string[]) {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const m = await readModel(positionals[0]);
+  if (m.config.arch !== 'modadd' && m.config.arch !== 'modadd-gelu') throw new UsageError(`fourier needs a modular-addition model (got ${m.config.arch})`);
+  const f = fourierAnalysis(m);
+  return {
+    p: f.p, e: f.e, frequencies: Array.from(f.frequencies), norms: Array.from(f.norms), energy_fraction: Array.from(f.energyFraction),
+    key_frequencies: f.keyFrequencies, key_energy_fraction: f.keyEnergyFraction, circuits: f.circuits,
+    circles: f.circles.map((c) => ({ k: c.k, circularity: c.circularity, mean_radius: c.meanRadius })),
+  };
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
+  info: cmdInfo, eval: cmdEval, train: cmdTrain, spectrum: cmdSpectrum, density: cmdDensity, project: cmdProject,
+  sync: cmdSync, grams: cmdGrams, fourier: cmdFourier,
+};
 
 async function main(argv: string[]): Promise<number> {
   // Library chatter must not corrupt the JSON on stdout.

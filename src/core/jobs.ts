@@ -118,3 +118,18 @@ export function createJobContext<P = unknown>(opts: JobContextOptions<P> = {}): 
     },
   };
 }
+
+/**
+ * A view of a job context for one phase of a longer job: its progress maps into [a, b] of the
+ * parent's, labelled "label: phase"; cancellation and pausing are the parent's; partial results
+ * are dropped (a phase's own partials mean nothing to the parent's listeners).
+ */
+export function subContext(ctx: JobContext, a: number, b: number, label: string): JobContext {
+  return {
+    signal: ctx.signal,
+    checkpoint: () => ctx.checkpoint(),
+    waitIfPaused: () => ctx.waitIfPaused(),
+    partial: () => undefined,
+    progress: (f, phase) => ctx.progress(a + (b - a) * f, `${label}: ${phase}`),
+  };
+}

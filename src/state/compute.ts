@@ -306,3 +306,19 @@ export async function computeSpectrum(): Promise<void> {
     reportFailure('The spectrum', e);
   }
 }
+
+/** Synchronized neurons, Grams, interaction basis and Fourier circuits of the current model. */
+export async function computeInternals(tol: number, measure: 'fraction' | 'eq17'): Promise<void> {
+  const s = useStore.getState();
+  const model = s.model;
+  if (!model) {
+    s.pushNotice('warning', 'Build or load a model first.');
+    return;
+  }
+  const job = getClient().run('internals', { model, tol, measure }, { label: `Internals of ${model.name}`, latestKey: 'internals' });
+  try {
+    useStore.getState().setInternals(await job.promise, model.name);
+  } catch (e) {
+    reportFailure('The internals analysis', e);
+  }
+}

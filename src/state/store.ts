@@ -10,6 +10,7 @@ import { DEFAULT_TRAIN_FRACTION, type DataSpec } from '../core/data/spec';
 import type { ModelBundle } from '../core/models/bundle';
 import type { ForwardResult } from '../core/tasks/forward';
 import type { SpectrumResult } from '../core/tasks/spectrum';
+import type { InternalsResult } from '../core/tasks/internals';
 import type { Metrics, TrainOptions } from '../core/train/trainer';
 import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { BackendStatus, JobUpdate } from '../worker/client';
@@ -114,6 +115,9 @@ export interface ResultsSlice {
   spectrumOf: string | null;
   spectrumSettings: SpectrumSettings;
   setSpectrum(r: SpectrumResult | null, of: string | null): void;
+  internals: InternalsResult | null;
+  internalsOf: string | null;
+  setInternals(r: InternalsResult | null, of: string | null): void;
   setSpectrumSettings(s: Partial<SpectrumSettings>): void;
 }
 
@@ -242,6 +246,9 @@ const resultsSlice: Slice<ResultsSlice> = (set) => ({
   spectrumOf: null,
   spectrumSettings: { method: 'auto', k: 100, split: 'train', loss: 'mse', probes: 8, cutoff: 0.995, cutoffSplit: 'train' },
   setSpectrum: (spectrum, spectrumOf) => set({ spectrum, spectrumOf }),
+  internals: null,
+  internalsOf: null,
+  setInternals: (internals, internalsOf) => set({ internals, internalsOf }),
   setSpectrumSettings: (v) => set((s) => ({ spectrumSettings: { ...s.spectrumSettings, ...v } })),
 });
 

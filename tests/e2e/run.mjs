@@ -301,6 +301,30 @@ test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k*
   await page.close();
 });
 
+test('Internals view: MNIST blocks and N, tolerance slider regroups live, zero table; modadd Fourier circuits', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp&view=internals');
+  await waitReady(page);
+  await page.waitForFunction(() => /mnist-mlp \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.getByTestId('internals-run').click();
+  await page.waitForSelector('[data-testid="internals-result"]', { timeout: 120_000 });
+  const blocks0 = Number(await page.getByTestId('sync-blocks').textContent());
+  assert(blocks0 > 10 && blocks0 <= 50, `blocks: ${blocks0}`);
+  await page.getByTestId('sync-tol').fill('0.05');
+  await page.waitForFunction((b) => Number(document.querySelector('[data-testid="sync-blocks"]')?.textContent) < b, blocks0, { timeout: 5_000 });
+  assert(await page.locator('[data-testid="zero-table"] tbody tr').count() === 3, 'zero table rows');
+  await page.close();
+  const m = await openApp('?backend=wasm&view=internals');
+  await waitReady(m.page);
+  await m.page.waitForFunction(() => /modadd \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  await m.page.getByTestId('internals-run').click();
+  await m.page.waitForSelector('[data-testid="fourier-circle"] .dots circle', { timeout: 120_000 });
+  const keys = await m.page.getByTestId('fourier-keys').textContent();
+  assert(/\d/.test(keys), `key frequencies: ${keys}`);
+  assert((await m.page.locator('[data-testid="fourier-circle"] .dots circle').count()) === 53, 'one dot per token');
+  assert(errors.length === 0 && m.errors.length === 0, `page errors: ${[...errors, ...m.errors].join(' | ')}`);
+  await m.page.close();
+});
+
 test('no request leaves the app origin', async () => {
   const { requests } = shared;
   const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'));

@@ -78,6 +78,22 @@ describe('slt command line', () => {
     expect(d.d1_curve[120].d1).toBe(0);
   }, 120_000);
 
+  test('sync, grams and fourier', async () => {
+    const sy = JSON.parse((await slt('sync', 'public/models/mnist-mlp.safetensors')).stdout);
+    expect(sy.layers.map((l: { name: string }) => l.name)).toEqual(['fc1', 'fc2']);
+    for (const l of sy.layers) {
+      expect(l.blocks.flat().sort((a: number, b: number) => a - b)).toEqual([...Array(l.width).keys()]);
+      expect(l.free_directions).toBe(l.block_ranks.reduce((s: number, r: number) => s + r * r, 0));
+    }
+    const gr = JSON.parse((await slt('grams', 'public/models/matfac.safetensors', '--eps', '1e-3')).stdout);
+    expect(gr.predicted.dedup_total).toBe(400); // SCIENCE.md §9: d² zero directions of the deep linear net
+    const fo = JSON.parse((await slt('fourier', 'public/models/modadd.safetensors')).stdout);
+    expect(fo.frequencies).toHaveLength(26);
+    expect(fo.key_frequencies.length).toBeGreaterThan(0);
+    const bad = await slt('fourier', 'public/models/matfac.safetensors');
+    expect(bad.code).toBe(2);
+  }, 120_000);
+
   test('bad input exits non-zero with a clear message and nothing on stdout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slt-'));
     const bad = join(dir, 'bad.safetensors');

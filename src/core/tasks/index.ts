@@ -10,6 +10,7 @@ import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
 import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
 import { runSpectrum, type SpectrumParams, type SpectrumResult } from './spectrum';
+import { runInternals, type InternalsParams, type InternalsResult } from './internals';
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
@@ -21,6 +22,7 @@ export interface TaskDefs {
   train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
   spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
+  internals: { params: InternalsParams; partial: never; result: InternalsResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -42,6 +44,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   train: runTrain,
   'register-idx': runRegisterIdx,
   spectrum: runSpectrum,
+  internals: runInternals,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -52,6 +55,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   train: 'Train',
   'register-idx': 'Load IDX files',
   spectrum: 'Hessian spectrum',
+  internals: 'Network internals',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

@@ -5,8 +5,7 @@
  * accuracy cutoff. Eigenvectors stay in the worker: only the numbers the views need come back.
  */
 import { getBackend } from '@tensorflow/tfjs';
-import type { JobContext } from '../jobs';
-import { createJobContext } from '../jobs';
+import { createJobContext, subContext, type JobContext } from '../jobs';
 import { BadInputError } from '../errors';
 import type { ModelBundle } from '../models/bundle';
 import { isClassifier } from '../models/config';
@@ -74,18 +73,6 @@ export interface SpectrumResult {
   backend: string;
 }
 
-/** Runs `f` as a sub-phase mapping its progress into [a, b] of the job's. */
-function sub(ctx: JobContext, a: number, b: number, label: string): JobContext {
-  return {
-    ...ctx,
-    signal: ctx.signal,
-    checkpoint: () => ctx.checkpoint(),
-    waitIfPaused: () => ctx.waitIfPaused(),
-    partial: () => undefined,
-    progress: (f, phase) => ctx.progress(a + (b - a) * f, `${label}: ${phase}`),
-  };
-}
-
 export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskEnv): Promise<SpectrumResult> {
   const split = p.split ?? 'train';
   const loss = p.loss ?? 'mse';
@@ -115,7 +102,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
     const spanEig = doSlq ? 0.55 : 0.8;
     if (method === 'dense') {
       t0 = performance.now();
-      const H = await symmetricFromMatvec(sym, { ctx: sub(ctx, 0.02, 0.3, 'building H') });
+      const H = await symmetricFromMatvec(sym, { ctx: subContext(ctx, 0.02, 0.3, 'building H') });
       tick('build', t0);
       t0 = performance.now();
       const e = await eigh(H, d, { vectors: true, checkpoint: () => ctx.checkpoint(), onProgress: (f, ph) => ctx.progress(0.3 + 0.5 * f, `eigensolve: ${ph}`) });
@@ -144,7 +131,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       const k = Math.min(d, Math.max(1, Math.floor(p.k ?? 100)));
       t0 = performance.now();
       const r = await lanczosTopK(sym, k, {
-        seed, tol: p.tol ?? 1e-6, ctx: sub(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection, memoryBudgetBytes: p.memoryBudgetBytes,
+        seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection, memoryBudgetBytes: p.memoryBudgetBytes,
       });
       tick('lanczos', t0);
       eigenvalues = r.values;
@@ -158,7 +145,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
     let trace: SpectrumResult['trace'];
     if (doSlq) {
       t0 = performance.now();
-      const s = await slqDensity(sym, { probes: p.probes ?? 8, steps: Math.min(d, p.steps ?? 80), seed: seed + 1, ctx: sub(ctx, spanEig, 0.8, 'SLQ density') });
+      const s = await slqDensity(sym, { probes: p.probes ?? 8, steps: Math.min(d, p.steps ?? 80), seed: seed + 1, ctx: subContext(ctx, spanEig, 0.8, 'SLQ density') });
       tick('slq', t0);
       slq = { nodes: s.nodes, weights: s.weights };
     }
@@ -166,7 +153,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       t0 = performance.now();
       const tr = method === 'dense'
         ? { mean: eigenvalues.reduce((a, b) => a + b, 0), stderr: 0 }
-        : await hutchinsonTrace(sym, { probes: p.traceProbes ?? 20, seed: seed + 2, ctx: sub(ctx, 0.8, 0.85, 'trace') });
+        : await hutchinsonTrace(sym, { probes: p.traceProbes ?? 20, seed: seed + 2, ctx: subContext(ctx, 0.8, 0.85, 'trace') });
       tick('trace', t0);
       trace = { mean: tr.mean, stderr: tr.stderr };
     }
@@ -174,7 +161,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
     let kronecker: SpectrumResult['kronecker'];
     if (p.kronecker !== false) {
       t0 = performance.now();
-      const kr = await kroneckerSpectrum(p.model, ds, rows, sub(ctx, 0.85, 0.87, 'Kronecker'));
+      const kr = await kroneckerSpectrum(p.model, ds, rows, subContext(ctx, 0.85, 0.87, 'Kronecker'));
       tick('kronecker', t0);
       kronecker = { eigenvalues: kr.eigenvalues, covered: kr.covered, uncovered: kr.uncovered, layers: kr.layers.map((l) => ({ name: l.name, gSize: l.gSize, kSize: l.kSize })) };
     }

@@ -3,13 +3,14 @@ import type { ViewId } from '../../state/url';
 import { ForwardView } from './ForwardView';
 import { TrainView } from './TrainView';
 import { SpectrumView } from './SpectrumView';
+import { InternalsView } from './InternalsView';
 
 const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
   { id: 'train', label: 'Train', ready: true, blurb: '' },
   { id: 'forward', label: 'Outputs', ready: true, blurb: '' },
   { id: 'spectrum', label: 'Spectrum', ready: true, blurb: '' },
   { id: 'llc', label: 'LLC at ε', ready: false, blurb: 'λ(ε) curves, SGLD estimates and teaching landscapes.' },
-  { id: 'internals', label: 'Internals', ready: false, blurb: 'Synchronized ReLU neurons, Gram spectra and the interaction basis.' },
+  { id: 'internals', label: 'Internals', ready: true, blurb: '' },
 ];
 
 export function ViewArea() {
@@ -32,6 +33,8 @@ export function ViewArea() {
           <TrainView />
         ) : current.id === 'spectrum' ? (
           <SpectrumView />
+        ) : current.id === 'internals' ? (
+          <InternalsView />
         ) : (
           <div className="placeholder" data-testid="view-not-built">
             <h2>{current.label}</h2>

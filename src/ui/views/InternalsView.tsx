@@ -1,0 +1,178 @@
+import { useMemo, useState } from 'react';
+import { computeInternals } from '../../state/compute';
+import { useStore } from '../../state/store';
+import { regroup, type SyncMeasure } from '../../core/internals/sync';
+import { predictedZeroCount } from '../../core/internals/grams';
+import { d1At } from '../../core/spectrum/counts';
+import { Raster } from '../charts/Raster';
+import { Heatmap } from '../charts/Heatmap';
+import { Bars } from '../charts/Bars';
+import { LineChart } from '../charts/LineChart';
+
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
+
+/** Synchronized ReLU neurons, Gram spectra and predicted zero counts, the interaction basis, Fourier circuits. */
+export function InternalsView() {
+  const model = useStore((s) => s.model);
+  const result = useStore((s) => s.internals);
+  const of = useStore((s) => s.internalsOf);
+  const eps = useStore((s) => s.eps);
+  const setEps = useStore((s) => s.setEps);
+  const spectrum = useStore((s) => s.spectrum);
+  const spectrumOf = useStore((s) => s.spectrumOf);
+  const running = useStore((s) => s.jobs.some((j) => j.task === 'internals' && (j.status === 'running' || j.status === 'queued')));
+  const [tol, setTol] = useState(0);
+  const [measure, setMeasure] = useState<SyncMeasure>('fraction');
+  const [layerIdx, setLayerIdx] = useState(0);
+  const [order, setOrder] = useState('sum');
+  const [hover, setHover] = useState<number | null>(null);
+  const [edgeIdx, setEdgeIdx] = useState(0);
+  const [freq, setFreq] = useState<number | null>(null);
+
+  // Re-grouping at another tolerance is a cheap pure function of the stored pair counts.
+  const sync = useMemo(() => (result ? (tol === result.sync.tol && measure === result.sync.measure ? result.sync : regroup(result.sync, tol, measure)) : null), [result, tol, measure]);
+  const layer = sync?.layers[Math.min(layerIdx, Math.max(0, (sync?.layers.length ?? 1) - 1))];
+  const orders = sync ? Object.keys(sync.pointOrders) : [];
+  const colOrder = sync && layer ? (sync.pointOrders[order] ?? sync.pointOrders[orders[0]] ?? Int32Array.from({ length: sync.n }, (_, i) => i)) : null;
+  const prediction = useMemo(() => (result && sync ? predictedZeroCount(result.grams, sync, eps) : null), [result, sync, eps]);
+  const measured = spectrum && model && spectrumOf === model.name ? d1At(spectrum, eps) : null;
+  const edges = result?.interaction.edges[Math.min(edgeIdx, Math.max(0, (result?.interaction.edges.length ?? 1) - 1))];
+  const fourier = result?.fourier ?? null;
+  const circle = fourier ? fourier.circles.find((c) => c.k === (freq ?? fourier.keyFrequencies[0])) ?? null : null;
+  const hoverBlock = layer && hover !== null ? layer.blocks[layer.blockOf[hover]] : null;
+  const range = { lo: -10, hi: 4 };
+
+  return (
+    <div className="internals-view">
+      <div className="controls">
+        <button type="button" className="primary" disabled={!model} onClick={() => void computeInternals(tol, measure)} data-testid="internals-run">
+          {running ? 'Analysing… (run again to replace)' : 'Analyse internals'}
+        </button>
+        <span className="muted small">on the training split, in the compute worker</span>
+      </div>
+      <p className="caption">
+        Degeneracy you can read off the network itself (degeneracy paper §3–4): ReLU neurons that fire on exactly the same
+        inputs can trade weights freely (synchronized blocks, N = Σ s<sub>a</sub>²), directions the activations never use
+        (zeros of the Gram G) free all their outgoing weights, directions the output ignores (zeros of K) free all their
+        incoming weights.
+      </p>
+      {!result && <p className="muted">{model ? 'Run the analysis on the current model.' : 'Load a model first.'}</p>}
+      {result && sync && (
+        <div data-testid="internals-result">
+          {of && model && of !== model.name && <p className="notice notice-warning">These results belong to “{of}”, not the current model.</p>}
+          <h3>Synchronized ReLU neurons</h3>
+          {sync.layers.length === 0 ? <p className="muted" data-testid="sync-note">{sync.note}</p> : (
+            <>
+              <div className="controls">
+                <label className="field inline"><span>Layer</span>
+                  <select value={layerIdx} onChange={(e) => setLayerIdx(Number(e.target.value))}>
+                    {sync.layers.map((l, i) => <option key={l.name} value={i}>{l.name} ({l.width})</option>)}
+                  </select>
+                </label>
+                <label className="field inline" title="fraction: share of data points where two neurons' patterns differ; eq17: the paper's mixing-error measure, scaled by the neuron's mean preactivation²"><span>Measure</span>
+                  <select value={measure} onChange={(e) => setMeasure(e.target.value as SyncMeasure)}>
+                    <option value="fraction">patterns differ on ≤ tol of points</option>
+                    <option value="eq17">eq. 17 measure ≤ tol</option>
+                  </select>
+                </label>
+                <label className="field inline wide"><span>Tolerance {tol.toFixed(3)}</span>
+                  <input type="range" min={0} max={0.2} step={0.001} value={tol} onChange={(e) => setTol(Number(e.target.value))} data-testid="sync-tol" />
+                </label>
+                <label className="field inline"><span>Data order</span>
+                  <select value={order} onChange={(e) => setOrder(e.target.value)}>
+                    {orders.map((o) => <option key={o} value={o}>{o === 'sum' ? '(a + b) mod p' : o}</option>)}
+                  </select>
+                </label>
+              </div>
+              {layer && colOrder && (
+                <>
+                  <dl className="stats">
+                    <div><dt>neurons</dt><dd>{layer.width}</dd></div>
+                    <div title="blocks of neurons with (approximately) the same firing pattern"><dt>blocks</dt><dd data-testid="sync-blocks">{layer.blocks.length}</dd></div>
+                    <div title="largest block"><dt>largest block</dt><dd>{Math.max(...layer.blocks.map((b) => b.length))}</dd></div>
+                    <div title="eq. 20: N = Σ_a s_a², s_a = rank of block a's preactivations"><dt>free directions N</dt><dd data-testid="sync-N">{int(layer.freeDirections)}</dd></div>
+                    <div title="never fire on the training data"><dt>dead</dt><dd>{layer.dead.length}</dd></div>
+                    <div title="fire on every training point (linear there)"><dt>always on</dt><dd>{layer.alwaysOn.length}</dd></div>
+                  </dl>
+                  <Raster patterns={layer.patterns} width={layer.width} n={sync.n} rowOrder={layer.neuronOrder} colOrder={colOrder} blockOf={layer.blockOf} onHover={setHover} testid="raster" />
+                  <p className="caption small">
+                    Rows: neurons sorted into blocks (colours alternate per block). Columns: the {int(sync.n)} training points
+                    ordered by {order}. {hover !== null && hoverBlock ? <>Neuron {hover}: fires on {(layer.firingFraction[hover] * 100).toFixed(1)} % of points; block of {hoverBlock.length} (s = {layer.blockRanks[layer.blockOf[hover]]}).</> : 'Hover a row for its neuron.'}
+                  </p>
+                </>
+              )}
+            </>
+          )}
+
+          <h3>Gram spectra and predicted Hessian zeros at ε</h3>
+          <label className="field">
+            <span>Loss scale ε = <strong>{fmt(eps)}</strong> (shared with the Spectrum view)</span>
+            <input type="range" min={range.lo} max={range.hi} step={0.01} value={Math.min(range.hi, Math.max(range.lo, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" />
+          </label>
+          {prediction && (
+            <table className="table" data-testid="zero-table">
+              <thead>
+                <tr><th>block</th><th>params</th><th title="zeros of G^l at ε">G zeros</th><th title="zeros of K^l at ε">K zeros</th><th title="d^(l+1) per zero of G">fan-out</th><th title="(d^l + 1) per zero of K">fan-in</th><th title="counted in both">overlap</th><th title="N = Σ s_a² of the layer this block feeds">sync</th><th title="fan-out + fan-in − overlap + sync (de-duplicated)">predicted</th></tr>
+              </thead>
+              <tbody>
+                {prediction.rows.map((r) => (
+                  <tr key={r.name} title={r.notes}>
+                    <td>{r.name}</td><td>{int(r.params)}</td><td>{r.gZeros}</td><td>{r.kZeros}</td><td>{int(r.fanOut)}</td><td>{int(r.fanIn)}</td><td>{int(r.overlap)}</td><td>{r.sync === null ? '—' : int(r.sync)}</td><td>{int(r.dedup)}</td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr><td>total</td><td>{int(prediction.covered)}</td><td colSpan={6}>{prediction.uncovered ? `${int(prediction.uncovered)} embedding parameters not covered` : ''}</td><td data-testid="zero-predicted">{int(prediction.dedupTotal)}</td></tr>
+                <tr><td colSpan={8}>measured d − d₁(ε) from the Spectrum view</td><td data-testid="zero-measured">{measured ? `${int(spectrum!.d - measured.value)}${measured.source === 'slq' ? ' (SLQ)' : ''}` : 'compute the spectrum of this model'}</td></tr>
+              </tfoot>
+            </table>
+          )}
+          {prediction && <p className="caption small">{prediction.notes}</p>}
+
+          <h3>Interaction basis</h3>
+          <table className="table" data-testid="interaction-table">
+            <thead><tr><th>layer</th><th>width</th><th>rank G</th><th>basis size</th></tr></thead>
+            <tbody>
+              {result.interaction.layers.map((l) => <tr key={l.name}><td>{l.name}</td><td>{l.width}{l.bias ? ' + 1' : ''}</td><td>{l.rankG}</td><td>{l.basisSize}</td></tr>)}
+            </tbody>
+          </table>
+          {edges && (
+            <>
+              <div className="controls">
+                <label className="field inline"><span>Edges</span>
+                  <select value={edgeIdx} onChange={(e) => setEdgeIdx(Number(e.target.value))}>
+                    {result.interaction.edges.map((e, i) => <option key={`${e.from}-${e.to}`} value={i}>{e.from} → {e.to}</option>)}
+                  </select>
+                </label>
+                <span className="small">Sparsity (Gini; share of weight in the top 10 % of edges): neuron basis {edges.neuron.gini.toFixed(2)}; {(edges.neuron.top10 * 100).toFixed(0)} % · interaction basis <strong>{edges.interaction.gini.toFixed(2)}</strong>; {(edges.interaction.top10 * 100).toFixed(0)} %</span>
+              </div>
+              <div className="chart-grid">
+                <Heatmap values={edges.neuron.strength} rows={edges.neuron.rows} cols={edges.neuron.cols} title={`Neuron basis: ${edges.neuron.rows} × ${edges.neuron.cols}`} testid="edges-neuron" />
+                <Heatmap values={edges.interaction.strength} rows={edges.interaction.rows} cols={edges.interaction.cols} title={`Interaction basis: ${edges.interaction.rows} × ${edges.interaction.cols}`} testid="edges-interaction" />
+              </div>
+            </>
+          )}
+
+          {fourier && (
+            <>
+              <h3>Fourier circuits of the embedding</h3>
+              <p className="caption small">
+                Key frequencies: <strong data-testid="fourier-keys">{fourier.keyFrequencies.join(', ') || 'none'}</strong> ({(fourier.keyEnergyFraction * 100).toFixed(0)} % of the embedding's energy);
+                learned circuits (projections that are circles): <strong>{fourier.circuits.length}</strong>. Click a bar to see its 2-D projection.
+              </p>
+              <div className="chart-grid">
+                <Bars labels={Array.from(fourier.frequencies)} values={fourier.norms} highlight={new Set(fourier.keyFrequencies)} selected={circle?.k ?? null} onSelect={setFreq} title="Norm of the embedding per frequency k" xLabel="frequency k" yLabel="norm" testid="fourier-bars" />
+                {circle ? (
+                  <LineChart dots series={[{ name: `k = ${circle.k}`, color: '#d9480f', points: Array.from(circle.x, (x, i) => [x, circle.y[i]] as [number, number]) }]}
+                    title={`Tokens projected on frequency ${circle.k} (circularity ${circle.circularity.toFixed(2)})`} xLabel="cos component" yLabel="sin component" testid="fourier-circle" />
+                ) : <p className="muted">Pick a frequency with a circle projection (the key ones).</p>}
+              </div>
+            </>
+          )}
+          <p className="muted small">Timings: {Object.entries(result.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
+        </div>
+      )}
+    </div>
+  );
+}
