@@ -38,5 +38,9 @@ await shot('train', '?backend=wasm&arch=modadd-gelu&view=train', async (page) =>
   await page.getByTestId('train-start').click();
   await page.waitForSelector('[data-testid="train-run"][data-status="done"]', { timeout: 300_000 });
 });
+await shot('internals', '?backend=wasm&view=internals', async (page) => {
+  await page.getByTestId('internals-run').click();
+  await page.waitForSelector('[data-testid="fourier-circle"] .dots circle', { timeout: 120_000 });
+});
 await browser.close();
 await server.close();
