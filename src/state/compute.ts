@@ -8,6 +8,10 @@ import { isCancelled } from '../core/jobs';
 import { describeConfig, validateConfig } from '../core/models/config';
 import type { Split } from '../core/data/types';
 import type { IdxFiles } from '../core/data/idx';
+import type { ModelBundle } from '../core/models/bundle';
+import type { CalibrationOptions, SgldOptions } from '../core/llc/sgld';
+import type { LandscapeSamplerOptions, LandscapeSpec } from '../core/llc/landscapes';
+import type { LlcSweepParams } from '../core/tasks/llc';
 import { ComputeClient, type WorkerLike } from '../worker/client';
 import { configOf, dataSpecOf, useStore, type TrainingRun } from './store';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
@@ -320,5 +324,118 @@ export async function computeInternals(tol: number, measure: 'fraction' | 'eq17'
     useStore.getState().setInternals(await job.promise, model.name);
   } catch (e) {
     reportFailure('The internals analysis', e);
+  }
+}
+
+// ---- LLC (SCIENCE.md §4–5) ----
+
+export async function computeLandscape(spec: LandscapeSpec, sampler: LandscapeSamplerOptions | undefined): Promise<void> {
+  const job = getClient().run('landscape', { spec, sampler }, { label: 'Teaching landscape', latestKey: 'landscape' });
+  try {
+    useStore.getState().setLlc({ landscape: await job.promise });
+  } catch (e) {
+    reportFailure('The landscape', e);
+  }
+}
+
+function currentModel(): ModelBundle | null {
+  const s = useStore.getState();
+  if (!s.model) s.pushNotice('warning', 'Build or load a model first.');
+  return s.model;
+}
+
+export async function estimateLlcNow(opts: SgldOptions): Promise<void> {
+  const model = currentModel();
+  if (!model) return;
+  const live = { chains: [] as number[][], initLoss: NaN, nBeta: NaN, runningLlc: [] as number[] };
+  useStore.getState().setLlc({ sgldLive: { ...live }, sgld: null, sgldOf: model.name });
+  let last = 0;
+  const job = getClient().run('llc', { model, opts }, {
+    label: `SGLD λ̂ of ${model.name}`,
+    latestKey: 'llc',
+    onPartial: (p) => {
+      (live.chains[p.chain] ??= []).push(...Array.from(p.loss));
+      live.initLoss = p.initLoss;
+      live.nBeta = p.nBeta;
+      live.runningLlc[p.chain] = p.runningLlc;
+      // Render rate ≠ compute rate: at most ~5 store updates a second.
+      const t = performance.now();
+      if (t - last > 200) {
+        last = t;
+        useStore.getState().setLlc({ sgldLive: { chains: live.chains.map((c) => c.slice()), initLoss: live.initLoss, nBeta: live.nBeta, runningLlc: [...live.runningLlc] } });
+      }
+    },
+  });
+  try {
+    useStore.getState().setLlc({ sgld: await job.promise, sgldLive: null });
+  } catch (e) {
+    useStore.getState().setLlc({ sgldLive: null });
+    reportFailure('The SGLD estimate', e);
+  }
+}
+
+export async function llcAlongEps(eps: number[], opts: Omit<SgldOptions, 'nBeta' | 'nBetaMode'>): Promise<void> {
+  const model = currentModel();
+  if (!model) return;
+  useStore.getState().setLlc({ llcCurve: [] });
+  const job = getClient().run('llc-curve', { model, eps, opts }, {
+    label: `SGLD λ̂ at ${eps.length} loss scales`, latestKey: 'llc-curve',
+    onPartial: (pt) => useStore.getState().setLlc({ llcCurve: [...useStore.getState().llcCurve, pt] }),
+  });
+  try {
+    useStore.getState().setLlc({ llcCurve: await job.promise });
+  } catch (e) {
+    reportFailure('SGLD along ε', e);
+  }
+}
+
+export async function llcCalibration(opts: CalibrationOptions): Promise<void> {
+  const model = currentModel();
+  if (!model) return;
+  useStore.getState().setLlc({ llcGrid: [] });
+  const job = getClient().run('llc-grid', { model, opts }, {
+    label: `SGLD calibration ${opts.stepSizes.length}×${opts.nBetas.length}`, latestKey: 'llc-grid',
+    onPartial: (c) => useStore.getState().setLlc({ llcGrid: [...useStore.getState().llcGrid, c] }),
+  });
+  try {
+    useStore.getState().setLlc({ llcGrid: (await job.promise).cells });
+  } catch (e) {
+    reportFailure('The calibration grid', e);
+  }
+}
+
+/** λ̂ at each checkpoint of the current training run (those still in memory). */
+export async function llcOverCheckpoints(opts: SgldOptions): Promise<void> {
+  const s = useStore.getState();
+  const model = currentModel();
+  const cps = (s.run?.checkpoints ?? []).filter((c): c is { step: number; theta: Float32Array } => !!c.theta);
+  if (!model) return;
+  if (!cps.length) {
+    s.pushNotice('warning', 'Train a model with checkpoints first (Train view); checkpoints of a reopened run load one at a time and are not used here.');
+    return;
+  }
+  useStore.getState().setLlc({ llcCheckpoints: [] });
+  const job = getClient().run('llc-checkpoints', { model, checkpoints: cps, opts }, {
+    label: `LLC over ${cps.length} checkpoints`, latestKey: 'llc-checkpoints',
+    onPartial: (pt) => useStore.getState().setLlc({ llcCheckpoints: [...useStore.getState().llcCheckpoints, pt] }),
+  });
+  try {
+    useStore.getState().setLlc({ llcCheckpoints: await job.promise });
+  } catch (e) {
+    reportFailure('LLC over training', e);
+  }
+}
+
+export async function llcSweep(p: LlcSweepParams): Promise<void> {
+  useStore.getState().setLlc({ llcSweep: { points: [], fits: null } });
+  const job = getClient().run('llc-sweep', p, {
+    label: `LLC sweep over p = ${p.ps.join(', ')}`, latestKey: 'llc-sweep',
+    onPartial: (pt) => useStore.getState().setLlc({ llcSweep: { points: [...useStore.getState().llcSweep.points, pt], fits: null } }),
+  });
+  try {
+    const r = await job.promise;
+    useStore.getState().setLlc({ llcSweep: { points: r.points, fits: r.fits } });
+  } catch (e) {
+    reportFailure('The sweep', e);
   }
 }

@@ -11,6 +11,8 @@ import type { ModelBundle } from '../core/models/bundle';
 import type { ForwardResult } from '../core/tasks/forward';
 import type { SpectrumResult } from '../core/tasks/spectrum';
 import type { InternalsResult } from '../core/tasks/internals';
+import type { LandscapeResult, LlcCheckpointPoint, LlcCurvePoint, LlcSweepPoint, LlcSweepResult } from '../core/tasks/llc';
+import type { CalibrationCell, SgldResult } from '../core/llc/sgld';
 import type { Metrics, TrainOptions } from '../core/train/trainer';
 import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { BackendStatus, JobUpdate } from '../worker/client';
@@ -156,7 +158,20 @@ export interface SavedSlice {
   setSaved(s: Partial<Pick<SavedSlice, 'savedModels' | 'savedRuns' | 'storageError'>>): void;
 }
 
-export type AppState = SavedSlice & ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice & TrainingSlice;
+export interface LlcSlice {
+  landscape: LandscapeResult | null;
+  sgld: SgldResult | null;
+  /** Traces streaming in while an estimate runs (per chain: the L(w_t) seen so far). */
+  sgldLive: { chains: number[][]; initLoss: number; nBeta: number; runningLlc: number[] } | null;
+  sgldOf: string | null;
+  llcCurve: LlcCurvePoint[];
+  llcGrid: CalibrationCell[];
+  llcCheckpoints: LlcCheckpointPoint[];
+  llcSweep: { points: LlcSweepPoint[]; fits: LlcSweepResult['fits'] | null };
+  setLlc(v: Partial<Pick<LlcSlice, 'landscape' | 'sgld' | 'sgldLive' | 'sgldOf' | 'llcCurve' | 'llcGrid' | 'llcCheckpoints' | 'llcSweep'>>): void;
+}
+
+export type AppState = LlcSlice & SavedSlice & ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice & TrainingSlice;
 
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
@@ -268,6 +283,18 @@ const trainingSlice: Slice<TrainingSlice> = (set) => ({
   selectCheckpoint: (selectedCheckpoint) => set({ selectedCheckpoint }),
 });
 
+const llcSlice: Slice<LlcSlice> = (set) => ({
+  landscape: null,
+  sgld: null,
+  sgldLive: null,
+  sgldOf: null,
+  llcCurve: [],
+  llcGrid: [],
+  llcCheckpoints: [],
+  llcSweep: { points: [], fits: null },
+  setLlc: (v) => set(v),
+});
+
 const savedSlice: Slice<SavedSlice> = (set) => ({
   savedModels: [],
   savedRuns: [],
@@ -286,6 +313,7 @@ export function createAppStore() {
     ...resultsSlice(...a),
     ...trainingSlice(...a),
     ...savedSlice(...a),
+    ...llcSlice(...a),
   }));
 }
 

@@ -163,7 +163,7 @@ test('shareable settings round-trip through the URL', async () => {
   assert((await page.getByTestId('arch-select').inputValue()) === 'matfac', 'arch from URL');
   const count = await page.getByTestId('param-count').textContent();
   assert(count.includes('30'), `param count for 5,3,5: ${count}`);
-  await page.getByTestId('view-not-built').waitFor();
+  await page.getByTestId('landscape-result').waitFor({ timeout: 30_000 });
   await page.getByTestId('arch-select').selectOption('modadd');
   await page.waitForFunction(() => location.search.includes('arch=modadd') === false && !location.search.includes('matfac'));
   assert(page.url().includes('eps=1e-2'), `eps kept: ${page.url()}`);
@@ -323,6 +323,26 @@ test('Internals view: MNIST blocks and N, tolerance slider regroups live, zero t
   assert((await m.page.locator('[data-testid="fourier-circle"] .dots circle').count()) === 53, 'one dot per token');
   assert(errors.length === 0 && m.errors.length === 0, `page errors: ${[...errors, ...m.errors].join(' | ')}`);
   await m.page.close();
+});
+
+test('the page bundle does not contain tfjs (all compute lives in the worker)', async () => {
+  const { readdirSync, statSync } = await import('node:fs');
+  const main = readdirSync('dist/assets').filter((f) => /^index-.*\.js$/.test(f));
+  assert(main.length === 1, `main bundles: ${main.join(', ')}`);
+  const size = statSync(`dist/assets/${main[0]}`).size;
+  const text = readFileSync(`dist/assets/${main[0]}`, 'utf8');
+  assert(!/registerKernel\(|tfjs-backend-wasm|WEBGPU_CPU_FORWARD/.test(text), 'tfjs code found in the page bundle');
+  assert(size < 900_000, `page bundle is ${size} bytes`);
+});
+
+test('LLC view: exact λ(ε) of the normal crossing matches ½ − 1/(2 − ln ε)', async () => {
+  const { page, errors } = await openApp('?backend=wasm&view=llc&eps=1e-3');
+  await waitReady(page);
+  await page.getByTestId('landscape-select').selectOption('w1w2');
+  await page.waitForSelector('[data-testid="landscape-result"]', { timeout: 30_000 });
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('[data-testid="landscape-llc"]')?.textContent) - (0.5 - 1 / (2 - Math.log(1e-3)))) < 2e-3, null, { timeout: 30_000 });
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
 });
 
 test('no request leaves the app origin', async () => {

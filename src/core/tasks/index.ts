@@ -11,6 +11,12 @@ import type { ModelBundle } from '../models/bundle';
 import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
 import { runSpectrum, type SpectrumParams, type SpectrumResult } from './spectrum';
 import { runInternals, type InternalsParams, type InternalsResult } from './internals';
+import {
+  runLandscape, runLlc, runLlcCheckpoints, runLlcCurve, runLlcGrid, runLlcSweep,
+  type LandscapeParams, type LandscapeResult, type LlcCheckpointPoint, type LlcCheckpointsParams, type LlcCurveParams, type LlcCurvePoint,
+  type LlcGridParams, type LlcParams, type LlcSweepParams, type LlcSweepPoint, type LlcSweepResult,
+} from './llc';
+import type { CalibrationCell, CalibrationResult, SgldPartial, SgldResult } from '../llc/sgld';
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 
@@ -23,6 +29,12 @@ export interface TaskDefs {
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
   spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
   internals: { params: InternalsParams; partial: never; result: InternalsResult };
+  llc: { params: LlcParams; partial: SgldPartial; result: SgldResult };
+  'llc-grid': { params: LlcGridParams; partial: CalibrationCell; result: CalibrationResult };
+  'llc-curve': { params: LlcCurveParams; partial: LlcCurvePoint; result: LlcCurvePoint[] };
+  'llc-checkpoints': { params: LlcCheckpointsParams; partial: LlcCheckpointPoint; result: LlcCheckpointPoint[] };
+  'llc-sweep': { params: LlcSweepParams; partial: LlcSweepPoint; result: LlcSweepResult };
+  landscape: { params: LandscapeParams; partial: never; result: LandscapeResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -45,6 +57,12 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'register-idx': runRegisterIdx,
   spectrum: runSpectrum,
   internals: runInternals,
+  llc: runLlc,
+  'llc-grid': runLlcGrid,
+  'llc-curve': runLlcCurve,
+  'llc-checkpoints': runLlcCheckpoints,
+  'llc-sweep': runLlcSweep,
+  landscape: runLandscape,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -56,6 +74,12 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'register-idx': 'Load IDX files',
   spectrum: 'Hessian spectrum',
   internals: 'Network internals',
+  llc: 'SGLD LLC estimate',
+  'llc-grid': 'SGLD calibration grid',
+  'llc-curve': 'SGLD λ(ε) points',
+  'llc-checkpoints': 'LLC over training',
+  'llc-sweep': 'LLC sweep over p',
+  landscape: 'Teaching landscape',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

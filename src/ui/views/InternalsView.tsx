@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import { computeInternals } from '../../state/compute';
 import { useStore } from '../../state/store';
-import { regroup, type SyncMeasure } from '../../core/internals/sync';
-import { predictedZeroCount } from '../../core/internals/grams';
+import { regroup, type SyncMeasure } from '../../core/internals/syncGroups';
+import { predictedZeroCount } from '../../core/internals/zeros';
 import { d1At } from '../../core/spectrum/counts';
 import { Raster } from '../charts/Raster';
 import { Heatmap } from '../charts/Heatmap';

@@ -4,12 +4,13 @@ import { ForwardView } from './ForwardView';
 import { TrainView } from './TrainView';
 import { SpectrumView } from './SpectrumView';
 import { InternalsView } from './InternalsView';
+import { LlcView } from './LlcView';
 
 const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
   { id: 'train', label: 'Train', ready: true, blurb: '' },
   { id: 'forward', label: 'Outputs', ready: true, blurb: '' },
   { id: 'spectrum', label: 'Spectrum', ready: true, blurb: '' },
-  { id: 'llc', label: 'LLC at ε', ready: false, blurb: 'λ(ε) curves, SGLD estimates and teaching landscapes.' },
+  { id: 'llc', label: 'LLC at ε', ready: true, blurb: '' },
   { id: 'internals', label: 'Internals', ready: true, blurb: '' },
 ];
 
@@ -35,6 +36,8 @@ export function ViewArea() {
           <SpectrumView />
         ) : current.id === 'internals' ? (
           <InternalsView />
+        ) : current.id === 'llc' ? (
+          <LlcView />
         ) : (
           <div className="placeholder" data-testid="view-not-built">
             <h2>{current.label}</h2>

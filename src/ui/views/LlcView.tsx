@@ -1,0 +1,287 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { LandscapeSpec } from '../../core/llc/landscapes';
+import { logGrid } from '../../core/llc/landscapes';
+import { boundsBand, quadraticCurve } from '../../core/llc/quadratic';
+import { defaultSgldSettings } from '../../core/llc/defaults';
+import type { SgldOptions } from '../../core/llc/sgld';
+import { computeLandscape, estimateLlcNow, llcAlongEps, llcCalibration, llcOverCheckpoints, llcSweep } from '../../state/compute';
+import { useStore } from '../../state/store';
+import { LineChart, type Series } from '../charts/LineChart';
+import { LandscapePlot } from '../charts/LandscapePlot';
+import { Heatmap } from '../charts/Heatmap';
+
+const fmt = (v: number, d = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(d - 1) : v.toPrecision(d));
+
+const LANDSCAPES: { id: string; label: string; spec: (c: number, k1: number, k2: number) => LandscapeSpec; blurb: string }[] = [
+  { id: 'w2', label: 'w² (regular)', spec: () => ({ kind: 'w2' }), blurb: 'A regular minimum: the volume of {K < ε} shrinks like ε^½, so λ = ½ at every scale.' },
+  { id: 'w4', label: 'w⁴ (degenerate)', spec: () => ({ kind: 'w4' }), blurb: 'Flat to second order: the Hessian is zero, yet the loss is not flat. λ = ¼ < ½: a more degenerate minimum.' },
+  { id: 'qq', label: 'c²w² + w⁴', spec: (c) => ({ kind: 'quad-quartic', c }), blurb: 'Looks quadratic at small ε (λ ≈ ½ for ε ≪ c⁴) and quartic at large ε (λ ≈ ¼ for ε ≫ c⁴): the LLC depends on the loss scale.' },
+  { id: 'w1w2', label: '(w₁·w₂)² (normal crossing)', spec: () => ({ kind: 'w1w2' }), blurb: 'Two lines of minima crossing: λ(ε) = ½ − 1/(2 − ln ε) creeps toward ½ only logarithmically.' },
+  { id: 'crossing', label: '(w₁^k₁ w₂^k₂)²', spec: (_c, k1, k2) => ({ kind: 'crossing', k1, k2 }), blurb: 'Normal crossings with powers: λ → 1/(2·max(k₁, k₂)) as ε → 0.' },
+  { id: 'two', label: 'two circuits: min(w₁², 10⁶·w₂⁴)', spec: () => ({ kind: 'two-circuits' }), blurb: 'Two ways to fit: one circuit dominates the volume at small ε, the other at large ε, so λ(ε) switches between them.' },
+];
+
+function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOptions): void }) {
+  const num = (k: keyof SgldOptions, label: string, title: string) => (
+    <label className="field" title={title}><span>{label}</span>
+      <input type="number" step="any" value={(value[k] as number | undefined) ?? ''} onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...value, [k]: v }); }} />
+    </label>
+  );
+  return (
+    <div className="train-form">
+      {num('stepSize', 'step ε_s', 'SGLD step size; too large diverges (the run stops and says so), too small never relaxes')}
+      {num('gamma', 'localization γ', 'pulls the chain back toward w*')}
+      {num('chains', 'chains', 'independent chains; λ̂ is reported as mean ± std over them')}
+      {num('draws', 'draws', 'draws per chain after burn-in')}
+      {num('burnin', 'burn-in', 'steps dropped at the start of each chain (≥ draws recommended)')}
+      <label className="field" title="rows per step, or 'full'"><span>batch</span>
+        <input type="text" value={String(value.batchSize ?? 512)} onChange={(e) => { const v = e.target.value.trim(); if (v === 'full') onChange({ ...value, batchSize: 'full' }); else if (/^\d+$/.test(v)) onChange({ ...value, batchSize: Number(v) }); }} />
+      </label>
+      <label className="field" title="n/log n (default) or batch/log batch (devinterp's choice)"><span>nβ</span>
+        <select value={value.nBetaMode ?? 'n/log n'} onChange={(e) => onChange({ ...value, nBetaMode: e.target.value as SgldOptions['nBetaMode'] })}>
+          <option value="n/log n">n / log n</option>
+          <option value="batch/log batch">batch / log batch</option>
+        </select>
+      </label>
+      <label className="field" title="the training loss (cross-entropy / MSE) or the behavioral loss L_B(w | w*)"><span>loss</span>
+        <select value={value.loss ?? 'train'} onChange={(e) => onChange({ ...value, loss: e.target.value as 'train' | 'behavioral' })}>
+          <option value="train">training loss</option>
+          <option value="behavioral">behavioral loss</option>
+        </select>
+      </label>
+    </div>
+  );
+}
+
+/** The LLC at a loss scale: teaching landscapes, λ(ε) for the model, SGLD with diagnostics, LLC over training, the p-sweep. */
+export function LlcView() {
+  const model = useStore((s) => s.model);
+  const eps = useStore((s) => s.eps);
+  const setEps = useStore((s) => s.setEps);
+  const landscape = useStore((s) => s.landscape);
+  const sgld = useStore((s) => s.sgld);
+  const live = useStore((s) => s.sgldLive);
+  const curvePts = useStore((s) => s.llcCurve);
+  const grid = useStore((s) => s.llcGrid);
+  const cpPts = useStore((s) => s.llcCheckpoints);
+  const sweep = useStore((s) => s.llcSweep);
+  const spectrum = useStore((s) => s.spectrum);
+  const spectrumOf = useStore((s) => s.spectrumOf);
+  const run = useStore((s) => s.run);
+
+  // --- teaching landscape ---
+  const [lid, setLid] = useState('w1w2');
+  const [c, setC] = useState(0.3);
+  const [k1, setK1] = useState(1);
+  const [k2, setK2] = useState(2);
+  const def = LANDSCAPES.find((l) => l.id === lid)!;
+  useEffect(() => {
+    const nBeta = Math.min(1e5, 1 / Math.max(eps, 1e-5));
+    const t = setTimeout(() => void computeLandscape(def.spec(c, k1, k2), { nBeta, stepSize: Math.min(1e-3, 0.5 / nBeta), steps: 4000, burnin: 1000, chains: 1, seed: 1, thin: 4 }), 150);
+    return () => clearTimeout(t);
+  }, [def, c, k1, k2, eps]);
+  const lamAt = useMemo(() => {
+    if (!landscape) return null;
+    const { eps: es, llc } = landscape.curve;
+    // Interpolate λ(ε) in log ε.
+    const x = Math.log(eps);
+    for (let i = 1; i < es.length; i++) {
+      const a = Math.log(es[i - 1]), b = Math.log(es[i]);
+      if (x >= a && x <= b) return llc[i - 1] + ((llc[i] - llc[i - 1]) * (x - a)) / (b - a);
+    }
+    return x < Math.log(es[0]) ? llc[0] : llc[llc.length - 1];
+  }, [landscape, eps]);
+
+  // --- model λ(ε) ---
+  // The form starts from the architecture's defaults; what the user edits overrides them.
+  const [edits, setEdits] = useState<SgldOptions>({});
+  const opts = useMemo<SgldOptions>(() => {
+    const d = model ? defaultSgldSettings(model.config) : { stepSize: 1e-4, gamma: 100 };
+    return { chains: 4, draws: 200, burnin: 200, batchSize: 512, loss: 'train', stepSize: d.stepSize, gamma: d.gamma, ...edits };
+  }, [model, edits]);
+  const setOpts = (o: SgldOptions) => setEdits(o);
+  const gamma = opts.gamma ?? 100;
+  const spec = spectrum && model && spectrumOf === model.name ? spectrum : null;
+  const epsGrid = useMemo(() => logGrid(1e-5, 1, 41), []);
+  const quad = useMemo(() => (spec ? (() => { try { return quadraticCurve({ d: spec.d, eigenvalues: spec.eigenvalues, slq: spec.slq }, epsGrid, gamma); } catch { return null; } })() : null), [spec, epsGrid, gamma]);
+  const band = useMemo(() => (spec ? boundsBand({ d: spec.d, eigenvalues: spec.eigenvalues, slq: spec.slq }, epsGrid, gamma) : null), [spec, epsGrid, gamma]);
+  const lamSeries: Series[] = useMemo(() => {
+    const s: Series[] = [];
+    if (quad) s.push({ name: 'quadratic (Hessian)', color: '#2458c6', points: Array.from(quad.eps, (e, i) => [e, quad.value[i]] as [number, number]) });
+    if (band) {
+      s.push({ name: 'bound: d₁/2', color: '#8fa3cc', dashed: true, points: Array.from(band.eps, (e, i) => [e, band.lower[i]] as [number, number]) });
+    }
+    const pts = curvePts.filter((p) => p.llc);
+    if (pts.length) s.push({ name: 'SGLD λ̂', color: '#d9480f', points: pts.map((p) => [p.eps, p.llc!.mean] as [number, number]) });
+    return s;
+  }, [quad, band, curvePts]);
+  const above = useMemo(() => {
+    if (!quad) return [];
+    return curvePts.filter((p) => {
+      if (!p.llc) return false;
+      const i = quad.eps.findIndex((e) => e >= p.eps);
+      const q = i >= 0 ? quad.value[i] : quad.value[quad.value.length - 1];
+      return p.llc.mean - 2 * p.llc.stderr > q;
+    });
+  }, [quad, curvePts]);
+
+  const traces: Series[] = useMemo(() => {
+    const colors = ['#2458c6', '#d9480f', '#1d7a46', '#6a3fb5', '#8a5a00', '#b3261e'];
+    const src = sgld ? sgld.chains.map((ch) => Array.from(ch.lossTrace)) : live?.chains ?? [];
+    return src.map((tr, i) => ({ name: `chain ${i + 1}`, color: colors[i % colors.length], points: tr.map((v, t) => [t, v] as [number, number]) }));
+  }, [sgld, live]);
+  const initLoss = sgld?.initLoss ?? live?.initLoss;
+
+  // --- sweep ---
+  const [ps, setPs] = useState('11,17,23,29');
+  const [sweepSteps, setSweepSteps] = useState(800);
+
+  const cpSeries: Series[] = useMemo(() => {
+    const s: Series[] = [];
+    if (run) {
+      s.push({ name: 'train loss', color: '#2458c6', points: run.history.map((m) => [m.step, m.trainLoss] as [number, number]) });
+      s.push({ name: 'test loss', color: '#8fa3cc', points: run.history.filter((m) => Number.isFinite(m.testLoss)).map((m) => [m.step, m.testLoss] as [number, number]) });
+    }
+    return s;
+  }, [run]);
+  const cpLlc: Series[] = useMemo(() => [{ name: 'λ̂', color: '#d9480f', points: cpPts.filter((p) => p.llc).map((p) => [p.step, p.llc!.mean] as [number, number]) }], [cpPts]);
+  const sweepSeries: Series[] = useMemo(() => {
+    const s: Series[] = [];
+    for (const op of ['sum', 'random'] as const) {
+      const pts = sweep.points.filter((p) => p.op === op && p.llc);
+      if (!pts.length) continue;
+      const color = op === 'sum' ? '#2458c6' : '#d9480f';
+      s.push({ name: op === 'sum' ? 'a + b (generalizes)' : 'random op (memorizes)', color, points: pts.map((p) => [p.p, p.llc!.mean] as [number, number]) });
+      const f = sweep.fits?.[op];
+      if (f) {
+        const xs = Array.from({ length: 30 }, (_, i) => Math.min(...pts.map((p) => p.p)) + (i / 29) * (Math.max(...pts.map((p) => p.p)) - Math.min(...pts.map((p) => p.p))));
+        s.push({ name: `${op}: linear fit`, color, dashed: true, points: xs.map((x) => [x, f.linear[0] + f.linear[1] * x] as [number, number]) });
+        if (f.quadratic.length) s.push({ name: `${op}: quadratic fit`, color: op === 'sum' ? '#8fa3cc' : '#f0a080', dashed: true, points: xs.map((x) => [x, f.quadratic[0] + f.quadratic[1] * x + f.quadratic[2] * x * x] as [number, number]) });
+      }
+    }
+    return s;
+  }, [sweep]);
+
+  const gridRows = useMemo(() => {
+    if (!grid.length) return null;
+    const steps = [...new Set(grid.map((g) => g.stepSize))].sort((a, b) => a - b);
+    const nbs = [...new Set(grid.map((g) => g.nBeta))].sort((a, b) => a - b);
+    const vals = new Float64Array(steps.length * nbs.length);
+    for (const cell of grid) vals[nbs.indexOf(cell.nBeta) * steps.length + steps.indexOf(cell.stepSize)] = Number.isFinite(cell.llc.mean) ? Math.max(0, cell.llc.mean) : 0;
+    return { steps, nbs, vals };
+  }, [grid]);
+
+  return (
+    <div className="llc-view">
+      <p className="caption">
+        The local learning coefficient λ measures how fast the volume of near-optimal parameters shrinks: V(ε) ∝ ε<sup>λ</sup>
+        for {'{'}θ : L(θ) &lt; L(θ*) + ε{'}'}, and λ(ε) = ε d/dε log V(ε). A regular d-parameter minimum has λ = d/2;
+        degenerate ones have less. The loss scale ε is shared with the other views.
+      </p>
+      <label className="field">
+        <span>Loss scale ε = <strong data-testid="llc-eps">{fmt(eps)}</strong></span>
+        <input type="range" min={-6} max={0} step={0.01} value={Math.min(0, Math.max(-6, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" data-testid="llc-eps-slider" />
+      </label>
+
+      <h3>Teaching landscapes</h3>
+      <div className="controls">
+        <label className="field inline"><span>Landscape</span>
+          <select value={lid} onChange={(e) => setLid(e.target.value)} data-testid="landscape-select">
+            {LANDSCAPES.map((l) => <option key={l.id} value={l.id}>{l.label}</option>)}
+          </select>
+        </label>
+        {lid === 'qq' && <label className="field inline wide"><span>c = {c.toFixed(2)}</span><input type="range" min={0} max={1} step={0.01} value={c} onChange={(e) => setC(Number(e.target.value))} /></label>}
+        {lid === 'crossing' && <>
+          <label className="field inline"><span>k₁</span><input type="number" min={0} max={6} value={k1} onChange={(e) => setK1(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
+          <label className="field inline"><span>k₂</span><input type="number" min={0} max={6} value={k2} onChange={(e) => setK2(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
+        </>}
+      </div>
+      <p className="caption">{def.blurb}</p>
+      {landscape && (
+        <div className="landscape-row" data-testid="landscape-result">
+          <div>
+            <LandscapePlot grid={landscape.contour} eps={eps} dim={landscape.dim} samples={landscape.samples?.chains[0]?.positions ?? null} testid="landscape-plot" />
+            <p className="small muted">{landscape.formula}. Yellow: {'{'}K &lt; ε{'}'}. Dots: SGLD at nβ = 1/ε.</p>
+          </div>
+          <div style={{ flex: 1, minWidth: 360 }}>
+            <dl className="stats big">
+              <div><dt>λ(ε) exact</dt><dd data-testid="landscape-llc">{lamAt === null ? '—' : lamAt.toFixed(4)}</dd></div>
+              <div><dt>λ as ε → 0</dt><dd>{landscape.limit.llc.toFixed(4)}{landscape.limit.multiplicity > 1 ? ` (m = ${landscape.limit.multiplicity})` : ''}</dd></div>
+              {landscape.samples && <div title="nβ · mean K over the SGLD draws"><dt>SGLD λ̂</dt><dd>{landscape.samples.llc.mean.toFixed(3)}</dd></div>}
+            </dl>
+            <LineChart logX series={[
+              { name: 'λ(ε)', color: '#2458c6', points: Array.from(landscape.curve.eps, (e, i) => [e, landscape.curve.llc[i]] as [number, number]) },
+              { name: `limit ${landscape.limit.llc.toFixed(3)}`, color: '#8fa3cc', dashed: true, points: [[landscape.curve.eps[0], landscape.limit.llc], [landscape.curve.eps[landscape.curve.eps.length - 1], landscape.limit.llc]] },
+            ]} markerX={eps} yDomain={[0, 1.05]} title="λ(ε) = ε d/dε log V(ε), by numerical integration" xLabel="ε" yLabel="λ(ε)" testid="chart-landscape-llc" />
+          </div>
+        </div>
+      )}
+
+      <div className="section">
+        <h3>λ(ε) for the current model</h3>
+        <p className="caption">
+          Sampling exp(−nβL − (γ/2)‖θ − θ*‖²) near a minimum, a quadratic L would give λ̂ = Σ ½·nβh/(nβh + γ) from the Hessian spectrum
+          (blue, with the rank bound d₁/2 dashed; loss scale ε = 1/(nβ), and directions count once nβh ≫ γ, i.e. h ≫ γε). SGLD estimates
+          (orange) above the blue line are higher-order degeneracy the Hessian cannot see. {spec ? `Spectrum: ${spec.method}, ${spec.loss === 'kl' ? 'KL (matches a cross-entropy training loss)' : 'behavioral MSE (matches the behavioral loss)'}.` : 'Compute the spectrum of this model in the Spectrum view for the blue curve (KL loss for classifiers trained with cross-entropy).'}
+        </p>
+        <SgldForm value={opts} onChange={setOpts} />
+        <div className="controls">
+          <button type="button" className="primary" disabled={!model} onClick={() => void estimateLlcNow(opts)} data-testid="llc-run">Estimate λ̂ (nβ from n)</button>
+          <button type="button" disabled={!model} onClick={() => void llcAlongEps([1e-4, 1e-3, 1e-2, 1e-1], { ...opts, chains: Math.min(2, opts.chains ?? 2) })} data-testid="llc-curve-run">SGLD at ε = 10⁻⁴ … 10⁻¹</button>
+          <button type="button" disabled={!model} onClick={() => { const s = opts.stepSize ?? 1e-4; void llcCalibration({ ...opts, stepSizes: [s / 10, s / 3, s, 3 * s], nBetas: [30, 100, 300, 1000], chains: 1, draws: 40, burnin: 40 }); }} data-testid="llc-grid-run">Calibration grid</button>
+        </div>
+        {lamSeries.length > 0 && <LineChart logX series={lamSeries} markerX={eps} title="λ(ε): quadratic prediction, rank bound and SGLD" xLabel="loss scale ε = 1/(nβ)" yLabel="λ" testid="chart-llc-eps" />}
+        {above.length > 0 && <p className="notice notice-info">SGLD sits above the quadratic prediction at ε = {above.map((p) => fmt(p.eps)).join(', ')}: structure beyond second order (quartic or interacting directions) that the Hessian misses.</p>}
+        {curvePts.some((p) => p.error) && <p className="error-text small">{curvePts.filter((p) => p.error).map((p) => `ε = ${fmt(p.eps)}: ${p.error}`).join(' · ')}</p>}
+        {(sgld || live) && (
+          <div data-testid="sgld-result">
+            {sgld && (
+              <dl className="stats big">
+                <div><dt>λ̂ (mean ± std over {sgld.chains.length} chains)</dt><dd data-testid="llc-value">{fmt(sgld.llc.mean, 4)} ± {fmt(sgld.llc.std, 2)}</dd></div>
+                <div><dt>nβ · γ · ε_s</dt><dd>{fmt(sgld.options.nBeta)} · {sgld.options.gamma} · {sgld.options.stepSize.toExponential(1)}</dd></div>
+                <div title="fraction of draws with L(w) < L(w*): large values mean w* is not a local minimum at this scale"><dt>draws below L(w*)</dt><dd>{(sgld.fractionBelowInit * 100).toFixed(1)} %</dd></div>
+                {sgld.meanAcceptance !== undefined && <div title="MALA acceptance (healthy ≈ 0.9)"><dt>MALA acceptance</dt><dd>{sgld.meanAcceptance.toFixed(2)}</dd></div>}
+                <div><dt>speed</dt><dd>{Math.round(sgld.stepsPerSecond)} steps/s · {sgld.backend}</dd></div>
+              </dl>
+            )}
+            {!sgld && live && <p className="muted">Sampling… running λ̂ per chain: {live.runningLlc.map((v) => (Number.isFinite(v) ? v.toFixed(1) : 'burn-in')).join(', ')}</p>}
+            <LineChart series={[...traces, ...(initLoss !== undefined && Number.isFinite(initLoss) && traces.length ? [{ name: 'L(w*)', color: '#333', dashed: true, points: [[0, initLoss], [Math.max(...traces.map((t) => t.points.length)), initLoss]] as [number, number][] }] : [])]}
+              title={`Per-chain ${sgld?.lossLabel ?? 'loss'} traces (burn-in included)`} xLabel="step" yLabel="L(w_t)" testid="chart-sgld-traces" />
+            {sgld && <p className="small muted">{sgld.notes.join(' ')}</p>}
+          </div>
+        )}
+        {gridRows && (
+          <div className="landscape-row">
+            <Heatmap values={gridRows.vals} rows={gridRows.nbs.length} cols={gridRows.steps.length} height={160} title={`Calibration: λ̂ by nβ (rows ${gridRows.nbs.join(', ')}) × ε_s (columns ${gridRows.steps.map((v) => v.toExponential(0)).join(', ')})`} testid="llc-grid" />
+            <ul className="small">
+              {grid.filter((g) => g.health !== 'ok').map((g) => <li key={`${g.row}-${g.col}`}>nβ {fmt(g.nBeta)}, ε_s {g.stepSize.toExponential(0)}: {g.health}{g.message ? ` — ${g.message}` : ''}</li>)}
+            </ul>
+          </div>
+        )}
+      </div>
+
+      <div className="section">
+        <h3>LLC over training</h3>
+        <p className="caption">λ̂ at each checkpoint of the current training run (Train view), under its loss curves: in the source post it falls when the test loss falls (generalization).</p>
+        <button type="button" disabled={!run || !model} onClick={() => void llcOverCheckpoints({ ...opts, chains: Math.min(2, opts.chains ?? 2), draws: Math.min(100, opts.draws ?? 100), burnin: Math.min(100, opts.burnin ?? 100) })} data-testid="llc-checkpoints-run">Estimate at every checkpoint</button>
+        {cpSeries.length > 0 && <LineChart series={cpSeries} logY title="Loss during training" xLabel="step" yLabel="loss" />}
+        {cpPts.length > 0 && <LineChart series={cpLlc} dots title="λ̂ at each checkpoint" xLabel="step" yLabel="λ̂" testid="chart-llc-checkpoints" />}
+      </div>
+
+      <div className="section">
+        <h3>Generalizing vs memorizing: λ̂ against p</h3>
+        <p className="caption">Seed 003: λ̂ grows linearly in p for networks that learn modular addition and roughly quadratically for networks that memorize a random commutative operation. This trains a modadd-gelu network per p and operation, then estimates λ̂ (long: minutes per point on a CPU).</p>
+        <div className="controls">
+          <label className="field inline"><span>p values</span><input type="text" value={ps} onChange={(e) => setPs(e.target.value)} /></label>
+          <label className="field inline"><span>training steps</span><input type="number" value={sweepSteps} onChange={(e) => setSweepSteps(Math.max(10, Number(e.target.value) || 10))} /></label>
+          <button type="button" onClick={() => {
+            const list = ps.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 3);
+            void llcSweep({ ps: list, ops: ['sum', 'random'], arch: 'modadd-gelu', e: 12, h: 48, trainFraction: 0.8, steps: sweepSteps, seed: 0, opts: { chains: 2, draws: 100, burnin: 100, stepSize: 3e-4, gamma: 100 } });
+          }} data-testid="llc-sweep-run">Run the sweep</button>
+        </div>
+        {sweepSeries.length > 0 && <LineChart series={sweepSeries} dots={false} title="λ̂ against p (points joined; dashed: fits)" xLabel="p" yLabel="λ̂" testid="chart-llc-sweep" />}
+        {sweep.fits && <p className="small">Fits: {(['sum', 'random'] as const).map((op) => sweep.fits![op] ? `${op}: linear ${sweep.fits![op]!.linear.map((v) => v.toFixed(2)).join(' + ')}·p${sweep.fits![op]!.quadratic.length ? `; quadratic ${sweep.fits![op]!.quadratic.map((v) => v.toFixed(3)).join(', ')}` : ''}` : '').filter(Boolean).join(' · ')}</p>}
+      </div>
+    </div>
+  );
+}
