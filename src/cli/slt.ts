@@ -26,6 +26,8 @@ import { cutoffK, type ProjectionPoint } from '../core/spectrum/projection';
 import { runInternals } from '../core/tasks/internals';
 import { predictedZeroCount } from '../core/internals/grams';
 import { fourierAnalysis } from '../core/internals/fourier';
+import { runLlc } from '../core/tasks/llc';
+import type { SgldOptions } from '../core/llc/sgld';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -50,6 +52,8 @@ commands:
   sync <file> [--tol t --measure fraction|eq17]     synchronized ReLU blocks, ranks, free directions N, dead/always-on
   grams <file> [--eps E --tol t]                  per-layer G/K/M spectra, predicted Hessian zeros at ε, interaction basis
   fourier <file>                                  per-frequency norms of a modadd embedding, key frequencies, circuits
+  llc <file> [--nbeta N --nbeta-mode M --gamma G --step S --chains C --draws D --burnin B --batch N|full
+              --loss train|behavioral --seed S --mala]   SGLD estimate of the local learning coefficient with diagnostics
 
 Each command prints one JSON document on stdout; progress goes to stderr.`;
 
@@ -308,7 +312,38 @@ async function cmdFourier(args: string[]) {
   };
 }
 
+async function cmdLlc(args: string[]) {
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true,
+    options: {
+      nbeta: { type: 'string' }, 'nbeta-mode': { type: 'string' }, gamma: { type: 'string' }, step: { type: 'string' }, chains: { type: 'string' },
+      draws: { type: 'string' }, burnin: { type: 'string' }, batch: { type: 'string' }, loss: { type: 'string', default: 'train' }, seed: { type: 'string' },
+      mala: { type: 'boolean', default: false },
+    },
+  });
+  const m = await readModel(positionals[0]);
+  const loss = values.loss as string;
+  if (loss !== 'train' && loss !== 'behavioral') throw new UsageError(`--loss must be train or behavioral (got "${loss}")`);
+  const mode = values['nbeta-mode'] as string | undefined;
+  if (mode !== undefined && !['n/log n', 'batch/log batch', 'explicit'].includes(mode)) throw new UsageError('--nbeta-mode must be "n/log n", "batch/log batch" or "explicit"');
+  const batch = values.batch === undefined ? undefined : values.batch === 'full' ? 'full' : int('batch', values.batch as string);
+  const opts: SgldOptions = {
+    nBeta: num('nbeta', values.nbeta as string | undefined), nBetaMode: mode as SgldOptions['nBetaMode'], gamma: num('gamma', values.gamma as string | undefined),
+    stepSize: num('step', values.step as string | undefined), chains: int('chains', values.chains as string | undefined), draws: int('draws', values.draws as string | undefined),
+    burnin: int('burnin', values.burnin as string | undefined), batchSize: batch, loss, seed: int('seed', values.seed as string | undefined), mala: values.mala as boolean,
+  };
+  for (const k of Object.keys(opts) as (keyof SgldOptions)[]) if (opts[k] === undefined) delete opts[k];
+  const r = await runLlc({ model: m, opts }, stderrContext('llc') as never, env);
+  return {
+    llc_mean: r.llc.mean, llc_std: r.llc.std, llc_stderr: r.llc.stderr, loss: r.lossLabel, init_loss: r.initLoss, n: r.n, d: r.d,
+    options: r.options,
+    chains: r.chains.map((c) => ({ llc: c.llc, trace: Array.from(c.lossTrace), distance: Array.from(c.distanceTrace), fraction_below_init: c.fractionBelowInit, mean_acceptance: c.meanAcceptance ?? null })),
+    diagnostics: { fraction_below_init: r.fractionBelowInit, mean_acceptance: r.meanAcceptance ?? null, steps_per_second: r.stepsPerSecond, backend: r.backend, notes: r.notes },
+  };
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
+  llc: cmdLlc,
   info: cmdInfo, eval: cmdEval, train: cmdTrain, spectrum: cmdSpectrum, density: cmdDensity, project: cmdProject,
   sync: cmdSync, grams: cmdGrams, fourier: cmdFourier,
 };

@@ -94,6 +94,19 @@ describe('slt command line', () => {
     expect(bad.code).toBe(2);
   }, 120_000);
 
+  test('llc prints the estimate, per-chain traces and diagnostics', async () => {
+    const r = await slt('llc', 'public/models/matfac.safetensors', '--chains', '2', '--draws', '30', '--burnin', '30', '--nbeta', '200', '--batch', 'full', '--mala');
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.chains).toHaveLength(2);
+    expect(o.chains[0].trace).toHaveLength(60);
+    expect(o.llc_mean).toBeCloseTo((o.chains[0].llc + o.chains[1].llc) / 2, 8);
+    expect(o.options.nBeta).toBe(200);
+    expect(o.diagnostics.mean_acceptance).toBeGreaterThan(0);
+    const bad = await slt('llc', 'public/models/matfac.safetensors', '--loss', 'nope');
+    expect(bad.code).toBe(2);
+  }, 120_000);
+
   test('bad input exits non-zero with a clear message and nothing on stdout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slt-'));
     const bad = join(dir, 'bad.safetensors');
