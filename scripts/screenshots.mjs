@@ -42,5 +42,11 @@ await shot('internals', '?backend=wasm&view=internals', async (page) => {
   await page.getByTestId('internals-run').click();
   await page.waitForSelector('[data-testid="fourier-circle"] .dots circle', { timeout: 120_000 });
 });
+await shot('llc', '?backend=wasm&arch=matfac&view=llc&eps=1e-3', async (page) => {
+  await page.waitForSelector('[data-testid="landscape-result"]', { timeout: 60_000 });
+  await page.getByTestId('llc-run').click();
+  await page.waitForSelector('[data-testid="llc-value"]', { timeout: 300_000 });
+  await page.waitForTimeout(1500);
+});
 await browser.close();
 await server.close();
