@@ -168,7 +168,11 @@ export interface LlcSlice {
   llcGrid: CalibrationCell[];
   llcCheckpoints: LlcCheckpointPoint[];
   llcSweep: { points: LlcSweepPoint[]; fits: LlcSweepResult['fits'] | null };
-  setLlc(v: Partial<Pick<LlcSlice, 'landscape' | 'sgld' | 'sgldLive' | 'sgldOf' | 'llcCurve' | 'llcGrid' | 'llcCheckpoints' | 'llcSweep'>>): void;
+  /** The teaching landscape shown (LLC view; the tour sets it). */
+  llcLandscape: string;
+  /** The guided tour's current step (null: closed). */
+  tourStep: number | null;
+  setLlc(v: Partial<Pick<LlcSlice, 'llcLandscape' | 'tourStep' | 'landscape' | 'sgld' | 'sgldLive' | 'sgldOf' | 'llcCurve' | 'llcGrid' | 'llcCheckpoints' | 'llcSweep'>>): void;
 }
 
 export type AppState = LlcSlice & SavedSlice & ModelSlice & DataSlice & JobsSlice & ViewSlice & BackendSlice & NoticeSlice & ResultsSlice & TrainingSlice;
@@ -292,6 +296,8 @@ const llcSlice: Slice<LlcSlice> = (set) => ({
   llcGrid: [],
   llcCheckpoints: [],
   llcSweep: { points: [], fits: null },
+  llcLandscape: 'w1w2',
+  tourStep: null,
   setLlc: (v) => set(v),
 });
 

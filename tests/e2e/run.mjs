@@ -345,6 +345,47 @@ test('LLC view: exact λ(ε) of the normal crossing matches ½ − 1/(2 − ln �
   await page.close();
 });
 
+test('the guided tour walks all eight steps, each setting up its view, and resumes after a reload', async () => {
+  const { page, errors } = await openApp('?backend=wasm');
+  await waitReady(page);
+  await page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
+  await page.getByTestId('tour-start').click();
+  const expected = [
+    ['1 ·', 'llc', 'landscape-plot'], ['2 ·', 'llc', 'chart-landscape-llc'], ['3 ·', 'forward', 'run-forward'],
+    ['4 ·', 'spectrum', 'eps-slider'], ['5 ·', 'spectrum', 'chart-projection'], ['6 ·', 'llc', 'llc-run'],
+    ['7 ·', 'internals', 'raster'], ['8 ·', 'internals', 'interaction-table'],
+  ];
+  for (let i = 0; i < expected.length; i++) {
+    const [title, view, target] = expected[i];
+    await page.waitForFunction((t) => document.querySelector('[data-testid="tour-title"]')?.textContent?.startsWith(t), title, { timeout: 10_000 });
+    assert((await page.locator(`[data-testid="tab-${view}"][aria-selected="true"]`).count()) === 1, `step ${i + 1}: view ${view} not active`);
+    await page.waitForSelector(`[data-testid="${target}"]`, { timeout: 120_000 });
+    assert((await page.locator('[data-testid="tour"] .katex').count()) > 0, `step ${i + 1}: no rendered formula`);
+    if (i === 3) {
+      await page.reload(); // resumable
+      await waitReady(page);
+      await page.getByTestId('tour-start').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="tour-title"]')?.textContent?.startsWith('4 ·'), null, { timeout: 10_000 });
+      await page.waitForSelector('[data-testid="eps-slider"]', { timeout: 120_000 });
+    }
+    if (i + 1 < expected.length) await page.getByTestId('tour-next').click();
+  }
+  await page.getByTestId('tour-finish').click();
+  assert((await page.locator('[data-testid="tour"]').count()) === 0, 'tour still open');
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.screenshot({ path: 'test-results/tour-end.png' });
+  await page.close();
+});
+
+test('absurd sizes are refused before anything is built, with the reason', async () => {
+  const { page } = await openApp('?backend=wasm&arch=mnist-mlp&hidden=4000,4000');
+  await waitReady(page);
+  const msg = await page.getByTestId('param-count').textContent();
+  assert(/more than this explorer handles/.test(msg), `message: ${msg}`);
+  assert(await page.getByTestId('build-model').isDisabled(), 'build enabled for a 19M-parameter model');
+  await page.close();
+});
+
 test('no request leaves the app origin', async () => {
   const { requests } = shared;
   const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'));

@@ -70,11 +70,12 @@ export function LlcView() {
   const run = useStore((s) => s.run);
 
   // --- teaching landscape ---
-  const [lid, setLid] = useState('w1w2');
+  const lid = useStore((s) => s.llcLandscape);
+  const setLid = (v: string) => useStore.getState().setLlc({ llcLandscape: v });
   const [c, setC] = useState(0.3);
   const [k1, setK1] = useState(1);
   const [k2, setK2] = useState(2);
-  const def = LANDSCAPES.find((l) => l.id === lid)!;
+  const def = LANDSCAPES.find((l) => l.id === lid) ?? LANDSCAPES[3];
   useEffect(() => {
     const nBeta = Math.min(1e5, 1 / Math.max(eps, 1e-5));
     const t = setTimeout(() => void computeLandscape(def.spec(c, k1, k2), { nBeta, stepSize: Math.min(1e-3, 0.5 / nBeta), steps: 4000, burnin: 1000, chains: 1, seed: 1, thin: 4 }), 150);
