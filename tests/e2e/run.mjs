@@ -291,6 +291,10 @@ test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k*
   assert(/k\* = 400/.test(await page.getByTestId('kstar').textContent()), `k*: ${await page.getByTestId('kstar').textContent()}`);
   const dots = await page.locator('[data-testid="chart-eigenvalues"] .dots circle').count();
   assert(dots > 400, `eigenvalue dots: ${dots}`);
+  // Every chart exports its data: the eigenvalues as CSV, one row per eigenvalue.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('figure', { has: page.getByTestId('chart-eigenvalues') }).getByTestId('export-csv').click()]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert(csv[0] === 'series,rank k,h_k' && csv.length === 801, `csv: ${csv[0]} (${csv.length} lines)`);
   // Moving ε above the largest eigenvalue leaves no direction above it; the URL follows.
   const slider = page.getByTestId('eps-slider');
   await slider.focus();

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
+import { ExportMenu } from './ExportMenu';
 
 const M = { top: 12, right: 16, bottom: 42, left: 56 };
 
@@ -25,7 +26,7 @@ export function Bars(props: { labels: number[]; values: ArrayLike<number>; highl
   }, [labels, values, highlight, selected, onSelect, width, height]);
   return (
     <figure className="chart">
-      <figcaption>{props.title}</figcaption>
+      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: [props.xLabel, props.yLabel, 'highlighted'], rows: labels.map((l, i) => [l, values[i], highlight.has(l) ? 1 : 0]) })} /></figcaption>
       <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
         <g className="bars-cat" />
         <g className="bars" />

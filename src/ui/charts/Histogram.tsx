@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
+import { ExportMenu } from './ExportMenu';
 
 export interface ChartProps {
   width?: number;
@@ -38,7 +39,7 @@ export function Histogram(props: ChartProps & { values: ArrayLike<number>; bins?
   }, [values, bins, width, height]);
   return (
     <figure className="chart">
-      <figcaption>{props.title}</figcaption>
+      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: [props.xLabel], rows: Array.from(values, (v) => [v]) })} /></figcaption>
       <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
         <g className="bars" />
         <g className="x-axis" />
@@ -73,7 +74,7 @@ export function RankBars(props: ChartProps & { values: ArrayLike<number>; yDomai
   }, [values, width, height, yDomain]);
   return (
     <figure className="chart">
-      <figcaption>{props.title}</figcaption>
+      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: ['index', props.yLabel], rows: Array.from(values, (v, i) => [i, v]) })} /></figcaption>
       <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
         <g className="bars" />
         <g className="x-axis" />

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
+import { ExportMenu } from './ExportMenu';
 
 export interface Series {
   name: string;
@@ -95,7 +96,7 @@ export function LineChart(props: LineChartProps) {
   }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, width, height]);
   return (
     <figure className="chart">
-      <figcaption>{props.title}</figcaption>
+      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: ['series', props.xLabel, props.yLabel], rows: series.flatMap((s) => s.points.map(([x, y]) => [s.name, x, y])) })} /></figcaption>
       <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid} className={onClickX ? 'clickable' : undefined}>
         <g className="lines" />
         <g className="legend" />
