@@ -48,5 +48,19 @@ await shot('llc', '?backend=wasm&arch=matfac&view=llc&eps=1e-3', async (page) =>
   await page.waitForSelector('[data-testid="llc-value"]', { timeout: 300_000 });
   await page.waitForTimeout(1500);
 });
+await shot('llc-training', '?backend=wasm&arch=modadd-gelu&view=train', async (page) => {
+  await page.getByTestId('build-model').click();
+  await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]');
+  await page.getByTestId('train-steps').fill('600');
+  await page.getByTestId('train-eval-every').fill('25');
+  await page.getByTestId('train-checkpoint-every').fill('50');
+  await page.getByTestId('train-start').click();
+  await page.waitForSelector('[data-testid="train-run"][data-status="done"]', { timeout: 300_000 });
+  await page.getByTestId('tab-llc').click();
+  await page.getByTestId('llc-checkpoints-run').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="chart-llc-checkpoints"] .dots circle').length >= 13, null, { timeout: 600_000 });
+  await page.locator('[data-testid="chart-llc-checkpoints"]').scrollIntoViewIfNeeded();
+  await page.locator('.section', { has: page.getByTestId('chart-llc-checkpoints') }).screenshot({ path: 'docs/screenshots/llc-training-section.png' });
+});
 await browser.close();
 await server.close();
