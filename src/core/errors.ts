@@ -9,7 +9,7 @@ export class BadInputError extends Error {
   }
 }
 
-const BAD_INPUT_NAMES = new Set(['BadInputError', 'ModelFileError', 'SafetensorsError', 'IdxError', 'DataFormatError', 'SgldDivergedError']);
+const BAD_INPUT_NAMES = new Set(['BadInputError', 'ModelFileError', 'SafetensorsError', 'IdxError', 'DataFormatError', 'SgldDivergedError', 'SessionFileError']);
 
 export function isBadInput(e: unknown): boolean {
   return e instanceof Error && BAD_INPUT_NAMES.has(e.name);

@@ -13,7 +13,10 @@ import type { CalibrationOptions, SgldOptions } from '../core/llc/sgld';
 import type { LandscapeSamplerOptions, LandscapeSpec } from '../core/llc/landscapes';
 import type { LlcSweepParams } from '../core/tasks/llc';
 import { ComputeClient, type WorkerLike } from '../worker/client';
-import { configOf, dataSpecOf, useStore, type TrainingRun } from './store';
+import { applyShareable, configOf, dataSpecOf, shareableOf, useStore, type TrainingRun } from './store';
+import type { Shareable } from './url';
+import type { Session } from '../core/io/session';
+import type { SpectrumResult } from '../core/tasks/spectrum';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
 import { describeRecipe } from '../core/train/describe';
 
@@ -437,5 +440,51 @@ export async function llcSweep(p: LlcSweepParams): Promise<void> {
     useStore.getState().setLlc({ llcSweep: { points: r.points, fits: r.fits } });
   } catch (e) {
     reportFailure('The sweep', e);
+  }
+}
+
+// ---- Sessions: the current model, its training run (with checkpoints), spectrum and settings in one file ----
+
+export async function exportSession(): Promise<{ bytes: Uint8Array; fileName: string } | null> {
+  const s = useStore.getState();
+  const run = s.run;
+  const spec = s.spectrum && s.spectrumOf === s.model?.name ? s.spectrum : null;
+  const session: Session = {
+    settings: { ...shareableOf(s) } as Record<string, unknown>,
+    model: s.model,
+    run: run ? {
+      baseName: run.baseName, opts: { ...run.opts } as Record<string, unknown>, history: run.history.map((m) => ({ ...m }) as Record<string, number>),
+      checkpoints: run.checkpoints.filter((c): c is { step: number; theta: Float32Array } => !!c.theta),
+    } : null,
+    spectrum: spec ? {
+      info: { d: spec.d, n: spec.n, method: spec.method, loss: spec.loss, split: spec.split, aboveFloor: spec.aboveFloor, trace: spec.trace ?? null, projection: spec.projection ?? null, storage: spec.storage ?? null, timings: spec.timings, matvecs: spec.matvecs, backend: spec.backend, of: s.spectrumOf },
+      eigenvalues: spec.eigenvalues, residuals: spec.residuals, slq: spec.slq,
+    } : null,
+  };
+  const job = getClient().run('export-session', { session }, { label: 'Export session' });
+  try {
+    const bytes = await job.promise;
+    return { bytes, fileName: `slt-session-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.safetensors` };
+  } catch (e) {
+    reportFailure('Exporting the session', e);
+    return null;
+  }
+}
+
+export async function importSession(file: File): Promise<void> {
+  const job = getClient().run('import-session', { bytes: new Uint8Array(await file.arrayBuffer()) }, { label: `Import ${file.name}` });
+  try {
+    const r = await job.promise;
+    const st = useStore.getState();
+    applyShareable(r.settings as Partial<Shareable>);
+    if (r.model) st.adoptModel(r.model);
+    if (r.run) st.setRun({ jobId: null, status: 'done', baseName: r.run.baseName, opts: r.run.opts as unknown as TrainingRun['opts'], history: r.run.history as unknown as TrainingRun['history'], checkpoints: r.run.checkpoints });
+    if (r.spectrum) {
+      const info = r.spectrum.info as unknown as SpectrumResult & { of?: string };
+      st.setSpectrum({ ...info, eigenvalues: r.spectrum.eigenvalues, residuals: r.spectrum.residuals, slq: r.spectrum.slq }, info.of ?? r.model?.name ?? null);
+    }
+    st.pushNotice('info', `Imported the session from ${file.name}${r.run ? ` (${r.run.checkpoints.length} checkpoints)` : ''}${r.spectrum ? ', with its spectrum' : ''}.`);
+  } catch (e) {
+    reportFailure(`Importing ${file.name}`, e);
   }
 }

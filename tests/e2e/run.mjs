@@ -301,7 +301,18 @@ test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k*
   await slider.fill(await slider.getAttribute('max'));
   await page.waitForFunction(() => document.querySelector('[data-testid="d1-value"]')?.textContent === '0');
   await page.waitForFunction(() => /eps=/.test(location.search));
-  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  // The session (model, spectrum, settings) exports as one file and imports into a fresh page.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('session-export').click()]);
+  const sessionPath = await dl.path();
+  const fresh = await openApp('?backend=wasm');
+  await waitReady(fresh.page);
+  await fresh.page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
+  await fresh.page.getByTestId('session-input').setInputFiles({ name: 'session.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(sessionPath) });
+  await fresh.page.waitForSelector('[data-testid="spectrum-result"]', { timeout: 30_000 });
+  assert((await fresh.page.getByTestId('arch-select').inputValue()) === 'matfac', 'session did not restore the model');
+  assert((await fresh.page.getByTestId('d1-value').textContent()) === '0', 'session did not restore ε');
+  assert(errors.length === 0 && fresh.errors.length === 0, `page errors: ${[...errors, ...fresh.errors].join(' | ')}`);
+  await fresh.page.close();
   await page.close();
 });
 

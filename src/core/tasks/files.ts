@@ -2,6 +2,7 @@
 import type { JobContext } from '../jobs';
 import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from '../io/modelFile';
+import { decodeSession, encodeSession, type Session } from '../io/session';
 
 export interface LoadModelFileParams {
   bytes: Uint8Array;
@@ -25,4 +26,14 @@ export async function runExportModelFile(p: ExportModelFileParams, ctx: JobConte
   const bytes = encodeModelFile(p.model);
   ctx.progress(1, 'done');
   return bytes;
+}
+
+export async function runExportSession(p: { session: Session }, ctx: JobContext): Promise<Uint8Array> {
+  ctx.progress(0, 'writing the session');
+  return encodeSession(p.session);
+}
+
+export async function runImportSession(p: { bytes: Uint8Array }, ctx: JobContext): Promise<Session> {
+  ctx.progress(0, 'reading the session');
+  return decodeSession(p.bytes);
 }

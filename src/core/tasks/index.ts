@@ -18,13 +18,16 @@ import {
 } from './llc';
 import type { CalibrationCell, CalibrationResult, SgldPartial, SgldResult } from '../llc/sgld';
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
-import { runExportModelFile, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
+import { runExportModelFile, runExportSession, runImportSession, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
+import type { Session } from '../io/session';
 
 export interface TaskDefs {
   'init-model': { params: InitModelParams; partial: never; result: ModelBundle };
   forward: { params: ForwardParams; partial: never; result: ForwardResult };
   'load-model-file': { params: LoadModelFileParams; partial: never; result: ModelBundle };
   'export-model-file': { params: ExportModelFileParams; partial: never; result: Uint8Array };
+  'export-session': { params: { session: Session }; partial: never; result: Uint8Array };
+  'import-session': { params: { bytes: Uint8Array }; partial: never; result: Session };
   train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
   spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
@@ -53,6 +56,8 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   forward: runForward,
   'load-model-file': runLoadModelFile,
   'export-model-file': runExportModelFile,
+  'export-session': runExportSession,
+  'import-session': runImportSession,
   train: runTrain,
   'register-idx': runRegisterIdx,
   spectrum: runSpectrum,
@@ -70,6 +75,8 @@ export const TASK_LABELS: Record<TaskName, string> = {
   forward: 'Forward pass',
   'load-model-file': 'Load model file',
   'export-model-file': 'Export model file',
+  'export-session': 'Export session',
+  'import-session': 'Import session',
   train: 'Train',
   'register-idx': 'Load IDX files',
   spectrum: 'Hessian spectrum',

@@ -1,4 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { exportSession, importSession } from '../../state/compute';
+import { downloadBytes } from '../download';
 import { deleteSavedModel, deleteSavedRun, openSavedModel, openSavedRun, refreshSaved, saveCurrentModel } from '../../state/persist';
 import { useStore } from '../../state/store';
 
@@ -9,6 +11,7 @@ export function SavedPanel() {
   const error = useStore((s) => s.storageError);
   const model = useStore((s) => s.model);
   const [name, setName] = useState('');
+  const sessionInput = useRef<HTMLInputElement>(null);
   useEffect(() => { void refreshSaved(); }, []);
   return (
     <section className="panel" aria-label="Saved in this browser" data-testid="saved-panel">
@@ -17,6 +20,11 @@ export function SavedPanel() {
       <div className="button-row">
         <input type="text" placeholder={model?.name ?? 'name'} value={name} onChange={(e) => setName(e.target.value)} aria-label="Name to save the model under" />
         <button type="button" disabled={!model} onClick={() => void saveCurrentModel(name.trim() || undefined).then(() => setName(''))} data-testid="save-model">Save model</button>
+      </div>
+      <div className="button-row" title="The current model, its training run with checkpoints, its spectrum and the settings, in one file">
+        <button type="button" onClick={() => void exportSession().then((r) => r && downloadBytes(r.bytes, r.fileName))} data-testid="session-export">Export session</button>
+        <button type="button" onClick={() => sessionInput.current?.click()} data-testid="session-import">Import session…</button>
+        <input ref={sessionInput} type="file" hidden onChange={(e) => { const f = e.target.files?.[0]; if (f) void importSession(f); e.target.value = ''; }} data-testid="session-input" />
       </div>
       {models.length === 0 && runs.length === 0 && !error && <p className="muted small">Nothing saved yet. Training runs and their checkpoints are saved automatically.</p>}
       {models.length > 0 && (

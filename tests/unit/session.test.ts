@@ -1,0 +1,33 @@
+import { expect, test } from 'vitest';
+import { decodeSession, encodeSession, SessionFileError } from '../../src/core/io/session';
+import { initParams } from '../../src/core/models/init';
+import { defaultDataSpec } from '../../src/core/data/spec';
+import type { ModelConfig } from '../../src/core/models/config';
+
+const config: ModelConfig = { arch: 'matfac', widths: [3, 2, 3] };
+const model = { name: 'm', config, theta: initParams(config, 1), data: defaultDataSpec(config) };
+
+test('a session round-trips exactly: model, run with checkpoints, spectrum with SLQ, settings', () => {
+  const s = {
+    settings: { arch: 'matfac', eps: 1e-3, view: 'spectrum' },
+    model,
+    run: { baseName: 'm', opts: { lr: 0.01 }, history: [{ step: 0, trainLoss: 1, testLoss: 2 }], checkpoints: [{ step: 0, theta: initParams(config, 2) }, { step: 10, theta: initParams(config, 3) }] },
+    spectrum: { info: { d: 12, method: 'lanczos' }, eigenvalues: Float64Array.from([3, 2, 1e-300]), residuals: Float64Array.from([1e-9, NaN, 0]), slq: { nodes: [Float64Array.from([1, 0.5])], weights: [Float64Array.from([0.25, 0.75])] } },
+  };
+  const back = decodeSession(encodeSession(s));
+  expect(back.settings).toEqual(s.settings);
+  expect(back.model!.theta).toEqual(model.theta);
+  expect(back.model!.config).toEqual(config);
+  expect(back.run!.checkpoints.map((c) => c.step)).toEqual([0, 10]);
+  expect(back.run!.checkpoints[1].theta).toEqual(s.run.checkpoints[1].theta);
+  expect(back.run!.history).toEqual(s.run.history);
+  expect(Array.from(back.spectrum!.eigenvalues)).toEqual([3, 2, 1e-300]);
+  expect(Number.isNaN(back.spectrum!.residuals[1])).toBe(true);
+  expect(Array.from(back.spectrum!.slq!.weights[0])).toEqual([0.25, 0.75]);
+});
+
+test('malformed or foreign files are refused with a reason', () => {
+  const good = encodeSession({ settings: {}, model, run: null, spectrum: null });
+  expect(() => decodeSession(good.subarray(0, good.length - 5))).toThrow(SessionFileError);
+  expect(() => decodeSession(new Uint8Array([1, 2, 3]))).toThrow(/Not a session file/);
+});
