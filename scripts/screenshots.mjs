@@ -62,5 +62,11 @@ await shot('llc-training', '?backend=wasm&arch=modadd-gelu&view=train', async (p
   await page.locator('[data-testid="chart-llc-checkpoints"]').scrollIntoViewIfNeeded();
   await page.locator('.section', { has: page.getByTestId('chart-llc-checkpoints') }).screenshot({ path: 'docs/screenshots/llc-training-section.png' });
 });
+await shot('tour', '?backend=wasm', async (page) => {
+  await page.getByTestId('tour-start').click();
+  for (let i = 0; i < 3; i++) await page.getByTestId('tour-next').click();
+  await page.waitForSelector('[data-testid="eps-slider"]', { timeout: 120_000 });
+  await page.waitForTimeout(800);
+});
 await browser.close();
 await server.close();
