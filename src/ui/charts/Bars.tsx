@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
-import { ExportMenu } from './ExportMenu';
+import { ChartFrame } from './ChartFrame';
 
 const M = { top: 12, right: 16, bottom: 42, left: 56 };
 
@@ -25,16 +25,9 @@ export function Bars(props: { labels: number[]; values: ArrayLike<number>; highl
     svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, '~s'));
   }, [labels, values, highlight, selected, onSelect, width, height]);
   return (
-    <figure className="chart">
-      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: [props.xLabel, props.yLabel, 'highlighted'], rows: labels.map((l, i) => [l, values[i], highlight.has(l) ? 1 : 0]) })} /></figcaption>
-      <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
-        <g className="bars-cat" />
-        <g className="bars" />
-        <g className="x-axis" />
-        <g className="y-axis" />
-        <text className="axis-label" x={(M.left + width - M.right) / 2} y={height - 6} textAnchor="middle">{props.xLabel}</text>
-        <text className="axis-label" transform={`translate(14,${(height - M.bottom + M.top) / 2}) rotate(-90)`} textAnchor="middle">{props.yLabel}</text>
-      </svg>
-    </figure>
+    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid}
+      data={() => ({ columns: [props.xLabel, props.yLabel, 'highlighted'], rows: labels.map((l, i) => [l, values[i], highlight.has(l) ? 1 : 0]) })}>
+      <g className="bars" />
+    </ChartFrame>
   );
 }

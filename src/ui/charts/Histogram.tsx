@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
-import { ExportMenu } from './ExportMenu';
+import { ChartFrame } from './ChartFrame';
 
 export interface ChartProps {
   width?: number;
@@ -38,16 +38,10 @@ export function Histogram(props: ChartProps & { values: ArrayLike<number>; bins?
     svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, '~s'));
   }, [values, bins, width, height]);
   return (
-    <figure className="chart">
-      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: [props.xLabel], rows: Array.from(values, (v) => [v]) })} /></figcaption>
-      <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
-        <g className="bars" />
-        <g className="x-axis" />
-        <g className="y-axis" />
-        <text className="axis-label" x={(M.left + width - M.right) / 2} y={height - 6} textAnchor="middle">{props.xLabel}</text>
-        <text className="axis-label" transform={`translate(14,${(height - M.bottom + M.top) / 2}) rotate(-90)`} textAnchor="middle">{props.yLabel}</text>
-      </svg>
-    </figure>
+    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid}
+      data={() => ({ columns: [props.xLabel], rows: Array.from(values, (v) => [v]) })}>
+      <g className="bars" />
+    </ChartFrame>
   );
 }
 
@@ -73,15 +67,9 @@ export function RankBars(props: ChartProps & { values: ArrayLike<number>; yDomai
     svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5));
   }, [values, width, height, yDomain]);
   return (
-    <figure className="chart">
-      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: ['index', props.yLabel], rows: Array.from(values, (v, i) => [i, v]) })} /></figcaption>
-      <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid}>
-        <g className="bars" />
-        <g className="x-axis" />
-        <g className="y-axis" />
-        <text className="axis-label" x={(M.left + width - M.right) / 2} y={height - 6} textAnchor="middle">{props.xLabel}</text>
-        <text className="axis-label" transform={`translate(14,${(height - M.bottom + M.top) / 2}) rotate(-90)`} textAnchor="middle">{props.yLabel}</text>
-      </svg>
-    </figure>
+    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid}
+      data={() => ({ columns: ['index', props.yLabel], rows: Array.from(values, (v, i) => [i, v]) })}>
+      <g className="bars" />
+    </ChartFrame>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
-import { ExportMenu } from './ExportMenu';
+import { ChartFrame } from './ChartFrame';
 
 export interface Series {
   name: string;
@@ -95,19 +95,13 @@ export function LineChart(props: LineChartProps) {
     else svg.on('click', null);
   }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, width, height]);
   return (
-    <figure className="chart">
-      <figcaption>{props.title} <ExportMenu svg={ref} title={props.title} data={() => ({ columns: ['series', props.xLabel, props.yLabel], rows: series.flatMap((s) => s.points.map(([x, y]) => [s.name, x, y])) })} /></figcaption>
-      <svg ref={ref} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title} data-testid={props.testid} className={onClickX ? 'clickable' : undefined}>
-        <g className="lines" />
-        <g className="legend" />
-        <g className="x-axis" />
-        <g className="y-axis" />
-        <g className="dots" />
-        <line className="marker" stroke="#f0b400" strokeWidth={2} />
-        <line className="marker-y" stroke="#f0b400" strokeWidth={2} strokeDasharray="6 3" />
-        <text className="axis-label" x={(M.left + width - M.right) / 2} y={height - 6} textAnchor="middle">{props.xLabel}</text>
-        <text className="axis-label" transform={`translate(14,${(height - M.bottom + M.top) / 2}) rotate(-90)`} textAnchor="middle">{props.yLabel}</text>
-      </svg>
-    </figure>
+    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid} className={onClickX ? 'clickable' : undefined}
+      data={() => ({ columns: ['series', props.xLabel, props.yLabel], rows: series.flatMap((s) => s.points.map(([x, y]) => [s.name, x, y])) })}>
+      <g className="lines" />
+      <g className="legend" />
+      <g className="dots" />
+      <line className="marker" stroke="#f0b400" strokeWidth={2} />
+      <line className="marker-y" stroke="#f0b400" strokeWidth={2} strokeDasharray="6 3" />
+    </ChartFrame>
   );
 }
