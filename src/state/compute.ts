@@ -17,6 +17,7 @@ import { applyShareable, configOf, dataSpecOf, shareableOf, useStore, type Train
 import type { Shareable } from './url';
 import type { Session } from '../core/io/session';
 import type { SpectrumResult } from '../core/tasks/spectrum';
+import type { FourierCheckpointsResult } from '../core/tasks/internals';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
 import { describeRecipe } from '../core/train/describe';
 
@@ -486,5 +487,22 @@ export async function importSession(file: File): Promise<void> {
     st.pushNotice('info', `Imported the session from ${file.name}${r.run ? ` (${r.run.checkpoints.length} checkpoints)` : ''}${r.spectrum ? ', with its spectrum' : ''}.`);
   } catch (e) {
     reportFailure(`Importing ${file.name}`, e);
+  }
+}
+
+/** Fourier norms of the embedding at every in-memory checkpoint of the current run. */
+export async function fourierOverCheckpoints(): Promise<FourierCheckpointsResult | null> {
+  const s = useStore.getState();
+  const cps = (s.run?.checkpoints ?? []).filter((c): c is { step: number; theta: Float32Array } => !!c.theta && c.theta.length === s.model?.theta.length);
+  if (!s.model || !cps.length) {
+    s.pushNotice('warning', 'Train this model with checkpoints first (Train view).');
+    return null;
+  }
+  const job = getClient().run('fourier-checkpoints', { model: s.model, checkpoints: cps }, { label: `Fourier over ${cps.length} checkpoints`, latestKey: 'fourier-checkpoints' });
+  try {
+    return await job.promise;
+  } catch (e) {
+    reportFailure('Fourier over checkpoints', e);
+    return null;
   }
 }

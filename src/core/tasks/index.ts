@@ -10,7 +10,7 @@ import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
 import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
 import { runSpectrum, type SpectrumParams, type SpectrumResult } from './spectrum';
-import { runInternals, type InternalsParams, type InternalsResult } from './internals';
+import { runFourierCheckpoints, runInternals, type FourierCheckpointsParams, type FourierCheckpointsResult, type InternalsParams, type InternalsResult } from './internals';
 import {
   runLandscape, runLlc, runLlcCheckpoints, runLlcCurve, runLlcGrid, runLlcSweep,
   type LandscapeParams, type LandscapeResult, type LlcCheckpointPoint, type LlcCheckpointsParams, type LlcCurveParams, type LlcCurvePoint,
@@ -32,6 +32,7 @@ export interface TaskDefs {
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
   spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
   internals: { params: InternalsParams; partial: never; result: InternalsResult };
+  'fourier-checkpoints': { params: FourierCheckpointsParams; partial: never; result: FourierCheckpointsResult };
   llc: { params: LlcParams; partial: SgldPartial; result: SgldResult };
   'llc-grid': { params: LlcGridParams; partial: CalibrationCell; result: CalibrationResult };
   'llc-curve': { params: LlcCurveParams; partial: LlcCurvePoint; result: LlcCurvePoint[] };
@@ -62,6 +63,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'register-idx': runRegisterIdx,
   spectrum: runSpectrum,
   internals: runInternals,
+  'fourier-checkpoints': runFourierCheckpoints,
   llc: runLlc,
   'llc-grid': runLlcGrid,
   'llc-curve': runLlcCurve,
@@ -81,6 +83,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'register-idx': 'Load IDX files',
   spectrum: 'Hessian spectrum',
   internals: 'Network internals',
+  'fourier-checkpoints': 'Fourier over checkpoints',
   llc: 'SGLD LLC estimate',
   'llc-grid': 'SGLD calibration grid',
   'llc-curve': 'SGLD λ(ε) points',

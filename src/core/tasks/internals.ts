@@ -51,3 +51,27 @@ export async function runInternals(p: InternalsParams, ctx: JobContext, env: Tas
   ctx.progress(1, 'done');
   return { split, sync, grams, interaction, fourier, timings };
 }
+
+/** The Fourier norms of the embedding at each training checkpoint (how circuits appear over training). */
+export interface FourierCheckpointsParams { model: ModelBundle; checkpoints: { step: number; theta: Float32Array }[] }
+export interface FourierCheckpointsResult { steps: number[]; frequencies: number[]; /** [checkpoint × frequency] row-major */ norms: Float64Array; keys: number[][] }
+
+export async function runFourierCheckpoints(p: FourierCheckpointsParams, ctx: JobContext): Promise<FourierCheckpointsResult> {
+  const steps: number[] = [];
+  const keys: number[][] = [];
+  let frequencies: number[] = [];
+  const rows: Float64Array[] = [];
+  for (let i = 0; i < p.checkpoints.length; i++) {
+    const cp = p.checkpoints[i];
+    const f = fourierAnalysis({ ...p.model, theta: cp.theta });
+    frequencies = Array.from(f.frequencies);
+    steps.push(cp.step);
+    rows.push(f.norms);
+    keys.push(f.keyFrequencies);
+    ctx.progress((i + 1) / p.checkpoints.length, `checkpoint ${cp.step}`);
+    await ctx.checkpoint();
+  }
+  const norms = new Float64Array(rows.length * frequencies.length);
+  rows.forEach((r, i) => norms.set(r, i * frequencies.length));
+  return { steps, frequencies, norms, keys };
+}

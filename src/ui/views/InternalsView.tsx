@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import { computeInternals } from '../../state/compute';
+import { computeInternals, fourierOverCheckpoints } from '../../state/compute';
+import type { FourierCheckpointsResult } from '../../core/tasks/internals';
 import { useStore } from '../../state/store';
 import { regroup, type SyncMeasure } from '../../core/internals/syncGroups';
 import { predictedZeroCount } from '../../core/internals/zeros';
@@ -29,6 +30,8 @@ export function InternalsView() {
   const [hover, setHover] = useState<number | null>(null);
   const [edgeIdx, setEdgeIdx] = useState(0);
   const [freq, setFreq] = useState<number | null>(null);
+  const [overTraining, setOverTraining] = useState<FourierCheckpointsResult | null>(null);
+  const hasRun = useStore((s) => !!s.run?.checkpoints.some((c) => c.theta));
 
   // Re-grouping at another tolerance is a cheap pure function of the stored pair counts.
   const sync = useMemo(() => (result ? (tol === result.sync.tol && measure === result.sync.measure ? result.sync : regroup(result.sync, tol, measure)) : null), [result, tol, measure]);
@@ -168,6 +171,11 @@ export function InternalsView() {
                     title={`Tokens projected on frequency ${circle.k} (circularity ${circle.circularity.toFixed(2)})`} xLabel="cos component" yLabel="sin component" testid="fourier-circle" />
                 ) : <p className="muted">Pick a frequency with a circle projection (the key ones).</p>}
               </div>
+              <button type="button" disabled={!hasRun} onClick={() => void fourierOverCheckpoints().then(setOverTraining)} data-testid="fourier-checkpoints-run">Fourier norms over the training checkpoints</button>
+              {overTraining && (
+                <Heatmap values={overTraining.norms} rows={overTraining.steps.length} cols={overTraining.frequencies.length} height={Math.max(120, overTraining.steps.length * 14)}
+                  title={`Norm per frequency (columns k = 1…${overTraining.frequencies.length}) at steps ${overTraining.steps[0]}…${overTraining.steps[overTraining.steps.length - 1]} (rows, top = first); key frequencies at the end: ${overTraining.keys[overTraining.keys.length - 1].join(', ') || 'none'}`} testid="fourier-checkpoints" />
+              )}
             </>
           )}
           <p className="muted small">Timings: {Object.entries(result.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
