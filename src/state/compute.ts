@@ -18,6 +18,7 @@ import type { Shareable } from './url';
 import type { Session } from '../core/io/session';
 import type { SpectrumResult } from '../core/tasks/spectrum';
 import type { FourierCheckpointsResult } from '../core/tasks/internals';
+import type { BrowserBenchResult } from '../bench/browserBench';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
 import { describeRecipe } from '../core/train/describe';
 
@@ -503,6 +504,19 @@ export async function fourierOverCheckpoints(): Promise<FourierCheckpointsResult
     return await job.promise;
   } catch (e) {
     reportFailure('Fourier over checkpoints', e);
+    return null;
+  }
+}
+
+/** Measures H·v throughput, Lanczos top-k and the matMul rate of the active backend on the current model. */
+export async function runBenchmark(k: number): Promise<BrowserBenchResult | null> {
+  const model = currentModel();
+  if (!model) return null;
+  const job = getClient().run('bench', { model, reps: 10, k }, { label: `Benchmark ${model.name}`, latestKey: 'bench' });
+  try {
+    return await job.promise;
+  } catch (e) {
+    reportFailure('The benchmark', e);
     return null;
   }
 }

@@ -401,6 +401,19 @@ test('absurd sizes are refused before anything is built, with the reason', async
   await page.close();
 });
 
+test('the in-browser benchmark reports H·v throughput, Lanczos and the matMul rate on the active backend', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=matfac&view=forward');
+  await waitReady(page);
+  await page.waitForFunction(() => /matfac \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.locator('.bench-panel summary').click();
+  await page.getByTestId('bench-run').click();
+  await page.waitForSelector('[data-testid="bench-result"]', { timeout: 120_000 });
+  const text = await page.getByTestId('bench-result').textContent();
+  assert(/wasm/.test(text) && /GFLOP\/s/.test(text) && /Lanczos top/.test(text), `bench: ${text}`);
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
 test('no request leaves the app origin', async () => {
   const { requests } = shared;
   const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'));

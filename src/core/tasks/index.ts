@@ -20,6 +20,7 @@ import type { CalibrationCell, CalibrationResult, SgldPartial, SgldResult } from
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runExportSession, runImportSession, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 import type { Session } from '../io/session';
+import { runBrowserBench, type BrowserBenchParams, type BrowserBenchResult } from '../../bench/browserBench';
 
 export interface TaskDefs {
   'init-model': { params: InitModelParams; partial: never; result: ModelBundle };
@@ -39,6 +40,7 @@ export interface TaskDefs {
   'llc-checkpoints': { params: LlcCheckpointsParams; partial: LlcCheckpointPoint; result: LlcCheckpointPoint[] };
   'llc-sweep': { params: LlcSweepParams; partial: LlcSweepPoint; result: LlcSweepResult };
   landscape: { params: LandscapeParams; partial: never; result: LandscapeResult };
+  bench: { params: BrowserBenchParams; partial: never; result: BrowserBenchResult };
 }
 
 export type TaskName = keyof TaskDefs;
@@ -70,6 +72,7 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'llc-checkpoints': runLlcCheckpoints,
   'llc-sweep': runLlcSweep,
   landscape: runLandscape,
+  bench: runBrowserBench,
 };
 
 export const TASK_LABELS: Record<TaskName, string> = {
@@ -90,6 +93,7 @@ export const TASK_LABELS: Record<TaskName, string> = {
   'llc-checkpoints': 'LLC over training',
   'llc-sweep': 'LLC sweep over p',
   landscape: 'Teaching landscape',
+  bench: 'Benchmark',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

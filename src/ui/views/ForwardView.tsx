@@ -3,6 +3,7 @@ import type { Split } from '../../core/data/types';
 import { runForward } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { Histogram, RankBars } from '../charts/Histogram';
+import { BenchPanel } from '../components/BenchPanel';
 
 const FIRING_DOMAIN: [number, number] = [0, 1];
 
@@ -43,6 +44,7 @@ export function ForwardView() {
         the loss landscape starts from these outputs: the behavioral loss compares them with the outputs of nearby
         parameters θ.
       </p>
+      <BenchPanel />
       {!result && <p className="muted">{model ? 'Run a forward pass to see the outputs.' : 'Building the model…'}</p>}
       {result && (
         <div data-testid="forward-result" data-backend={result.backend}>
