@@ -242,7 +242,9 @@ export class ComputeClient {
       return;
     }
     const what = names.length ? ` while running ${names.join(', ')}` : '';
-    this.events.onNotice('error', `The compute worker crashed${what} (${message}). A new worker was started.`);
-    this.start(this.pref);
+    // A crash on the GPU path is most often the GPU's: the new worker falls back to wasm.
+    const onGpu = this.backend?.active === 'webgpu';
+    this.events.onNotice('error', `The compute worker crashed${what} (${message}). A new worker was started${onGpu ? ' on wasm (switch back with the backend menu)' : ''}. Results already computed are kept.`);
+    this.start(onGpu ? 'wasm' : this.pref);
   }
 }

@@ -100,6 +100,15 @@ describe('compute client', () => {
     expect(w().started()).toEqual([b.id]);
   });
 
+  test('a crash while on WebGPU restarts the worker on wasm', () => {
+    const { w, workers, notices } = setup();
+    w().reply({ type: 'ready', backend: info('webgpu') });
+    w().crash('gpu hang');
+    expect(workers).toHaveLength(2);
+    expect(w().sent[0]).toEqual({ type: 'init', backend: 'wasm' });
+    expect(notices.at(-1)).toMatch(/on wasm/);
+  });
+
   test('repeated crashes stop the restart loop with a clear message', () => {
     const { workers, w, notices, backends } = setup();
     for (let i = 0; i < 4; i++) w().crash('again');
