@@ -4,57 +4,15 @@ import type { SymOperator } from '../../src/core/linalg/eigh';
 import { lanczosTopK, planBasis } from '../../src/core/linalg/lanczos';
 import { BadInputError } from '../../src/core/errors';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
-import { makeRng } from '../../src/core/rng';
+import { denseOperator, matrixWithSpectrum } from './helpers/linalg';
 
 // ---- independent references -------------------------------------------------------------
 
-/** A seeded random orthogonal matrix: Gram–Schmidt (twice) of Gaussian columns, stored as rows. */
-function randomOrthonormalRows(n: number, seed: number): Float64Array[] {
-  const rng = makeRng(seed);
-  const rows: Float64Array[] = [];
-  for (let k = 0; k < n; k++) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of rows) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += q[i] * v[i];
-        for (let i = 0; i < n; i++) v[i] -= dot * q[i];
-      }
-    }
-    let s = 0;
-    for (let i = 0; i < n; i++) s += v[i] * v[i];
-    s = Math.sqrt(s);
-    for (let i = 0; i < n; i++) v[i] /= s;
-    rows.push(v);
-  }
-  return rows;
-}
-
 /** Dense A = Σ_k λ_k q_k q_kᵀ and its operator (plain matrix–vector product). */
 function knownOperator(lambda: number[], seed: number): { A: Float64Array; op: SymOperator; applies: () => number } {
-  const n = lambda.length;
-  const Q = randomOrthonormalRows(n, seed);
-  const A = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    if (lambda[k] === 0) continue;
-    const q = Q[k];
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambda[k] * q[i] * q[j];
-  }
+  const A = matrixWithSpectrum(lambda, seed);
   let count = 0;
-  const op: SymOperator = {
-    d: n,
-    async apply(v) {
-      count++;
-      const y = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += A[i * n + j] * v[j];
-        y[i] = s;
-      }
-      return y;
-    },
-  };
-  return { A, op, applies: () => count };
+  return { A, op: denseOperator(A, lambda.length, () => { count++; }), applies: () => count };
 }
 
 /** d = 300, rank 60, distinct decaying eigenvalues: the shape of a degenerate Hessian. */

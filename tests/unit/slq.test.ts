@@ -4,56 +4,15 @@ import type { SymOperator } from '../../src/core/linalg/eigh';
 import { countAbove, densityOnGrid, hutchinsonTrace, slqDensity } from '../../src/core/linalg/slq';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { BadInputError } from '../../src/core/errors';
-import { makeRng } from '../../src/core/rng';
+import { denseOperator, matrixWithSpectrum } from './helpers/linalg';
 
 // ---- independent references -------------------------------------------------------------
 
-/** A seeded random orthogonal matrix (rows) by twice-Gram–Schmidt of Gaussian vectors. */
-function randomOrthonormalRows(n: number, seed: number): Float64Array[] {
-  const rng = makeRng(seed);
-  const rows: Float64Array[] = [];
-  for (let k = 0; k < n; k++) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of rows) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += q[i] * v[i];
-        for (let i = 0; i < n; i++) v[i] -= dot * q[i];
-      }
-    }
-    let s = 0;
-    for (let i = 0; i < n; i++) s += v[i] * v[i];
-    s = Math.sqrt(s);
-    for (let i = 0; i < n; i++) v[i] /= s;
-    rows.push(v);
-  }
-  return rows;
-}
-
 /** Dense A = Σ λ_k q_k q_kᵀ; the operator records every vector it is applied to. */
 function knownOperator(lambda: number[], seed: number): { A: Float64Array; op: SymOperator; inputs: Float64Array[] } {
-  const n = lambda.length;
-  const Q = randomOrthonormalRows(n, seed);
-  const A = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    if (lambda[k] === 0) continue;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lambda[k] * Q[k][i] * Q[k][j];
-  }
+  const A = matrixWithSpectrum(lambda, seed);
   const inputs: Float64Array[] = [];
-  const op: SymOperator = {
-    d: n,
-    async apply(v) {
-      inputs.push(v.slice());
-      const y = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += A[i * n + j] * v[j];
-        y[i] = s;
-      }
-      return y;
-    },
-  };
-  return { A, op, inputs };
+  return { A, op: denseOperator(A, lambda.length, (v) => inputs.push(v.slice())), inputs };
 }
 
 /** A spectrum with a clear gap: 100 eigenvalues in [1, 10], 300 exact zeros (d = 400). */

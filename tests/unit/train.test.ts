@@ -7,7 +7,6 @@ import { modAddDataset } from '../../src/core/data/modadd';
 import { matfacDataset } from '../../src/core/data/matfac';
 import { defaultDataSpec } from '../../src/core/data/spec';
 import type { Dataset } from '../../src/core/data/types';
-import { view } from '../../src/core/params';
 import { makeRng } from '../../src/core/rng';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { crossEntropy, mse, accuracy, lossFor } from '../../src/core/train/losses';
@@ -15,6 +14,7 @@ import { createAdamW, createSgd } from '../../src/core/train/optimizers';
 import { Trainer, lossAndGradient, runTraining, validateTrainOptions, type Metrics, type TrainOptions } from '../../src/core/train/trainer';
 import { ensureWasmTrainingKernels } from '../../src/core/train/wasmKernels';
 import { useWasm } from './helpers/tf';
+import { referenceForward } from './helpers/reference';
 
 beforeAll(useWasm);
 
@@ -23,61 +23,11 @@ beforeAll(useWasm);
 // plain JS (loops over PyTorch-layout weights), nothing shared with src/core/train.
 // ---------------------------------------------------------------------------------------------
 
-/** erf by its Maclaurin series (exact to ~1e-15 for |z| < 5, where all our pre-activations lie). */
-function erf64(z: number): number {
-  if (Math.abs(z) > 5) return Math.sign(z);
-  let sum = 0, term = z, k = 0;
-  while (Math.abs(term) > 1e-18 * Math.max(1, Math.abs(sum)) && k < 300) {
-    sum += term / (2 * k + 1);
-    k++;
-    term *= (-z * z) / k;
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-
 type Rows = { x: number[][]; y: number[][] | number[] };
 
-/** f_θ(x) for one input row, θ in Float64. */
+/** f_θ(x) for one input row, θ in Float64 (the shared independent reference). */
 function refForward(c: ModelConfig, theta: Float64Array, x: number[]): number[] {
-  const L = layoutFor(c);
-  const W = (name: string) => ({ v: view(L, theta, name), shape: L.tensors.find((t) => t.name === name)!.shape });
-  const lin = (h: number[], w: string, b?: string): number[] => {
-    const { v, shape: [o, i] } = W(w);
-    const bias = b ? W(b).v : null;
-    const out = new Array<number>(o);
-    for (let r = 0; r < o; r++) {
-      let s = bias ? bias[r] : 0;
-      for (let k = 0; k < i; k++) s += v[r * i + k] * h[k];
-      out[r] = s;
-    }
-    return out;
-  };
-  const relu = (h: number[]) => h.map((z) => (z > 0 ? z : 0));
-  switch (c.arch) {
-    case 'modadd': {
-      const E = W('embed.weight').v;
-      const emb = [...E.subarray(x[0] * c.e, (x[0] + 1) * c.e), ...E.subarray(x[1] * c.e, (x[1] + 1) * c.e)];
-      return lin(relu(lin(emb, 'hidden.weight', 'hidden.bias')), 'out.weight', 'out.bias');
-    }
-    case 'modadd-gelu': {
-      const E = W('embed.weight').v;
-      const l = lin(Array.from(E.subarray(x[0] * c.e, (x[0] + 1) * c.e)), 'left.weight');
-      const r = lin(Array.from(E.subarray(x[1] * c.e, (x[1] + 1) * c.e)), 'right.weight');
-      const g = l.map((u, i) => { const z = u + r[i]; return 0.5 * z * (1 + erf64(z / Math.SQRT2)); });
-      return lin(g, 'out.weight', 'out.bias');
-    }
-    case 'mnist-mlp': {
-      let h = x;
-      const n = c.hidden.length + 1;
-      for (let i = 1; i <= n; i++) { h = lin(h, `fc${i}.weight`, `fc${i}.bias`); if (i < n) h = relu(h); }
-      return h;
-    }
-    case 'matfac': {
-      let h = x;
-      for (let i = 0; i + 1 < c.widths.length; i++) h = lin(h, `layers.${i}.weight`);
-      return h;
-    }
-  }
+  return referenceForward(c, theta, [x])[0];
 }
 
 /** Mean cross-entropy (classifiers) or mean-over-all-elements MSE (matfac), in Float64. */

@@ -2,8 +2,20 @@
 import { layoutFor, type ModelConfig } from '../../../src/core/models/config';
 import { view } from '../../../src/core/params';
 
-/** Independent plain-JS forward pass in Float64 from the PyTorch-layout views. */
-export function referenceForward(c: ModelConfig, theta: Float32Array, xs: number[][]): number[][] {
+/** erf by its Maclaurin series (exact to ~1e-15 for |z| < 5; ±1 beyond, where erf is 1 to 1e-12). */
+export function erf64(z: number): number {
+  if (Math.abs(z) > 5) return Math.sign(z);
+  let sum = 0, term = z, k = 0;
+  while (Math.abs(term) > 1e-18 * Math.max(1, Math.abs(sum)) && k < 300) {
+    sum += term / (2 * k + 1);
+    k++;
+    term *= (-z * z) / k;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** Independent plain-JS forward pass in Float64 from the PyTorch-layout views (θ in Float32 or Float64). */
+export function referenceForward(c: ModelConfig, theta: Float32Array | Float64Array, xs: number[][]): number[][] {
   const L = layoutFor(c);
   const W = (name: string) => ({ v: view(L, theta, name), shape: L.tensors.find((t) => t.name === name)!.shape });
   const lin = (x: number[], w: string, b?: string) => {
@@ -29,8 +41,7 @@ export function referenceForward(c: ModelConfig, theta: Float32Array, xs: number
         const l = lin(row(x[0]), 'left.weight');
         const r = lin(row(x[1]), 'right.weight');
         // GELU through the erf series (independent of tfjs's erf approximation)
-        const erf = (z: number) => { let s = 0, t = z, k = 0; while (Math.abs(t) > 1e-17 && k < 200) { s += t / (2 * k + 1); k++; t *= -z * z / k; } return (2 / Math.sqrt(Math.PI)) * s; };
-        const g = l.map((z, i) => { const u = z + r[i]; return 0.5 * u * (1 + erf(u / Math.SQRT2)); });
+        const g = l.map((z, i) => { const u = z + r[i]; return 0.5 * u * (1 + erf64(u / Math.SQRT2)); });
         return lin(g, 'out.weight', 'out.bias');
       }
       case 'mnist-mlp': {
