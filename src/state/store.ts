@@ -35,14 +35,8 @@ export const DEFAULT_SHAREABLE: Shareable = {
   backend: 'auto',
 };
 
-export interface ModelSlice {
-  arch: ArchId;
-  p: number;
-  e: number;
-  h: number;
-  hidden: number[];
-  widths: number[];
-  seed: number;
+/** The model settings are the shareable ones (one definition, in url.ts). */
+export interface ModelSlice extends Pick<Shareable, 'arch' | 'p' | 'e' | 'h' | 'hidden' | 'widths' | 'seed'> {
   model: ModelBundle | null;
   setArch(arch: ArchId): void;
   setSizes(s: Partial<Pick<Shareable, 'p' | 'e' | 'h' | 'hidden' | 'widths' | 'seed'>>): void;
@@ -51,13 +45,10 @@ export interface ModelSlice {
   adoptModel(m: ModelBundle): void;
 }
 
-export interface DataSlice {
+export interface DataSlice extends Pick<Shareable, 'dataSeed' | 'trainFraction' | 'op'> {
   /** MNIST digits the user brought as IDX files (registered in the worker under this key). */
   userMnist: { key: string; label: string } | null;
   setUserMnist(u: { key: string; label: string } | null): void;
-  dataSeed: number;
-  trainFraction: number;
-  op: 'sum' | 'random';
   setData(d: Partial<Pick<Shareable, 'dataSeed' | 'trainFraction' | 'op'>>): void;
 }
 
