@@ -32,7 +32,9 @@ if (!existsSync(CHROMIUM)) {
 
 const results = [];
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+// E2E_ONLY=<regex> runs only the tests whose names match (for working on one test).
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY, 'i') : null;
+const test = (name, fn) => { if (!ONLY || ONLY.test(name)) tests.push({ name, fn }); };
 class Skip extends Error {}
 const skip = (why) => { throw new Skip(why); };
 const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
