@@ -17,11 +17,14 @@ import { hutchinsonTrace, slqDensity } from '../linalg/slq';
 import { countAboveFloor, forEachProjection, projectionGrid, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
 import { runForward } from './forward';
 import { kroneckerSpectrum } from '../spectrum/kronecker';
+import { eigenLoadings, type EigenLoadings } from '../spectrum/loadings';
 import { datasetFor, type TaskEnv } from './env';
 
 import { DENSE_AUTO_MAX, DENSE_MAX } from '../spectrum/limits';
 /** Dense residuals are checked for this many top pairs. */
 const RESIDUALS_DENSE = 1000;
+/** Eigenvector loadings (per unit and tensor) are kept for this many top eigenvectors. */
+const LOADINGS_MAX = 2500;
 
 export interface SpectrumParams {
   model: ModelBundle;
@@ -65,6 +68,8 @@ export interface SpectrumResult {
   projection?: ProjectionCurve;
   /** Eigenvalues of the per-layer Kronecker approximation 2·K^l ⊗ G^l, descending, and what it covers. */
   kronecker?: { eigenvalues: Float64Array; covered: number; uncovered: number; layers: { name: string; gSize: number; kSize: number }[] };
+  /** Where the top eigenvectors live: share of each one's squared mass per tensor and per hidden unit (links the spectrum to neurons). */
+  loadings?: EigenLoadings;
   /** Eigenvalues above the float32 noise floor (1e-6·h_1) among those computed. */
   aboveFloor: number;
   storage?: string;
@@ -166,6 +171,13 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       kronecker = { eigenvalues: kr.eigenvalues, covered: kr.covered, uncovered: kr.uncovered, layers: kr.layers.map((l) => ({ name: l.name, gSize: l.gSize, kSize: l.kSize })) };
     }
 
+    let loadings: EigenLoadings | undefined;
+    if (method === 'dense' || wantProjection) {
+      t0 = performance.now();
+      loadings = await eigenLoadings(p.model.config, vector, Math.min(eigenvalues.length, LOADINGS_MAX), () => ctx.checkpoint());
+      tick('loadings', t0);
+    }
+
     let projection: ProjectionCurve | undefined;
     if (wantProjection && eigenvalues.length > 0) {
       t0 = performance.now();
@@ -192,7 +204,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original, points };
     }
     ctx.progress(1, 'done');
-    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, aboveFloor, storage, timings, matvecs, backend: getBackend() };
+    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, loadings, aboveFloor, storage, timings, matvecs, backend: getBackend() };
   } finally {
     op.dispose();
   }
