@@ -17,7 +17,7 @@ import type { Metrics, TrainOptions } from '../core/train/trainer';
 import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { BackendStatus, JobUpdate } from '../worker/client';
 import type { StoredModelMeta, StoredRunMeta } from '../storage/db';
-import type { Shareable, ViewId } from './url';
+import type { NeuronRef, Shareable, ViewId } from './url';
 
 export const DEFAULT_SHAREABLE: Shareable = {
   arch: 'modadd',
@@ -33,6 +33,9 @@ export const DEFAULT_SHAREABLE: Shareable = {
   eps: 1e-3,
   view: 'forward',
   backend: 'auto',
+  neuron: null,
+  eigen: null,
+  band: null,
 };
 
 /** The model settings are the shareable ones (one definition, in url.ts). */
@@ -59,11 +62,14 @@ export interface JobsSlice {
   clearFinished(): void;
 }
 
-export interface ViewSlice {
-  view: ViewId;
-  eps: number;
+/** The view and the linked selections every view shares (ε, one neuron, one eigenvector, a brushed band). */
+export interface ViewSlice extends Pick<Shareable, 'view' | 'eps' | 'neuron' | 'eigen' | 'band'> {
   setView(v: ViewId): void;
   setEps(eps: number): void;
+  selectNeuron(n: NeuronRef | null): void;
+  selectEigen(k: number | null): void;
+  /** A brushed interval of eigenvalues / loss scales (ordered; null clears). */
+  setBand(b: [number, number] | null): void;
 }
 
 export interface BackendSlice {
@@ -230,8 +236,14 @@ const jobsSlice: Slice<JobsSlice> = (set) => ({
 const viewSlice: Slice<ViewSlice> = (set) => ({
   view: DEFAULT_SHAREABLE.view,
   eps: DEFAULT_SHAREABLE.eps,
+  neuron: DEFAULT_SHAREABLE.neuron,
+  eigen: DEFAULT_SHAREABLE.eigen,
+  band: DEFAULT_SHAREABLE.band,
   setView: (view) => set({ view }),
   setEps: (eps) => set({ eps: Number.isFinite(eps) && eps > 0 ? eps : DEFAULT_SHAREABLE.eps }),
+  selectNeuron: (neuron) => set({ neuron: neuron && Number.isInteger(neuron.unit) && neuron.unit >= 0 ? { layer: neuron.layer, unit: neuron.unit } : null }),
+  selectEigen: (eigen) => set({ eigen: eigen !== null && Number.isInteger(eigen) && eigen >= 1 ? eigen : null }),
+  setBand: (b) => set({ band: b && b[0] > 0 && Number.isFinite(b[1]) && b[0] !== b[1] ? [Math.min(b[0], b[1]), Math.max(b[0], b[1])] : null }),
 });
 
 const backendSlice: Slice<BackendSlice> = (set) => ({
@@ -346,6 +358,7 @@ export function shareableOf(s: AppState): Shareable {
   return {
     arch: s.arch, p: s.p, e: s.e, h: s.h, hidden: s.hidden, widths: s.widths, seed: s.seed,
     dataSeed: s.dataSeed, trainFraction: s.trainFraction, op: s.op, eps: s.eps, view: s.view, backend: s.backend,
+    neuron: s.neuron, eigen: s.eigen, band: s.band,
   };
 }
 

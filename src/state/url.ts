@@ -23,6 +23,18 @@ export interface Shareable {
   eps: number;
   view: ViewId;
   backend: BackendPreference;
+  /** The selected hidden unit (shared by the Internals and Spectrum views). */
+  neuron: NeuronRef | null;
+  /** The selected eigenvector, by rank k (1 = largest eigenvalue). */
+  eigen: number | null;
+  /** A brushed interval of eigenvalues / loss scales [lo, hi], highlighted in every view with that axis. */
+  band: [number, number] | null;
+}
+
+export interface NeuronRef {
+  /** Node layer name as the internals views use it: "hidden", "fc1", "layers.0". */
+  layer: string;
+  unit: number;
 }
 
 type Field<K extends keyof Shareable> = {
@@ -53,6 +65,16 @@ const shortestNumber = (v: number): string => {
   return exp.length <= plain.length ? exp : plain;
 };
 
+const neuronRef = (s: string): NeuronRef | undefined => {
+  const m = /^([A-Za-z][A-Za-z0-9_.]*):(\d{1,5})$/.exec(s);
+  return m ? { layer: m[1], unit: Number(m[2]) } : undefined;
+};
+const band = (s: string): [number, number] | undefined => {
+  const parts = s.split(',').map(positive);
+  if (parts.length !== 2 || parts[0] === undefined || parts[1] === undefined) return undefined;
+  return parts[0] < parts[1] ? [parts[0], parts[1]] : undefined;
+};
+
 export const FIELDS: { [K in keyof Shareable]: Field<K> } = {
   arch: { key: 'arch', parse: oneOf(ARCH_IDS), format: str },
   p: { key: 'p', parse: int(2, 1000), format: str },
@@ -67,6 +89,9 @@ export const FIELDS: { [K in keyof Shareable]: Field<K> } = {
   eps: { key: 'eps', parse: positive, format: shortestNumber },
   view: { key: 'view', parse: oneOf(VIEW_IDS), format: str },
   backend: { key: 'backend', parse: oneOf(['auto', 'webgpu', 'wasm', 'cpu'] as const), format: str },
+  neuron: { key: 'neuron', parse: neuronRef, format: (v) => (v ? `${v.layer}:${v.unit}` : '') },
+  eigen: { key: 'eig', parse: int(1, 1e7), format: (v) => (v === null ? '' : String(v)) },
+  band: { key: 'band', parse: band, format: (v) => (v ? `${shortestNumber(v[0])},${shortestNumber(v[1])}` : '') },
 };
 
 export interface ParsedUrl {

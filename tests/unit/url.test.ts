@@ -11,6 +11,7 @@ describe('shareable settings in the URL', () => {
     const s: Shareable = {
       arch: 'matfac', p: 31, e: 7, h: 9, hidden: [30, 20, 10], widths: [5, 4, 5], seed: 12345, dataSeed: 7,
       trainFraction: 0.35, op: 'random', eps: 3.5e-4, view: 'spectrum', backend: 'wasm',
+      neuron: { layer: 'layers.0', unit: 17 }, eigen: 12, band: [2.5e-6, 0.125],
     };
     const q = formatShareable(s, DEFAULT_SHAREABLE);
     const back = parseShareable(q);
@@ -24,6 +25,13 @@ describe('shareable settings in the URL', () => {
     const r = parseShareable('?arch=resnet&p=abc&h=64&eps=-1&frac=1.5&widths=3,x&view=forward&backend=webgl&seed=2');
     expect(r.values).toEqual({ h: 64, view: 'forward', seed: 2 });
     expect(r.rejected.sort()).toEqual(['arch=resnet', 'backend=webgl', 'eps=-1', 'frac=1.5', 'p=abc', 'widths=3,x'].sort());
+  });
+
+  test('selections: malformed neuron, eigenvector and band values are dropped and reported', () => {
+    const r = parseShareable('?neuron=fc1&eig=0&band=1e-3,1e-5');
+    expect(r.values).toEqual({});
+    expect(r.rejected.sort()).toEqual(['band=1e-3,1e-5', 'eig=0', 'neuron=fc1'].sort());
+    expect(parseShareable('?neuron=fc2:3&eig=1&band=1e-5,1e-3').values).toEqual({ neuron: { layer: 'fc2', unit: 3 }, eigen: 1, band: [1e-5, 1e-3] });
   });
 
   test('eps keeps its value through formatting', () => {

@@ -1,14 +1,15 @@
 import { useEffect, useRef } from 'react';
 import type { ContourGrid } from '../../core/llc/landscapes';
+import { CanvasExportMenu } from './ExportMenu';
 
 /**
  * A 2-D landscape on [−1, 1]²: log K as grey levels, the sublevel set {K < ε} in the accent colour,
  * and SGLD samples as dots (revealed progressively, so the chain moves). 1-D: K(w) as a curve with
  * the sublevel interval shaded.
  */
-export function LandscapePlot(props: { grid: ContourGrid; eps: number; samples?: Float64Array | null; dim: 1 | 2; size?: number; testid?: string }) {
+export function LandscapePlot(props: { grid: ContourGrid; eps: number; samples?: Float64Array | null; dim: 1 | 2; size?: number; testid?: string; title?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const { grid, eps, samples, dim, size = 360 } = props;
+  const { grid, eps, samples, dim, size = 360, title = 'Loss landscape K(w) on [−1, 1]²' } = props;
   useEffect(() => {
     const canvas = ref.current;
     const g = canvas?.getContext('2d');
@@ -76,11 +77,22 @@ export function LandscapePlot(props: { grid: ContourGrid; eps: number; samples?:
     raf = requestAnimationFrame(draw);
     return () => cancelAnimationFrame(raf);
   }, [samples, dim, size]);
+  const data = () => {
+    const n = grid.xs.length;
+    const cells = dim === 2
+      ? Array.from({ length: n * n }, (_, i) => ['K', grid.xs[i % n], grid.xs[Math.floor(i / n)], grid.values[i]] as (number | string)[])
+      : Array.from({ length: n }, (_, i) => ['K', grid.xs[i], null, grid.values[i]] as (number | string | null)[]);
+    const pts = samples ? (dim === 2 ? Array.from({ length: samples.length / 2 }, (_, k) => ['sample', samples[2 * k], samples[2 * k + 1], null]) : Array.from(samples, (x) => ['sample', x, null, null])) : [];
+    return { columns: ['kind', 'w1', 'w2', 'K(w)'], rows: [...cells, ...pts] as (string | number | null)[][] };
+  };
   return (
-    <div className="landscape-plot" style={{ width: size, height: size }} data-testid={props.testid}>
-      <canvas ref={ref} />
-      <canvas ref={dots} className="overlay" />
-      <span className="corner tl">w₂ = 1</span><span className="corner bl">−1</span><span className="corner br">w₁ = 1</span>
-    </div>
+    <figure className="chart landscape-figure">
+      <figcaption>{title} <CanvasExportMenu title={title} layout="stack" canvases={() => [ref.current, dots.current].filter((c): c is HTMLCanvasElement => !!c)} data={data} /></figcaption>
+      <div className="landscape-plot" style={{ width: size, height: size }} data-testid={props.testid} role="img" aria-label={`${title}: log K in grey, the set K < ε in yellow${samples ? ', SGLD samples as red dots' : ''}`}>
+        <canvas ref={ref} />
+        <canvas ref={dots} className="overlay" />
+        <span className="corner tl">w₂ = 1</span><span className="corner bl">−1</span><span className="corner br">w₁ = 1</span>
+      </div>
+    </figure>
   );
 }

@@ -24,6 +24,14 @@ export interface LineChartProps {
   /** Draw points instead of lines (for many-valued series such as eigenvalues by rank). */
   dots?: boolean;
   onClickX?: (x: number) => void;
+  /** Dragging across the plot reports an x interval (data units, ordered); the chart keeps no brush of its own. */
+  onBrushX?: (range: [number, number]) => void;
+  /** A shaded vertical band (x interval, data units): the shared brushed band. */
+  bandX?: [number, number] | null;
+  /** A shaded horizontal band (y interval, data units). */
+  bandY?: [number, number] | null;
+  /** A ringed point (the shared selection, e.g. eigenvector k). */
+  ring?: [number, number] | null;
   width?: number;
   height?: number;
   testid?: string;
@@ -34,7 +42,7 @@ const M = { top: 12, right: 110, bottom: 42, left: 60 };
 /** Lines over a shared x axis; React owns the <svg>, d3 the scales, axes and the path join. */
 export function LineChart(props: LineChartProps) {
   const ref = useRef<SVGSVGElement>(null);
-  const { series, logY = false, logX = false, yDomain, markerX, markerY, onClickX, dots = false, width = 640, height = 260 } = props;
+  const { series, logY = false, logX = false, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, dots = false, width = 640, height = 260 } = props;
   useEffect(() => {
     const svg = d3.select(ref.current);
     const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0));
@@ -93,15 +101,44 @@ export function LineChart(props: LineChartProps) {
       .attr('visibility', markerX != null ? 'visible' : 'hidden');
     if (onClickX) svg.on('click', (ev: MouseEvent) => onClickX(x.invert(d3.pointer(ev)[0])));
     else svg.on('click', null);
-  }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, width, height]);
+    // The shared band: clipped to the plot; hidden when it lies outside the axis.
+    const [x0, x1] = x.range(), [y1, y0] = y.range();
+    const clampX = (v: number) => Math.max(x0, Math.min(x1, v));
+    const clampY = (v: number) => Math.max(y0, Math.min(y1, v));
+    const okX = bandX && (!logX || bandX[1] > 0);
+    const bx = okX ? [clampX(x(logX ? Math.max(bandX![0], 1e-300) : bandX![0])), clampX(x(bandX![1]))] : [0, 0];
+    svg.select('rect.band-x').attr('x', bx[0]).attr('width', Math.max(0, bx[1] - bx[0])).attr('y', y0).attr('height', y1 - y0).attr('visibility', okX && bx[1] > bx[0] ? 'visible' : 'hidden');
+    const okY = bandY && (!logY || bandY[1] > 0);
+    const by = okY ? [clampY(y(bandY![1])), clampY(y(logY ? Math.max(bandY![0], 1e-300) : bandY![0]))] : [0, 0];
+    svg.select('rect.band-y').attr('y', by[0]).attr('height', Math.max(0, by[1] - by[0])).attr('x', x0).attr('width', x1 - x0).attr('visibility', okY && by[1] > by[0] ? 'visible' : 'hidden');
+    const ringOk = ring && ok(ring);
+    svg.select('circle.ring').attr('cx', ringOk ? x(ring![0]) : -20).attr('cy', ringOk ? y(ring![1]) : -20).attr('visibility', ringOk ? 'visible' : 'hidden');
+    const brushG = svg.select<SVGGElement>('g.brush');
+    if (onBrushX) {
+      const brush = d3.brushX().extent([[x0, y0], [x1, y1]]);
+      brush.on('end', (ev: d3.D3BrushEvent<unknown>) => {
+        if (!ev.sourceEvent || !ev.selection) return;
+        const [a, b] = ev.selection as [number, number];
+        brushG.call(brush.move, null);
+        if (b - a >= 3) onBrushX([x.invert(a), x.invert(b)]);
+      });
+      brushG.call(brush);
+    } else {
+      brushG.on('.brush', null).selectAll('*').remove();
+    }
+  }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, width, height]);
   return (
-    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid} className={onClickX ? 'clickable' : undefined}
+    <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid} className={onClickX || onBrushX ? 'clickable' : undefined}
       data={() => ({ columns: ['series', props.xLabel, props.yLabel], rows: series.flatMap((s) => s.points.map(([x, y]) => [s.name, x, y])) })}>
+      <rect className="band-x" visibility="hidden" fill="#f0b400" fillOpacity={0.22} pointerEvents="none" data-testid={props.testid ? `${props.testid}-band` : undefined} />
+      <rect className="band-y" visibility="hidden" fill="#f0b400" fillOpacity={0.22} pointerEvents="none" />
       <g className="lines" />
       <g className="legend" />
       <g className="dots" />
       <line className="marker" stroke="#f0b400" strokeWidth={2} />
       <line className="marker-y" stroke="#f0b400" strokeWidth={2} strokeDasharray="6 3" />
+      <circle className="ring" r={6} pointerEvents="none" fill="none" stroke="#d9480f" strokeWidth={2} visibility="hidden" />
+      <g className="brush" />
     </ChartFrame>
   );
 }

@@ -9,6 +9,8 @@ import { Raster } from '../charts/Raster';
 import { Heatmap } from '../charts/Heatmap';
 import { Bars } from '../charts/Bars';
 import { LineChart } from '../charts/LineChart';
+import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
+import { topEntries } from '../linked';
 
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
@@ -32,6 +34,17 @@ export function InternalsView() {
   const [freq, setFreq] = useState<number | null>(null);
   const [overTraining, setOverTraining] = useState<FourierCheckpointsResult | null>(null);
   const hasRun = useStore((s) => !!s.run?.checkpoints.some((c) => c.theta));
+  const neuron = useStore((s) => s.neuron);
+  const selectNeuron = useStore((s) => s.selectNeuron);
+  const eigen = useStore((s) => s.eigen);
+  const selectEigen = useStore((s) => s.selectEigen);
+  // A neuron selected elsewhere (e.g. from an eigenvector's loadings) brings its layer up here.
+  const [seenNeuron, setSeenNeuron] = useState(neuron);
+  if (neuron !== seenNeuron) {
+    setSeenNeuron(neuron);
+    const i = neuron && result ? result.sync.layers.findIndex((l) => l.name === neuron.layer) : -1;
+    if (i >= 0) setLayerIdx(i);
+  }
 
   // Re-grouping at another tolerance is a cheap pure function of the stored pair counts.
   const sync = useMemo(() => (result ? (tol === result.sync.tol && measure === result.sync.measure ? result.sync : regroup(result.sync, tol, measure)) : null), [result, tol, measure]);
@@ -45,6 +58,12 @@ export function InternalsView() {
   const circle = fourier ? fourier.circles.find((c) => c.k === (freq ?? fourier.keyFrequencies[0])) ?? null : null;
   const hoverBlock = layer && hover !== null ? layer.blocks[layer.blockOf[hover]] : null;
   const range = { lo: -10, hi: 4 };
+  // The spectrum's eigenvector loadings, when they belong to this model.
+  const loadings = spectrum && model && spectrumOf === model.name ? spectrum.loadings ?? null : null;
+  const selUnit = layer && neuron && neuron.layer === layer.name && neuron.unit < layer.width ? neuron.unit : null;
+  const strip = useMemo(() => (loadings && layer && eigen !== null ? unitLoadings(loadings, eigen - 1, layer.name) : null), [loadings, layer, eigen]);
+  const selProfile = useMemo(() => (loadings && layer && selUnit !== null ? unitProfile(loadings, layer.name, selUnit) : null), [loadings, layer, selUnit]);
+  const selBlock = layer && selUnit !== null ? layer.blocks[layer.blockOf[selUnit]] : null;
 
   return (
     <div className="internals-view">
@@ -98,11 +117,26 @@ export function InternalsView() {
                     <div title="never fire on the training data"><dt>dead</dt><dd>{layer.dead.length}</dd></div>
                     <div title="fire on every training point (linear there)"><dt>always on</dt><dd>{layer.alwaysOn.length}</dd></div>
                   </dl>
-                  <Raster patterns={layer.patterns} width={layer.width} n={sync.n} rowOrder={layer.neuronOrder} colOrder={colOrder} blockOf={layer.blockOf} onHover={setHover} testid="raster" />
+                  <Raster patterns={layer.patterns} width={layer.width} n={sync.n} rowOrder={layer.neuronOrder} colOrder={colOrder} blockOf={layer.blockOf} onHover={setHover} testid="raster"
+                    title={`Firing raster of ${layer.name}: ${layer.width} neurons × ${int(sync.n)} training points`}
+                    selected={selUnit} onSelect={(u) => selectNeuron(u === null ? null : { layer: layer.name, unit: u })}
+                    strip={strip} stripLabel={eigen !== null ? `share of eigenvector ${eigen} on each neuron` : undefined} />
                   <p className="caption small">
                     Rows: neurons sorted into blocks (colours alternate per block). Columns: the {int(sync.n)} training points
-                    ordered by {order}. {hover !== null && hoverBlock ? <>Neuron {hover}: fires on {(layer.firingFraction[hover] * 100).toFixed(1)} % of points; block of {hoverBlock.length} (s = {layer.blockRanks[layer.blockOf[hover]]}).</> : 'Hover a row for its neuron.'}
+                    ordered by {order}. Click a row (or focus the raster and use ↑/↓) to select a neuron in every view.
+                    {strip && <> The strip on the left is eigenvector k = {eigen}'s share on each neuron (darker: more), from the Spectrum view.</>}
+                    {' '}{hover !== null && hoverBlock ? <>Neuron {hover}: fires on {(layer.firingFraction[hover] * 100).toFixed(1)} % of points; block of {hoverBlock.length} (s = {layer.blockRanks[layer.blockOf[hover]]}).</> : 'Hover a row for its neuron.'}
                   </p>
+                  {selUnit !== null && selBlock && (
+                    <p className="selection-detail small" data-testid="neuron-detail">
+                      <strong>Selected: {layer.name} #{selUnit}</strong> fires on {(layer.firingFraction[selUnit] * 100).toFixed(1)} % of points
+                      {layer.dead.includes(selUnit) ? ' (dead)' : layer.alwaysOn.includes(selUnit) ? ' (always on)' : ''}; its block has {selBlock.length} neuron{selBlock.length === 1 ? '' : 's'}
+                      {selBlock.length > 1 ? ` (${selBlock.filter((u) => u !== selUnit).slice(0, 12).join(', ')}${selBlock.length > 13 ? ', …' : ''})` : ''}, rank s = {layer.blockRanks[layer.blockOf[selUnit]]}.
+                      {selProfile ? <> Eigenvectors that move it most: {topEntries(selProfile, 3).map(([k, v], j) => (
+                        <span key={k}>{j ? ', ' : ''}<button type="button" className="link-button" onClick={() => selectEigen(k + 1)}>k = {k + 1}</button> ({(v * 100).toFixed(1)} %)</span>
+                      ))}.</> : <> Compute the spectrum of this model to see which eigenvectors move it.</>}
+                    </p>
+                  )}
                 </>
               )}
             </>
@@ -151,8 +185,9 @@ export function InternalsView() {
                 <span className="small">Sparsity (Gini; share of weight in the top 10 % of edges): neuron basis {edges.neuron.gini.toFixed(2)}; {(edges.neuron.top10 * 100).toFixed(0)} % · interaction basis <strong>{edges.interaction.gini.toFixed(2)}</strong>; {(edges.interaction.top10 * 100).toFixed(0)} %</span>
               </div>
               <div className="chart-grid">
-                <Heatmap values={edges.neuron.strength} rows={edges.neuron.rows} cols={edges.neuron.cols} title={`Neuron basis: ${edges.neuron.rows} × ${edges.neuron.cols}`} testid="edges-neuron" />
-                <Heatmap values={edges.interaction.strength} rows={edges.interaction.rows} cols={edges.interaction.cols} title={`Interaction basis: ${edges.interaction.rows} × ${edges.interaction.cols}`} testid="edges-interaction" />
+                <Heatmap values={edges.neuron.strength} rows={edges.neuron.rows} cols={edges.neuron.cols} title={`Neuron basis: ${edges.neuron.rows} × ${edges.neuron.cols} (rows: ${edges.to}, columns: ${edges.from})`} testid="edges-neuron"
+                  rowLabel={`${edges.to} neuron`} colLabel={`${edges.from} node`} markRow={neuron?.layer === edges.to ? neuron.unit : null} markCol={neuron?.layer === edges.from ? neuron.unit : null} />
+                <Heatmap values={edges.interaction.strength} rows={edges.interaction.rows} cols={edges.interaction.cols} title={`Interaction basis: ${edges.interaction.rows} × ${edges.interaction.cols}`} testid="edges-interaction" rowLabel="basis direction (layer l+1)" colLabel="basis direction (layer l)" />
               </div>
             </>
           )}
@@ -173,7 +208,7 @@ export function InternalsView() {
               </div>
               <button type="button" disabled={!hasRun} onClick={() => void fourierOverCheckpoints().then(setOverTraining)} data-testid="fourier-checkpoints-run">Fourier norms over the training checkpoints</button>
               {overTraining && (
-                <Heatmap values={overTraining.norms} rows={overTraining.steps.length} cols={overTraining.frequencies.length} height={Math.max(120, overTraining.steps.length * 14)}
+                <Heatmap values={overTraining.norms} rows={overTraining.steps.length} cols={overTraining.frequencies.length} height={Math.max(120, overTraining.steps.length * 14)} rowLabel="checkpoint (in step order)" colLabel="frequency k − 1"
                   title={`Norm per frequency (columns k = 1…${overTraining.frequencies.length}) at steps ${overTraining.steps[0]}…${overTraining.steps[overTraining.steps.length - 1]} (rows, top = first); key frequencies at the end: ${overTraining.keys[overTraining.keys.length - 1].join(', ') || 'none'}`} testid="fourier-checkpoints" />
               )}
             </>

@@ -5,6 +5,8 @@ import { d1At, llcBounds, logDensity } from '../../core/spectrum/counts';
 import { countAboveFloor, cutoffK } from '../../core/spectrum/projection';
 import { BROWSER_MEMORY_LIMIT, spectrumMemory } from '../../core/spectrum/memory';
 import { LineChart, type Series } from '../charts/LineChart';
+import { bandOfRanks, ranksInBand } from '../linked';
+import { LinkedSpectrum } from './LinkedSpectrum';
 
 const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -18,6 +20,10 @@ export function SpectrumView() {
   const setO = useStore((s) => s.setSpectrumSettings);
   const eps = useStore((s) => s.eps);
   const setEps = useStore((s) => s.setEps);
+  const eigen = useStore((s) => s.eigen);
+  const selectEigen = useStore((s) => s.selectEigen);
+  const band = useStore((s) => s.band);
+  const setBand = useStore((s) => s.setBand);
   const running = useStore((s) => s.jobs.some((j) => j.task === 'spectrum' && (j.status === 'running' || j.status === 'queued')));
 
   // The slider's range: from below the smallest positive eigenvalue (computed or SLQ node) to
@@ -75,6 +81,17 @@ export function SpectrumView() {
     const h = r.eigenvalues[i - 1];
     if (h > 0) setEps(h * (1 - 1e-9));
   }, [r, setEps]);
+
+  // Linked selection: click an eigenvalue to select its eigenvector; drag to brush a band.
+  const onPickEigen = useCallback((k: number) => {
+    if (!r) return;
+    selectEigen(Math.min(r.eigenvalues.length, Math.max(1, Math.round(k))));
+  }, [r, selectEigen]);
+  const onBrushRanks = useCallback(([a, b]: [number, number]) => { if (r) { const bd = bandOfRanks(r.eigenvalues, a, b); if (bd) setBand(bd); } }, [r, setBand]);
+  const onBrushLog = useCallback(([a, b]: [number, number]) => setBand([10 ** a, 10 ** b]), [setBand]);
+  const bandLog = useMemo<[number, number] | null>(() => (band ? [Math.log10(band[0]), Math.log10(band[1])] : null), [band]);
+  const bandRanks = useMemo(() => (band && r ? ranksInBand(r.eigenvalues, band) : null), [band, r]);
+  const ring = useMemo<[number, number] | null>(() => (r && eigen !== null && eigen <= r.eigenvalues.length ? [eigen, r.eigenvalues[eigen - 1]] : null), [r, eigen]);
 
   const logEps = Math.log10(eps);
   const mem = model ? spectrumMemory({ d: model.theta.length, method: o.method, k: o.k, probes: o.probes }) : null;
@@ -146,9 +163,9 @@ export function SpectrumView() {
             </dl>
           </div>
           <div className="chart-grid">
-            <LineChart series={rankSeries} dots logY markerY={eps} title="Eigenvalues by rank (ε dashed)" xLabel="rank k" yLabel="h_k" testid="chart-eigenvalues" onClickX={onClickK} />
+            <LineChart series={rankSeries} dots logY markerY={eps} bandY={band} ring={ring} onBrushX={onBrushRanks} title="Eigenvalues by rank (ε dashed; click: select eigenvector, drag: brush a band)" xLabel="rank k" yLabel="h_k" testid="chart-eigenvalues" onClickX={onPickEigen} />
             {density && (
-              <LineChart series={density.series} markerX={logEps} title={`Spectral density (${r.method === 'dense' ? 'exact eigenvalues' : 'SLQ'}, per unit log₁₀ h)`} xLabel="log₁₀ h" yLabel="eigenvalues per decade" testid="chart-density" />
+              <LineChart series={density.series} markerX={logEps} bandX={bandLog} onBrushX={onBrushLog} title={`Spectral density (${r.method === 'dense' ? 'exact eigenvalues' : 'SLQ'}, per unit log₁₀ h)`} xLabel="log₁₀ h" yLabel="eigenvalues per decade" testid="chart-density" />
             )}
           </div>
           {r.kronecker && (
@@ -157,6 +174,7 @@ export function SpectrumView() {
               overlay the per-layer Kronecker approximation (covers {int(r.kronecker.covered)} of {int(r.d)} parameters{r.kronecker.uncovered ? '; embeddings not included' : ''})
             </label>
           )}
+          <LinkedSpectrum r={r} />
           {density && density.belowFloor > 0.5 && <p className="caption">{int(density.belowFloor)} eigenvalues are at or below 10<sup>{range.lo}</sup> (the left end of the axis; zero or negative to float32 precision) and are not drawn.</p>}
           {curve && cut && (
             <>
@@ -173,7 +191,7 @@ export function SpectrumView() {
                 <span data-testid="kstar">{cut.kStar !== null ? <>k* = <strong>{int(cut.kStar)}</strong>, ε* = h<sub>k*</sub> = <strong>{fmt(epsStar!)}</strong> → zero count d − k* = {int(r.d - cut.kStar)}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
                 {epsStar && <button type="button" onClick={() => setEps(epsStar * (1 - 1e-9))}>set ε = ε*</button>}
               </div>
-              <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK}
+              <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK} bandX={bandRanks} onBrushX={onBrushRanks}
                 title={`Projection θ_k = V_k V_kᵀ θ*: ${curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} by k (marker: k = d₁(ε); click to set ε = h_k)`} xLabel="k (top eigenvectors kept)" yLabel={curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} testid="chart-projection" />
               <p className="caption">
                 Keeping only the top-k eigendirections of θ* and measuring the model shows how many directions its behavior

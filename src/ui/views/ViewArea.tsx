@@ -5,6 +5,7 @@ import { TrainView } from './TrainView';
 import { SpectrumView } from './SpectrumView';
 import { InternalsView } from './InternalsView';
 import { LlcView } from './LlcView';
+import { SelectionBar } from '../components/SelectionBar';
 
 const VIEWS: { id: ViewId; label: string; ready: boolean; blurb: string }[] = [
   { id: 'train', label: 'Train', ready: true, blurb: '' },
@@ -27,6 +28,7 @@ export function ViewArea() {
           </button>
         ))}
       </nav>
+      <SelectionBar />
       <div className="view" role="tabpanel">
         {current.id === 'forward' ? (
           <ForwardView />
