@@ -4,11 +4,12 @@ import { buildModel } from '../../state/compute';
 import { configOf, useStore } from '../../state/store';
 import { ModelFiles } from './ModelFiles';
 import { IdxLoader } from './IdxLoader';
+import { Term, type TermId } from './Term';
 
-function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; onChange(v: number): void; testid?: string }) {
+function NumberField(props: { label: string; term?: TermId; value: number; min: number; max: number; step?: number; onChange(v: number): void; testid?: string }) {
   return (
     <label className="field">
-      <span>{props.label}</span>
+      <span>{props.term ? <Term id={props.term}>{props.label}</Term> : props.label}</span>
       <input
         type="number"
         value={props.value}
@@ -25,12 +26,12 @@ function NumberField(props: { label: string; value: number; min: number; max: nu
   );
 }
 
-function ListField(props: { label: string; value: number[]; onChange(v: number[]): void; hint: string }) {
+function ListField(props: { label: string; term?: TermId; value: number[]; onChange(v: number[]): void; hint: string }) {
   const [text, setText] = useState(props.value.join(','));
   const [bad, setBad] = useState(false);
   return (
     <label className="field">
-      <span>{props.label}</span>
+      <span>{props.term ? <Term id={props.term}>{props.label}</Term> : props.label}</span>
       <input
         type="text"
         value={text}
@@ -67,25 +68,25 @@ export function ModelPicker() {
       </label>
       {(s.arch === 'modadd' || s.arch === 'modadd-gelu') && (
         <div className="field-row">
-          <NumberField label="p" value={s.p} min={2} max={1000} onChange={(p) => s.setSizes({ p })} testid="size-p" />
-          <NumberField label="e" value={s.e} min={1} max={4096} onChange={(e) => s.setSizes({ e })} />
-          <NumberField label="h" value={s.h} min={1} max={8192} onChange={(h) => s.setSizes({ h })} />
+          <NumberField label="p" term="p" value={s.p} min={2} max={1000} onChange={(p) => s.setSizes({ p })} testid="size-p" />
+          <NumberField label="e" term="embedDim" value={s.e} min={1} max={4096} onChange={(e) => s.setSizes({ e })} />
+          <NumberField label="h" term="hiddenWidth" value={s.h} min={1} max={8192} onChange={(h) => s.setSizes({ h })} />
         </div>
       )}
       {s.arch === 'mnist-mlp' && <IdxLoader />}
-      {s.arch === 'mnist-mlp' && <ListField key="hidden" label="Hidden widths" value={s.hidden} onChange={(hidden) => s.setSizes({ hidden })} hint="comma-separated, e.g. 50,50" />}
-      {s.arch === 'matfac' && <ListField key="widths" label="Widths (in, hidden…, out)" value={s.widths} onChange={(widths) => s.setSizes({ widths })} hint="comma-separated, e.g. 20,20,20" />}
+      {s.arch === 'mnist-mlp' && <ListField key="hidden" label="Hidden widths" term="mlpWidths" value={s.hidden} onChange={(hidden) => s.setSizes({ hidden })} hint="comma-separated, e.g. 50,50" />}
+      {s.arch === 'matfac' && <ListField key="widths" label="Widths (in, hidden…, out)" term="matfacWidths" value={s.widths} onChange={(widths) => s.setSizes({ widths })} hint="comma-separated, e.g. 20,20,20" />}
       <div className="field-row">
-        <NumberField label="Init seed" value={s.seed} min={0} max={2 ** 31 - 1} onChange={(seed) => s.setSizes({ seed })} />
+        <NumberField label="Init seed" term="initSeed" value={s.seed} min={0} max={2 ** 31 - 1} onChange={(seed) => s.setSizes({ seed })} />
         {(s.arch === 'modadd' || s.arch === 'modadd-gelu' || s.arch === 'matfac') && (
-          <NumberField label="Data seed" value={s.dataSeed} min={0} max={2 ** 31 - 1} onChange={(dataSeed) => s.setData({ dataSeed })} />
+          <NumberField label="Data seed" term="dataSeed" value={s.dataSeed} min={0} max={2 ** 31 - 1} onChange={(dataSeed) => s.setData({ dataSeed })} />
         )}
       </div>
       {(s.arch === 'modadd' || s.arch === 'modadd-gelu') && (
         <div className="field-row">
-          <NumberField label="Train fraction" value={s.trainFraction} min={0.01} max={1} step={0.05} onChange={(trainFraction) => trainFraction > 0 && trainFraction <= 1 && s.setData({ trainFraction })} />
+          <NumberField label="Train fraction" term="trainFraction" value={s.trainFraction} min={0.01} max={1} step={0.05} onChange={(trainFraction) => trainFraction > 0 && trainFraction <= 1 && s.setData({ trainFraction })} />
           <label className="field">
-            <span>Operation</span>
+            <span><Term id="modOp">Operation</Term></span>
             <select value={s.op} onChange={(e) => s.setData({ op: e.target.value as 'sum' | 'random' })}>
               <option value="sum">(a + b) mod p</option>
               <option value="random">random commutative (control)</option>
@@ -94,7 +95,7 @@ export function ModelPicker() {
         </div>
       )}
       <p className="param-count" data-testid="param-count">
-        {d !== null ? <><strong>{d.toLocaleString('en-US')}</strong> parameters</> : <span className="error-text">{errors.join('; ')}</span>}
+        {d !== null ? <><strong>{d.toLocaleString('en-US')}</strong> <Term id="d">parameters</Term></> : <span className="error-text">{errors.join('; ')}</span>}
       </p>
       <button type="button" className="primary" disabled={d === null} onClick={() => void buildModel()} data-testid="build-model">
         Build model (fresh init)

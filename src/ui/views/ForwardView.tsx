@@ -4,6 +4,7 @@ import { runForward } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { Histogram, RankBars } from '../charts/Histogram';
 import { BenchPanel } from '../components/BenchPanel';
+import { Term } from '../components/Term';
 
 const FIRING_DOMAIN: [number, number] = [0, 1];
 
@@ -49,19 +50,19 @@ export function ForwardView() {
       {result && (
         <div data-testid="forward-result" data-backend={result.backend}>
           <dl className="stats">
-            <div><dt>rows</dt><dd>{result.n.toLocaleString('en-US')}</dd></div>
-            <div><dt>{result.accuracy !== undefined ? 'cross-entropy' : 'MSE'}</dt><dd data-testid="forward-loss">{result.loss.toPrecision(4)}</dd></div>
-            {result.accuracy !== undefined && <div><dt>accuracy</dt><dd data-testid="forward-accuracy">{(result.accuracy * 100).toFixed(2)} %</dd></div>}
+            <div><dt><Term id="rows">rows</Term></dt><dd>{result.n.toLocaleString('en-US')}</dd></div>
+            <div><dt>{result.accuracy !== undefined ? <Term id="crossEntropy">cross-entropy</Term> : <Term id="mse">MSE</Term>}</dt><dd data-testid="forward-loss">{result.loss.toPrecision(4)}</dd></div>
+            {result.accuracy !== undefined && <div><dt><Term id="accuracy">accuracy</Term></dt><dd data-testid="forward-accuracy">{(result.accuracy * 100).toFixed(2)} %</dd></div>}
             <div><dt>computed on</dt><dd data-testid="forward-backend">{result.backend}</dd></div>
-            <div><dt>throughput</dt><dd>{Math.round(result.rowsPerSecond).toLocaleString('en-US')} rows/s</dd></div>
+            <div><dt><Term id="throughput">throughput</Term></dt><dd>{Math.round(result.rowsPerSecond).toLocaleString('en-US')} rows/s</dd></div>
           </dl>
           <Histogram values={result.outputs} title={`Distribution of the ${(result.n * result.outDim).toLocaleString('en-US')} output values`} xLabel={result.accuracy !== undefined ? 'logit' : 'output'} yLabel="count" testid="chart-outputs" />
           {result.firing && firingStats && (
             <>
               <RankBars values={result.firing} yDomain={FIRING_DOMAIN} title="First hidden layer: fraction of inputs on which each ReLU neuron fires (sorted)" xLabel="neuron rank" yLabel="firing fraction" testid="chart-firing" />
               <p className="caption">
-                {firingStats.dead} of {firingStats.n} neurons never fire (dead) and {firingStats.on} always fire (linear on
-                this data). Both are sources of degeneracy: a dead neuron's weights are free directions.
+                {firingStats.dead} of {firingStats.n} neurons never fire (<Term id="deadNeuron">dead</Term>) and {firingStats.on} always fire (<Term id="alwaysOnNeuron">linear on
+                this data</Term>). Both are sources of degeneracy: a dead neuron's weights are free directions.
               </p>
             </>
           )}

@@ -9,6 +9,7 @@ import { useStore } from '../../state/store';
 import { LineChart, type Series } from '../charts/LineChart';
 import { LandscapePlot } from '../charts/LandscapePlot';
 import { Heatmap } from '../charts/Heatmap';
+import { Term, type TermId } from '../components/Term';
 
 const fmt = (v: number, d = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(d - 1) : v.toPrecision(d));
 
@@ -22,28 +23,28 @@ const LANDSCAPES: { id: string; label: string; spec: (c: number, k1: number, k2:
 ];
 
 function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOptions): void }) {
-  const num = (k: keyof SgldOptions, label: string, title: string) => (
-    <label className="field" title={title}><span>{label}</span>
+  const num = (k: keyof SgldOptions, term: TermId, label: string) => (
+    <label className="field"><span><Term id={term}>{label}</Term></span>
       <input type="number" step="any" value={(value[k] as number | undefined) ?? ''} onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...value, [k]: v }); }} />
     </label>
   );
   return (
     <div className="train-form">
-      {num('stepSize', 'step ε_s', 'SGLD step size; too large diverges (the run stops and says so), too small never relaxes')}
-      {num('gamma', 'localization γ', 'pulls the chain back toward w*')}
-      {num('chains', 'chains', 'independent chains; λ̂ is reported as mean ± std over them')}
-      {num('draws', 'draws', 'draws per chain after burn-in')}
-      {num('burnin', 'burn-in', 'steps dropped at the start of each chain (≥ draws recommended)')}
-      <label className="field" title="rows per step, or 'full'"><span>batch</span>
-        <input type="text" value={String(value.batchSize ?? 512)} onChange={(e) => { const v = e.target.value.trim(); if (v === 'full') onChange({ ...value, batchSize: 'full' }); else if (/^\d+$/.test(v)) onChange({ ...value, batchSize: Number(v) }); }} />
+      {num('stepSize', 'stepSize', 'step ε_s')}
+      {num('gamma', 'gamma', 'localization γ')}
+      {num('chains', 'chains', 'chains')}
+      {num('draws', 'draws', 'draws')}
+      {num('burnin', 'burnin', 'burn-in')}
+      <label className="field"><span><Term id="sgldBatch">batch</Term></span>
+        <input type="text" title="rows per step, or 'full'" value={String(value.batchSize ?? 512)} onChange={(e) => { const v = e.target.value.trim(); if (v === 'full') onChange({ ...value, batchSize: 'full' }); else if (/^\d+$/.test(v)) onChange({ ...value, batchSize: Number(v) }); }} />
       </label>
-      <label className="field" title="n/log n (default) or batch/log batch (devinterp's choice)"><span>nβ</span>
+      <label className="field"><span><Term id="nBeta">nβ</Term></span>
         <select value={value.nBetaMode ?? 'n/log n'} onChange={(e) => onChange({ ...value, nBetaMode: e.target.value as SgldOptions['nBetaMode'] })}>
           <option value="n/log n">n / log n</option>
           <option value="batch/log batch">batch / log batch</option>
         </select>
       </label>
-      <label className="field" title="the training loss (cross-entropy / MSE) or the behavioral loss L_B(w | w*)"><span>loss</span>
+      <label className="field"><span><Term id="sgldLoss">loss</Term></span>
         <select value={value.loss ?? 'train'} onChange={(e) => onChange({ ...value, loss: e.target.value as 'train' | 'behavioral' })}>
           <option value="train">training loss</option>
           <option value="behavioral">behavioral loss</option>
@@ -180,21 +181,21 @@ export function LlcView() {
         degenerate ones have less. The loss scale ε is shared with the other views.
       </p>
       <label className="field">
-        <span>Loss scale ε = <strong data-testid="llc-eps">{fmt(eps)}</strong></span>
+        <span><Term id="eps">Loss scale ε</Term> = <strong data-testid="llc-eps">{fmt(eps)}</strong></span>
         <input type="range" min={-6} max={0} step={0.01} value={Math.min(0, Math.max(-6, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" data-testid="llc-eps-slider" />
       </label>
 
       <h3>Teaching landscapes</h3>
       <div className="controls">
-        <label className="field inline"><span>Landscape</span>
+        <label className="field inline"><span><Term id="landscape">Landscape</Term></span>
           <select value={lid} onChange={(e) => setLid(e.target.value)} data-testid="landscape-select">
             {LANDSCAPES.map((l) => <option key={l.id} value={l.id}>{l.label}</option>)}
           </select>
         </label>
-        {lid === 'qq' && <label className="field inline wide"><span>c = {c.toFixed(2)}</span><input type="range" min={0} max={1} step={0.01} value={c} onChange={(e) => setC(Number(e.target.value))} /></label>}
+        {lid === 'qq' && <label className="field inline wide"><span><Term id="landscapeC">c</Term> = {c.toFixed(2)}</span><input type="range" min={0} max={1} step={0.01} value={c} onChange={(e) => setC(Number(e.target.value))} /></label>}
         {lid === 'crossing' && <>
-          <label className="field inline"><span>k₁</span><input type="number" min={0} max={6} value={k1} onChange={(e) => setK1(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
-          <label className="field inline"><span>k₂</span><input type="number" min={0} max={6} value={k2} onChange={(e) => setK2(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
+          <label className="field inline"><span><Term id="crossingK">k₁</Term></span><input type="number" min={0} max={6} value={k1} onChange={(e) => setK1(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
+          <label className="field inline"><span><Term id="crossingK">k₂</Term></span><input type="number" min={0} max={6} value={k2} onChange={(e) => setK2(Math.max(0, Math.min(6, Math.round(Number(e.target.value)))))} /></label>
         </>}
       </div>
       <p className="caption">{def.blurb}</p>
@@ -206,9 +207,9 @@ export function LlcView() {
           </div>
           <div style={{ flex: 1, minWidth: 360 }}>
             <dl className="stats big">
-              <div><dt>λ(ε) exact</dt><dd data-testid="landscape-llc">{lamAt === null ? '—' : lamAt.toFixed(4)}</dd></div>
-              <div><dt>λ as ε → 0</dt><dd>{landscape.limit.llc.toFixed(4)}{landscape.limit.multiplicity > 1 ? ` (m = ${landscape.limit.multiplicity})` : ''}</dd></div>
-              {landscape.samples && <div title="nβ · mean K over the SGLD draws"><dt>SGLD λ̂</dt><dd>{landscape.samples.llc.mean.toFixed(3)}</dd></div>}
+              <div><dt><Term id="llcEps">λ(ε) exact</Term></dt><dd data-testid="landscape-llc">{lamAt === null ? '—' : lamAt.toFixed(4)}</dd></div>
+              <div><dt><Term id="llcLimit">λ as ε → 0</Term></dt><dd>{landscape.limit.llc.toFixed(4)}{landscape.limit.multiplicity > 1 ? <> (<Term id="multiplicity">m</Term> = {landscape.limit.multiplicity})</> : ''}</dd></div>
+              {landscape.samples && <div><dt><Term id="llcHatLandscape">SGLD λ̂</Term></dt><dd>{landscape.samples.llc.mean.toFixed(3)}</dd></div>}
             </dl>
             <LineChart logX series={[
               { name: 'λ(ε)', color: '#2458c6', points: Array.from(landscape.curve.eps, (e, i) => [e, landscape.curve.llc[i]] as [number, number]) },
@@ -221,8 +222,8 @@ export function LlcView() {
       <div className="section">
         <h3>λ(ε) for the current model</h3>
         <p className="caption">
-          Sampling exp(−nβL − (γ/2)‖θ − θ*‖²) near a minimum, a quadratic L would give λ̂ = Σ ½·nβh/(nβh + γ) from the Hessian spectrum
-          (blue, with the rank bound d₁/2 dashed; loss scale ε = 1/(nβ), and directions count once nβh ≫ γ, i.e. h ≫ γε). SGLD estimates
+          Sampling exp(−nβL − (γ/2)‖θ − θ*‖²) near a minimum, a quadratic L would give <Term id="quadraticLlc">λ̂ = Σ ½·nβh/(nβh + γ)</Term> from the Hessian spectrum
+          (blue, with the <Term id="rankBoundLlc">rank bound d₁/2</Term> dashed; loss scale ε = 1/(nβ), and directions count once nβh ≫ γ, i.e. h ≫ γε). SGLD estimates
           (orange) above the blue line are higher-order degeneracy the Hessian cannot see. {spec ? `Spectrum: ${spec.method}, ${spec.loss === 'kl' ? 'KL (matches a cross-entropy training loss)' : 'behavioral MSE (matches the behavioral loss)'}.` : 'Compute the spectrum of this model in the Spectrum view for the blue curve (KL loss for classifiers trained with cross-entropy).'}
         </p>
         <SgldForm value={opts} onChange={setOpts} />
@@ -238,10 +239,10 @@ export function LlcView() {
           <div data-testid="sgld-result">
             {sgld && (
               <dl className="stats big">
-                <div><dt>λ̂ (mean ± std over {sgld.chains.length} chains)</dt><dd data-testid="llc-value">{fmt(sgld.llc.mean, 4)} ± {fmt(sgld.llc.std, 2)}</dd></div>
-                <div><dt>nβ · γ · ε_s</dt><dd>{fmt(sgld.options.nBeta)} · {sgld.options.gamma} · {sgld.options.stepSize.toExponential(1)}</dd></div>
-                <div title="fraction of draws with L(w) < L(w*): large values mean w* is not a local minimum at this scale"><dt>draws below L(w*)</dt><dd>{(sgld.fractionBelowInit * 100).toFixed(1)} %</dd></div>
-                {sgld.meanAcceptance !== undefined && <div title="MALA acceptance (healthy ≈ 0.9)"><dt>MALA acceptance</dt><dd>{sgld.meanAcceptance.toFixed(2)}</dd></div>}
+                <div><dt><Term id="llcHat">λ̂</Term> (mean ± std over {sgld.chains.length} <Term id="chains">chains</Term>)</dt><dd data-testid="llc-value">{fmt(sgld.llc.mean, 4)} ± {fmt(sgld.llc.std, 2)}</dd></div>
+                <div><dt><Term id="nBeta">nβ</Term> · <Term id="gamma">γ</Term> · <Term id="stepSize">ε_s</Term></dt><dd>{fmt(sgld.options.nBeta)} · {sgld.options.gamma} · {sgld.options.stepSize.toExponential(1)}</dd></div>
+                <div><dt><Term id="fractionBelow">draws below L(w*)</Term></dt><dd>{(sgld.fractionBelowInit * 100).toFixed(1)} %</dd></div>
+                {sgld.meanAcceptance !== undefined && <div><dt><Term id="mala">MALA acceptance</Term></dt><dd>{sgld.meanAcceptance.toFixed(2)}</dd></div>}
                 <div><dt>speed</dt><dd>{Math.round(sgld.stepsPerSecond)} steps/s · {sgld.backend}</dd></div>
               </dl>
             )}
@@ -273,8 +274,8 @@ export function LlcView() {
         <h3>Generalizing vs memorizing: λ̂ against p</h3>
         <p className="caption">Seed 003: λ̂ grows linearly in p for networks that learn modular addition and roughly quadratically for networks that memorize a random commutative operation. This trains a modadd-gelu network per p and operation, then estimates λ̂ (long: minutes per point on a CPU).</p>
         <div className="controls">
-          <label className="field inline"><span>p values</span><input type="text" value={ps} onChange={(e) => setPs(e.target.value)} /></label>
-          <label className="field inline"><span>training steps</span><input type="number" value={sweepSteps} onChange={(e) => setSweepSteps(Math.max(10, Number(e.target.value) || 10))} /></label>
+          <label className="field inline"><span><Term id="p">p</Term> values</span><input type="text" value={ps} onChange={(e) => setPs(e.target.value)} /></label>
+          <label className="field inline"><span>training <Term id="trainSteps">steps</Term></span><input type="number" value={sweepSteps} onChange={(e) => setSweepSteps(Math.max(10, Number(e.target.value) || 10))} /></label>
           <button type="button" onClick={() => {
             const list = ps.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 3);
             void llcSweep({ ps: list, ops: ['sum', 'random'], arch: 'modadd-gelu', e: 12, h: 48, trainFraction: 0.8, steps: sweepSteps, seed: 0, opts: { chains: 2, draws: 100, burnin: 100, stepSize: 3e-4, gamma: 100 } });

@@ -4,11 +4,12 @@ import { DEFAULT_RECIPES } from '../../core/train/recipes';
 import { adoptCheckpoint, cancelJob, controlTraining, startTraining } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { LineChart, type Series } from '../charts/LineChart';
+import { Term, type TermId } from '../components/Term';
 
-function Num(props: { label: string; value: number; step?: number; min?: number; onChange(v: number): void; testid?: string; title?: string }) {
+function Num(props: { label: string; term?: TermId; value: number; step?: number; min?: number; onChange(v: number): void; testid?: string; title?: string }) {
   return (
     <label className="field" title={props.title}>
-      <span>{props.label}</span>
+      <span>{props.term ? <Term id={props.term}>{props.label}</Term> : props.label}</span>
       <input type="number" value={props.value} step={props.step ?? 'any'} min={props.min} data-testid={props.testid}
         onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) props.onChange(v); }} />
     </label>
@@ -51,31 +52,31 @@ export function TrainView() {
       </p>
       <div className="train-form">
         <label className="field">
-          <span>Optimizer</span>
+          <span><Term id="optimizer">Optimizer</Term></span>
           <select value={o.optimizer} onChange={(e) => set({ optimizer: e.target.value as TrainOptions['optimizer'] })}>
             <option value="adamw">AdamW</option>
             <option value="sgd">SGD</option>
           </select>
         </label>
-        <Num label="Learning rate" value={o.lr} onChange={(lr) => set({ lr })} testid="train-lr" />
-        <Num label="Weight decay" value={o.weightDecay} onChange={(weightDecay) => set({ weightDecay })} />
-        {o.optimizer === 'sgd' && <Num label="Momentum" value={o.momentum ?? 0} onChange={(momentum) => set({ momentum })} />}
+        <Num label="Learning rate" term="learningRate" value={o.lr} onChange={(lr) => set({ lr })} testid="train-lr" />
+        <Num label="Weight decay" term="weightDecay" value={o.weightDecay} onChange={(weightDecay) => set({ weightDecay })} />
+        {o.optimizer === 'sgd' && <Num label="Momentum" term="momentum" value={o.momentum ?? 0} onChange={(momentum) => set({ momentum })} />}
         <label className="field">
-          <span>Batch size</span>
+          <span><Term id="batchSize">Batch size</Term></span>
           <input type="text" value={String(o.batchSize)} title="a number, or 'full' for full batch"
             onChange={(e) => { const v = e.target.value.trim(); if (v === 'full') set({ batchSize: 'full' }); else if (/^\d+$/.test(v) && Number(v) > 0) set({ batchSize: Number(v) }); }} />
         </label>
         <label className="field">
-          <span>LR schedule</span>
+          <span><Term id="lrSchedule">LR schedule</Term></span>
           <select value={o.schedule ?? 'constant'} onChange={(e) => set({ schedule: e.target.value as 'constant' | 'cosine' })}>
             <option value="constant">constant</option>
             <option value="cosine">cosine</option>
           </select>
         </label>
-        <Num label="Steps" value={o.steps} step={1} min={0} onChange={(steps) => set({ steps: Math.round(steps) })} testid="train-steps" />
-        <Num label="Seed" value={o.seed} step={1} onChange={(seed) => set({ seed: Math.round(seed) })} />
-        <Num label="Eval every" value={o.evalEvery} step={1} min={0} onChange={(evalEvery) => set({ evalEvery: Math.round(evalEvery) })} testid="train-eval-every" />
-        <Num label="Checkpoint every" value={o.checkpointEvery} step={1} min={0} onChange={(checkpointEvery) => set({ checkpointEvery: Math.round(checkpointEvery) })} testid="train-checkpoint-every" />
+        <Num label="Steps" term="trainSteps" value={o.steps} step={1} min={0} onChange={(steps) => set({ steps: Math.round(steps) })} testid="train-steps" />
+        <Num label="Seed" term="trainSeed" value={o.seed} step={1} onChange={(seed) => set({ seed: Math.round(seed) })} />
+        <Num label="Eval every" term="evalEvery" value={o.evalEvery} step={1} min={0} onChange={(evalEvery) => set({ evalEvery: Math.round(evalEvery) })} testid="train-eval-every" />
+        <Num label="Checkpoint every" term="checkpointEvery" value={o.checkpointEvery} step={1} min={0} onChange={(checkpointEvery) => set({ checkpointEvery: Math.round(checkpointEvery) })} testid="train-checkpoint-every" />
       </div>
       <div className="controls">
         <button type="button" className="primary" disabled={!model || running} onClick={() => void startTraining()} data-testid="train-start">Train</button>
@@ -90,8 +91,8 @@ export function TrainView() {
         <div data-testid="train-run" data-status={run.status}>
           <p className="muted">
             {run.status}{paused ? ' (paused)' : ''} · {job ? job.phase : ''}
-            {last && <> · step {last.step}: train loss {last.trainLoss.toPrecision(3)}{Number.isFinite(last.testLoss) ? `, test loss ${last.testLoss.toPrecision(3)}` : ''}
-              {last.trainAcc !== undefined && `, train acc ${(last.trainAcc * 100).toFixed(1)} %`}{last.testAcc !== undefined && Number.isFinite(last.testAcc) && `, test acc ${(last.testAcc * 100).toFixed(1)} %`}</>}
+            {last && <> · step {last.step}: train <Term id={arch === 'matfac' ? 'mse' : 'crossEntropy'}>loss</Term> {last.trainLoss.toPrecision(3)}{Number.isFinite(last.testLoss) ? `, test loss ${last.testLoss.toPrecision(3)}` : ''}
+              {last.trainAcc !== undefined && <>, <Term id="trainAccuracy">train acc</Term> {(last.trainAcc * 100).toFixed(1)} %</>}{last.testAcc !== undefined && Number.isFinite(last.testAcc) && <>, <Term id="testAccuracy">test acc</Term> {(last.testAcc * 100).toFixed(1)} %</>}</>}
           </p>
           <LineChart series={lossSeries} title="Loss" xLabel="step" yLabel={arch === 'matfac' ? 'MSE' : 'cross-entropy'} logY={logY} markerX={steps[cpIndex] ?? null} testid="chart-loss"
             onClickX={steps.length ? (x) => { const nearest = steps.reduce((a, b) => (Math.abs(b - x) < Math.abs(a - x) ? b : a)); select(nearest); } : undefined} />
