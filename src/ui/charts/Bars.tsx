@@ -16,7 +16,7 @@ export function Bars(props: { labels: number[]; values: ArrayLike<number>; highl
     const bars = svg.select<SVGGElement>('g.bars').selectAll<SVGRectElement, { l: number; v: number }>('rect').data(data, (d) => d.l).join('rect')
       .attr('x', (d) => x(d.l)!).attr('width', x.bandwidth())
       .attr('y', (d) => y(d.v)).attr('height', (d) => y(0) - y(d.v))
-      .style('fill', (d) => (d.l === selected ? '#f0b400' : highlight.has(d.l) ? '#d9480f' : '#9db4e6'))
+      .style('fill', (d) => (d.l === selected ? '#f0b400' : highlight.has(d.l) ? '#c2410c' : '#9db4e6'))
       .style('cursor', onSelect ? 'pointer' : 'default');
     if (onSelect) bars.on('click', (_ev: MouseEvent, d) => onSelect(d.l));
     else bars.on('click', null);

@@ -14,7 +14,7 @@ function DataLinks({ title, data }: { title: string; data: () => ChartData }) {
 export function ExportMenu(props: { svg: RefObject<SVGSVGElement | null>; title: string; data: () => ChartData }) {
   const { svg, title, data } = props;
   return (
-    <span className="export-menu" aria-label={`Export ${title}`}>
+    <span className="export-menu" role="group" aria-label={`Export ${title}`}>
       <button type="button" className="link-button" onClick={() => svg.current && exportSvg(svg.current, title)} data-testid="export-svg">SVG</button>
       <button type="button" className="link-button" onClick={() => svg.current && void exportPng(svg.current, title)} data-testid="export-png">PNG</button>
       <DataLinks title={title} data={data} />
@@ -26,7 +26,7 @@ export function ExportMenu(props: { svg: RefObject<SVGSVGElement | null>; title:
 export function CanvasExportMenu(props: { canvases: () => HTMLCanvasElement[]; title: string; data: () => ChartData; layout?: 'row' | 'stack' }) {
   const { canvases, title, data, layout = 'row' } = props;
   return (
-    <span className="export-menu" aria-label={`Export ${title}`}>
+    <span className="export-menu" role="group" aria-label={`Export ${title}`}>
       <button type="button" className="link-button" onClick={() => void exportCanvasSvg(canvases(), title, layout)} data-testid="export-svg">SVG</button>
       <button type="button" className="link-button" onClick={() => void exportCanvasPng(canvases(), title, layout)} data-testid="export-png">PNG</button>
       <DataLinks title={title} data={data} />

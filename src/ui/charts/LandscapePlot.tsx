@@ -48,7 +48,7 @@ export function LandscapePlot(props: { grid: ContourGrid; eps: number; samples?:
       for (let i = 0; i < n; i++) { const x = (i / (n - 1)) * size, y = size - (ys[i] / maxY) * (size - 10) - 5; if (i) g.lineTo(x, y); else g.moveTo(x, y); }
       g.stroke();
       const ye = size - (Math.min(eps, maxY) / maxY) * (size - 10) - 5;
-      g.strokeStyle = '#d9480f'; g.setLineDash([6, 3]); g.beginPath(); g.moveTo(0, ye); g.lineTo(size, ye); g.stroke(); g.setLineDash([]);
+      g.strokeStyle = '#c2410c'; g.setLineDash([6, 3]); g.beginPath(); g.moveTo(0, ye); g.lineTo(size, ye); g.stroke(); g.setLineDash([]);
     }
   }, [grid, eps, dim, size]);
   // Samples animate on their own layer.

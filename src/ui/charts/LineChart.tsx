@@ -137,7 +137,7 @@ export function LineChart(props: LineChartProps) {
       <g className="dots" />
       <line className="marker" stroke="#f0b400" strokeWidth={2} />
       <line className="marker-y" stroke="#f0b400" strokeWidth={2} strokeDasharray="6 3" />
-      <circle className="ring" r={6} pointerEvents="none" fill="none" stroke="#d9480f" strokeWidth={2} visibility="hidden" />
+      <circle className="ring" r={6} pointerEvents="none" fill="none" stroke="#c2410c" strokeWidth={2} visibility="hidden" />
       <g className="brush" />
     </ChartFrame>
   );

@@ -24,7 +24,7 @@ export interface RasterProps {
 }
 
 const ON = [36, 88, 198];
-const ON_ALT = [217, 72, 15];
+const ON_ALT = [194, 65, 12];
 const OFF = [244, 246, 251];
 
 /**

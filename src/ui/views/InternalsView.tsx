@@ -11,6 +11,7 @@ import { Bars } from '../charts/Bars';
 import { LineChart } from '../charts/LineChart';
 import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
 import { topEntries } from '../linked';
+import { Term } from '../components/Term';
 
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
@@ -83,7 +84,7 @@ export function InternalsView() {
       {result && sync && (
         <div data-testid="internals-result">
           {of && model && of !== model.name && <p className="notice notice-warning">These results belong to “{of}”, not the current model.</p>}
-          <h3>Synchronized ReLU neurons</h3>
+          <h3><Term id="syncBlock">Synchronized ReLU neurons</Term></h3>
           {sync.layers.length === 0 ? <p className="muted" data-testid="sync-note">{sync.note}</p> : (
             <>
               <div className="controls">
@@ -92,13 +93,13 @@ export function InternalsView() {
                     {sync.layers.map((l, i) => <option key={l.name} value={i}>{l.name} ({l.width})</option>)}
                   </select>
                 </label>
-                <label className="field inline" title="fraction: share of data points where two neurons' patterns differ; eq17: the paper's mixing-error measure, scaled by the neuron's mean preactivation²"><span>Measure</span>
+                <label className="field inline"><span><Term id={measure === 'eq17' ? 'eq17' : 'syncFraction'}>Measure</Term></span>
                   <select value={measure} onChange={(e) => setMeasure(e.target.value as SyncMeasure)}>
                     <option value="fraction">patterns differ on ≤ tol of points</option>
                     <option value="eq17">eq. 17 measure ≤ tol</option>
                   </select>
                 </label>
-                <label className="field inline wide"><span>Tolerance {tol.toFixed(3)}</span>
+                <label className="field inline wide"><span><Term id="syncTol">Tolerance</Term> {tol.toFixed(3)}</span>
                   <input type="range" min={0} max={0.2} step={0.001} value={tol} onChange={(e) => setTol(Number(e.target.value))} data-testid="sync-tol" />
                 </label>
                 <label className="field inline"><span>Data order</span>
@@ -110,12 +111,12 @@ export function InternalsView() {
               {layer && colOrder && (
                 <>
                   <dl className="stats">
-                    <div><dt>neurons</dt><dd>{layer.width}</dd></div>
-                    <div title="blocks of neurons with (approximately) the same firing pattern"><dt>blocks</dt><dd data-testid="sync-blocks">{layer.blocks.length}</dd></div>
-                    <div title="largest block"><dt>largest block</dt><dd>{Math.max(...layer.blocks.map((b) => b.length))}</dd></div>
-                    <div title="eq. 20: N = Σ_a s_a², s_a = rank of block a's preactivations"><dt>free directions N</dt><dd data-testid="sync-N">{int(layer.freeDirections)}</dd></div>
-                    <div title="never fire on the training data"><dt>dead</dt><dd>{layer.dead.length}</dd></div>
-                    <div title="fire on every training point (linear there)"><dt>always on</dt><dd>{layer.alwaysOn.length}</dd></div>
+                    <div><dt><Term id="layerWidth">neurons</Term></dt><dd>{layer.width}</dd></div>
+                    <div><dt><Term id="syncBlock">blocks</Term></dt><dd data-testid="sync-blocks">{layer.blocks.length}</dd></div>
+                    <div><dt><Term id="largestBlock">largest block</Term></dt><dd>{Math.max(...layer.blocks.map((b) => b.length))}</dd></div>
+                    <div><dt><Term id="syncN">free directions N</Term></dt><dd data-testid="sync-N">{int(layer.freeDirections)}</dd></div>
+                    <div><dt><Term id="deadNeuron">dead</Term></dt><dd>{layer.dead.length}</dd></div>
+                    <div><dt><Term id="alwaysOnNeuron">always on</Term></dt><dd>{layer.alwaysOn.length}</dd></div>
                   </dl>
                   <Raster patterns={layer.patterns} width={layer.width} n={sync.n} rowOrder={layer.neuronOrder} colOrder={colOrder} blockOf={layer.blockOf} onHover={setHover} testid="raster"
                     title={`Firing raster of ${layer.name}: ${layer.width} neurons × ${int(sync.n)} training points`}
@@ -142,34 +143,34 @@ export function InternalsView() {
             </>
           )}
 
-          <h3>Gram spectra and predicted Hessian zeros at ε</h3>
+          <h3><Term id="gramG">Gram spectra</Term> and <Term id="predictedZeros">predicted Hessian zeros</Term> at ε</h3>
           <label className="field">
-            <span>Loss scale ε = <strong>{fmt(eps)}</strong> (shared with the Spectrum view)</span>
+            <span><Term id="eps">Loss scale ε</Term> = <strong>{fmt(eps)}</strong> (shared with the Spectrum view)</span>
             <input type="range" min={range.lo} max={range.hi} step={0.01} value={Math.min(range.hi, Math.max(range.lo, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" />
           </label>
           {prediction && (
             <table className="table" data-testid="zero-table">
               <thead>
-                <tr><th>block</th><th>params</th><th title="zeros of G^l at ε">G zeros</th><th title="zeros of K^l at ε">K zeros</th><th title="d^(l+1) per zero of G">fan-out</th><th title="(d^l + 1) per zero of K">fan-in</th><th title="counted in both">overlap</th><th title="N = Σ s_a² of the layer this block feeds">sync</th><th title="fan-out + fan-in − overlap + sync (de-duplicated)">predicted</th></tr>
+                <tr><th>block</th><th><Term id="blockParams">params</Term></th><th><Term id="gZeros">G zeros</Term></th><th><Term id="kZeros">K zeros</Term></th><th><Term id="fanOut">fan-out</Term></th><th><Term id="fanIn">fan-in</Term></th><th><Term id="overlap">overlap</Term></th><th><Term id="syncN">sync N</Term></th><th><Term id="syncDedup">sync de-dup.</Term></th><th><Term id="predictedZeros">predicted</Term></th></tr>
               </thead>
               <tbody>
                 {prediction.rows.map((r) => (
                   <tr key={r.name} title={r.notes}>
-                    <td>{r.name}</td><td>{int(r.params)}</td><td>{r.gZeros}</td><td>{r.kZeros}</td><td>{int(r.fanOut)}</td><td>{int(r.fanIn)}</td><td>{int(r.overlap)}</td><td>{r.sync === null ? '—' : int(r.sync)}</td><td>{int(r.dedup)}</td>
+                    <td>{r.name}</td><td>{int(r.params)}</td><td>{r.gZeros}</td><td>{r.kZeros}</td><td>{int(r.fanOut)}</td><td>{int(r.fanIn)}</td><td>{int(r.overlap)}</td><td>{r.sync === null ? '—' : int(r.sync)}</td><td>{r.syncDedup === null ? '—' : int(r.syncDedup)}</td><td>{int(r.dedup)}</td>
                   </tr>
                 ))}
               </tbody>
               <tfoot>
-                <tr><td>total</td><td>{int(prediction.covered)}</td><td colSpan={6}>{prediction.uncovered ? `${int(prediction.uncovered)} embedding parameters not covered` : ''}</td><td data-testid="zero-predicted">{int(prediction.dedupTotal)}</td></tr>
-                <tr><td colSpan={8}>measured d − d₁(ε) from the Spectrum view</td><td data-testid="zero-measured">{measured ? `${int(spectrum!.d - measured.value)}${measured.source === 'slq' ? ' (SLQ)' : ''}` : 'compute the spectrum of this model'}</td></tr>
+                <tr><td>total</td><td>{int(prediction.covered)}</td><td colSpan={7}>{prediction.uncovered ? `${int(prediction.uncovered)} embedding parameters not covered` : ''}</td><td data-testid="zero-predicted">{int(prediction.dedupTotal)}</td></tr>
+                <tr><td colSpan={9}>measured <Term id="dFree">d − d₁(ε)</Term> from the Spectrum view</td><td data-testid="zero-measured">{measured ? `${int(spectrum!.d - measured.value)}${measured.source === 'slq' ? ' (SLQ)' : ''}` : 'compute the spectrum of this model'}</td></tr>
               </tfoot>
             </table>
           )}
           {prediction && <p className="caption small">{prediction.notes}</p>}
 
-          <h3>Interaction basis</h3>
+          <h3><Term id="interactionBasis">Interaction basis</Term></h3>
           <table className="table" data-testid="interaction-table">
-            <thead><tr><th>layer</th><th>width</th><th>rank G</th><th>basis size</th></tr></thead>
+            <thead><tr><th>layer</th><th><Term id="layerWidth">width</Term></th><th><Term id="rankG">rank G</Term></th><th><Term id="basisSize">basis size</Term></th></tr></thead>
             <tbody>
               {result.interaction.layers.map((l) => <tr key={l.name}><td>{l.name}</td><td>{l.width}{l.bias ? ' + 1' : ''}</td><td>{l.rankG}</td><td>{l.basisSize}</td></tr>)}
             </tbody>
@@ -182,7 +183,7 @@ export function InternalsView() {
                     {result.interaction.edges.map((e, i) => <option key={`${e.from}-${e.to}`} value={i}>{e.from} → {e.to}</option>)}
                   </select>
                 </label>
-                <span className="small">Sparsity (Gini; share of weight in the top 10 % of edges): neuron basis {edges.neuron.gini.toFixed(2)}; {(edges.neuron.top10 * 100).toFixed(0)} % · interaction basis <strong>{edges.interaction.gini.toFixed(2)}</strong>; {(edges.interaction.top10 * 100).toFixed(0)} %</span>
+                <span className="small">Sparsity (<Term id="gini">Gini</Term>; <Term id="top10Share">share of weight in the top 10 % of edges</Term>): neuron basis {edges.neuron.gini.toFixed(2)}; {(edges.neuron.top10 * 100).toFixed(0)} % · interaction basis <strong>{edges.interaction.gini.toFixed(2)}</strong>; {(edges.interaction.top10 * 100).toFixed(0)} %</span>
               </div>
               <div className="chart-grid">
                 <Heatmap values={edges.neuron.strength} rows={edges.neuron.rows} cols={edges.neuron.cols} title={`Neuron basis: ${edges.neuron.rows} × ${edges.neuron.cols} (rows: ${edges.to}, columns: ${edges.from})`} testid="edges-neuron"
@@ -196,13 +197,13 @@ export function InternalsView() {
             <>
               <h3>Fourier circuits of the embedding</h3>
               <p className="caption small">
-                Key frequencies: <strong data-testid="fourier-keys">{fourier.keyFrequencies.join(', ') || 'none'}</strong> ({(fourier.keyEnergyFraction * 100).toFixed(0)} % of the embedding's energy);
-                learned circuits (projections that are circles): <strong>{fourier.circuits.length}</strong>. Click a bar to see its 2-D projection.
+                <Term id="keyFrequency">Key frequencies</Term>: <strong data-testid="fourier-keys">{fourier.keyFrequencies.join(', ') || 'none'}</strong> ({(fourier.keyEnergyFraction * 100).toFixed(0)} % of the embedding's energy);
+                learned <Term id="fourierCircuit">circuits</Term> (projections that are circles): <strong>{fourier.circuits.length}</strong>. Click a bar to see its 2-D projection.
               </p>
               <div className="chart-grid">
                 <Bars labels={Array.from(fourier.frequencies)} values={fourier.norms} highlight={new Set(fourier.keyFrequencies)} selected={circle?.k ?? null} onSelect={setFreq} title="Norm of the embedding per frequency k" xLabel="frequency k" yLabel="norm" testid="fourier-bars" />
                 {circle ? (
-                  <LineChart dots series={[{ name: `k = ${circle.k}`, color: '#d9480f', points: Array.from(circle.x, (x, i) => [x, circle.y[i]] as [number, number]) }]}
+                  <LineChart dots series={[{ name: `k = ${circle.k}`, color: '#c2410c', points: Array.from(circle.x, (x, i) => [x, circle.y[i]] as [number, number]) }]}
                     title={`Tokens projected on frequency ${circle.k} (circularity ${circle.circularity.toFixed(2)})`} xLabel="cos component" yLabel="sin component" testid="fourier-circle" />
                 ) : <p className="muted">Pick a frequency with a circle projection (the key ones).</p>}
               </div>

@@ -5,6 +5,7 @@ import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
 import { topEntries } from '../linked';
 import { Bars } from '../charts/Bars';
 import { LineChart } from '../charts/LineChart';
+import { Term } from '../components/Term';
 
 const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
 const pct = (v: number) => `${(v * 100).toFixed(v < 0.01 ? 2 : 1)} %`;
@@ -38,14 +39,14 @@ export function LinkedSpectrum({ r }: { r: SpectrumResult }) {
           <h3>Eigenvector k = {eigen}: h = {fmt(h)}</h3>
           <div className="controls">
             {h > 0 && <button type="button" onClick={() => setEps(h * (1 - 1e-9))} data-testid="eps-to-eigen">set ε just below h<sub>k</sub> (d₁(ε) = k)</button>}
-            <span className="small muted">residual ‖Hv − hv‖ = {Number.isFinite(r.residuals[i]) ? fmt(r.residuals[i]) : 'not computed'}</span>
+            <span className="small muted"><Term id="residual">residual ‖Hv − hv‖</Term> = {Number.isFinite(r.residuals[i]) ? fmt(r.residuals[i]) : 'not computed'}</span>
           </div>
           {!L || i >= L.k ? (
             <p className="muted small">{L ? `Loadings are kept for the top ${L.k.toLocaleString('en-US')} eigenvectors only.` : 'This spectrum has no eigenvector loadings (it was computed without eigenvectors, or by an older version): recompute it to link eigenvectors to neurons.'}</p>
           ) : (
             <>
               <table className="table compact" data-testid="eigen-tensors">
-                <thead><tr><th>tensor</th><th>share of ‖v<sub>k</sub>‖²</th></tr></thead>
+                <thead><tr><th>tensor</th><th><Term id="eigLoading">share of ‖v<sub>k</sub>‖²</Term></th></tr></thead>
                 <tbody>{L.tensors.map((t, ti) => <tr key={t}><td>{t}</td><td>{pct(L.perTensor[i * L.tensors.length + ti])}</td></tr>)}</tbody>
               </table>
               <div className="chart-grid">
@@ -71,7 +72,7 @@ export function LinkedSpectrum({ r }: { r: SpectrumResult }) {
           ) : (
             <>
               <p className="small">
-                Eigenvectors carrying most of their mass on this neuron's parameters (incoming weights and bias, outgoing weights):{' '}
+                Eigenvectors carrying most of their <Term id="eigLoading">mass</Term> on this neuron's parameters (incoming weights and bias, outgoing weights):{' '}
                 {topEntries(profile!, 5).map(([k, v]) => (
                   <button key={k} type="button" className="link-button" onClick={() => selectEigen(k + 1)}>k = {k + 1} ({pct(v)})</button>
                 )).reduce<ReactNode[]>((acc, el, j) => (j ? [...acc, ', ', el] : [el]), [])}

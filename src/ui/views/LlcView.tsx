@@ -114,7 +114,7 @@ export function LlcView() {
       s.push({ name: 'bound: d₁/2', color: '#8fa3cc', dashed: true, points: Array.from(band.eps, (e, i) => [e, band.lower[i]] as [number, number]) });
     }
     const pts = curvePts.filter((p) => p.llc);
-    if (pts.length) s.push({ name: 'SGLD λ̂', color: '#d9480f', points: pts.map((p) => [p.eps, p.llc!.mean] as [number, number]) });
+    if (pts.length) s.push({ name: 'SGLD λ̂', color: '#c2410c', points: pts.map((p) => [p.eps, p.llc!.mean] as [number, number]) });
     return s;
   }, [quad, band, curvePts]);
   const above = useMemo(() => {
@@ -128,7 +128,7 @@ export function LlcView() {
   }, [quad, curvePts]);
 
   const traces: Series[] = useMemo(() => {
-    const colors = ['#2458c6', '#d9480f', '#1d7a46', '#6a3fb5', '#8a5a00', '#b3261e'];
+    const colors = ['#2458c6', '#c2410c', '#1d7a46', '#6a3fb5', '#8a5a00', '#b3261e'];
     const src = sgld ? sgld.chains.map((ch) => Array.from(ch.lossTrace)) : live?.chains ?? [];
     return src.map((tr, i) => ({ name: `chain ${i + 1}`, color: colors[i % colors.length], points: tr.map((v, t) => [t, v] as [number, number]) }));
   }, [sgld, live]);
@@ -146,13 +146,13 @@ export function LlcView() {
     }
     return s;
   }, [run]);
-  const cpLlc: Series[] = useMemo(() => [{ name: 'λ̂', color: '#d9480f', points: cpPts.filter((p) => p.llc).map((p) => [p.step, p.llc!.mean] as [number, number]) }], [cpPts]);
+  const cpLlc: Series[] = useMemo(() => [{ name: 'λ̂', color: '#c2410c', points: cpPts.filter((p) => p.llc).map((p) => [p.step, p.llc!.mean] as [number, number]) }], [cpPts]);
   const sweepSeries: Series[] = useMemo(() => {
     const s: Series[] = [];
     for (const op of ['sum', 'random'] as const) {
       const pts = sweep.points.filter((p) => p.op === op && p.llc);
       if (!pts.length) continue;
-      const color = op === 'sum' ? '#2458c6' : '#d9480f';
+      const color = op === 'sum' ? '#2458c6' : '#c2410c';
       s.push({ name: op === 'sum' ? 'a + b (generalizes)' : 'random op (memorizes)', color, points: pts.map((p) => [p.p, p.llc!.mean] as [number, number]) });
       const f = sweep.fits?.[op];
       if (f) {

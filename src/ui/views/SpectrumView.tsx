@@ -7,6 +7,7 @@ import { BROWSER_MEMORY_LIMIT, spectrumMemory } from '../../core/spectrum/memory
 import { LineChart, type Series } from '../charts/LineChart';
 import { bandOfRanks, ranksInBand } from '../linked';
 import { LinkedSpectrum } from './LinkedSpectrum';
+import { Term } from '../components/Term';
 
 const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -49,7 +50,7 @@ export function SpectrumView() {
       // Same ranks as the exact values (up to 4 × as many, so the tail shape shows).
       const kr = r.kronecker.eigenvalues;
       const m = Math.min(kr.length, Math.max(r.eigenvalues.length * 4, 200));
-      s.push({ name: 'K ⊗ G', color: '#d9480f', points: Array.from(kr.subarray(0, m), (v, i) => [i + 1, v] as [number, number]) });
+      s.push({ name: 'K ⊗ G', color: '#c2410c', points: Array.from(kr.subarray(0, m), (v, i) => [i + 1, v] as [number, number]) });
     }
     return s;
   }, [r, showKron]);
@@ -69,7 +70,7 @@ export function SpectrumView() {
     const acc = curve.metric === 'accuracy';
     return [
       { name: acc ? 'train acc' : 'train MSE', color: '#2458c6', points: curve.points.map((p) => [p.k, acc ? p.trainAcc ?? NaN : p.trainLoss] as [number, number]) },
-      { name: acc ? 'test acc' : 'test MSE', color: '#d9480f', points: curve.points.map((p) => [p.k, acc ? p.testAcc ?? NaN : p.testLoss] as [number, number]) },
+      { name: acc ? 'test acc' : 'test MSE', color: '#c2410c', points: curve.points.map((p) => [p.k, acc ? p.testAcc ?? NaN : p.testLoss] as [number, number]) },
     ];
   }, [curve]);
   const kOfEps = d1 ? Math.round(d1.value) : null;
@@ -99,14 +100,14 @@ export function SpectrumView() {
   return (
     <div className="spectrum-view">
       <div className="controls">
-        <label className="field inline"><span>Method</span>
+        <label className="field inline"><span><Term id="spectrumMethod">Method</Term></span>
           <select value={o.method} onChange={(e) => setO({ method: e.target.value as typeof o.method })} data-testid="spectrum-method">
             <option value="auto">auto (dense when d ≤ 2,500)</option>
             <option value="dense">dense (exact, all d)</option>
             <option value="lanczos">Lanczos (top k) + SLQ density</option>
           </select>
         </label>
-        <label className="field inline" title="Number of top eigenpairs for Lanczos (the source report goes to 1,100 on modadd)"><span>k</span>
+        <label className="field inline"><span><Term id="lanczosK">k</Term></span>
           <input type="number" min={1} max={5000} value={o.k} onChange={(e) => setO({ k: Math.max(1, Math.min(5000, Math.round(Number(e.target.value) || 1))) })} data-testid="spectrum-k" />
         </label>
         <label className="field inline"><span>Data</span>
@@ -115,7 +116,7 @@ export function SpectrumView() {
             <option value="all">all rows</option>
           </select>
         </label>
-        <label className="field inline" title="MSE: the behavioral loss of SCIENCE.md §2. KL: the softmax-output Gauss–Newton (classifiers only)."><span>Loss</span>
+        <label className="field inline"><span><Term id={o.loss === 'kl' ? 'klBehavioralLoss' : 'behavioralLoss'}>Loss</Term></span>
           <select value={o.loss} onChange={(e) => setO({ loss: e.target.value as 'mse' | 'kl' })}>
             <option value="mse">behavioral (MSE)</option>
             <option value="kl">behavioral (KL)</option>
@@ -141,24 +142,24 @@ export function SpectrumView() {
         <div data-testid="spectrum-result" data-method={r.method}>
           {of && model && of !== model.name && <p className="notice notice-warning">This spectrum belongs to “{of}”, not the current model.</p>}
           <dl className="stats">
-            <div><dt>parameters d</dt><dd data-testid="spectrum-d">{int(r.d)}</dd></div>
-            <div><dt>data points n</dt><dd>{int(r.n)}</dd></div>
-            <div><dt>method</dt><dd>{r.method === 'dense' ? 'dense (exact)' : `Lanczos top ${r.eigenvalues.length}`}</dd></div>
-            <div><dt>h₁</dt><dd>{fmt(r.eigenvalues[0])}</dd></div>
-            {r.trace && <div><dt>trace H</dt><dd>{fmt(r.trace.mean)}{r.trace.stderr > 0 ? ` ± ${fmt(r.trace.stderr, 2)}` : ''}</dd></div>}
+            <div><dt><Term id="d">parameters d</Term></dt><dd data-testid="spectrum-d">{int(r.d)}</dd></div>
+            <div><dt><Term id="n">data points n</Term></dt><dd>{int(r.n)}</dd></div>
+            <div><dt><Term id="spectrumMethod">method</Term></dt><dd>{r.method === 'dense' ? 'dense (exact)' : `Lanczos top ${r.eigenvalues.length}`}</dd></div>
+            <div><dt><Term id="h1">h₁</Term></dt><dd>{fmt(r.eigenvalues[0])}</dd></div>
+            {r.trace && <div><dt><Term id="traceH">trace H</Term></dt><dd>{fmt(r.trace.mean)}{r.trace.stderr > 0 ? ` ± ${fmt(r.trace.stderr, 2)}` : ''}</dd></div>}
             <div><dt>time</dt><dd>{(Object.values(r.timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s · {r.backend}</dd></div>
           </dl>
           <div className="eps-control">
             <label className="field">
-              <span>Loss scale ε = <strong data-testid="eps-value">{fmt(eps)}</strong> (log scale; arrow keys move it)</span>
+              <span><Term id="eps">Loss scale ε</Term> = <strong data-testid="eps-value">{fmt(eps)}</strong> (log scale; arrow keys move it)</span>
               <input type="range" min={range.lo} max={range.hi} step={0.01} value={Math.min(range.hi, Math.max(range.lo, logEps))}
                 onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" data-testid="eps-slider" />
             </label>
             <dl className="stats big">
-              <div title="d1(ε) = #{h_i > ε}: directions the model uses at this loss scale"><dt>d₁(ε) = #{'{'}h &gt; ε{'}'}</dt>
+              <div><dt><Term id="d1">d₁(ε) = #{'{'}h &gt; ε{'}'}</Term></dt>
                 <dd data-testid="d1-value">{int(d1.value)}{d1.source === 'slq' ? ` (±${int((d1.hi - d1.lo) / 2)}, SLQ)` : d1.source === 'lower-bound' ? ' (at least)' : ''}</dd></div>
-              <div title="d − d1(ε): directions that are free at this loss scale"><dt>d − d₁(ε)</dt><dd data-testid="d0-value">{int(r.d - d1.value)}</dd></div>
-              <div title="Seed 002 §1.3: each used direction contributes 1/2 to the learning coefficient, each free one at most 1/4"><dt>LLC bounds  d₁/2 ≤ λ ≤ d₁/2 + (d − d₁)/4</dt>
+              <div><dt><Term id="dFree">d − d₁(ε)</Term></dt><dd data-testid="d0-value">{int(r.d - d1.value)}</dd></div>
+              <div><dt><Term id="llcBounds">LLC bounds  d₁/2 ≤ λ ≤ d₁/2 + (d − d₁)/4</Term></dt>
                 <dd data-testid="llc-bounds">{fmt(bounds.lower, 4)} ≤ λ ≤ {fmt(bounds.upper, 4)}</dd></div>
             </dl>
           </div>
@@ -169,9 +170,9 @@ export function SpectrumView() {
             )}
           </div>
           {r.kronecker && (
-            <label className="field inline small" title="Seed 000 eq. 22: H_l ≈ 2·K^l ⊗ G^l per layer (activation Gram G, output-Jacobian Gram K), eigenvalues 2·κ·g">
+            <label className="field inline small">
               <input type="checkbox" checked={showKron} onChange={(e) => setShowKron(e.target.checked)} data-testid="kron-toggle" />
-              overlay the per-layer Kronecker approximation (covers {int(r.kronecker.covered)} of {int(r.d)} parameters{r.kronecker.uncovered ? '; embeddings not included' : ''})
+              overlay the per-layer <Term id="kronecker">Kronecker approximation</Term> (covers {int(r.kronecker.covered)} of {int(r.d)} parameters{r.kronecker.uncovered ? '; embeddings not included' : ''})
             </label>
           )}
           <LinkedSpectrum r={r} />
@@ -179,7 +180,7 @@ export function SpectrumView() {
           {curve && cut && (
             <>
               <div className="controls">
-                <label className="field inline" title="k* is the smallest k keeping this fraction of the original accuracy (seed 002 uses 99.5 %)"><span>Accuracy cutoff</span>
+                <label className="field inline"><span><Term id="accuracyCutoff">Accuracy cutoff</Term></span>
                   <input type="number" min={0.5} max={1} step={0.001} value={o.cutoff} onChange={(e) => { const v = Number(e.target.value); if (v > 0 && v <= 1) setO({ cutoff: v }); }} data-testid="cutoff" />
                 </label>
                 <label className="field inline"><span>on</span>
@@ -188,7 +189,7 @@ export function SpectrumView() {
                     <option value="test">test</option>
                   </select>
                 </label>
-                <span data-testid="kstar">{cut.kStar !== null ? <>k* = <strong>{int(cut.kStar)}</strong>, ε* = h<sub>k*</sub> = <strong>{fmt(epsStar!)}</strong> → zero count d − k* = {int(r.d - cut.kStar)}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
+                <span data-testid="kstar">{cut.kStar !== null ? <><Term id="kStar">k*</Term> = <strong>{int(cut.kStar)}</strong>, <Term id="epsStar">ε* = h<sub>k*</sub></Term> = <strong>{fmt(epsStar!)}</strong> → <Term id="zeroCountKStar">zero count d − k*</Term> = {int(r.d - cut.kStar)}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
                 {epsStar && <button type="button" onClick={() => setEps(epsStar * (1 - 1e-9))}>set ε = ε*</button>}
               </div>
               <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK} bandX={bandRanks} onBrushX={onBrushRanks}
@@ -204,8 +205,8 @@ export function SpectrumView() {
           )}
           <details className="small">
             <summary>Residuals and details</summary>
-            <p>Largest residual ‖Hv − hv‖ among the top {Math.min(10, r.residuals.length)}: {fmt(Math.max(...Array.from(r.residuals.slice(0, 10)).filter(Number.isFinite)))} (relative to h₁ = {fmt(r.eigenvalues[0])}).
-              {r.storage && <> Lanczos basis: {r.storage}.</>} Eigenvalues above the float32 noise floor (10⁻⁶·h₁): {int(r.aboveFloor)}. Products H·v: {int(r.matvecs)}.
+            <p>Largest <Term id="residual">residual ‖Hv − hv‖</Term> among the top {Math.min(10, r.residuals.length)}: {fmt(Math.max(...Array.from(r.residuals.slice(0, 10)).filter(Number.isFinite)))} (relative to h₁ = {fmt(r.eigenvalues[0])}).
+              {r.storage && <> Lanczos basis: {r.storage}.</>} Eigenvalues above the <Term id="noiseFloor">float32 noise floor</Term> (10⁻⁶·h₁): {int(r.aboveFloor)}. <Term id="hvp">Products H·v</Term>: {int(r.matvecs)}.
               Timings: {Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
           </details>
         </div>

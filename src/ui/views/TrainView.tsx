@@ -16,7 +16,7 @@ function Num(props: { label: string; term?: TermId; value: number; step?: number
   );
 }
 
-const COLORS = { train: '#2458c6', test: '#d9480f' };
+const COLORS = { train: '#2458c6', test: '#c2410c' };
 
 /** Training with live curves, pause / resume / single step, and a checkpoint scrubber. */
 export function TrainView() {
