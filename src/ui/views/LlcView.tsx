@@ -59,6 +59,8 @@ export function LlcView() {
   const model = useStore((s) => s.model);
   const eps = useStore((s) => s.eps);
   const setEps = useStore((s) => s.setEps);
+  const sharedBand = useStore((s) => s.band);
+  const setBand = useStore((s) => s.setBand);
   const landscape = useStore((s) => s.landscape);
   const sgld = useStore((s) => s.sgld);
   const live = useStore((s) => s.sgldLive);
@@ -232,7 +234,7 @@ export function LlcView() {
           <button type="button" disabled={!model} onClick={() => void llcAlongEps([1e-4, 1e-3, 1e-2, 1e-1], { ...opts, chains: Math.min(2, opts.chains ?? 2) })} data-testid="llc-curve-run">SGLD at ε = 10⁻⁴ … 10⁻¹</button>
           <button type="button" disabled={!model} onClick={() => { const s = opts.stepSize ?? 1e-4; void llcCalibration({ ...opts, stepSizes: [s / 10, s / 3, s, 3 * s], nBetas: [30, 100, 300, 1000], chains: 1, draws: 40, burnin: 40 }); }} data-testid="llc-grid-run">Calibration grid</button>
         </div>
-        {lamSeries.length > 0 && <LineChart logX series={lamSeries} markerX={eps} title="λ(ε): quadratic prediction, rank bound and SGLD" xLabel="loss scale ε = 1/(nβ)" yLabel="λ" testid="chart-llc-eps" />}
+        {lamSeries.length > 0 && <LineChart logX series={lamSeries} markerX={eps} bandX={sharedBand} onBrushX={setBand} title="λ(ε): quadratic prediction, rank bound and SGLD (drag: brush a band of ε, shared with the Spectrum view)" xLabel="loss scale ε = 1/(nβ)" yLabel="λ" testid="chart-llc-eps" />}
         {above.length > 0 && <p className="notice notice-info">SGLD sits above the quadratic prediction at ε = {above.map((p) => fmt(p.eps)).join(', ')}: structure beyond second order (quartic or interacting directions) that the Hessian misses.</p>}
         {curvePts.some((p) => p.error) && <p className="error-text small">{curvePts.filter((p) => p.error).map((p) => `ε = ${fmt(p.eps)}: ${p.error}`).join(' · ')}</p>}
         {(sgld || live) && (
