@@ -79,15 +79,15 @@ export function LineChart(props: LineChartProps) {
       .attr('r', 1.6)
       .attr('cx', (p) => x(p[0]))
       .attr('cy', (p) => y(p[1]));
-    svg.select<SVGGElement>('g.legend')
-      .selectAll<SVGTextElement, Series>('text')
+    // Legend: a swatch in the series colour and the name in ink (readable whatever the colour).
+    const items = svg.select<SVGGElement>('g.legend')
+      .selectAll<SVGGElement, Series>('g')
       .data(series, (s) => s.name)
-      .join('text')
-      .attr('x', width - M.right + 8)
-      .attr('y', (_, i) => M.top + 12 + i * 16)
-      .attr('fill', (s) => s.color)
-      .attr('font-size', 12)
-      .text((s) => s.name);
+      .join((enter) => { const g = enter.append('g'); g.append('line'); g.append('text'); return g; })
+      .attr('transform', (_, i) => `translate(${width - M.right + 8},${M.top + 12 + i * 16})`);
+    items.select('line').attr('x1', 0).attr('x2', 14).attr('y1', -4).attr('y2', -4)
+      .attr('stroke', (s) => s.color).attr('stroke-width', 3).attr('stroke-dasharray', (s) => (s.dashed ? '4 2' : null));
+    items.select('text').attr('x', 18).attr('fill', '#1b2233').attr('font-size', 12).text((s) => s.name);
     svg.select<SVGGElement>('g.x-axis').attr('transform', `translate(0,${height - M.bottom})`).call(logX ? d3.axisBottom(x).ticks(8, '~s') : d3.axisBottom(x).ticks(8, '~s'));
     const yIn = markerY != null && (!logY || markerY > 0);
     svg.select<SVGLineElement>('line.marker-y')
