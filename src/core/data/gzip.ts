@@ -10,9 +10,10 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * Decompresses one gzip stream. Rejects with a clear error for input that is not gzip, is
- * corrupt (bad header, CRC or length check) or is truncated.
+ * corrupt (bad header, CRC or length check) or is truncated, and — without holding more than
+ * that in memory — for output beyond `maxBytes` (a small file can inflate to gigabytes).
  */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+export async function gunzip(bytes: Uint8Array, maxBytes = Infinity): Promise<Uint8Array> {
   if (!isGzip(bytes)) {
     const head = Array.from(bytes.subarray(0, 2), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new Error(`gunzip: not gzip data (expected magic bytes 1f 8b, got ${head || 'an empty input'})`);
@@ -31,9 +32,16 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
       if (done) break;
       chunks.push(value);
       total += value.length;
+      if (total > maxBytes) {
+        chunks.length = 0;
+        await reader.cancel().catch(() => undefined);
+        throw new GunzipTooLargeError(`gunzip: the data inflates to more than ${maxBytes.toLocaleString('en-US')} bytes ` +
+          `(${bytes.length.toLocaleString('en-US')} bytes compressed); refused`);
+      }
     }
     await written;
   } catch (e) {
+    if (e instanceof GunzipTooLargeError) throw e;
     const why = e instanceof Error ? e.message : String(e);
     throw new Error(`gunzip: corrupt or truncated gzip data (${bytes.length} bytes compressed): ${why}`, { cause: e });
   }
@@ -45,6 +53,11 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
     at += c.length;
   }
   return out;
+}
+
+/** Output over gunzip's maxBytes (kept apart from corrupt-data errors). */
+export class GunzipTooLargeError extends Error {
+  override name = 'GunzipTooLargeError';
 }
 
 /** A view over a plain ArrayBuffer (DecompressionStream does not take SharedArrayBuffer views). */

@@ -2,11 +2,15 @@
  * A whole session in one file: the current model, the training run with its checkpoints and
  * curves, the computed spectrum, and the shareable settings. The container is safetensors (so
  * the arrays stay binary and exact): arrays are tensors, everything else is JSON in
- * `__metadata__.session`. Reading validates the structure and refuses anything malformed.
+ * `__metadata__.session`. Reading validates the structure and refuses anything malformed:
+ * one SessionFileError naming the part, the element and what is wrong (a NaN or infinite weight
+ * in the model or a checkpoint, a non-finite eigenvalue, …), never a partly read session.
  */
 import { readSafetensors, toFloat32, writeSafetensors, type StDtype } from './safetensors';
 import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from './modelFile';
+import { layoutFor } from '../models/config';
+import { describeIndex } from '../params';
 
 export const SESSION_FORMAT = 'slt-explorer-session/1';
 
@@ -62,12 +66,28 @@ export function encodeSession(s: Session): Uint8Array {
   return writeSafetensors(tensors, { session: JSON.stringify(meta) });
 }
 
-function f64(t: { dtype: StDtype; data: Uint8Array }, name: string): Float64Array {
+/** Reads an F64 tensor; `allowNaN` keeps NaN (a residual that was not computed) but still refuses ±Inf. */
+function f64(t: { dtype: StDtype; data: Uint8Array }, name: string, allowNaN = false): Float64Array {
   if (t.dtype !== 'F64') throw new SessionFileError(`${name} must be F64 (got ${t.dtype})`);
   const out = new Float64Array(t.data.byteLength / 8);
   new Uint8Array(out.buffer).set(t.data);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (Number.isFinite(v) || (allowNaN && Number.isNaN(v))) continue;
+    throw new SessionFileError(`${name} element ${i} is ${nonFiniteName(v)}${moreNonFinite(out, i + 1, allowNaN)}: the file is corrupt`);
+  }
   return out;
 }
+
+const nonFiniteName = (v: number): string => (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf');
+
+function moreNonFinite(a: ArrayLike<number>, from: number, allowNaN = false): string {
+  let more = 0;
+  for (let j = from; j < a.length; j++) if (!Number.isFinite(a[j]) && !(allowNaN && Number.isNaN(a[j]))) more++;
+  return more ? ` (and ${more} more non-finite value${more === 1 ? '' : 's'})` : '';
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function decodeSession(bytes: Uint8Array): Session {
   let file;
@@ -89,18 +109,46 @@ export function decodeSession(bytes: Uint8Array): Session {
     return t;
   };
   let model: ModelBundle | null = null;
+  if (meta.settings !== undefined && !isPlainObject(meta.settings)) throw new SessionFileError('The session settings are malformed (not a JSON object)');
   if (file.tensors.has('model.file')) {
     const t = get('model.file');
-    model = decodeModelFile(t.data);
+    try {
+      model = decodeModelFile(t.data);
+    } catch (e) {
+      // The model file's own checks (NaN / Inf weights by tensor and element, shapes, sizes…).
+      throw new SessionFileError(`The session's model: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
   let run: SessionRun | null = null;
   if (meta.run) {
     if (!Array.isArray(meta.run.steps) || !Array.isArray(meta.run.history)) throw new SessionFileError('The session run is malformed');
+    const seen = new Set<number>();
+    for (const step of meta.run.steps) {
+      if (!Number.isSafeInteger(step) || step < 0) throw new SessionFileError(`The session run lists a checkpoint at step ${JSON.stringify(step)}; steps are integers ≥ 0`);
+      if (seen.has(step)) throw new SessionFileError(`The session run lists the checkpoint at step ${step} twice`);
+      seen.add(step);
+    }
+    meta.run.history.forEach((m, i) => {
+      if (!isPlainObject(m) || !Number.isFinite(m.step)) throw new SessionFileError(`The session run's history entry ${i} is malformed (${JSON.stringify(m)?.slice(0, 80)})`);
+    });
+    const layout = model ? layoutFor(model.config) : null;
     run = {
-      baseName: String(meta.run.baseName), opts: meta.run.opts ?? {}, history: meta.run.history,
+      baseName: String(meta.run.baseName), opts: isPlainObject(meta.run.opts) ? meta.run.opts : {}, history: meta.run.history,
       checkpoints: meta.run.steps.map((step) => {
-        const theta = toFloat32(get(`run.checkpoint.${step}`), `checkpoint ${step}`);
+        const name = `run.checkpoint.${step}`;
+        let theta: Float32Array;
+        try {
+          theta = toFloat32(get(name), name);
+        } catch (e) {
+          if (e instanceof SessionFileError) throw e;
+          throw new SessionFileError(`Checkpoint at step ${step}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
         if (model && theta.length !== model.theta.length) throw new SessionFileError(`Checkpoint ${step} has ${theta.length} parameters, the model ${model.theta.length}`);
+        for (let i = 0; i < theta.length; i++) {
+          if (Number.isFinite(theta[i])) continue;
+          const where = layout ? `weight ${describeIndex(layout, i)}` : `element ${i}`;
+          throw new SessionFileError(`Checkpoint at step ${step} (${name}): ${where} is ${nonFiniteName(theta[i])}${moreNonFinite(theta, i + 1)}; a session with a non-finite checkpoint is refused`);
+        }
         return { step, theta };
       }),
     };
@@ -108,13 +156,16 @@ export function decodeSession(bytes: Uint8Array): Session {
   let spectrum: SessionSpectrum | null = null;
   if (meta.spectrum) {
     const probes = Number(meta.spectrum.probes) || 0;
+    if (!Number.isSafeInteger(probes) || probes < 0 || probes > 10_000) throw new SessionFileError(`The session spectrum has ${JSON.stringify(meta.spectrum.probes)} SLQ probes`);
+    if (meta.spectrum.info !== undefined && !isPlainObject(meta.spectrum.info)) throw new SessionFileError('The session spectrum info is malformed (not a JSON object)');
     spectrum = {
       info: meta.spectrum.info ?? {},
       eigenvalues: f64(get('spectrum.eigenvalues'), 'spectrum.eigenvalues'),
-      residuals: f64(get('spectrum.residuals'), 'spectrum.residuals'),
+      // NaN marks a residual that was not computed (dense method beyond its top pairs).
+      residuals: f64(get('spectrum.residuals'), 'spectrum.residuals', true),
       slq: probes ? {
-        nodes: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.nodes.${p}`), 'SLQ nodes')),
-        weights: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.weights.${p}`), 'SLQ weights')),
+        nodes: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.nodes.${p}`), `spectrum.slq.nodes.${p}`)),
+        weights: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.weights.${p}`), `spectrum.slq.weights.${p}`)),
       } : undefined,
     };
   }
