@@ -7,14 +7,15 @@ import type { BackendPreference } from '../core/backend';
 import { isCancelled } from '../core/jobs';
 import { describeConfig, validateConfig } from '../core/models/config';
 import type { Split } from '../core/data/types';
-import type { IdxFiles } from '../core/data/idx';
+import type { IdxFiles, IdxRole } from '../core/data/idx';
 import type { ModelBundle } from '../core/models/bundle';
 import type { CalibrationOptions, SgldOptions } from '../core/llc/sgld';
 import type { LandscapeSamplerOptions, LandscapeSpec } from '../core/llc/landscapes';
 import type { LlcSweepParams } from '../core/tasks/llc';
-import { ComputeClient, type WorkerLike } from '../worker/client';
-import { applyShareable, configOf, dataSpecOf, shareableOf, useStore, type TrainingRun } from './store';
-import type { Shareable } from './url';
+import { ComputeClient, DeviceLostError, type WorkerLike } from '../worker/client';
+import { applyShareable, configOf, dataSpecOf, DEFAULT_SHAREABLE, shareableOf, useStore, type TrainingRun } from './store';
+import { FIELDS, type Shareable } from './url';
+import { fileSizeProblem, type FileLike } from './files';
 import type { Session } from '../core/io/session';
 import type { SpectrumResult } from '../core/tasks/spectrum';
 import type { FourierCheckpointsResult } from '../core/tasks/internals';
@@ -53,7 +54,8 @@ export function switchBackend(pref: BackendPreference): void {
 }
 
 function reportFailure(what: string, e: unknown): void {
-  if (isCancelled(e)) return;
+  // A lost GPU device: the client's own notice already names every job it stopped.
+  if (isCancelled(e) || e instanceof DeviceLostError) return;
   const msg = e instanceof Error ? e.message : String(e);
   useStore.getState().pushNotice('error', `${what} failed: ${msg}`);
 }
@@ -97,15 +99,15 @@ export async function loadModelBytes(bytes: Uint8Array, name: string): Promise<b
   }
 }
 
-export async function loadModelFile(file: File): Promise<boolean> {
-  if (file.size > MAX_FILE_BYTES) {
-    useStore.getState().pushNotice('error', `${file.name} is ${(file.size / 1e6).toFixed(0)} MB; model files larger than ${MAX_FILE_BYTES / 1e6} MB are refused (the largest supported model is about 20 MB).`);
+/** Opens a model file the user chose; one over the size limit is refused unread (state/files.ts). */
+export async function loadModelFile(file: FileLike): Promise<boolean> {
+  const tooLarge = fileSizeProblem(file, 'model');
+  if (tooLarge) {
+    useStore.getState().pushNotice('error', tooLarge);
     return false;
   }
   return loadModelBytes(new Uint8Array(await file.arrayBuffer()), file.name);
 }
-
-const MAX_FILE_BYTES = 200e6;
 
 /** Loads the shipped pretrained model of an architecture; false if none is shipped. */
 export async function loadPretrained(arch: string): Promise<boolean> {
@@ -173,6 +175,11 @@ export function cancelJob(id: number): void {
 
 export function crashWorkerForTest(): void {
   getClient().crashForTest();
+}
+
+/** Test hook (`?debug=1`): destroys the worker's GPUDevice; false when the backend is not webgpu. */
+export function loseDeviceForTest(): boolean {
+  return getClient().debugLoseDevice();
 }
 
 /** Trains the current model with the form's options; curves and checkpoints stream in. */
@@ -250,7 +257,7 @@ export async function adoptCheckpoint(step: number): Promise<void> {
 const userIdx = new Map<string, IdxFiles>();
 
 /** Sorts dropped IDX files into train/test images/labels by name ("t10k"/"test" = test; "idx3" = images). */
-export function classifyIdxFiles(names: string[]): { role: keyof IdxFiles | null; name: string }[] {
+export function classifyIdxFiles(names: string[]): { role: IdxRole | null; name: string }[] {
   return names.map((name) => {
     const n = name.toLowerCase();
     const images = /idx3|images/.test(n);
@@ -261,21 +268,40 @@ export function classifyIdxFiles(names: string[]): { role: keyof IdxFiles | null
   });
 }
 
-/** Loads MNIST IDX files (raw or .gz) as the data of the current mnist-mlp model. */
-export async function loadIdxFiles(files: File[]): Promise<void> {
+/**
+ * Loads MNIST IDX files (raw or .gz) as the data of the current mnist-mlp model. Names, roles and
+ * sizes are checked before any file is read; parsing and validation run in the worker; on any
+ * problem nothing changes (false).
+ */
+export async function loadIdxFiles(files: FileLike[]): Promise<boolean> {
   const s = useStore.getState();
   const roles = classifyIdxFiles(files.map((f) => f.name));
   const unknown = roles.filter((r) => r.role === null).map((r) => r.name);
   if (unknown.length) {
     s.pushNotice('error', `Cannot tell what ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'}: IDX file names should contain "images"/"idx3" or "labels"/"idx1" (and "t10k"/"test" for the test set).`);
-    return;
+    return false;
   }
-  const set: Partial<IdxFiles> = {};
-  for (let i = 0; i < files.length; i++) set[roles[i].role!] = new Uint8Array(await files[i].arrayBuffer());
-  if (!set.trainImages || !set.trainLabels) {
+  const names: NonNullable<IdxFiles['names']> = {};
+  for (const r of roles) {
+    if (names[r.role!]) {
+      s.pushNotice('error', `${names[r.role!]} and ${r.name} both look like the ${r.role!.replace(/[A-Z]/, (c) => ` ${c.toLowerCase()}`)} file; drop one of each kind.`);
+      return false;
+    }
+    names[r.role!] = r.name;
+  }
+  for (const f of files) {
+    const tooLarge = fileSizeProblem(f, 'idx');
+    if (tooLarge) {
+      s.pushNotice('error', tooLarge);
+      return false;
+    }
+  }
+  if (!names.trainImages || !names.trainLabels) {
     s.pushNotice('error', 'Drop at least a training images file and a training labels file (e.g. train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz).');
-    return;
+    return false;
   }
+  const set: Partial<IdxFiles> = { names };
+  for (let i = 0; i < files.length; i++) set[roles[i].role!] = new Uint8Array(await files[i].arrayBuffer());
   const key = `idx-${Date.now().toString(36)}`;
   const idx = set as IdxFiles;
   const job = getClient().run('register-idx', { key, files: idx }, { label: `Load IDX (${files.length} files)` });
@@ -286,8 +312,10 @@ export async function loadIdxFiles(files: File[]): Promise<void> {
     st.pushNotice('info', `Loaded ${r.label}: ${r.nTrain.toLocaleString('en-US')} train and ${r.nTest.toLocaleString('en-US')} test digits. Analyses of MNIST models now use them.`);
     st.setUserMnist({ key, label: r.label });
     if (st.model?.config.arch === 'mnist-mlp') st.setModel({ ...st.model, data: { kind: 'mnist', source: 'idx', key } });
+    return true;
   } catch (e) {
     reportFailure('Loading the IDX files', e);
+    return false;
   }
 }
 
@@ -473,12 +501,51 @@ export async function exportSession(): Promise<{ bytes: Uint8Array; fileName: st
   }
 }
 
-export async function importSession(file: File): Promise<void> {
+/**
+ * The session's settings that pass the same checks as a link's (url.ts FIELDS); unknown keys are
+ * dropped (a session file must not write arbitrary store fields) and invalid values are listed.
+ */
+export function sessionSettings(raw: Record<string, unknown>): { values: Partial<Shareable>; rejected: string[] } {
+  const values: Record<string, unknown> = {};
+  const rejected: string[] = [];
+  for (const name of Object.keys(FIELDS) as (keyof Shareable)[]) {
+    if (!Object.prototype.hasOwnProperty.call(raw, name)) continue;
+    const v = raw[name];
+    if (v === null && (DEFAULT_SHAREABLE as unknown as Record<string, unknown>)[name] === null) {
+      values[name] = null;
+      continue;
+    }
+    const f = FIELDS[name] as { parse(s: string): unknown; format(v: unknown): string };
+    let parsed: unknown;
+    try {
+      parsed = f.parse(f.format(v));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined) rejected.push(`${name}=${(JSON.stringify(v) ?? String(v)).slice(0, 40)}`);
+    else values[name] = parsed;
+  }
+  return { values: values as Partial<Shareable>, rejected };
+}
+
+/**
+ * Replaces the model, run, spectrum and settings by a session file's. Decoding and validation
+ * (NaN / Inf weights, checkpoints, eigenvalues, …) run in the worker; on any problem nothing
+ * changes and the notice says which part and element is wrong.
+ */
+export async function importSession(file: FileLike): Promise<boolean> {
+  const tooLarge = fileSizeProblem(file, 'session');
+  if (tooLarge) {
+    useStore.getState().pushNotice('error', tooLarge);
+    return false;
+  }
   const job = getClient().run('import-session', { bytes: new Uint8Array(await file.arrayBuffer()) }, { label: `Import ${file.name}` });
   try {
     const r = await job.promise;
     const st = useStore.getState();
-    applyShareable(r.settings as Partial<Shareable>);
+    const settings = sessionSettings(r.settings);
+    if (settings.rejected.length) st.pushNotice('warning', `Ignored session settings that could not be used: ${settings.rejected.join(', ')}`);
+    applyShareable(settings.values);
     if (r.model) st.adoptModel(r.model);
     if (r.run) st.setRun({ jobId: null, status: 'done', baseName: r.run.baseName, opts: r.run.opts as unknown as TrainingRun['opts'], history: r.run.history as unknown as TrainingRun['history'], checkpoints: r.run.checkpoints });
     if (r.spectrum) {
@@ -486,8 +553,10 @@ export async function importSession(file: File): Promise<void> {
       st.setSpectrum({ ...info, eigenvalues: r.spectrum.eigenvalues, residuals: r.spectrum.residuals, slq: r.spectrum.slq }, info.of ?? r.model?.name ?? null);
     }
     st.pushNotice('info', `Imported the session from ${file.name}${r.run ? ` (${r.run.checkpoints.length} checkpoints)` : ''}${r.spectrum ? ', with its spectrum' : ''}.`);
+    return true;
   } catch (e) {
     reportFailure(`Importing ${file.name}`, e);
+    return false;
   }
 }
 

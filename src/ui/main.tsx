@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { applyShareable, shareableDefaults, shareableOf, useStore } from '../state/store';
 import { formatShareable, parseShareable } from '../state/url';
-import { loadInitialModel, startCompute } from '../state/compute';
+import { loadInitialModel, loseDeviceForTest, startCompute } from '../state/compute';
 import './styles.css';
 
 // Shareable settings come from the URL first, then the store writes them back as they change.
@@ -23,6 +23,11 @@ useStore.subscribe((s) => {
 
 startCompute();
 void loadInitialModel();
+
+// `?debug=1` only: hooks the e2e tests use to provoke failures (a real lost GPU device).
+if (new URLSearchParams(window.location.search).get('debug') === '1') {
+  (window as unknown as { __slt?: unknown }).__slt = { loseDevice: loseDeviceForTest };
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

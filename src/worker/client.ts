@@ -11,6 +11,14 @@ import type { ErrorKind, FromWorker, JobControl, JobId, ToWorker } from './proto
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
 
+/**
+ * The rejection of a job that was queued or running when the GPU device was lost. The client's
+ * own notice names every such job, so callers need not report it again.
+ */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
 export interface JobUpdate {
   id: JobId;
   task: TaskName;
@@ -90,10 +98,12 @@ export class ComputeClient {
     this.backend = null;
     this.events.onBackend('starting', null);
     const w = this.makeWorker();
-    w.onmessage = (ev) => this.onMessage(ev.data);
+    // A replaced worker may still deliver what it queued (an error and a device-lost for the
+    // same loss): only the current worker is listened to.
+    w.onmessage = (ev) => { if (this.worker === w) this.onMessage(ev.data); };
     w.onerror = (ev) => {
       ev.preventDefault?.();
-      this.onCrash(ev.message || 'unknown error');
+      if (this.worker === w) this.onCrash(ev.message || 'unknown error');
     };
     w.onmessageerror = () => this.events.onNotice('warning', 'A message from the compute worker could not be read.');
     this.worker = w;
@@ -154,6 +164,16 @@ export class ComputeClient {
     this.worker?.postMessage({ type: 'crash' });
   }
 
+  /**
+   * Test hook: the worker destroys its GPUDevice, so the loss arrives through the browser's own
+   * `device.lost` path. False (and nothing sent) when the active backend is not webgpu.
+   */
+  debugLoseDevice(): boolean {
+    if (!this.worker || this.backend?.active !== 'webgpu') return false;
+    this.worker.postMessage({ type: 'debug-lose-device' });
+    return true;
+  }
+
   dispose(): void {
     this.stopWorker('The compute worker was shut down.');
   }
@@ -175,8 +195,7 @@ export class ComputeClient {
         this.events.onNotice('error', `The compute backend could not start: ${msg.message}`);
         return;
       case 'device-lost':
-        this.events.onNotice('error', `The GPU device was lost (${msg.reason}). Restarting the compute worker on wasm; jobs that were running were stopped.`);
-        this.start('wasm');
+        this.onDeviceLost(msg.reason);
         return;
     }
     const p = this.jobs.get(msg.jobId);
@@ -202,11 +221,11 @@ export class ComputeClient {
         this.finish(msg.jobId, 'cancelled', undefined, new CancelledError());
         break;
       case 'error': {
-        p.update.errorKind = msg.kind;
-        this.finish(msg.jobId, 'error', undefined, new Error(msg.message));
-        if (msg.kind === 'device-lost') {
-          this.events.onNotice('error', `The GPU device was lost: ${msg.message}. Restarting on wasm.`);
-          this.start('wasm');
+        // A job that failed because the device went away is one of the jobs the loss stopped.
+        if (msg.kind === 'device-lost') this.onDeviceLost(msg.message);
+        else {
+          p.update.errorKind = msg.kind;
+          this.finish(msg.jobId, 'error', undefined, new Error(msg.message));
         }
         break;
       }
@@ -223,6 +242,23 @@ export class ComputeClient {
     this.events.onJob({ ...p.update });
     if (status === 'done') p.resolve(value);
     else p.reject(error);
+  }
+
+  /**
+   * The GPU device is gone (driver reset, or destroyed): every queued or running job fails with a
+   * DeviceLostError, one notice names them, and a new worker starts on wasm. Results already on
+   * the page are untouched (they live in the store, not in the worker).
+   */
+  private onDeviceLost(reason: string): void {
+    const why = reason.replace(/:\s*$/, '') || 'no reason given';
+    const names = [...this.jobs.values()].map((p) => p.update.label);
+    for (const id of [...this.jobs.keys()]) {
+      this.jobs.get(id)!.update.errorKind = 'device-lost';
+      this.finish(id, 'error', undefined, new DeviceLostError(`Stopped: the GPU device was lost (${why}). Run it again; the compute worker now runs on wasm.`));
+    }
+    const stopped = names.length ? ` Stopped: ${names.join(', ')} (run ${names.length === 1 ? 'it' : 'them'} again).` : '';
+    this.events.onNotice('error', `The GPU device was lost (${why}). The compute worker restarts on wasm; results already computed are kept.${stopped} Switch back with the backend menu.`);
+    this.start('wasm');
   }
 
   private onCrash(message: string): void {

@@ -7,7 +7,7 @@
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { getBackend } from '@tensorflow/tfjs';
+import { backend as tfBackend, getBackend } from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../core/backend';
 import { createJobContext, isCancelled, PauseGate } from '../core/jobs';
 import { runTask } from '../core/tasks/index';
@@ -42,6 +42,24 @@ function classify(e: unknown): { message: string; kind: ErrorKind } {
   }
   if (/device (was )?lost|GPUDevice.*lost/i.test(message)) return { message, kind: 'device-lost' };
   return { message, kind: 'error' };
+}
+
+/**
+ * Whether the webgpu device is lost, or is lost within `ms`. A job's GPU call can fail (e.g.
+ * "mapAsync … Buffer was unmapped before mapping was resolved") a moment before `device.lost`
+ * resolves; waiting for it lets the job's failure be reported as the device loss it is.
+ */
+async function deviceLostWithin(ms: number): Promise<boolean> {
+  if (getBackend() !== 'webgpu') return false;
+  const device = (tfBackend() as unknown as { device?: GPUDevice }).device;
+  if (!device) return false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const lost = await Promise.race([
+    device.lost.then(() => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]);
+  clearTimeout(timer);
+  return lost;
 }
 
 async function pump(): Promise<void> {
@@ -83,7 +101,13 @@ async function pump(): Promise<void> {
     post({ type: 'result', jobId, data: result, ms: performance.now() - t0, backend: getBackend() }, transferablesOf(result));
   } catch (e) {
     if (isCancelled(e) || abort.signal.aborted) post({ type: 'cancelled', jobId });
-    else post({ type: 'error', jobId, ...classify(e) });
+    else {
+      const c = classify(e);
+      // The device-lost message (posted when device.lost resolved) reaches the page first.
+      if (c.kind !== 'device-lost' && c.kind !== 'bad-input' && (await deviceLostWithin(250))) {
+        post({ type: 'error', jobId, kind: 'device-lost', message: `the job failed as the device went away: ${c.message}` });
+      } else post({ type: 'error', jobId, ...c });
+    }
   } finally {
     if (trailing) clearTimeout(trailing);
     running = null;
@@ -133,6 +157,14 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       setTimeout(() => {
         throw new Error('Deliberate worker crash (test hook)');
       }, 0);
+      break;
+    case 'debug-lose-device':
+      // Destroying the device makes `device.lost` resolve (reason "destroyed") through the
+      // browser's own path, which initBackend's watcher turns into a device-lost message.
+      void ready?.then(() => {
+        if (getBackend() !== 'webgpu') return;
+        (tfBackend() as unknown as { device?: GPUDevice }).device?.destroy();
+      }, () => undefined);
       break;
   }
 };

@@ -1,8 +1,8 @@
 /**
  * The one message union both sides of the compute worker import (STYLE.md: a typed protocol).
- * Main → worker: init, start, cancel, control. Worker → main: ready, progress, partial,
- * result, cancelled, error, device-lost. Large typed arrays inside params and results travel
- * as transferables (zero-copy); see transferablesOf.
+ * Main → worker: init, start, cancel, control (and the test hooks crash, debug-lose-device).
+ * Worker → main: ready, progress, partial, result, cancelled, error, device-lost. Large typed
+ * arrays inside params and results travel as transferables (zero-copy); see transferablesOf.
  */
 import type { BackendInfo, BackendPreference } from '../core/backend';
 import type { TaskName, TaskParams, TaskPartial, TaskResult } from '../core/tasks/index';
@@ -20,7 +20,9 @@ export type ToWorker =
   | { type: 'cancel'; jobId: JobId }
   | { type: 'control'; jobId: JobId; action: JobControl }
   /** Test hook: make the worker crash (an uncaught error outside any job). */
-  | { type: 'crash' };
+  | { type: 'crash' }
+  /** Test hook: destroy the webgpu backend's GPUDevice, so `device.lost` resolves the real way (ignored on other backends). */
+  | { type: 'debug-lose-device' };
 
 export type ErrorKind = 'error' | 'out-of-memory' | 'device-lost' | 'bad-input';
 
