@@ -488,7 +488,7 @@ export async function exportSession(): Promise<{ bytes: Uint8Array; fileName: st
     } : null,
     spectrum: spec ? {
       info: { d: spec.d, n: spec.n, method: spec.method, loss: spec.loss, split: spec.split, aboveFloor: spec.aboveFloor, trace: spec.trace ?? null, projection: spec.projection ?? null, storage: spec.storage ?? null, timings: spec.timings, matvecs: spec.matvecs, backend: spec.backend, of: s.spectrumOf },
-      eigenvalues: spec.eigenvalues, residuals: spec.residuals, slq: spec.slq,
+      eigenvalues: spec.eigenvalues, residuals: spec.residuals, slq: spec.slq, loadings: spec.loadings,
     } : null,
   };
   const job = getClient().run('export-session', { session }, { label: 'Export session' });
@@ -550,7 +550,7 @@ export async function importSession(file: FileLike): Promise<boolean> {
     if (r.run) st.setRun({ jobId: null, status: 'done', baseName: r.run.baseName, opts: r.run.opts as unknown as TrainingRun['opts'], history: r.run.history as unknown as TrainingRun['history'], checkpoints: r.run.checkpoints });
     if (r.spectrum) {
       const info = r.spectrum.info as unknown as SpectrumResult & { of?: string };
-      st.setSpectrum({ ...info, eigenvalues: r.spectrum.eigenvalues, residuals: r.spectrum.residuals, slq: r.spectrum.slq }, info.of ?? r.model?.name ?? null);
+      st.setSpectrum({ ...info, eigenvalues: r.spectrum.eigenvalues, residuals: r.spectrum.residuals, slq: r.spectrum.slq, loadings: r.spectrum.loadings }, info.of ?? r.model?.name ?? null);
     }
     st.pushNotice('info', `Imported the session from ${file.name}${r.run ? ` (${r.run.checkpoints.length} checkpoints)` : ''}${r.spectrum ? ', with its spectrum' : ''}.`);
     return true;

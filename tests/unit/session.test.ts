@@ -31,3 +31,21 @@ test('malformed or foreign files are refused with a reason', () => {
   expect(() => decodeSession(good.subarray(0, good.length - 5))).toThrow(SessionFileError);
   expect(() => decodeSession(new Uint8Array([1, 2, 3]))).toThrow(/Not a session file/);
 });
+
+test('eigenvector loadings travel with the spectrum; inconsistent ones are refused', async () => {
+  const { eigenLoadings } = await import('../../src/core/spectrum/loadings');
+  const { layoutFor } = await import('../../src/core/models/config');
+  const d = layoutFor(config).size;
+  const loadings = await eigenLoadings(config, (i) => Float64Array.from({ length: d }, (_, q) => Math.sin(1 + q * (i + 1))), 3);
+  const spectrum = { info: { d }, eigenvalues: Float64Array.from([3, 2, 1]), residuals: new Float64Array(3), loadings };
+  const back = decodeSession(encodeSession({ settings: {}, model, run: null, spectrum }));
+  expect(back.spectrum!.loadings!.layers).toEqual(loadings.layers);
+  expect(back.spectrum!.loadings!.tensors).toEqual(loadings.tensors);
+  expect(back.spectrum!.loadings!.perUnit).toEqual(loadings.perUnit);
+  expect(back.spectrum!.loadings!.perTensor).toEqual(loadings.perTensor);
+  // A share outside [0, 1] and a layer list that does not add up to the units are refused.
+  const broken = { ...loadings, perUnit: loadings.perUnit.map((v, i) => (i === 4 ? 7 : v)) };
+  expect(() => decodeSession(encodeSession({ settings: {}, model, run: null, spectrum: { ...spectrum, loadings: broken } }))).toThrow(/loadings are malformed: spectrum.loadings.perUnit element 4 is 7/);
+  const short = { ...loadings, units: loadings.units + 1, perUnit: new Float32Array(3 * (loadings.units + 1)) };
+  expect(() => decodeSession(encodeSession({ settings: {}, model, run: null, spectrum: { ...spectrum, loadings: short } }))).toThrow(/layers hold 2 units, not 3/);
+});

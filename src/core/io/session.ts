@@ -9,6 +9,7 @@
 import { readSafetensors, toFloat32, writeSafetensors, type StDtype } from './safetensors';
 import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from './modelFile';
+import type { EigenLoadings } from '../spectrum/loadings';
 import { layoutFor } from '../models/config';
 import { describeIndex } from '../params';
 
@@ -31,6 +32,8 @@ export interface SessionSpectrum {
   eigenvalues: Float64Array;
   residuals: Float64Array;
   slq?: { nodes: Float64Array[]; weights: Float64Array[] };
+  /** Eigenvector loadings per neuron and tensor (what links the spectrum to neurons). */
+  loadings?: EigenLoadings;
 }
 
 export interface Session {
@@ -62,6 +65,12 @@ export function encodeSession(s: Session): Uint8Array {
       tensors.push({ name: `spectrum.slq.nodes.${p}`, dtype: 'F64', shape: [n.length], data: n });
       tensors.push({ name: `spectrum.slq.weights.${p}`, dtype: 'F64', shape: [s.spectrum!.slq!.weights[p].length], data: s.spectrum!.slq!.weights[p] });
     });
+    const L = s.spectrum.loadings;
+    if (L) {
+      (meta.spectrum as Record<string, unknown>).loadings = { layers: L.layers, tensors: L.tensors, k: L.k, units: L.units };
+      tensors.push({ name: 'spectrum.loadings.perUnit', dtype: 'F32', shape: [L.k, L.units], data: L.perUnit });
+      tensors.push({ name: 'spectrum.loadings.perTensor', dtype: 'F32', shape: [L.k, L.tensors.length], data: L.perTensor });
+    }
   }
   return writeSafetensors(tensors, { session: JSON.stringify(meta) });
 }
@@ -96,7 +105,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   } catch (e) {
     throw new SessionFileError(`Not a session file: ${e instanceof Error ? e.message : String(e)}`);
   }
-  let meta: { format?: string; settings?: Record<string, unknown>; run?: { baseName: string; opts: Record<string, unknown>; history: Record<string, number>[]; steps: number[] }; spectrum?: { info: Record<string, unknown>; probes: number } };
+  let meta: { format?: string; settings?: Record<string, unknown>; run?: { baseName: string; opts: Record<string, unknown>; history: Record<string, number>[]; steps: number[] }; spectrum?: { info: Record<string, unknown>; probes: number; loadings?: unknown } };
   try {
     meta = JSON.parse(file.metadata.session ?? 'null');
   } catch {
@@ -167,7 +176,35 @@ export function decodeSession(bytes: Uint8Array): Session {
         nodes: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.nodes.${p}`), `spectrum.slq.nodes.${p}`)),
         weights: Array.from({ length: probes }, (_, p) => f64(get(`spectrum.slq.weights.${p}`), `spectrum.slq.weights.${p}`)),
       } : undefined,
+      loadings: meta.spectrum.loadings === undefined ? undefined : readLoadings(meta.spectrum.loadings, get),
     };
   }
   return { settings: meta.settings ?? {}, model, run, spectrum };
+}
+
+/** Loadings from the session: shapes consistent with their description, shares finite and in [0, 1]. */
+function readLoadings(raw: unknown, get: (name: string) => { dtype: StDtype; data: Uint8Array; shape: number[] }): EigenLoadings {
+  const bad = (why: string) => new SessionFileError(`The session's eigenvector loadings are malformed: ${why}`);
+  if (!isPlainObject(raw)) throw bad('not a JSON object');
+  const { layers, tensors, k, units } = raw as Record<string, unknown>;
+  if (!Number.isSafeInteger(k) || (k as number) < 0 || !Number.isSafeInteger(units) || (units as number) < 0) throw bad('k and units must be integers ≥ 0');
+  if (!Array.isArray(tensors) || !tensors.every((t) => typeof t === 'string')) throw bad('tensors must be a list of names');
+  if (!Array.isArray(layers)) throw bad('layers must be a list');
+  let offset = 0;
+  const ls = layers.map((l, i) => {
+    if (!isPlainObject(l) || typeof l.name !== 'string' || !Number.isSafeInteger(l.width) || l.offset !== offset) throw bad(`layer ${i} (${JSON.stringify(l)?.slice(0, 60)})`);
+    offset += l.width as number;
+    return { name: l.name, width: l.width as number, offset: l.offset as number };
+  });
+  if (offset !== units) throw bad(`the layers hold ${offset} units, not ${String(units)}`);
+  const read = (name: string, rows: number, cols: number): Float32Array => {
+    const t = get(name);
+    if (t.dtype !== 'F32' || t.data.byteLength !== rows * cols * 4) throw bad(`${name} must be F32 [${rows}, ${cols}]`);
+    const out = new Float32Array(rows * cols);
+    new Uint8Array(out.buffer).set(t.data);
+    const i = out.findIndex((v) => !(v >= 0 && v <= 1 + 1e-5));
+    if (i >= 0) throw bad(`${name} element ${i} is ${out[i]} (shares lie in [0, 1])`);
+    return out;
+  };
+  return { layers: ls, tensors: tensors as string[], k: k as number, units: units as number, perUnit: read('spectrum.loadings.perUnit', k as number, units as number), perTensor: read('spectrum.loadings.perTensor', k as number, tensors.length) };
 }
