@@ -331,7 +331,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
   },
   kStar: {
     label: 'k*',
-    definition: 'The smallest k of the evaluated grid whose projected model meets the accuracy cutoff (on the chosen split): the number of directions the behaviour needs. It can overshoot the exact smallest k by the grid spacing.',
+    definition: 'The smallest evaluated k whose projected model meets the accuracy cutoff (on the chosen split): the number of directions the behaviour needs. The projection is evaluated on a grid of k; for the 99.5 % cutoff (train and test) the gap holding the crossing is then bisected, so k* − 1 misses the cutoff. Accuracy against k is not monotone near the crossing, so an isolated smaller k can also pass; for other cutoffs the view shows the gap the exact value lies in.',
     tex: 'k^* = \\min\\{\\, k : \\mathrm{acc}(\\theta_k) \\ge c\\cdot\\mathrm{acc}(\\theta^*) \\,\\}',
     source: 'seed 002 §2.2–3; SCIENCE.md §3',
   },

@@ -6,9 +6,11 @@ import { createJobContext, isCancelled } from '../../src/core/jobs';
 import { decodeModelFile } from '../../src/core/io/modelFile';
 import { nodeAssetReader } from '../../src/node/assets';
 import { d1At, llcBounds, logDensity, countAboveSorted } from '../../src/core/spectrum/counts';
-import { cutoffK, projectionGrid } from '../../src/core/spectrum/projection';
+import { cutoffK, projectionGrid, refineCutoff } from '../../src/core/spectrum/projection';
 import { densityOnGrid } from '../../src/core/linalg/slq';
 import { useWasm } from './helpers/tf';
+import { runTraining } from '../../src/core/train/trainer';
+import { datasetFor } from '../../src/core/tasks/env';
 
 beforeAll(useWasm);
 const env = { readAsset: nodeAssetReader() };
@@ -103,6 +105,51 @@ describe('spectrum of the behavioral-loss Hessian', () => {
     expect(cutoffK(curve).kStar).toBe(3);
     expect(cutoffK(curve, { split: 'test' }).kStar).toBe(4); // 0.976 ≥ 0.995 × 0.98 = 0.9751
     expect(cutoffK(curve, { cutoff: 1 }).kStar).toBe(4);
+    expect(cutoffK(curve).kBelow).toBe(2);
+  });
+
+  test('refining k* bisects the grid gap to the exact crossing in about log2(gap) evaluations', async () => {
+    const acc = (k: number) => (k >= 737 ? 0.999 : 0.5 + k / 10_000);
+    const point = (k: number) => ({ k, trainLoss: 0, testLoss: 0, trainAcc: acc(k), testAcc: acc(k) });
+    const curve = { metric: 'accuracy' as const, original: point(1000), points: projectionGrid(1000).map(point) };
+    const before = cutoffK(curve);
+    expect(before.kStar! - before.kBelow!).toBeGreaterThan(20);
+    const asked: number[] = [];
+    const evals = await refineCutoff(curve, { cutoff: 0.995 }, async (k) => { asked.push(k); return point(k); });
+    const after = cutoffK(curve);
+    expect(after).toMatchObject({ kStar: 737, kBelow: 736 });
+    expect(evals).toBe(asked.length);
+    expect(evals).toBeLessThanOrEqual(Math.ceil(Math.log2(before.kStar! - before.kBelow!)));
+    // The points stay sorted by k, and a second call has nothing left to do.
+    expect(curve.points.map((p) => p.k)).toEqual([...curve.points.map((p) => p.k)].sort((a, b) => a - b));
+    expect(await refineCutoff(curve, { cutoff: 0.995 }, async () => { throw new Error('not needed'); })).toBe(0);
+  });
+
+  test('the refined k* of a trained model meets the cutoff where k* − 1 misses it, inside the grid gap (checked against every k)', async () => {
+    // A small modadd trained to memorize its training pairs (so accuracy has somewhere to fall from).
+    const init = await runInitModel({ config: { arch: 'modadd', p: 7, e: 4, h: 10 }, seed: 3, data: { kind: 'modadd', p: 7, trainFraction: 0.8, seed: 0, op: 'sum' } }, ctx());
+    const ds = await datasetFor(init, env);
+    const trained = await runTraining(init, ds, { optimizer: 'adamw', lr: 0.03, weightDecay: 0, batchSize: 'full', steps: 300, seed: 0, evalEvery: 0, checkpointEvery: 0 }, ctx());
+    const model = { ...init, theta: trained.theta };
+    expect(trained.history[trained.history.length - 1].trainAcc).toBeGreaterThan(0.9);
+    const cut = { cutoff: 0.9, split: 'train' as const };
+    const gridOnly = await runSpectrum({ model, method: 'dense', kronecker: false, traceProbes: 0, refineCutoffs: [] }, ctx(), env);
+    const refined = await runSpectrum({ model, method: 'dense', kronecker: false, traceProbes: 0, refineCutoffs: [cut] }, ctx(), env);
+    const all = await runSpectrum({ model, method: 'dense', kronecker: false, traceProbes: 0, projectionKs: Array.from({ length: refined.d }, (_, i) => i + 1) }, ctx(), env);
+    const g = cutoffK(gridOnly.projection!, cut);
+    expect(g.kStar! - g.kBelow!).toBeGreaterThan(1); // the grid alone does not pin k* down
+    // Ground truth from every k: which ones meet the cutoff.
+    const threshold = cutoffK(all.projection!, cut).threshold;
+    const meets = new Map(all.projection!.points.map((p) => [p.k, (p.trainAcc ?? 0) >= threshold]));
+    const r = cutoffK(refined.projection!, cut);
+    // The refined k* meets the cutoff, k* − 1 does not, and it lies in the grid's gap; it is the
+    // smallest such k in the gap when accuracy is monotone there (it need not be globally: a
+    // trained model's accuracy against k wobbles near the crossing).
+    expect(meets.get(r.kStar!)).toBe(true);
+    expect(meets.get(r.kStar! - 1)).toBe(false);
+    expect(r.kBelow).toBe(r.kStar! - 1);
+    expect(r.kStar!).toBeGreaterThan(g.kBelow!);
+    expect(r.kStar!).toBeLessThanOrEqual(g.kStar!);
   });
 
   test('a spectrum job is cancellable', async () => {

@@ -62,6 +62,11 @@ export interface CutoffResult {
   kStar: number | null;
   /** The threshold the metric had to reach. */
   threshold: number;
+  /**
+   * The largest evaluated k below k* (it misses the cutoff), or null when k* is the first point.
+   * When kBelow = k* − 1 the value is exact; otherwise the true smallest k lies in (kBelow, k*].
+   */
+  kBelow: number | null;
 }
 
 /** Relative eigenvalue below which a direction is numerically zero for float32 H·v products. */
@@ -83,16 +88,38 @@ export function cutoffK(curve: ProjectionCurve, opts: { cutoff?: number; split?:
   if (curve.metric === 'accuracy') {
     const orig = (split === 'train' ? curve.original.trainAcc : curve.original.testAcc) ?? NaN;
     const threshold = cutoff * orig;
-    const hit = pts.find((p) => ((split === 'train' ? p.trainAcc : p.testAcc) ?? -1) >= threshold);
-    return { kStar: hit ? hit.k : null, threshold };
+    const i = pts.findIndex((p) => ((split === 'train' ? p.trainAcc : p.testAcc) ?? -1) >= threshold);
+    return { kStar: i >= 0 ? pts[i].k : null, threshold, kBelow: i > 0 ? pts[i - 1].k : null };
   }
   const loss = (p: ProjectionPoint) => (split === 'train' ? p.trainLoss : p.testLoss);
   const upTo = pts.filter((p) => p.k <= (opts.kRef ?? Infinity));
   const ref = upTo.length ? upTo[upTo.length - 1] : pts[pts.length - 1];
-  if (!ref || !Number.isFinite(loss(ref))) return { kStar: null, threshold: NaN };
+  if (!ref || !Number.isFinite(loss(ref))) return { kStar: null, threshold: NaN, kBelow: null };
   const threshold = loss(ref) / cutoff;
-  const hit = pts.find((p) => loss(p) <= threshold);
-  return { kStar: hit ? hit.k : null, threshold };
+  const i = pts.findIndex((p) => loss(p) <= threshold);
+  return { kStar: i >= 0 ? pts[i].k : null, threshold, kBelow: i > 0 ? pts[i - 1].k : null };
+}
+
+/**
+ * Makes k* exact for one accuracy cutoff: bisects between the last evaluated k that misses it and
+ * the first that meets it, evaluating the projection at the midpoints (about log₂ of the gap),
+ * and inserts those points into the curve (kept sorted by k). It finds a k with k − 1 missing and
+ * k meeting the cutoff; that is the smallest such k when accuracy is monotone inside the gap.
+ * Only for the accuracy metric (the MSE reference moves as points are added). Returns the
+ * number of evaluations.
+ */
+export async function refineCutoff(curve: ProjectionCurve, opts: { cutoff?: number; split?: 'train' | 'test' }, evaluate: (k: number) => Promise<ProjectionPoint>): Promise<number> {
+  if (curve.metric !== 'accuracy') return 0;
+  let evals = 0;
+  for (;;) {
+    const c = cutoffK(curve, opts);
+    if (c.kStar === null || c.kBelow === null || c.kStar - c.kBelow <= 1) return evals;
+    const mid = Math.floor((c.kStar + c.kBelow) / 2);
+    const p = await evaluate(mid);
+    evals++;
+    const at = curve.points.findIndex((q) => q.k > mid);
+    curve.points.splice(at < 0 ? curve.points.length : at, 0, { ...p, k: mid });
+  }
 }
 
 /** Number of eigenvalues above the noise floor (values descending). */

@@ -14,7 +14,7 @@ import { gaussNewtonOperator } from '../hessian/gn';
 import { eigh, symmetricFromMatvec, type SymOperator } from '../linalg/eigh';
 import { lanczosTopK } from '../linalg/lanczos';
 import { hutchinsonTrace, slqDensity } from '../linalg/slq';
-import { countAboveFloor, forEachProjection, projectionGrid, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
+import { countAboveFloor, forEachProjection, projectionGrid, refineCutoff, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
 import { runForward } from './forward';
 import { kroneckerSpectrum } from '../spectrum/kronecker';
 import { eigenLoadings, type EigenLoadings } from '../spectrum/loadings';
@@ -43,6 +43,11 @@ export interface SpectrumParams {
   traceProbes?: number;
   /** Compute the projection curve (needs eigenvectors; default true). */
   projection?: boolean;
+  /**
+   * Accuracy cutoffs whose k* is made exact by bisecting between grid points (default: 99.5 % on
+   * the train and on the test split, seed 002's cutoff; none when projectionKs is given).
+   */
+  refineCutoffs?: { cutoff: number; split: 'train' | 'test' }[];
   /** Exactly these k for the projection curve (default: a grid over 1..K). */
   projectionKs?: number[];
   /** The per-layer Kronecker (G ⊗ K) approximate spectrum (default true; cheap). */
@@ -200,8 +205,19 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
         ctx.progress(0.87 + 0.13 * (done / ks.length), `projection curve: k = ${k}`);
         await ctx.checkpoint();
       });
-      tick('projection', t0);
       projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original, points };
+      // Exact k* for the standard cutoffs: bisect inside the grid gap that holds it.
+      for (const rc of p.refineCutoffs ?? (p.projectionKs ? [] : [{ cutoff: 0.995, split: 'train' as const }, { cutoff: 0.995, split: 'test' as const }])) {
+        if (rc.split === 'test' && !ds.testIdx.length) continue;
+        await refineCutoff(projection, rc, async (k) => {
+          let pt: ProjectionPoint | null = null;
+          await forEachProjection(p.model.theta, vector, [k], async (kk, thetaK) => { pt = { ...(await evalAt(thetaK)), k: kk }; });
+          ctx.progress(0.99, `refining k* (${rc.split}): k = ${k}`);
+          await ctx.checkpoint();
+          return pt!;
+        });
+      }
+      tick('projection', t0);
     }
     ctx.progress(1, 'done');
     return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, loadings, aboveFloor, storage, timings, matvecs, backend: getBackend() };

@@ -189,7 +189,7 @@ export function SpectrumView() {
                     <option value="test">test</option>
                   </select>
                 </label>
-                <span data-testid="kstar">{cut.kStar !== null ? <><Term id="kStar">k*</Term> = <strong>{int(cut.kStar)}</strong>, <Term id="epsStar">ε* = h<sub>k*</sub></Term> = <strong>{fmt(epsStar!)}</strong> → <Term id="zeroCountKStar">zero count d − k*</Term> = {int(r.d - cut.kStar)}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
+                <span data-testid="kstar">{cut.kStar !== null ? <><Term id="kStar">k*</Term> = <strong>{int(cut.kStar)}</strong>, <Term id="epsStar">ε* = h<sub>k*</sub></Term> = <strong>{fmt(epsStar!)}</strong> → <Term id="zeroCountKStar">zero count d − k*</Term> = {int(r.d - cut.kStar)}{cut.kBelow !== null && cut.kStar - cut.kBelow > 1 ? <span className="muted"> (only some k were evaluated: the smallest lies in {int(cut.kBelow + 1)}…{int(cut.kStar)}; k* is exact at 99.5 %)</span> : null}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
                 {epsStar && <button type="button" onClick={() => setEps(epsStar * (1 - 1e-9))}>set ε = ε*</button>}
               </div>
               <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK} bandX={bandRanks} onBrushX={onBrushRanks}
