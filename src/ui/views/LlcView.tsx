@@ -113,7 +113,7 @@ export function LlcView() {
     const s: Series[] = [];
     if (quad) s.push({ name: 'quadratic (Hessian)', color: '#2458c6', points: Array.from(quad.eps, (e, i) => [e, quad.value[i]] as [number, number]) });
     if (band) {
-      s.push({ name: 'bound: d₁/2', color: '#8fa3cc', dashed: true, points: Array.from(band.eps, (e, i) => [e, band.lower[i]] as [number, number]) });
+      s.push({ name: 'bound: d₁(γε)/2', color: '#8fa3cc', dashed: true, points: Array.from(band.eps, (e, i) => [e, band.lower[i]] as [number, number]) });
     }
     const pts = curvePts.filter((p) => p.llc);
     if (pts.length) s.push({ name: 'SGLD λ̂', color: '#c2410c', points: pts.map((p) => [p.eps, p.llc!.mean] as [number, number]) });
@@ -225,7 +225,7 @@ export function LlcView() {
         <h3>λ(ε) for the current model</h3>
         <p className="caption">
           Sampling exp(−nβL − (γ/2)‖θ − θ*‖²) near a minimum, a quadratic L would give <Term id="quadraticLlc">λ̂ = Σ ½·nβh/(nβh + γ)</Term> from the Hessian spectrum
-          (blue, with the <Term id="rankBoundLlc">rank bound d₁/2</Term> dashed; loss scale ε = 1/(nβ), and directions count once nβh ≫ γ, i.e. h ≫ γε). SGLD estimates
+          (blue, with the <Term id="rankBoundLlc">rank bound d₁(γε)/2</Term> dashed; loss scale ε = 1/(nβ), and directions count once nβh ≫ γ, i.e. h ≫ γε: the bound counts eigenvalues above γε, not ε as the Spectrum view does). SGLD estimates
           (orange) above the blue line are higher-order degeneracy the Hessian cannot see. {spec ? `Spectrum: ${spec.method}, ${spec.loss === 'kl' ? 'KL (matches a cross-entropy training loss)' : 'behavioral MSE (matches the behavioral loss)'}.` : 'Compute the spectrum of this model in the Spectrum view for the blue curve (KL loss for classifiers trained with cross-entropy).'}
         </p>
         <SgldForm value={opts} onChange={setOpts} />
