@@ -68,5 +68,27 @@ await shot('tour', '?backend=wasm', async (page) => {
   await page.waitForSelector('[data-testid="eps-slider"]', { timeout: 120_000 });
   await page.waitForTimeout(800);
 });
+// Linked views on the MNIST MLP: eigenvector 2 and neuron fc1 #19 selected through the URL.
+await shot('linked', '?backend=wasm&arch=mnist-mlp&view=spectrum&eig=2&neuron=fc1:19', async (page) => {
+  await page.getByTestId('spectrum-run').click();
+  await page.waitForSelector('[data-testid="neuron-profile"]', { timeout: 600_000 });
+  await page.getByTestId('linked-spectrum').screenshot({ path: 'docs/screenshots/linked-spectrum.png' });
+  await page.getByTestId('tab-internals').click();
+  await page.getByTestId('internals-run').click();
+  await page.waitForSelector('[data-testid="raster-strip"]', { timeout: 120_000 });
+  await page.waitForTimeout(300);
+  const raster = page.locator('figure', { has: page.getByTestId('raster') });
+  const top = await page.getByTestId('selection-bar').boundingBox();
+  const bottom = await page.getByTestId('neuron-detail').boundingBox();
+  await raster.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'docs/screenshots/linked-internals.png', fullPage: true, clip: { x: top.x, y: top.y, width: top.width, height: bottom.y + bottom.height - top.y + 8 } });
+  // A quantity's tooltip: definition, equation, source.
+  await page.getByTestId('tab-spectrum').click();
+  await page.locator('.term[data-term="d1"]').hover();
+  await page.waitForSelector('[data-testid="term-tooltip"]');
+  const tip = await page.getByTestId('term-tooltip').boundingBox();
+  const term = await page.locator('.term[data-term="d1"]').boundingBox();
+  await page.screenshot({ path: 'docs/screenshots/tooltip.png', clip: { x: term.x - 10, y: term.y - 10, width: Math.max(tip.width, term.width) + 40, height: tip.y + tip.height - term.y + 20 } });
+});
 await browser.close();
 await server.close();

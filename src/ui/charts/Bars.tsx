@@ -22,7 +22,7 @@ export function Bars(props: { labels: number[]; values: ArrayLike<number>; highl
     else bars.on('click', null);
     const every = Math.max(1, Math.ceil(labels.length / 20));
     svg.select<SVGGElement>('g.x-axis').attr('transform', `translate(0,${height - M.bottom})`).call(d3.axisBottom(x).tickValues(labels.filter((_, i) => i % every === 0)));
-    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, '~s'));
+    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(d3.axisLeft(y).ticks(5, y.domain()[1] < 1 ? '~g' : '~s'));
   }, [labels, values, highlight, selected, onSelect, width, height]);
   return (
     <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid}

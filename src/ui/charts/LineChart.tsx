@@ -94,7 +94,7 @@ export function LineChart(props: LineChartProps) {
       .attr('x1', M.left).attr('x2', width - M.right)
       .attr('y1', yIn ? y(markerY!) : -10).attr('y2', yIn ? y(markerY!) : -10)
       .attr('visibility', yIn ? 'visible' : 'hidden');
-    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(logY ? d3.axisLeft(y).ticks(5, '.0e') : d3.axisLeft(y).ticks(5));
+    svg.select<SVGGElement>('g.y-axis').attr('transform', `translate(${M.left},0)`).call(logY ? d3.axisLeft(y).ticks(5, '.0e') : d3.axisLeft(y).ticks(5, '~g'));
     svg.select<SVGLineElement>('line.marker')
       .attr('x1', markerX != null ? x(markerX) : -10).attr('x2', markerX != null ? x(markerX) : -10)
       .attr('y1', M.top).attr('y2', height - M.bottom)

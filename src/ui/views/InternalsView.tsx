@@ -51,7 +51,9 @@ export function InternalsView() {
   const sync = useMemo(() => (result ? (tol === result.sync.tol && measure === result.sync.measure ? result.sync : regroup(result.sync, tol, measure)) : null), [result, tol, measure]);
   const layer = sync?.layers[Math.min(layerIdx, Math.max(0, (sync?.layers.length ?? 1) - 1))];
   const orders = sync ? Object.keys(sync.pointOrders) : [];
-  const colOrder = sync && layer ? (sync.pointOrders[order] ?? sync.pointOrders[orders[0]] ?? Int32Array.from({ length: sync.n }, (_, i) => i)) : null;
+  // The chosen data order, or the first this model offers (MNIST has no "sum" order).
+  const effOrder = orders.includes(order) ? order : orders[0] ?? order;
+  const colOrder = sync && layer ? (sync.pointOrders[effOrder] ?? Int32Array.from({ length: sync.n }, (_, i) => i)) : null;
   const prediction = useMemo(() => (result && sync ? predictedZeroCount(result.grams, sync, eps) : null), [result, sync, eps]);
   const measured = spectrum && model && spectrumOf === model.name ? d1At(spectrum, eps) : null;
   const edges = result?.interaction.edges[Math.min(edgeIdx, Math.max(0, (result?.interaction.edges.length ?? 1) - 1))];
@@ -103,7 +105,7 @@ export function InternalsView() {
                   <input type="range" min={0} max={0.2} step={0.001} value={tol} onChange={(e) => setTol(Number(e.target.value))} data-testid="sync-tol" />
                 </label>
                 <label className="field inline"><span>Data order</span>
-                  <select value={order} onChange={(e) => setOrder(e.target.value)}>
+                  <select value={effOrder} onChange={(e) => setOrder(e.target.value)}>
                     {orders.map((o) => <option key={o} value={o}>{o === 'sum' ? '(a + b) mod p' : o}</option>)}
                   </select>
                 </label>
@@ -124,7 +126,7 @@ export function InternalsView() {
                     strip={strip} stripLabel={eigen !== null ? `share of eigenvector ${eigen} on each neuron` : undefined} />
                   <p className="caption small">
                     Rows: neurons sorted into blocks (colours alternate per block). Columns: the {int(sync.n)} training points
-                    ordered by {order}. Click a row (or focus the raster and use ↑/↓) to select a neuron in every view.
+                    ordered by {effOrder === 'sum' ? '(a + b) mod p' : effOrder}. Click a row (or focus the raster and use ↑/↓) to select a neuron in every view.
                     {strip && <> The strip on the left is eigenvector k = {eigen}'s share on each neuron (darker: more), from the Spectrum view.</>}
                     {' '}{hover !== null && hoverBlock ? <>Neuron {hover}: fires on {(layer.firingFraction[hover] * 100).toFixed(1)} % of points; block of {hoverBlock.length} (s = {layer.blockRanks[layer.blockOf[hover]]}).</> : 'Hover a row for its neuron.'}
                   </p>
