@@ -62,7 +62,7 @@ export function ForwardView() {
               <RankBars values={result.firing} yDomain={FIRING_DOMAIN} title="First hidden layer: fraction of inputs on which each ReLU neuron fires (sorted)" xLabel="neuron rank" yLabel="firing fraction" testid="chart-firing" />
               <p className="caption">
                 {firingStats.dead} of {firingStats.n} neurons never fire (<Term id="deadNeuron">dead</Term>) and {firingStats.on} always fire (<Term id="alwaysOnNeuron">linear on
-                this data</Term>). Both are sources of degeneracy: a dead neuron's weights are free directions.
+                this data</Term>). Both are sources of degeneracy: a dead neuron's weights are free directions. (Counted on the rows evaluated here; the Internals view counts on the training split, so the numbers can differ.)
               </p>
             </>
           )}

@@ -199,7 +199,7 @@ export function InternalsView() {
             <>
               <h3>Fourier circuits of the embedding</h3>
               <p className="caption small">
-                <Term id="keyFrequency">Key frequencies</Term>: <strong data-testid="fourier-keys">{fourier.keyFrequencies.join(', ') || 'none'}</strong> ({(fourier.keyEnergyFraction * 100).toFixed(0)} % of the embedding's energy);
+                <Term id="keyFrequency">Key frequencies</Term>: <strong data-testid="fourier-keys">{fourier.keyFrequencies.join(', ') || 'none'}</strong> ({(fourier.keyEnergyFraction * 100).toFixed(0)} % of the embedding's <Term id="keyEnergyFraction">non-constant energy</Term>);
                 learned <Term id="fourierCircuit">circuits</Term> (projections that are circles): <strong>{fourier.circuits.length}</strong>. Click a bar to see its 2-D projection.
               </p>
               <div className="chart-grid">
