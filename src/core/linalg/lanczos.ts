@@ -3,8 +3,11 @@
  * thick restarts, in Float64 (the operator itself may run in float32 on a GPU).
  *
  * - Recurrence (GVL Alg. 10.1.1): w = H v_j; α_j = v_jᵀ w; β_j = ‖w − V Vᵀ w‖; v_{j+1} = w/β_j.
- *   Every new w is orthogonalized against the whole stored basis by classical Gram–Schmidt applied
- *   twice ("twice is enough": Giraud, Langou & Rozložník 2005; Parlett §6-9), so no ghost copies.
+ *   Every new w is orthogonalized against the whole stored basis (full reorthogonalization, so no
+ *   ghost copies): after the local three-term step, one classical Gram–Schmidt sweep, and a second
+ *   one only when the DGKS criterion asks for it ("twice is enough": Giraud, Langou & Rozložník
+ *   2005; Parlett §6-9). Steps that couple to many vectors (the first, and the first after a thick
+ *   restart) always get two sweeps.
  * - Projected matrix T = Vᵀ H V: tridiagonal until the first restart, then an arrowhead block
  *   [diag(θ) s; sᵀ α] followed by a tridiagonal tail (thick restart: Wu & Simon, SIAM J. Matrix
  *   Anal. Appl. 22 (2000) 602–616). For a Ritz pair (θ, V y), ‖H V y − θ V y‖ = β_m |e_mᵀ y|
@@ -77,6 +80,8 @@ export interface LanczosResult {
   basisSize: number;
   basisBytes: number;
   restarts: number;
+  /** Steps that needed a second Gram–Schmidt sweep (DGKS); the others used one. */
+  secondSweeps: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,6 +152,9 @@ function axpy32(vs: Float32Array[], i0: number, i1: number, w: Float64Array, h: 
   }
 }
 
+/** DGKS threshold: a second Gram–Schmidt sweep when one sweep leaves less than η of ‖w‖. */
+const DGKS_ETA = Math.SQRT1_2;
+
 /** Basis vectors handled between two checkpoints inside one Gram–Schmidt sweep. */
 const GS_CHUNK = 32;
 
@@ -213,6 +221,19 @@ export class KrylovBasis {
   write(i: number, v: Float64Array): void {
     if (this.storage === 'f64') this.v64[i].set(v);
     else this.v32[i].set(v);
+  }
+
+  /** v_iᵀ w and then w ← w − c·v_i with c = v_iᵀ w (one vector of a sweep); returns c. `h` is scratch (≥ i + 1 long). */
+  removeOne(i: number, w: Float64Array, h: Float64Array): number {
+    const d = this.d;
+    if (this.storage === 'f64') { dots64(this.v64, i, i + 1, w, h, d); axpy64(this.v64, i, i + 1, w, h, d); } else { dots32(this.v32, i, i + 1, w, h, d); axpy32(this.v32, i, i + 1, w, h, d); }
+    return h[i];
+  }
+
+  /** w ← w − c·v_i. `h` is scratch (≥ i + 1 long). */
+  subtract(i: number, c: number, w: Float64Array, h: Float64Array): void {
+    h[i] = c;
+    if (this.storage === 'f64') axpy64(this.v64, i, i + 1, w, h, this.d); else axpy32(this.v32, i, i + 1, w, h, this.d);
   }
 
   /**
@@ -371,7 +392,7 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
   const w = new Float64Array(d);
   let betaPrev = 0; // coupling of vNext to the last basis vector
   let restarted = false; // vNext's couplings are already in T (arrowhead)
-  let iterations = 0, matvecs = 0, restarts = 0;
+  let iterations = 0, matvecs = 0, restarts = 0, secondSweeps = 0;
   let anorm = 0;
   let exhausted = false;
   let progress = 0;
@@ -414,14 +435,36 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
       T[(j - 1) * m + j] = betaPrev;
       be[j - 1] = betaPrev;
     }
+    // After a thick restart vNext couples to every kept Ritz vector (the arrowhead), not just v_{j−1}.
+    const coupledToAll = restarted;
     restarted = false;
     await applyChecked(op, vNext, w);
     matvecs++;
     iterations++;
     anorm = Math.max(anorm, norm2(w));
-    await basis.project(w, h1, ctx);
-    await basis.project(w, h2, ctx);
-    const alpha = h1[j] + h2[j];
+    let alpha: number;
+    if (j === 0 || coupledToAll) {
+      // Full reorthogonalization, twice ("twice is enough").
+      await basis.project(w, h1, ctx);
+      await basis.project(w, h2, ctx);
+      alpha = h1[j] + h2[j];
+    } else {
+      // The local three-term recurrence first (w ← w − α v_j − β v_{j−1}), then one full classical
+      // Gram–Schmidt sweep against the basis, whose coefficients are now at rounding level; a
+      // second sweep only when the first removed much of w (the DGKS criterion, ‖w‖ dropping below
+      // η = 1/√2 of its norm before the sweep: Daniel, Gragg, Kaufman & Stewart 1976). Lanczos
+      // rarely needs it, which halves the reorthogonalization work.
+      alpha = basis.removeOne(j, w, h2);
+      basis.subtract(j - 1, betaPrev, w, h2);
+      const before = norm2(w);
+      await basis.project(w, h1, ctx);
+      alpha += h1[j];
+      if (norm2(w) < DGKS_ETA * before) {
+        await basis.project(w, h2, ctx);
+        alpha += h2[j];
+        secondSweeps++;
+      }
+    }
     T[j * m + j] = alpha;
     al[j] = alpha;
     let beta = norm2(w);
@@ -512,7 +555,7 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
   }
   const result: LanczosResult = {
     values, residuals, residualEstimates: estimates, iterations, matvecs, converged, scale,
-    storage, basisSize: m, basisBytes: m * basis.bytesPerVector, restarts,
+    storage, basisSize: m, basisBytes: m * basis.bytesPerVector, restarts, secondSweeps,
   };
   if (opts.wantVectors) result.vectors = basis.vectors(kk);
   return result;
