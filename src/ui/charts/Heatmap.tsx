@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { CanvasExportMenu } from './ExportMenu';
+import { rampPixel } from './ramp';
 
 /**
  * A nonnegative matrix as a canvas heatmap (log-scaled intensity), rows × cols. `markRow` /
@@ -20,10 +21,7 @@ export function Heatmap(props: { values: ArrayLike<number>; rows: number; cols: 
     for (let i = 0; i < rows * cols; i++) {
       // log scale over 4 decades below the max
       const t = max > 0 && values[i] > 0 ? Math.max(0, 1 + Math.log10(values[i] / max) / 4) : 0;
-      img.data[4 * i] = Math.round(255 - 219 * t);
-      img.data[4 * i + 1] = Math.round(255 - 167 * t);
-      img.data[4 * i + 2] = Math.round(255 - 57 * t);
-      img.data[4 * i + 3] = 255;
+      rampPixel(img.data, i, t, [36, 88, 198]);
     }
     g.putImageData(img, 0, 0);
   }, [values, rows, cols]);

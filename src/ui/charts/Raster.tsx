@@ -1,5 +1,6 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { CanvasExportMenu } from './ExportMenu';
+import { rampPixel } from './ramp';
 
 export interface RasterProps {
   /** One byte per entry, neuron-major [width × n]. */
@@ -26,6 +27,7 @@ export interface RasterProps {
 const ON = [36, 88, 198];
 const ON_ALT = [194, 65, 12];
 const OFF = [244, 246, 251];
+const STRIP = [217, 72, 15] as const;
 
 /**
  * Firing raster on a canvas (one pixel per data point and neuron, scaled): neurons as rows sorted
@@ -70,10 +72,7 @@ export function Raster(props: RasterProps) {
     const img = g.createImageData(1, width);
     for (let r = 0; r < width; r++) {
       const t = max > 0 ? Math.max(0, strip[rowOrder[r]] ?? 0) / max : 0;
-      img.data[4 * r] = Math.round(255 - 38 * t);
-      img.data[4 * r + 1] = Math.round(255 - 183 * t);
-      img.data[4 * r + 2] = Math.round(255 - 240 * t);
-      img.data[4 * r + 3] = 255;
+      rampPixel(img.data, r, t, STRIP);
     }
     g.putImageData(img, 0, 0);
   }, [strip, width, rowOrder]);
