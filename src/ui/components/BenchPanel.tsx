@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { BrowserBenchResult } from '../../bench/browserBench';
 import { runBenchmark } from '../../state/compute';
 import { useStore } from '../../state/store';
+import { Term } from './Term';
 
 /** The benchmark on this device's active backend (BENCHMARKS.md has the CPU numbers against PyTorch). */
 export function BenchPanel() {
@@ -13,17 +14,17 @@ export function BenchPanel() {
       <summary>Benchmark this device</summary>
       <p className="small muted">Times Gauss–Newton products H·v, Lanczos top-k and a 1024³ matMul on the active backend, with the current model. On a GPU this shows absolute times; BENCHMARKS.md compares the CPU (wasm) numbers with a PyTorch peer.</p>
       <div className="controls">
-        <label className="field inline"><span>Lanczos k</span><input type="number" min={0} max={500} value={k} onChange={(e) => setK(Math.max(0, Math.min(500, Math.round(Number(e.target.value) || 0))))} /></label>
+        <label className="field inline"><span><Term id="lanczosK">Lanczos k</Term></span><input type="number" min={0} max={500} value={k} onChange={(e) => setK(Math.max(0, Math.min(500, Math.round(Number(e.target.value) || 0))))} /></label>
         <button type="button" disabled={!model} onClick={() => void runBenchmark(k).then(setR)} data-testid="bench-run">Run the benchmark</button>
       </div>
       {r && (
         <table className="table" data-testid="bench-result">
           <tbody>
             <tr><td>backend</td><td>{r.backend}</td></tr>
-            <tr><td>model</td><td>{r.arch}, d = {r.d.toLocaleString('en-US')}, n = {r.n.toLocaleString('en-US')}</td></tr>
-            <tr><td>H·v (median of {r.gn.reps})</td><td>{r.gn.medianMs.toFixed(2)} ms · {r.gn.productsPerSecond.toFixed(1)}/s · {r.gn.gflops.toFixed(1)} GFLOP/s</td></tr>
+            <tr><td>model</td><td>{r.arch}, <Term id="d">d</Term> = {r.d.toLocaleString('en-US')}, <Term id="n">n</Term> = {r.n.toLocaleString('en-US')}</td></tr>
+            <tr><td><Term id="hvp">H·v</Term> (median of {r.gn.reps})</td><td>{r.gn.medianMs.toFixed(2)} ms · {r.gn.productsPerSecond.toFixed(1)}/s · {r.gn.gflops.toFixed(1)} GFLOP/s</td></tr>
             {r.matMul && <tr><td>matMul {r.matMul.n}³</td><td>{r.matMul.gflops.toFixed(1)} GFLOP/s{r.gnFractionOfMatMul !== undefined ? ` (H·v reaches ${(r.gnFractionOfMatMul * 100).toFixed(0)} % of it)` : ''}</td></tr>}
-            {r.lanczos && <tr><td>Lanczos top {r.lanczos.k}</td><td>{(r.lanczos.medianMs / 1000).toFixed(2)} s · {r.lanczos.matvecs} products · max residual {r.lanczos.maxResidualOverH1.toExponential(1)}·h₁</td></tr>}
+            {r.lanczos && <tr><td>Lanczos top {r.lanczos.k}</td><td>{(r.lanczos.medianMs / 1000).toFixed(2)} s · {r.lanczos.matvecs} products · max <Term id="residual">residual</Term> {r.lanczos.maxResidualOverH1.toExponential(1)}·h₁</td></tr>}
             <tr><td>total</td><td>{(r.totalMs / 1000).toFixed(1)} s</td></tr>
           </tbody>
         </table>
