@@ -3,6 +3,9 @@
  * scales to and from rank intervals, and ranking a neuron's eigenvectors.
  */
 
+/** A loss scale just below eigenvalue h, so that h counts as above it (d₁(ε) = k for ε just below h_k, ties aside). */
+export const justBelow = (h: number): number => h * (1 - 1e-9);
+
 /** How many of the (descending) eigenvalues lie in [lo, hi]. */
 export function countInBand(eigenvalues: ArrayLike<number>, band: [number, number]): number {
   let c = 0;
@@ -28,7 +31,7 @@ export function bandOfRanks(eigenvalues: ArrayLike<number>, k0: number, k1: numb
   // The smallest positive eigenvalue in the ranks (zero or negative ones sit at the log axis's floor).
   let lo = hi;
   for (let k = a; k <= b; k++) if (eigenvalues[k - 1] > 0) lo = Math.min(lo, eigenvalues[k - 1]);
-  return lo < hi ? [lo, hi] : [hi * (1 - 1e-9), hi];
+  return lo < hi ? [lo, hi] : [justBelow(hi), hi];
 }
 
 /** The `count` largest entries of a profile (e.g. a neuron's share in each eigenvector), as [index, value] descending. */

@@ -1,7 +1,7 @@
 import { useStore } from '../../state/store';
 import { countInBand } from '../linked';
+import { fmt } from '../format';
 
-const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
 
 /**
  * The linked selections every view shares, visible from any view: one neuron, one eigenvector,

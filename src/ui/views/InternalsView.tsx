@@ -12,9 +12,8 @@ import { LineChart } from '../charts/LineChart';
 import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
 import { topEntries } from '../linked';
 import { Term } from '../components/Term';
+import { fmt, int } from '../format';
 
-const int = (v: number) => Math.round(v).toLocaleString('en-US');
-const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
 
 /** Synchronized ReLU neurons, Gram spectra and predicted zero counts, the interaction basis, Fourier circuits. */
 export function InternalsView() {

@@ -1,13 +1,13 @@
-import { useMemo, type ReactNode } from 'react';
+import { useCallback, useMemo, type ReactNode } from 'react';
 import { useStore } from '../../state/store';
 import type { SpectrumResult } from '../../core/tasks/spectrum';
 import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
-import { topEntries } from '../linked';
+import { justBelow, topEntries } from '../linked';
 import { Bars } from '../charts/Bars';
 import { LineChart } from '../charts/LineChart';
 import { Term } from '../components/Term';
+import { fmt } from '../format';
 
-const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
 const pct = (v: number) => `${(v * 100).toFixed(v < 0.01 ? 2 : 1)} %`;
 
 /**
@@ -26,7 +26,7 @@ export function LinkedSpectrum({ r }: { r: SpectrumResult }) {
   const h = i !== null ? r.eigenvalues[i] : null;
   const profile = useMemo(() => (L && neuron ? unitProfile(L, neuron.layer, neuron.unit) : null), [L, neuron]);
   const profileSeries = useMemo(() => (profile ? [{ name: 'share', color: '#6a3fb5', points: Array.from(profile, (v, k) => [k + 1, v] as [number, number]) }] : []), [profile]);
-  const onPickK = useMemo(() => (k: number) => { const kk = Math.round(k); if (kk >= 1 && kk <= (L?.k ?? 0)) selectEigen(kk); }, [L, selectEigen]);
+  const onPickK = useCallback((k: number) => { const kk = Math.round(k); if (kk >= 1 && kk <= (L?.k ?? 0)) selectEigen(kk); }, [L, selectEigen]);
   const neuronKnown = !!(L && neuron && profile);
 
   if (i === null && !neuron) {
@@ -38,7 +38,7 @@ export function LinkedSpectrum({ r }: { r: SpectrumResult }) {
         <div data-testid="eigen-panel">
           <h3>Eigenvector k = {eigen}: h = {fmt(h)}</h3>
           <div className="controls">
-            {h > 0 && <button type="button" onClick={() => setEps(h * (1 - 1e-9))} data-testid="eps-to-eigen">set ε just below h<sub>k</sub> (d₁(ε) = k)</button>}
+            {h > 0 && <button type="button" onClick={() => setEps(justBelow(h))} data-testid="eps-to-eigen">set ε just below h<sub>k</sub> (d₁(ε) = k)</button>}
             <span className="small muted"><Term id="residual">residual ‖Hv − hv‖</Term> = {Number.isFinite(r.residuals[i]) ? fmt(r.residuals[i]) : 'not computed'}</span>
           </div>
           {!L || i >= L.k ? (

@@ -10,8 +10,8 @@ import { LineChart, type Series } from '../charts/LineChart';
 import { LandscapePlot } from '../charts/LandscapePlot';
 import { Heatmap } from '../charts/Heatmap';
 import { Term, type TermId } from '../components/Term';
+import { fmt } from '../format';
 
-const fmt = (v: number, d = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(d - 1) : v.toPrecision(d));
 
 const LANDSCAPES: { id: string; label: string; spec: (c: number, k1: number, k2: number) => LandscapeSpec; blurb: string }[] = [
   { id: 'w2', label: 'w² (regular)', spec: () => ({ kind: 'w2' }), blurb: 'A regular minimum: the volume of {K < ε} shrinks like ε^½, so λ = ½ at every scale.' },

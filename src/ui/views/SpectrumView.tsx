@@ -5,12 +5,11 @@ import { d1At, llcBounds, logDensity } from '../../core/spectrum/counts';
 import { countAboveFloor, cutoffK } from '../../core/spectrum/projection';
 import { BROWSER_MEMORY_LIMIT, spectrumMemory } from '../../core/spectrum/memory';
 import { LineChart, type Series } from '../charts/LineChart';
-import { bandOfRanks, ranksInBand } from '../linked';
+import { bandOfRanks, justBelow, ranksInBand } from '../linked';
 import { LinkedSpectrum } from './LinkedSpectrum';
 import { Term } from '../components/Term';
+import { fmt, int } from '../format';
 
-const fmt = (v: number, digits = 3) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(digits - 1) : v.toPrecision(digits));
-const int = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /** Hessian spectrum of the behavioral loss, d1(ε), the LLC bounds and the accuracy cutoff. */
 export function SpectrumView() {
@@ -78,9 +77,8 @@ export function SpectrumView() {
   const onClickK = useCallback((k: number) => {
     if (!r) return;
     const i = Math.min(r.eigenvalues.length, Math.max(1, Math.round(k)));
-    // ε just below h_k makes d1(ε) = k (ties aside).
     const h = r.eigenvalues[i - 1];
-    if (h > 0) setEps(h * (1 - 1e-9));
+    if (h > 0) setEps(justBelow(h));
   }, [r, setEps]);
 
   // Linked selection: click an eigenvalue to select its eigenvector; drag to brush a band.
@@ -190,7 +188,7 @@ export function SpectrumView() {
                   </select>
                 </label>
                 <span data-testid="kstar">{cut.kStar !== null ? <><Term id="kStar">k*</Term> = <strong>{int(cut.kStar)}</strong>, <Term id="epsStar">ε* = h<sub>k*</sub></Term> = <strong>{fmt(epsStar!)}</strong> → <Term id="zeroCountKStar">zero count d − k*</Term> = {int(r.d - cut.kStar)}{cut.kBelow !== null && cut.kStar - cut.kBelow > 1 ? <span className="muted"> (only some k were evaluated: the smallest lies in {int(cut.kBelow + 1)}…{int(cut.kStar)}; k* is exact at 99.5 %)</span> : null}</> : <>k* not reached within the {int(r.eigenvalues.length)} computed eigenvectors</>}</span>
-                {epsStar && <button type="button" onClick={() => setEps(epsStar * (1 - 1e-9))}>set ε = ε*</button>}
+                {epsStar && <button type="button" onClick={() => setEps(justBelow(epsStar))}>set ε = ε*</button>}
               </div>
               <LineChart series={projSeries} logY={curve.metric === 'mse'} yDomain={curve.metric === 'accuracy' ? [0, 1] : undefined} markerX={kOfEps} onClickX={onClickK} bandX={bandRanks} onBrushX={onBrushRanks}
                 title={`Projection θ_k = V_k V_kᵀ θ*: ${curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} by k (marker: k = d₁(ε); click to set ε = h_k)`} xLabel="k (top eigenvectors kept)" yLabel={curve.metric === 'accuracy' ? 'accuracy' : 'MSE'} testid="chart-projection" />
