@@ -91,9 +91,15 @@ async function tryWebgpu(opts: BackendOptions): Promise<{ ok: boolean; reason: s
   }
 }
 
+/** The webgpu backend's GPUDevice, or undefined when the active backend is not webgpu. */
+export function webgpuDevice(): GPUDevice | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  return (tf.backend() as unknown as { device?: GPUDevice }).device;
+}
+
 function watchDeviceLoss(onLost?: (reason: string) => void): void {
   if (!onLost) return;
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  const device = webgpuDevice();
   device?.lost.then((info) => onLost(`${info.reason}: ${info.message}`)).catch(() => undefined);
 }
 

@@ -7,8 +7,8 @@
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { backend as tfBackend, getBackend } from '@tensorflow/tfjs';
-import { initBackend, type BackendInfo } from '../core/backend';
+import { getBackend } from '@tensorflow/tfjs';
+import { initBackend, webgpuDevice, type BackendInfo } from '../core/backend';
 import { createJobContext, isCancelled, PauseGate } from '../core/jobs';
 import { runTask } from '../core/tasks/index';
 import { isBadInput } from '../core/errors';
@@ -50,8 +50,7 @@ function classify(e: unknown): { message: string; kind: ErrorKind } {
  * resolves; waiting for it lets the job's failure be reported as the device loss it is.
  */
 async function deviceLostWithin(ms: number): Promise<boolean> {
-  if (getBackend() !== 'webgpu') return false;
-  const device = (tfBackend() as unknown as { device?: GPUDevice }).device;
+  const device = webgpuDevice();
   if (!device) return false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const lost = await Promise.race([
@@ -161,10 +160,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'debug-lose-device':
       // Destroying the device makes `device.lost` resolve (reason "destroyed") through the
       // browser's own path, which initBackend's watcher turns into a device-lost message.
-      void ready?.then(() => {
-        if (getBackend() !== 'webgpu') return;
-        (tfBackend() as unknown as { device?: GPUDevice }).device?.destroy();
-      }, () => undefined);
+      void ready?.then(() => webgpuDevice()?.destroy(), () => undefined);
       break;
   }
 };
