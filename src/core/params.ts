@@ -59,6 +59,25 @@ export function firstNonFinite(a: ArrayLike<number>): number {
   return -1;
 }
 
+/**
+ * The first non-finite entry of `a` in words, or null when all are finite (NaN is skipped with
+ * `allowNaN`): "weight fc1.weight[3, 2] is NaN (and 2 more non-finite weights)" with a layout,
+ * "element 7 is +Inf (and 1 more non-finite value)" without. `noun` names the entries counted.
+ */
+export function nonFiniteSummary(a: ArrayLike<number>, opts: { layout?: ParamLayout; noun?: string; allowNaN?: boolean } = {}): string | null {
+  const bad = (v: number) => !Number.isFinite(v) && !(opts.allowNaN && Number.isNaN(v));
+  let i = 0;
+  while (i < a.length && !bad(a[i])) i++;
+  if (i === a.length) return null;
+  let more = 0;
+  for (let j = i + 1; j < a.length; j++) if (bad(a[j])) more++;
+  const v = a[i];
+  const kind = Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+  const noun = opts.noun ?? 'value';
+  const where = opts.layout ? `weight ${describeIndex(opts.layout, i)}` : `element ${i}`;
+  return `${where} is ${kind}${more ? ` (and ${more} more non-finite ${noun}${more === 1 ? '' : 's'})` : ''}`;
+}
+
 /** Names the tensor and element of a flat index, e.g. "hidden.weight[3, 17]". */
 export function describeIndex(layout: ParamLayout, index: number): string {
   for (const t of layout.tensors) {

@@ -24,7 +24,7 @@ import {
   type ArchId, type ModelConfig,
 } from '../models/config';
 import { defaultDataSpec, type DataSpec } from '../data/spec';
-import { describeIndex, firstNonFinite, type ParamLayout } from '../params';
+import { firstNonFinite, nonFiniteSummary, type ParamLayout } from '../params';
 import { SafetensorsError, readSafetensors, toFloat32, toInt32, writeSafetensors, type StDtype, type StTensor } from './safetensors';
 
 export class ModelFileError extends Error {
@@ -143,13 +143,8 @@ function dataArrayProblems(c: ModelConfig, trainIdx?: Int32Array, dataX?: Float3
 }
 
 function nonFiniteProblem(layout: ParamLayout, theta: Float32Array): string | null {
-  const i = firstNonFinite(theta);
-  if (i < 0) return null;
-  let more = 0;
-  for (let j = i + 1; j < theta.length; j++) if (!Number.isFinite(theta[j])) more++;
-  const v = theta[i];
-  const kind = Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
-  return `weight ${describeIndex(layout, i)} is ${kind}${more ? ` (and ${more} more non-finite weight${more === 1 ? '' : 's'})` : ''}: the model diverged or the file is corrupt`;
+  const what = nonFiniteSummary(theta, { layout, noun: 'weight' });
+  return what && `${what}: the model diverged or the file is corrupt`;
 }
 
 export function encodeModelFile(b: ModelBundle): Uint8Array {

@@ -11,7 +11,7 @@ import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from './modelFile';
 import type { EigenLoadings } from '../spectrum/loadings';
 import { layoutFor } from '../models/config';
-import { describeIndex } from '../params';
+import { nonFiniteSummary } from '../params';
 
 export const SESSION_FORMAT = 'slt-explorer-session/1';
 
@@ -80,20 +80,9 @@ function f64(t: { dtype: StDtype; data: Uint8Array }, name: string, allowNaN = f
   if (t.dtype !== 'F64') throw new SessionFileError(`${name} must be F64 (got ${t.dtype})`);
   const out = new Float64Array(t.data.byteLength / 8);
   new Uint8Array(out.buffer).set(t.data);
-  for (let i = 0; i < out.length; i++) {
-    const v = out[i];
-    if (Number.isFinite(v) || (allowNaN && Number.isNaN(v))) continue;
-    throw new SessionFileError(`${name} element ${i} is ${nonFiniteName(v)}${moreNonFinite(out, i + 1, allowNaN)}: the file is corrupt`);
-  }
+  const what = nonFiniteSummary(out, { allowNaN });
+  if (what) throw new SessionFileError(`${name} ${what}: the file is corrupt`);
   return out;
-}
-
-const nonFiniteName = (v: number): string => (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf');
-
-function moreNonFinite(a: ArrayLike<number>, from: number, allowNaN = false): string {
-  let more = 0;
-  for (let j = from; j < a.length; j++) if (!Number.isFinite(a[j]) && !(allowNaN && Number.isNaN(a[j]))) more++;
-  return more ? ` (and ${more} more non-finite value${more === 1 ? '' : 's'})` : '';
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -153,11 +142,8 @@ export function decodeSession(bytes: Uint8Array): Session {
           throw new SessionFileError(`Checkpoint at step ${step}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
         if (model && theta.length !== model.theta.length) throw new SessionFileError(`Checkpoint ${step} has ${theta.length} parameters, the model ${model.theta.length}`);
-        for (let i = 0; i < theta.length; i++) {
-          if (Number.isFinite(theta[i])) continue;
-          const where = layout ? `weight ${describeIndex(layout, i)}` : `element ${i}`;
-          throw new SessionFileError(`Checkpoint at step ${step} (${name}): ${where} is ${nonFiniteName(theta[i])}${moreNonFinite(theta, i + 1)}; a session with a non-finite checkpoint is refused`);
-        }
+        const what = nonFiniteSummary(theta, { layout: layout ?? undefined });
+        if (what) throw new SessionFileError(`Checkpoint at step ${step} (${name}): ${what}; a session with a non-finite checkpoint is refused`);
         return { step, theta };
       }),
     };
