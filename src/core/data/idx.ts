@@ -12,8 +12,8 @@
  * before any value is read, so NaN or infinite pixels cannot enter; labels outside 0..9 are
  * refused with their index. Nothing is registered unless every file is valid.
  */
-import { gunzip, isGzip } from './gzip';
-import { MNIST_CLASSES, MNIST_COLS, MNIST_ROWS, mnistDataset } from './mnist';
+import { GunzipTooLargeError, gunzip, isGzip } from './gzip';
+import { MNIST_COLS, MNIST_ROWS, labelProblem, mnistDataset } from './mnist';
 import type { Dataset } from './types';
 
 export const IDX_TYPE_UBYTE = 0x08;
@@ -49,7 +49,7 @@ export async function parseIdx(bytes: Uint8Array, name = 'IDX file', maxBytes = 
       raw = await gunzip(bytes, maxBytes);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      const tooLarge = e instanceof Error && e.name === 'GunzipTooLargeError';
+      const tooLarge = e instanceof GunzipTooLargeError;
       throw new IdxError(`${name}: ${why}${tooLarge ? ` (IDX files over ${mb(maxBytes)} are refused)` : ''}`, { cause: e });
     }
   }
@@ -157,14 +157,7 @@ async function readPair(imagesBytes: Uint8Array, labelsBytes: Uint8Array, split:
   if (lab.dims[0] !== count) {
     throw new IdxError(`${split}: the images file holds ${count} images but the labels file ${lab.dims[0]} labels`);
   }
-  const labels = lab.data;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= MNIST_CLASSES) {
-      let more = 0;
-      for (let j = i + 1; j < labels.length; j++) if (labels[j] >= MNIST_CLASSES) more++;
-      throw new IdxError(`${labName}: label ${labels[i]} at index ${i} is outside 0..9` +
-        `${more ? ` (and ${more} more label${more === 1 ? '' : 's'} outside 0..9)` : ''}`);
-    }
-  }
-  return { count, images: img.data, labels };
+  const badLabels = labelProblem(lab.data, labName);
+  if (badLabels) throw new IdxError(badLabels);
+  return { count, images: img.data, labels: lab.data };
 }

@@ -71,11 +71,19 @@ export async function decodeMnistBin(bytes: Uint8Array): Promise<MnistImages> {
   return { count, rows, cols, images, labels };
 }
 
-/** Throws for the first label outside 0..9, naming its position. */
+/** The first label outside 0..9 in words (its position and value, and how many more there are), or null. */
+export function labelProblem(labels: Uint8Array, what: string): string | null {
+  const i = labels.findIndex((l) => l >= MNIST_CLASSES);
+  if (i < 0) return null;
+  let more = 0;
+  for (let j = i + 1; j < labels.length; j++) if (labels[j] >= MNIST_CLASSES) more++;
+  return `${what}: label ${labels[i]} at index ${i} is outside 0..9${more ? ` (and ${more} more label${more === 1 ? '' : 's'} outside 0..9)` : ''}`;
+}
+
+/** Throws for the first label outside 0..9 (see labelProblem). */
 export function checkLabels(labels: Uint8Array, what: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= MNIST_CLASSES) throw new Error(`${what}: label ${labels[i]} at index ${i} is outside 0..9`);
-  }
+  const problem = labelProblem(labels, what);
+  if (problem) throw new Error(problem);
 }
 
 export interface MnistDatasetOptions {
