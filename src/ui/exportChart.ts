@@ -56,28 +56,31 @@ const TITLE_BAND = 26;
 /**
  * Canvas charts as one image: the canvases at their displayed size × scale (pixelated, as on
  * screen), side by side ('row') or layered ('stack', e.g. a landscape and its samples), under a
- * title band so the file stands alone.
+ * title band so the file stands alone (no band when `title` is null).
  */
-export function compositeCanvases(canvases: HTMLCanvasElement[], title: string, layout: 'row' | 'stack' = 'row', scale = 2): HTMLCanvasElement {
+export function compositeCanvases(canvases: HTMLCanvasElement[], title: string | null, layout: 'row' | 'stack' = 'row', scale = 2): HTMLCanvasElement {
   const size = (c: HTMLCanvasElement) => [Math.max(1, c.clientWidth || c.width), Math.max(1, c.clientHeight || c.height)];
   const gap = 6;
   const sizes = canvases.map(size);
   const w = layout === 'row' ? sizes.reduce((a, [cw]) => a + cw, 0) + gap * Math.max(0, sizes.length - 1) : Math.max(1, ...sizes.map(([cw]) => cw));
   const h = Math.max(1, ...sizes.map(([, ch]) => ch));
+  const band = title === null ? 0 : TITLE_BAND;
   const out = document.createElement('canvas');
   out.width = Math.round(w * scale);
-  out.height = Math.round((h + TITLE_BAND) * scale);
+  out.height = Math.round((h + band) * scale);
   const g = out.getContext('2d')!;
   g.fillStyle = '#ffffff';
   g.fillRect(0, 0, out.width, out.height);
-  g.fillStyle = '#1b2233';
-  g.font = `600 ${13 * scale}px system-ui, sans-serif`;
-  g.fillText(title, 4 * scale, 17 * scale, out.width - 8 * scale);
+  if (title !== null) {
+    g.fillStyle = '#1b2233';
+    g.font = `600 ${13 * scale}px system-ui, sans-serif`;
+    g.fillText(title, 4 * scale, 17 * scale, out.width - 8 * scale);
+  }
   g.imageSmoothingEnabled = false;
   let x = 0;
   canvases.forEach((c, i) => {
     const [cw, ch] = sizes[i];
-    g.drawImage(c, x * scale, TITLE_BAND * scale, cw * scale, ch * scale);
+    g.drawImage(c, x * scale, band * scale, cw * scale, ch * scale);
     if (layout === 'row') x += cw + gap;
   });
   return out;
@@ -93,22 +96,14 @@ export async function exportCanvasPng(canvases: HTMLCanvasElement[], title: stri
 /** An SVG file holding the canvas image (a raster inside: these charts are pixel data) and the title as text. */
 export async function exportCanvasSvg(canvases: HTMLCanvasElement[], title: string, layout: 'row' | 'stack' = 'row'): Promise<void> {
   if (!canvases.length) return;
-  const out = compositeCanvases(canvases, title, layout, 1);
+  const image = compositeCanvases(canvases, null, layout, 2);
+  const w = image.width / 2, h = image.height / 2;
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const hi = compositeCanvases(canvases, title, layout, 2);
-  const text = `<svg xmlns="http://www.w3.org/2000/svg" width="${out.width}" height="${out.height}" viewBox="0 0 ${out.width} ${out.height}">`
+  const text = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h + TITLE_BAND}" viewBox="0 0 ${w} ${h + TITLE_BAND}">`
     + `<title>${esc(title)}</title><rect width="100%" height="100%" fill="#ffffff"/>`
-    + `<image x="0" y="${TITLE_BAND}" width="${out.width}" height="${out.height - TITLE_BAND}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${cropBelow(hi, TITLE_BAND * 2).toDataURL('image/png')}"/>`
+    + `<image x="0" y="${TITLE_BAND}" width="${w}" height="${h}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${image.toDataURL('image/png')}"/>`
     + `<text x="4" y="17" font-family="system-ui, sans-serif" font-size="13" font-weight="600" fill="#1b2233">${esc(title)}</text></svg>`;
   downloadBytes(new TextEncoder().encode(text), `${slug(title)}.svg`, 'image/svg+xml');
-}
-
-function cropBelow(c: HTMLCanvasElement, top: number): HTMLCanvasElement {
-  const out = document.createElement('canvas');
-  out.width = c.width;
-  out.height = Math.max(1, c.height - top);
-  out.getContext('2d')!.drawImage(c, 0, -top);
-  return out;
 }
 
 /** Rows of named columns as CSV (RFC 4180 quoting). */
