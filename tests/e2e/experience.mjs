@@ -18,10 +18,15 @@ function contrast(a, b) {
 }
 
 export function registerExperienceTests({ test, openApp, waitReady, assert, browser, server }) {
-  test('linked views: an eigenvector and a neuron selected in one view are highlighted in the others, brushing shares a band, and all of it survives a reload', async () => {
-    const { page, errors } = await openApp(`?${SMALL}&view=spectrum`);
+  /** The worker is ready and the small model of SMALL is built. */
+  const smallModelReady = async (page) => {
     await waitReady(page);
     await page.waitForFunction(() => /modadd p=11/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  };
+
+  test('linked views: an eigenvector and a neuron selected in one view are highlighted in the others, brushing shares a band, and all of it survives a reload', async () => {
+    const { page, errors } = await openApp(`?${SMALL}&view=spectrum`);
+    await smallModelReady(page);
     await page.getByTestId('spectrum-run').click();
     await page.waitForSelector('[data-testid="spectrum-result"]', { timeout: 60_000 });
     // Click an eigenvalue: its eigenvector is selected, with its share per tensor and per neuron.
@@ -82,8 +87,7 @@ export function registerExperienceTests({ test, openApp, waitReady, assert, brow
 
   test('canvas charts (raster, heatmaps, landscape) export as PNG, SVG and CSV', async () => {
     const { page, errors } = await openApp(`?${SMALL}&view=internals`);
-    await waitReady(page);
-    await page.waitForFunction(() => /modadd p=11/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await smallModelReady(page);
     await page.getByTestId('internals-run').click();
     await page.waitForSelector('[data-testid="raster"]', { timeout: 60_000 });
     const fig = (testid) => page.locator('figure', { has: page.getByTestId(testid) });
@@ -122,8 +126,7 @@ export function registerExperienceTests({ test, openApp, waitReady, assert, brow
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/?${SMALL}`);
-    await waitReady(page);
-    await page.waitForFunction(() => /modadd p=11/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await smallModelReady(page);
     await page.evaluate(AXE);
     const report = [];
     for (const v of ['train', 'forward', 'spectrum', 'llc', 'internals']) {
