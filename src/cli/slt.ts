@@ -1,17 +1,15 @@
 /**
  * `npm run slt -- <command>`: the explorer's compute core from a terminal (Node, wasm backend).
  * Each command prints ONE JSON document on stdout; progress goes to stderr; bad input exits
- * non-zero with a clear message. Later issues add spectrum, llc, sync… as more commands here.
+ * non-zero with a clear message.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend';
 import { createJobContext } from '../core/jobs';
 import { isBadInput } from '../core/errors';
-import { decodeModelFile, encodeModelFile } from '../core/io/modelFile';
+import { encodeModelFile } from '../core/io/modelFile';
 import { ARCH_IDS, DEFAULT_CONFIGS, layoutFor, paramCount, type ArchId, type ModelConfig } from '../core/models/config';
-import type { ModelBundle } from '../core/models/bundle';
 import { defaultDataSpec, type DataSpec } from '../core/data/spec';
 import { runForward } from '../core/tasks/forward';
 import { runInitModel } from '../core/tasks/model';
@@ -19,19 +17,14 @@ import { runTrain } from '../core/tasks/train';
 import { DEFAULT_RECIPES } from '../core/train/recipes';
 import type { TrainOptions } from '../core/train/trainer';
 import type { Split } from '../core/data/types';
-import { nodeAssetReader } from '../node/assets';
 import { runSpectrum, type SpectrumParams } from '../core/tasks/spectrum';
 import { d1At, llcBounds, logDensity } from '../core/spectrum/counts';
 import { cutoffK, type ProjectionPoint } from '../core/spectrum/projection';
 import { runInternals } from '../core/tasks/internals';
 import { predictedZeroCount } from '../core/internals/grams';
 import { fourierAnalysis } from '../core/internals/fourier';
-import { runLlc } from '../core/tasks/llc';
-import type { SgldOptions } from '../core/llc/sgld';
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError, env, int, list, num, readModel, stderrContext } from './common';
+import { LLC_USAGE, cmdLlc, cmdLlcCheckpoints, cmdLlcCurve, cmdLlcSweep } from './llc';
 
 const USAGE = `usage: npm run slt -- <command> [options]
 
@@ -52,55 +45,9 @@ commands:
   sync <file> [--tol t --measure fraction|eq17]     synchronized ReLU blocks, ranks, free directions N, dead/always-on
   grams <file> [--eps E --tol t]                  per-layer G/K/M spectra, predicted Hessian zeros at ε, interaction basis
   fourier <file>                                  per-frequency norms of a modadd embedding, key frequencies, circuits
-  llc <file> [--nbeta N --nbeta-mode M --gamma G --step S --chains C --draws D --burnin B --batch N|full
-              --loss train|behavioral --seed S --mala]   SGLD estimate of the local learning coefficient with diagnostics
+${LLC_USAGE}
 
 Each command prints one JSON document on stdout; progress goes to stderr.`;
-
-const env = { readAsset: nodeAssetReader() };
-
-/** Progress to stderr, at most a few lines a second, only when stderr is a terminal or verbose. */
-function stderrContext(label: string) {
-  let last = 0;
-  return createJobContext({
-    onProgress: (f, phase) => {
-      const t = Date.now();
-      if (f >= 1 || t - last > 500) {
-        last = t;
-        process.stderr.write(`[${label}] ${(f * 100).toFixed(0).padStart(3)} % ${phase}\n`);
-      }
-    },
-  });
-}
-
-async function readModel(path: string | undefined): Promise<ModelBundle> {
-  if (!path) throw new UsageError('missing the model file argument');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  return decodeModelFile(bytes, { name: basename(path).replace(/\.safetensors$/i, '') });
-}
-
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} must be an integer (got "${v}")`);
-  return Number(v);
-}
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${name} must be a number (got "${v}")`);
-  return x;
-}
-function list(name: string, v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map((x) => Number(x.trim()));
-  if (!parts.length || parts.some((x) => !Number.isInteger(x) || x <= 0)) throw new UsageError(`--${name} must be comma-separated positive integers (got "${v}")`);
-  return parts;
-}
 
 async function cmdInfo(args: string[]) {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
@@ -312,38 +259,8 @@ async function cmdFourier(args: string[]) {
   };
 }
 
-async function cmdLlc(args: string[]) {
-  const { positionals, values } = parseArgs({
-    args, allowPositionals: true,
-    options: {
-      nbeta: { type: 'string' }, 'nbeta-mode': { type: 'string' }, gamma: { type: 'string' }, step: { type: 'string' }, chains: { type: 'string' },
-      draws: { type: 'string' }, burnin: { type: 'string' }, batch: { type: 'string' }, loss: { type: 'string', default: 'train' }, seed: { type: 'string' },
-      mala: { type: 'boolean', default: false },
-    },
-  });
-  const m = await readModel(positionals[0]);
-  const loss = values.loss as string;
-  if (loss !== 'train' && loss !== 'behavioral') throw new UsageError(`--loss must be train or behavioral (got "${loss}")`);
-  const mode = values['nbeta-mode'] as string | undefined;
-  if (mode !== undefined && !['n/log n', 'batch/log batch', 'explicit'].includes(mode)) throw new UsageError('--nbeta-mode must be "n/log n", "batch/log batch" or "explicit"');
-  const batch = values.batch === undefined ? undefined : values.batch === 'full' ? 'full' : int('batch', values.batch as string);
-  const opts: SgldOptions = {
-    nBeta: num('nbeta', values.nbeta as string | undefined), nBetaMode: mode as SgldOptions['nBetaMode'], gamma: num('gamma', values.gamma as string | undefined),
-    stepSize: num('step', values.step as string | undefined), chains: int('chains', values.chains as string | undefined), draws: int('draws', values.draws as string | undefined),
-    burnin: int('burnin', values.burnin as string | undefined), batchSize: batch, loss, seed: int('seed', values.seed as string | undefined), mala: values.mala as boolean,
-  };
-  for (const k of Object.keys(opts) as (keyof SgldOptions)[]) if (opts[k] === undefined) delete opts[k];
-  const r = await runLlc({ model: m, opts }, stderrContext('llc') as never, env);
-  return {
-    llc_mean: r.llc.mean, llc_std: r.llc.std, llc_stderr: r.llc.stderr, loss: r.lossLabel, init_loss: r.initLoss, n: r.n, d: r.d,
-    options: r.options,
-    chains: r.chains.map((c) => ({ llc: c.llc, trace: Array.from(c.lossTrace), distance: Array.from(c.distanceTrace), fraction_below_init: c.fractionBelowInit, mean_acceptance: c.meanAcceptance ?? null })),
-    diagnostics: { fraction_below_init: r.fractionBelowInit, mean_acceptance: r.meanAcceptance ?? null, steps_per_second: r.stepsPerSecond, backend: r.backend, notes: r.notes },
-  };
-}
-
 const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
-  llc: cmdLlc,
+  llc: cmdLlc, 'llc-curve': cmdLlcCurve, 'llc-checkpoints': cmdLlcCheckpoints, 'llc-sweep': cmdLlcSweep,
   info: cmdInfo, eval: cmdEval, train: cmdTrain, spectrum: cmdSpectrum, density: cmdDensity, project: cmdProject,
   sync: cmdSync, grams: cmdGrams, fourier: cmdFourier,
 };
@@ -365,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
     const info = await initBackend('wasm');
     process.stderr.write(`[slt] backend ${info.summary}\n`);
     const out = await run(rest);
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    await writeStdout(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -376,6 +293,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`slt ${cmd}: ${isBadInput(e) ? '' : 'error: '}${msg}\n`);
     return 1;
   }
+}
+
+/**
+ * Write and wait until the bytes are handed to the OS: process.exit right after a plain write
+ * drops everything past the pipe's buffer (64 KiB) when stdout is a pipe, which is asynchronous
+ * in Node.
+ */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -96,7 +96,7 @@ describe('SGLD on an exactly quadratic loss', () => {
     expect(want).toBeCloseTo(quadraticLlc(nbh.map((v) => v / nBeta), nBeta, gamma), 4);
     const before = tf.memory().numTensors;
     const burnin = 500, draws = 3000, chains = 8;
-    const r = await estimateLlc(model, ds, { nBeta, gamma, stepSize: 7e-4, chains, burnin, draws, batchSize: 'full', seed: 3 }, ctx());
+    const r = await estimateLlc(model, ds, { nBeta, gamma, stepSize: 7e-4, chains, burnin, draws, batchSize: 'full', seed: 3, loss: 'train', mala: false }, ctx());
     expect(tf.memory().numTensors).toBe(before);
     expect(r.initLoss).toBeLessThan(1e-9);
     // Standard error by batch means (10 batches of 300 draws per chain, longer than the slowest
@@ -124,7 +124,7 @@ describe('SGLD on an exactly quadratic loss', () => {
   test('MALA acceptance: ≈ 1 for a small step; for a large one it matches a textbook Float64 MALA ratio', async () => {
     const m = 4, nBeta = 100, gamma = 10;
     const { ds, model, x } = quadraticProblem(m, [2, 1, 0.5, 0.25], 12);
-    const o = { nBeta, gamma, chains: 1, burnin: 100, batchSize: 'full', seed: 1, mala: true } as const;
+    const o = { nBeta, gamma, chains: 1, burnin: 100, batchSize: 'full', seed: 1, mala: true, loss: 'train' } as const;
     const small = await estimateLlc(model, ds, { ...o, draws: 300, stepSize: 1e-4 }, ctx());
     expect(small.meanAcceptance).toBeGreaterThan(0.98);
     const eps = 8e-3;
@@ -195,7 +195,7 @@ describe('estimator mechanics', () => {
   test('a huge step size stops with a clear divergence error naming the chain and step', async () => {
     const { ds, model } = quadraticProblem(4, [3, 2, 1, 0.5], 1);
     const before = tf.memory().numTensors;
-    const run = estimateLlc(model, ds, { nBeta: 100, gamma: 10, stepSize: 5, chains: 2, draws: 50, batchSize: 'full' }, ctx());
+    const run = estimateLlc(model, ds, { nBeta: 100, gamma: 10, stepSize: 5, chains: 2, draws: 50, batchSize: 'full', onDivergence: 'throw' }, ctx());
     await expect(run).rejects.toBeInstanceOf(SgldDivergedError);
     await expect(run).rejects.toBeInstanceOf(BadInputError);
     const err = (await run.catch((e: unknown) => e)) as SgldDivergedError;
@@ -204,6 +204,14 @@ describe('estimator mechanics', () => {
     expect(err.message).toMatch(/smaller step size/);
     expect(err.chain).toBe(0);
     expect(err.step).toBeLessThan(50);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // By default the run ends with a failed verdict instead, naming the same chain and step.
+    const rep = await estimateLlc(model, ds, { nBeta: 100, gamma: 10, stepSize: 5, chains: 2, draws: 50, batchSize: 'full' }, ctx());
+    expect(rep.diverged?.chain).toBe(0);
+    expect(rep.diverged?.message).toMatch(/smaller step size/);
+    expect(rep.health.verdict).toBe('failed');
+    expect(rep.health.reasons.join(' ')).toMatch(/diverged/);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -247,7 +255,10 @@ describe('estimator mechanics', () => {
       expect(ch.llc).toBeCloseTo(a.options.nBeta * ch.excessTrace.subarray(10).reduce((s, v) => s + v, 0) / 30, 3);
       expect(ch.fullLoss?.steps).toEqual(Int32Array.from([10, 17, 24, 31, 38]));
       expect(ch.acceptanceTrace?.length).toBe(40);
-      expect(Number.isNaN(ch.acceptanceTrace?.[39] as number)).toBe(true);
+      // Minibatches: a full-batch probe every 10th draw (draws 9, 19, 29 = steps 19, 29, 39), none in burn-in.
+      const probed = Array.from(ch.acceptanceTrace!, (v, i) => (Number.isNaN(v) ? -1 : i)).filter((i) => i >= 0);
+      expect(probed).toEqual([19, 29, 39]);
+      for (const i of probed) expect(ch.acceptanceTrace![i]).toBeLessThanOrEqual(1);
     }
     expect(a.llc.mean).toBeCloseTo((a.chains[0].llc + a.chains[1].llc) / 2, 6);
     // Partials: appended chunks of 10 steps, chain by chain, covering every step once.
@@ -277,8 +288,10 @@ describe('estimator mechanics', () => {
 
   test('options: nβ modes, batch defaults, validation', () => {
     const c: ModelConfig = { arch: 'modadd', p: 7, e: 4, h: 8 };
-    expect(resolveSgldOptions(c, 2000, {}).batchSize).toBe(512);
+    expect(resolveSgldOptions(c, 3000, {}).batchSize).toBe(512);
+    expect(resolveSgldOptions(c, 2048, {}).fullBatch).toBe(true); // full batch up to 2,048 rows: exact MALA
     expect(resolveSgldOptions(c, 300, {}).fullBatch).toBe(true);
+    expect(resolveSgldOptions(c, 300, {})).toMatchObject({ loss: 'nll', mala: true, onDivergence: 'report' });
     expect(resolveSgldOptions(c, 2000, { nBetaMode: 'batch/log batch', batchSize: 100 }).nBeta).toBeCloseTo(100 / Math.log(100), 10);
     expect(resolveSgldOptions(c, 2000, { nBeta: 33 })).toMatchObject({ nBeta: 33, nBetaMode: 'explicit' });
     expect(resolveSgldOptions(c, 2000, { draws: 40 }).burnin).toBe(40);

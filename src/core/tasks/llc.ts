@@ -8,6 +8,7 @@ import { createJobContext, subContext } from '../jobs';
 import { BadInputError } from '../errors';
 import type { ModelBundle } from '../models/bundle';
 import { calibrationGrid, estimateLlc, type CalibrationCell, type CalibrationOptions, type CalibrationResult, type SgldOptions, type SgldPartial, type SgldResult } from '../llc/sgld';
+import type { Health } from '../llc/health';
 import { contourGrid, llcCurve, logGrid, makeLandscape, sampleLandscape, type ContourGrid, type LandscapeSpec, type LlcCurve, type LandscapeSamples, type LandscapeSamplerOptions } from '../llc/landscapes';
 import { runInitModel } from './model';
 import { runTrain } from './train';
@@ -29,21 +30,51 @@ export async function runLlcGrid(p: LlcGridParams, ctx: JobContext<CalibrationCe
   return calibrationGrid(p.model, ds, p.opts, ctx);
 }
 
+/** λ̂ with its verdict, as the series jobs report each point. */
+export interface LlcPointEstimate { mean: number; std: number; stderr: number }
+
+/**
+ * The settings every point of a series shares: the calibrated (or given) γ, ε_s, burn-in and draws
+ * of one estimate at `model` (the first point of the series), so the points differ only in what
+ * the series varies. Returns that estimate too.
+ */
+async function calibrateOnce(model: ModelBundle, ds: Awaited<ReturnType<typeof datasetFor>>, opts: SgldOptions, ctx: JobContext<SgldPartial>): Promise<{ first: SgldResult; fixed: SgldOptions }> {
+  const first = await estimateLlc(model, ds, opts, ctx);
+  const o = first.options;
+  const fixed: SgldOptions = { ...opts, gamma: o.gamma, stepSize: o.stepSize, burnin: o.burnin, draws: o.draws, calibrate: false };
+  return { first, fixed };
+}
+
 /** SGLD λ̂ at each loss scale ε (nβ = 1/ε), fixed γ: the points of the λ(ε) view. */
 export interface LlcCurveParams { model: ModelBundle; eps: number[]; opts: Omit<SgldOptions, 'nBeta' | 'nBetaMode'> }
-export interface LlcCurvePoint { eps: number; nBeta: number; llc: { mean: number; std: number; stderr: number } | null; error?: string; meanAcceptance?: number }
+export interface LlcCurvePoint { eps: number; nBeta: number; llc: LlcPointEstimate | null; error?: string; meanAcceptance?: number; health?: Health; stepSize?: number }
 
+/**
+ * γ is calibrated once at the default temperature (nβ = n/log n) unless given; at each ε the step
+ * shrinks with the temperature (ε_s · min(1, nβ₀/nβ): the drift nβ∇L grows with nβ), and each point
+ * carries its own health verdict.
+ */
 export async function runLlcCurve(p: LlcCurveParams, ctx: JobContext<LlcCurvePoint>, env: TaskEnv): Promise<LlcCurvePoint[]> {
   const ds = await datasetFor(p.model, env);
   const out: LlcCurvePoint[] = [];
+  let base: SgldOptions = p.opts;
+  let nBeta0 = NaN;
+  if (p.opts.calibrate !== false && (p.opts.gamma === undefined || p.opts.stepSize === undefined)) {
+    const sub = subContext(ctx, 0, 0.3, 'calibrating at nβ = n/log n') as JobContext<SgldPartial>;
+    const { first, fixed } = await calibrateOnce(p.model, ds, p.opts, sub);
+    base = fixed;
+    nBeta0 = first.options.nBeta;
+  }
+  const lo = Number.isFinite(nBeta0) ? 0.3 : 0;
   for (let i = 0; i < p.eps.length; i++) {
     const eps = p.eps[i];
     const nBeta = 1 / eps;
-    const sub = subContext(ctx, i / p.eps.length, (i + 1) / p.eps.length, `ε = ${eps.toExponential(1)}`) as JobContext<SgldPartial>;
+    const sub = subContext(ctx, lo + (1 - lo) * i / p.eps.length, lo + (1 - lo) * (i + 1) / p.eps.length, `ε = ${eps.toExponential(1)}`) as JobContext<SgldPartial>;
+    const stepSize = base.stepSize !== undefined && Number.isFinite(nBeta0) ? base.stepSize * Math.min(1, nBeta0 / nBeta) : base.stepSize;
     let pt: LlcCurvePoint;
     try {
-      const r = await estimateLlc(p.model, ds, { ...p.opts, nBeta, nBetaMode: 'explicit' }, sub);
-      pt = { eps, nBeta, llc: r.llc, meanAcceptance: r.meanAcceptance };
+      const r = await estimateLlc(p.model, ds, { ...base, stepSize, nBeta, nBetaMode: 'explicit' }, sub);
+      pt = { eps, nBeta, llc: r.diverged ? null : r.llc, meanAcceptance: r.meanAcceptance, health: r.health, stepSize: r.options.stepSize, ...(r.diverged ? { error: r.diverged.message } : {}) };
     } catch (e) {
       if (e instanceof Error && e.name === 'CancelledError') throw e;
       pt = { eps, nBeta, llc: null, error: e instanceof Error ? e.message : String(e) };
@@ -56,26 +87,48 @@ export async function runLlcCurve(p: LlcCurveParams, ctx: JobContext<LlcCurvePoi
 
 /** λ̂ at each stored training checkpoint (same SGLD settings), for the LLC-over-training plot. */
 export interface LlcCheckpointsParams { model: ModelBundle; checkpoints: { step: number; theta: Float32Array }[]; opts: SgldOptions }
-export interface LlcCheckpointPoint { step: number; llc: { mean: number; std: number; stderr: number } | null; error?: string }
+export interface LlcCheckpointPoint { step: number; llc: LlcPointEstimate | null; error?: string; health?: Health; meanAcceptance?: number }
 
+/**
+ * One setting for every checkpoint (as seed 003: "at a fixed collection of hyperparameters"):
+ * calibrated once on the LAST checkpoint (the trained model) unless given, then reused; each
+ * point carries its own verdict. `opts.normalToGradient` restricts the steps to the hyperplane
+ * normal to the gradient at each checkpoint (seed 003's refinement for points that are not minima).
+ */
 export async function runLlcCheckpoints(p: LlcCheckpointsParams, ctx: JobContext<LlcCheckpointPoint>, env: TaskEnv): Promise<LlcCheckpointPoint[]> {
   const ds = await datasetFor(p.model, env);
-  const out: LlcCheckpointPoint[] = [];
-  for (let i = 0; i < p.checkpoints.length; i++) {
-    const cp = p.checkpoints[i];
+  for (const cp of p.checkpoints) {
     if (cp.theta.length !== p.model.theta.length) throw new BadInputError(`Checkpoint ${cp.step} has ${cp.theta.length} parameters, the model ${p.model.theta.length}`);
-    const sub = subContext(ctx, i / p.checkpoints.length, (i + 1) / p.checkpoints.length, `checkpoint ${cp.step}`) as JobContext<SgldPartial>;
+  }
+  const out: LlcCheckpointPoint[] = new Array(p.checkpoints.length);
+  let base = p.opts;
+  const order = p.checkpoints.map((_, i) => i);
+  let lo = 0;
+  if (p.checkpoints.length && p.opts.calibrate !== false && (p.opts.gamma === undefined || p.opts.stepSize === undefined)) {
+    const last = p.checkpoints.length - 1;
+    const cp = p.checkpoints[last];
+    lo = 0.25;
+    const { first, fixed } = await calibrateOnce({ ...p.model, theta: cp.theta }, ds, p.opts, subContext(ctx, 0, lo, `calibrating on checkpoint ${cp.step}`) as JobContext<SgldPartial>);
+    base = fixed;
+    out[last] = { step: cp.step, llc: first.diverged ? null : first.llc, health: first.health, meanAcceptance: first.meanAcceptance };
+    order.pop();
+  }
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j];
+    const cp = p.checkpoints[i];
+    const sub = subContext(ctx, lo + (1 - lo) * j / order.length, lo + (1 - lo) * (j + 1) / order.length, `checkpoint ${cp.step}`) as JobContext<SgldPartial>;
     let pt: LlcCheckpointPoint;
     try {
-      const r = await estimateLlc({ ...p.model, theta: cp.theta }, ds, p.opts, sub);
-      pt = { step: cp.step, llc: r.llc };
+      const r = await estimateLlc({ ...p.model, theta: cp.theta }, ds, base, sub);
+      pt = { step: cp.step, llc: r.diverged ? null : r.llc, health: r.health, meanAcceptance: r.meanAcceptance, ...(r.diverged ? { error: r.diverged.message } : {}) };
     } catch (e) {
       if (e instanceof Error && e.name === 'CancelledError') throw e;
       pt = { step: cp.step, llc: null, error: e instanceof Error ? e.message : String(e) };
     }
-    out.push(pt);
+    out[i] = pt;
     ctx.partial(pt);
   }
+  if (out.length && order.length < out.length) ctx.partial(out[out.length - 1]);
   return out;
 }
 
@@ -92,9 +145,11 @@ export interface LlcSweepParams {
   trainFraction: number;
   steps: number;
   seed: number;
+  /** Independent (training and sampling) seeds per (p, operation), seed, seed+1, … (default 1). */
+  seeds?: number;
   opts: SgldOptions;
 }
-export interface LlcSweepPoint { p: number; op: 'sum' | 'random'; llc: { mean: number; std: number; stderr: number } | null; trainAcc?: number; testAcc?: number; error?: string }
+export interface LlcSweepPoint { p: number; op: 'sum' | 'random'; seed: number; llc: LlcPointEstimate | null; trainAcc?: number; testAcc?: number; error?: string; health?: Health; gamma?: number; stepSize?: number; memorized?: number }
 export interface LlcSweepResult { points: LlcSweepPoint[]; fits: Record<'sum' | 'random', { linear: number[]; quadratic: number[] } | null> }
 
 /** Least squares of y on [1, x, …, x^deg]: coefficients, lowest power first. */
@@ -130,22 +185,24 @@ export function polyfit(x: number[], y: number[], deg: number): number[] {
 
 export async function runLlcSweep(p: LlcSweepParams, ctx: JobContext<LlcSweepPoint>, env: TaskEnv): Promise<LlcSweepResult> {
   const points: LlcSweepPoint[] = [];
-  const jobs = p.ops.flatMap((op) => p.ps.map((pp) => ({ op, p: pp })));
+  const seeds = Array.from({ length: p.seeds ?? 1 }, (_, i) => p.seed + i);
+  const jobs = p.ops.flatMap((op) => p.ps.flatMap((pp) => seeds.map((seed) => ({ op, p: pp, seed }))));
   const { note: _note, ...recipe } = DEFAULT_RECIPES[p.arch];
   for (let i = 0; i < jobs.length; i++) {
-    const { op, p: prime } = jobs[i];
+    const { op, p: prime, seed } = jobs[i];
     const lo = i / jobs.length, hi = (i + 1) / jobs.length;
     let pt: LlcSweepPoint;
     try {
-      const model = await runInitModel({ config: { arch: p.arch, p: prime, e: p.e, h: p.h }, seed: p.seed, data: { kind: 'modadd', p: prime, trainFraction: p.trainFraction, seed: p.seed, op } }, createJobContext());
-      const trained = await runTrain({ model, opts: { ...recipe, steps: p.steps, seed: p.seed, evalEvery: p.steps, checkpointEvery: 0 } }, subContext(ctx, lo, lo + (hi - lo) * 0.6, `${op} p=${prime}: training`) as JobContext<never>, env);
+      const model = await runInitModel({ config: { arch: p.arch, p: prime, e: p.e, h: p.h }, seed, data: { kind: 'modadd', p: prime, trainFraction: p.trainFraction, seed, op } }, createJobContext());
+      const trained = await runTrain({ model, opts: { ...recipe, steps: p.steps, seed, evalEvery: p.steps, checkpointEvery: 0 } }, subContext(ctx, lo, lo + (hi - lo) * 0.3, `${op} p=${prime} seed ${seed}: training`) as JobContext<never>, env);
       const ds = await datasetFor(trained.model, env);
-      const r = await estimateLlc(trained.model, ds, p.opts, subContext(ctx, lo + (hi - lo) * 0.6, hi, `${op} p=${prime}: SGLD`) as JobContext<SgldPartial>);
+      const r = await estimateLlc(trained.model, ds, { ...p.opts, seed: (p.opts.seed ?? 0) + seed }, subContext(ctx, lo + (hi - lo) * 0.3, hi, `${op} p=${prime} seed ${seed}: SGLD`) as JobContext<SgldPartial>);
       const last = trained.history[trained.history.length - 1];
-      pt = { p: prime, op, llc: r.llc, trainAcc: last?.trainAcc, testAcc: last?.testAcc };
+      const memorized = op === 'random' ? Math.round((last?.trainAcc ?? 0) * ds.trainIdx.length) : undefined;
+      pt = { p: prime, op, seed, llc: r.diverged ? null : r.llc, trainAcc: last?.trainAcc, testAcc: last?.testAcc, health: r.health, gamma: r.options.gamma, stepSize: r.options.stepSize, ...(memorized !== undefined ? { memorized } : {}), ...(r.diverged ? { error: r.diverged.message } : {}) };
     } catch (e) {
       if (e instanceof Error && e.name === 'CancelledError') throw e;
-      pt = { p: prime, op, llc: null, error: e instanceof Error ? e.message : String(e) };
+      pt = { p: prime, op, seed, llc: null, error: e instanceof Error ? e.message : String(e) };
     }
     points.push(pt);
     ctx.partial(pt);

@@ -1,0 +1,306 @@
+/**
+ * Self-calibration of the SGLD estimator: γ, ε_s, burn-in and the number of draws chosen per model
+ * from short pilot chains (the same sampler, the same batches, seeded apart from the estimate), by
+ * these criteria (README "How the LLC estimate calibrates itself" says the same in prose):
+ *
+ * 1. ε_s — the largest step on a ×3 ladder whose exact full-batch MALA acceptance (chain.ts) is at
+ *    least TARGET_ACCEPTANCE on a short pilot, searched from the architecture's default; rechecked on
+ *    the longer γ pilot, where the chain has spread out (a pilot below RECHECK_ACCEPTANCE there cuts
+ *    ε_s by 3 and reruns).
+ * 2. γ — walk down GAMMA_LADDER (×10 per rung). At each rung a pilot chain runs until its draws stop
+ *    drifting (length doubled from PILOT_STEPS up to the budget); λ̂(γ) is its mean over the second
+ *    half. The chosen γ is the largest rung at which λ̂ no longer rises when γ is lowered further:
+ *    λ̂(γ/10) ≤ λ̂(γ)·(1 + PLATEAU_REL) + 2 standard errors. Lowering γ lets the chains reach the
+ *    directions the loss barely confines (nβ h ≪ γ), so λ̂ rises until the localization no longer
+ *    dominates; below that, only the time to relax grows (as 2/(ε_s γ)). The walk also stops when a
+ *    rung's chain leaves a bounded region (diverges, or its ‖w − w*‖ keeps drifting), or when the
+ *    next rung does not fit the budget; then the last γ is used and, if λ̂ was still rising, the
+ *    verdict says so.
+ * 3. burn-in — twice the pilot's measured relaxation (the first step after which a windowed mean of
+ *    the loss trace reaches the mean of the second half), at least the pilot's own burn-in share
+ *    and MIN_BURNIN; the estimate's health verdict checks it again on every chain's trace.
+ * 4. draws — enough for a relative standard error of TARGET_REL_SE on λ̂ from the pilot's variance
+ *    and autocorrelation (ESS), between MIN_DRAWS and MAX_DRAWS and within the budget.
+ *
+ * A setting the user gives is kept and reported as given; nβ is never calibrated (n / log n unless
+ * given: it is the temperature the LLC is defined at).
+ */
+import { createJobContext, subContext, type JobContext } from '../jobs';
+import { effectiveSampleSize, driftZ } from './health';
+import { fmtSmall, sampleLlc, type ResolvedSgldOptions, type SgldPartial, type SgldResult } from './chain';
+import type { SgldTarget } from './target';
+
+export const TARGET_ACCEPTANCE = 0.9;
+export const RECHECK_ACCEPTANCE = 0.85;
+export const GAMMA_LADDER = [100, 10, 1, 0.1, 0.01];
+export const PLATEAU_REL = 0.05;
+export const TARGET_REL_SE = 0.03;
+export const MIN_DRAWS = 200;
+export const MAX_DRAWS = 4000;
+export const MIN_BURNIN = 100;
+const PILOT_STEPS = 800;
+const STEP_PILOT = { burnin: 40, draws: 80 };
+const DRIFT_OK = 3;
+
+export interface StepTrial { stepSize: number; acceptance: number | null; diverged: boolean }
+
+export interface CalibrationRung {
+  gamma: number;
+  stepSize: number;
+  stepTrials: StepTrial[];
+  /** The pilot at (γ, ε_s): λ̂ over its second half, its standard error (ESS), acceptance. */
+  llc: number;
+  stderr: number;
+  acceptance: number | null;
+  /** Steps the pilot ran (its last, longest attempt), and its measured relaxation. */
+  steps: number;
+  relaxSteps: number;
+  driftZ: number;
+  /** The pilot's draws settled (drift within DRIFT_OK standard errors) and stayed bounded. */
+  settled: boolean;
+  diverged: boolean;
+  /** Mean ‖w − w*‖² over the draws as a share of d/γ. */
+  localizedShare: number;
+  /** Variance and ESS ratio of nβ·(L − L*) per draw (for sizing the estimate). */
+  variance: number;
+  essPerDraw: number;
+  ms: number;
+}
+
+export interface CalibrationReport {
+  chosen: { gamma: number; stepSize: number; burnin: number; draws: number };
+  /** Why each was chosen (or "given"). */
+  reasons: { gamma: string; stepSize: string; burnin: string; draws: string };
+  given: string[];
+  rungs: CalibrationRung[];
+  /** Lowering γ below the chosen value was tried and did not raise λ̂. */
+  gammaConfirmed: boolean;
+  /** Doubts the calibration leaves for the verdict. */
+  doubts: string[];
+  budgetSeconds: number;
+  ms: number;
+}
+
+export interface CalibrateInput {
+  target: SgldTarget;
+  /** Everything resolved; gamma/stepSize/burnin/draws are overwritten unless listed in `given`. */
+  base: ResolvedSgldOptions;
+  given: { gamma?: boolean; stepSize?: boolean; burnin?: boolean; draws?: boolean };
+  /** Where the ε_s search starts. */
+  startStep: number;
+  budgetSeconds: number;
+}
+
+const fmt3 = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e3 || Math.abs(v) < 1e-2 ? v.toExponential(2) : v.toPrecision(3)) : String(v));
+
+/** The step at which a windowed mean of the trace first reaches the mean of its second half. */
+export function relaxationSteps(trace: ArrayLike<number>): number {
+  const n = trace.length;
+  if (n < 20) return 0;
+  let m2 = 0;
+  for (let i = Math.floor(n / 2); i < n; i++) m2 += trace[i];
+  m2 /= n - Math.floor(n / 2);
+  const win = Math.max(5, Math.floor(n / 40));
+  let s = 0;
+  for (let i = 0; i < win; i++) s += trace[i];
+  const start = s / win;
+  const rising = start < m2;
+  for (let i = win; i < n; i++) {
+    const mean = s / win;
+    if (rising ? mean >= m2 : mean <= m2) return i - win;
+    s += trace[i] - trace[i - win];
+  }
+  return n;
+}
+
+/** λ̂ pilot statistics over the second half of a one-chain run. */
+function pilotStats(r: SgldResult, nBeta: number, d: number, gamma: number) {
+  const ch = r.chains[0];
+  const steps = ch.excessTrace.length;
+  const half = ch.excessTrace.subarray(Math.floor(steps / 2));
+  const scaled = Float64Array.from(half, (v) => v * nBeta);
+  let mean = 0;
+  for (const v of scaled) mean += v;
+  mean /= scaled.length;
+  let variance = 0;
+  for (const v of scaled) variance += (v - mean) ** 2;
+  variance /= scaled.length;
+  const ess = effectiveSampleSize(scaled);
+  const dist = ch.distanceTrace.subarray(Math.floor(steps / 2));
+  let d2 = 0;
+  for (const v of dist) d2 += v * v;
+  d2 /= dist.length;
+  // Settled: the loss draws do not drift. (‖w − w*‖ may keep drifting along exactly flat directions,
+  // which relax only at the rate of γ and carry no loss; boundedness is the divergence check's job.)
+  const dz = driftZ(scaled);
+  let acc = 0, k = 0;
+  if (ch.acceptanceTrace) for (let t = Math.floor(steps / 2); t < steps; t++) if (!Number.isNaN(ch.acceptanceTrace[t])) { acc += ch.acceptanceTrace[t]; k++; }
+  return {
+    llc: mean, stderr: Math.sqrt(variance / Math.max(1, ess)), variance, essPerDraw: ess / scaled.length,
+    driftZ: dz, relax: relaxationSteps(ch.excessTrace), acceptance: k ? acc / k : null,
+    localizedShare: gamma > 0 ? d2 / (d / gamma) : NaN,
+  };
+}
+
+/**
+ * Runs the pilots and returns the chosen settings with the evidence. Cancellable; progress spans
+ * the whole calibration. The report's rungs are the "calibration grid" shown beside the estimate.
+ */
+export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> = createJobContext()): Promise<CalibrationReport> {
+  const t0 = performance.now();
+  const { target, base, given } = inp;
+  const budgetMs = inp.budgetSeconds * 1000;
+  // The calibration may use about half the budget; the estimate the rest.
+  const calBudgetMs = budgetMs * 0.6;
+  const elapsed = () => performance.now() - t0;
+  let stepMs = NaN; // measured ms per SGLD step (from the pilots so far)
+  let seedOffset = 1000;
+
+  const pilot = async (gamma: number, stepSize: number, burnin: number, draws: number, label: string, frac: [number, number]): Promise<SgldResult> => {
+    const o: ResolvedSgldOptions = {
+      ...base, gamma, stepSize, burnin, draws, chains: 1, mala: true, fullLossEvery: 0,
+      malaEvery: Math.max(2, Math.min(base.malaEvery, Math.floor(draws / 10))),
+      seed: base.seed + seedOffset++, onDivergence: 'report',
+    };
+    const sub = subContext(ctx as JobContext, frac[0], frac[1], label) as JobContext<SgldPartial>;
+    const r = await sampleLlc(target, o, sub);
+    const per = r.ms / (burnin + draws);
+    stepMs = Number.isFinite(stepMs) ? Math.min(stepMs * 1.5, (stepMs + per) / 2) : per;
+    return r;
+  };
+  const frac = (): [number, number] => { const a = Math.min(0.95, elapsed() / calBudgetMs); return [a, Math.min(0.99, a + 0.05)]; };
+
+  const stepPass = (r: SgldResult) => !r.diverged && (r.meanAcceptance ?? 0) >= TARGET_ACCEPTANCE;
+
+  async function findStep(gamma: number, start: number): Promise<{ stepSize: number; trials: StepTrial[]; ok: boolean }> {
+    const trials: StepTrial[] = [];
+    const probe = async (eps: number) => {
+      const r = await pilot(gamma, eps, STEP_PILOT.burnin, STEP_PILOT.draws, `γ = ${fmt3(gamma)}: trying ε_s = ${fmtSmall(eps)}`, frac());
+      trials.push({ stepSize: eps, acceptance: r.meanAcceptance ?? null, diverged: !!r.diverged });
+      return stepPass(r);
+    };
+    let eps = start;
+    if (await probe(eps)) {
+      for (let up = 0; up < (rungs.length ? 1 : 2); up++) {
+        if (!(await probe(eps * 3))) return { stepSize: eps, trials, ok: true };
+        eps *= 3;
+      }
+      return { stepSize: eps, trials, ok: true };
+    }
+    for (let down = 0; down < 6; down++) {
+      eps /= 3;
+      if (await probe(eps)) return { stepSize: eps, trials, ok: true };
+    }
+    return { stepSize: eps, trials, ok: false };
+  }
+
+  const rungs: CalibrationRung[] = [];
+  const doubts: string[] = [];
+  const ladder = given.gamma ? [base.gamma] : GAMMA_LADDER;
+  let startStep = given.stepSize ? base.stepSize : inp.startStep;
+  let chosen: CalibrationRung | null = null;
+  let gammaReason = '';
+  let confirmed = false;
+
+  /**
+   * Whether a settled pilot must run longer to be compared with the previous rung: its rise over
+   * the previous λ̂ is within noise of the plateau threshold (2 s.e. dominate the tolerance).
+   */
+  const needsPrecision = (st: { llc: number; stderr: number }): boolean => {
+    if (!chosen) return false;
+    const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), 0.5);
+    const se = Math.hypot(st.stderr, chosen.stderr);
+    const rise = st.llc - chosen.llc;
+    return 2 * se > rel && Math.abs(rise - rel) < 2 * se;
+  };
+
+  for (let i = 0; i < ladder.length; i++) {
+    const gamma = ladder[i];
+    const tr = performance.now();
+    // Predicted cost of this rung (step search + the shortest pilot); stop if it does not fit.
+    if (rungs.length && Number.isFinite(stepMs) && elapsed() + stepMs * (3 * (STEP_PILOT.burnin + STEP_PILOT.draws) + PILOT_STEPS) > calBudgetMs) {
+      gammaReason = `γ = ${fmt3(rungs[rungs.length - 1].gamma)}: the next rung (γ = ${fmt3(gamma)}) did not fit the time budget (${inp.budgetSeconds} s)`;
+      if (chosen && !confirmed) doubts.push(`λ̂ was still rising when γ was lowered to ${fmt3(chosen.gamma)} and smaller γ did not fit the ${inp.budgetSeconds} s budget: the localization may still dominate (raise the budget or give γ)`);
+      break;
+    }
+    const step = given.stepSize ? { stepSize: base.stepSize, trials: [] as StepTrial[], ok: true } : await findStep(gamma, startStep);
+    let eps = step.stepSize;
+    // The γ pilot: double its length until its draws stop drifting (or the budget is spent).
+    // At least the slowest relaxation time 2/(ε_s γ) of the directions only γ confines (within budget).
+    const affordable = () => (Number.isFinite(stepMs) ? Math.max(PILOT_STEPS, Math.floor((calBudgetMs - elapsed()) / stepMs / 2)) : PILOT_STEPS);
+    let steps = Math.max(PILOT_STEPS, Math.min(affordable(), Math.ceil(4 / (eps * gamma)))), r: SgldResult, st: ReturnType<typeof pilotStats>;
+    let recheck = 0;
+    for (;;) {
+      r = await pilot(gamma, eps, Math.floor(steps / 2), steps - Math.floor(steps / 2), `γ = ${fmt3(gamma)}: pilot of ${steps} steps at ε_s = ${fmtSmall(eps)}`, frac());
+      st = pilotStats(r, base.nBeta, target.d, gamma);
+      if (r.diverged) break;
+      if (!given.stepSize && st.acceptance !== null && st.acceptance < RECHECK_ACCEPTANCE && recheck < 2) {
+        eps /= 3; recheck++;
+        step.trials.push({ stepSize: eps, acceptance: null, diverged: false });
+        continue;
+      }
+      if (st.driftZ <= DRIFT_OK && !needsPrecision(st)) break;
+      if (elapsed() + stepMs * steps * 2 > calBudgetMs) break;
+      steps *= 2;
+    }
+    const rung: CalibrationRung = {
+      gamma, stepSize: eps, stepTrials: step.trials, llc: st.llc, stderr: st.stderr, acceptance: st.acceptance,
+      steps, relaxSteps: st.relax, driftZ: st.driftZ, settled: !r.diverged && st.driftZ <= DRIFT_OK, diverged: !!r.diverged,
+      localizedShare: st.localizedShare, variance: st.variance, essPerDraw: st.essPerDraw, ms: performance.now() - tr,
+    };
+    rungs.push(rung);
+    startStep = eps;
+    if (ladder.length === 1) { chosen = rung; gammaReason = 'given'; break; }
+    if (rung.diverged || !rung.settled) {
+      if (chosen) {
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: at γ = ${fmt3(gamma)} the pilot ${rung.diverged ? 'diverged' : `did not settle in ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.)`}, so the chains leave the bounded region there`;
+        if (!confirmed) doubts.push(`λ̂ could not be compared below γ = ${fmt3(chosen.gamma)} (the pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : 'did not settle'}): the localization may still dominate`);
+      } else {
+        chosen = rung;
+        gammaReason = `γ = ${fmt3(gamma)}: the first rung; its pilot ${rung.diverged ? 'diverged' : 'did not settle'} within the budget`;
+        doubts.push(`the calibration pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : 'did not settle'}`);
+      }
+      break;
+    }
+    if (chosen) {
+      const rise = rung.llc - chosen.llc;
+      const tol = PLATEAU_REL * Math.max(Math.abs(chosen.llc), 0.5) + 2 * Math.hypot(rung.stderr, chosen.stderr);
+      if (rise <= tol) {
+        confirmed = true;
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} changed λ̂ by ${fmt3(rise)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), within ${(100 * PLATEAU_REL).toFixed(0)} % + 2 s.e. = ${fmt3(tol)}: the largest γ at which λ̂ no longer rises`;
+        break;
+      }
+    }
+    chosen = rung;
+    if (i === ladder.length - 1) {
+      gammaReason = `γ = ${fmt3(gamma)}: the smallest γ on the ladder; λ̂ was still rising`;
+      doubts.push(`λ̂ was still rising at the smallest γ tried (${fmt3(gamma)})`);
+    }
+  }
+  if (!chosen) throw new Error('calibration ran no pilot');
+
+  const eps = chosen.stepSize;
+  const lastTrial = chosen.stepTrials.find((t) => t.stepSize === eps);
+  const stepReason = given.stepSize ? 'given'
+    : `ε_s = ${fmtSmall(eps)}: the largest step on a ×3 ladder with full-batch MALA acceptance ≥ ${TARGET_ACCEPTANCE} at γ = ${fmt3(chosen.gamma)}` +
+      `${lastTrial?.acceptance != null ? ` (${fmt3(lastTrial.acceptance)} on the short pilot` : ' ('}${chosen.acceptance !== null ? `, ${fmt3(chosen.acceptance)} on the γ pilot)` : ')'}`;
+  const burnin = given.burnin ? base.burnin : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
+  const burnReason = given.burnin ? 'given'
+    : `${burnin} steps: twice the pilot's relaxation (${chosen.relaxSteps} steps to reach its equilibrium mean), at least a quarter of the ${chosen.steps}-step pilot that settled and ${MIN_BURNIN}; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`;
+  let draws = base.draws;
+  let drawReason = 'given';
+  if (!given.draws) {
+    const want = chosen.variance / Math.max(1e-12, chosen.essPerDraw * base.chains * (TARGET_REL_SE * Math.max(Math.abs(chosen.llc), 1e-3)) ** 2);
+    const remainingMs = budgetMs - elapsed();
+    const affordable = Number.isFinite(stepMs) ? Math.floor(remainingMs / stepMs / base.chains) - burnin : MAX_DRAWS;
+    draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.ceil(want), Math.max(MIN_DRAWS, affordable)));
+    drawReason = `${draws} per chain: ${Math.ceil(want) <= draws ? `enough for a ${(100 * TARGET_REL_SE).toFixed(0)} % relative standard error from the pilot's variance and ESS (needs ${Math.ceil(want)}; at least ${MIN_DRAWS})`
+      : `the most the ${inp.budgetSeconds} s budget allows (a ${(100 * TARGET_REL_SE).toFixed(0)} % standard error would need ${Math.ceil(want)})`}`;
+  }
+  return {
+    chosen: { gamma: chosen.gamma, stepSize: eps, burnin, draws },
+    reasons: { gamma: gammaReason, stepSize: stepReason, burnin: burnReason, draws: drawReason },
+    given: Object.entries(given).filter(([, v]) => v).map(([k]) => k),
+    rungs, gammaConfirmed: confirmed, doubts, budgetSeconds: inp.budgetSeconds, ms: elapsed(),
+  };
+}

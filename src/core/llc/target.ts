@@ -1,0 +1,172 @@
+/**
+ * What SGLD samples: a loss L(w) over n rows (mean over rows), its gradient, and the point w* the
+ * chains are localized at. A model on its training rows is one target (modelTarget); a loss given
+ * by formula (polynomialTarget: c·Π w_i^{2k_i}, the normal crossings of SCIENCE.md §9) is another,
+ * so the estimator and its calibration are tested on losses with known learning coefficients.
+ *
+ * The loss kinds of a model target (SCIENCE.md §5: "always labelled"):
+ * - 'nll' (the default): the per-sample negative log-likelihood, averaged over rows. For a
+ *   classifier that is the cross-entropy −log softmax(f(x))_y; for matfac (a regression) the Gaussian
+ *   NLL with unit variance, ½‖y − f(x)‖² summed over the outputs (the constant ½·k·log 2π dropped,
+ *   it cancels in L(w) − L(w*)). This is the loss whose n-fold tempered posterior Watanabe's λ is
+ *   defined for, so λ̂ on it is comparable with Aoyagi's values.
+ * - 'train': the objective the model was trained with (cross-entropy; nn.MSELoss's mean over all
+ *   n·k entries for matfac, which is 2/k times the NLL: a different temperature).
+ * - 'behavioral': L_B(w | w*) = (1/n) Σ_x ‖f_w(x) − f_w*(x)‖² (sum over outputs; SCIENCE.md §2).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/types';
+import { gatherRows } from '../data/types';
+import { BadInputError } from '../errors';
+import type { ModelBundle } from '../models/bundle';
+import { inputDim, isClassifier, layoutFor, outputDim, type ModelConfig } from '../models/config';
+import { forward } from '../models/forward';
+import type { ParamLayout } from '../params';
+import { crossEntropy, crossEntropyRows, lossFor } from '../train/losses';
+import { ensureWasmTrainingKernels } from '../train/wasmKernels';
+
+export type SgldLossKind = 'nll' | 'train' | 'behavioral';
+
+export interface SgldTarget {
+  /** Parameters and rows. */
+  d: number;
+  n: number;
+  /** w*, resident on the backend (the target owns it). */
+  wStar: tf.Tensor1D;
+  /** The mean loss over `rows` (all rows when null) and its gradient at w. Call inside tf.tidy. */
+  lossAndGrad(w: tf.Tensor1D, rows: tf.Tensor1D | null): { value: tf.Scalar; grad: tf.Tensor1D };
+  /** The mean loss over all rows at w (chunked where that matters). Call inside tf.tidy. */
+  fullLoss(w: tf.Tensor1D): tf.Scalar;
+  /** What L is, in words, with its scale (for labels and the CLI's JSON). */
+  label: string;
+  kind: SgldLossKind | 'formula';
+  dispose(): void;
+}
+
+/** Rows per chunk when evaluating a full-data loss. */
+const EVAL_CHUNK = 2048;
+
+/** Problems that make SGLD on this model and dataset meaningless, as a BadInputError. */
+export function checkCompatible(model: ModelBundle, ds: Dataset, layout: ParamLayout): void {
+  const c = model.config;
+  if (model.theta.length !== layout.size) throw new BadInputError(`θ has ${model.theta.length} entries but this ${c.arch} has ${layout.size} parameters`);
+  if (ds.inputDim !== inputDim(c)) throw new BadInputError(`The dataset has inputs of width ${ds.inputDim}, the model expects ${inputDim(c)}`);
+  if (ds.outDim !== outputDim(c)) throw new BadInputError(`The dataset has ${ds.outDim} outputs, the model has ${outputDim(c)}`);
+  if (ds.trainIdx.length === 0) throw new BadInputError('The dataset has no training rows to sample with');
+  for (let i = 0; i < model.theta.length; i++) {
+    if (!Number.isFinite(model.theta[i])) throw new BadInputError(`θ[${i}] is ${model.theta[i]}: SGLD needs finite weights`);
+  }
+}
+
+/** The label of a model target's loss, with its scale in words. */
+export function lossLabelFor(config: ModelConfig, kind: SgldLossKind): string {
+  if (kind === 'behavioral') return 'behavioral loss L_B(w | w*) (squared error, sum over outputs, mean over rows)';
+  if (kind === 'train') return isClassifier(config) ? 'training loss (cross-entropy, mean over rows)' : 'training loss (nn.MSELoss: mean over every row and output)';
+  return isClassifier(config)
+    ? 'negative log-likelihood (cross-entropy, mean over rows)'
+    : `negative log-likelihood (Gaussian, σ = 1: ½‖y − f(x)‖² summed over ${outputDim(config)} outputs, mean over rows)`;
+}
+
+/** Per-row losses summed over a chunk (for the full-data mean). Call inside tidy. */
+function rowSum(config: ModelConfig, kind: SgldLossKind, out: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
+  if (kind === 'behavioral') return tf.sum(tf.squaredDifference(out, y));
+  if (kind === 'train') return lossFor(config).rowSum(out, y);
+  if (isClassifier(config)) return tf.sum(crossEntropyRows(out, y as tf.Tensor1D));
+  return tf.mul(tf.sum(tf.squaredDifference(out, y)), 0.5);
+}
+
+/** The mean over a batch, differentiable. Call inside tidy. */
+function batchMean(config: ModelConfig, kind: SgldLossKind, out: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
+  const rows = out.shape[0];
+  if (kind === 'behavioral') return tf.div(tf.sum(tf.squaredDifference(out, y)), rows);
+  if (kind === 'train') return lossFor(config).mean(out, y);
+  if (isClassifier(config)) return crossEntropy(out, y as tf.Tensor1D);
+  return tf.div(tf.mul(tf.sum(tf.squaredDifference(out, y)), 0.5), rows);
+}
+
+/** A model on its training rows: rows, targets and w* uploaded once and kept resident. */
+export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind): SgldTarget {
+  const config = model.config;
+  const layout = layoutFor(config);
+  checkCompatible(model, ds, layout);
+  if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
+  const idx = ds.trainIdx;
+  const n = idx.length;
+  const xs = gatherRows(ds.x, ds.inputDim, idx);
+  const x = xs instanceof Int32Array ? tf.tensor2d(xs, [n, ds.inputDim], 'int32') : tf.tensor2d(xs, [n, ds.inputDim], 'float32');
+  const wStar = tf.tensor1d(model.theta, 'float32');
+  let y: tf.Tensor;
+  if (kind === 'behavioral') {
+    // f_w*(x) over the training rows, computed once in chunks and kept as the target.
+    const parts: tf.Tensor2D[] = [];
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - start);
+      parts.push(tf.tidy(() => forward(config, wStar, tf.slice(x, [start, 0], [size, -1]), layout)));
+    }
+    y = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    if (parts.length > 1) tf.dispose(parts);
+  } else if (isClassifier(config)) {
+    if (!(ds.y instanceof Int32Array)) throw new BadInputError('A classifier needs int32 labels');
+    y = tf.tensor1d(gatherRows(ds.y, 1, idx), 'int32');
+  } else {
+    if (!(ds.y instanceof Float32Array)) throw new BadInputError(`matfac needs float32 targets [n, ${ds.outDim}]`);
+    y = tf.tensor2d(gatherRows(ds.y, ds.outDim, idx), [n, ds.outDim], 'float32');
+  }
+  return {
+    d: layout.size, n, wStar, kind, label: lossLabelFor(config, kind),
+    lossAndGrad(w, rows) {
+      const xb = rows ? tf.gather(x, rows) as tf.Tensor2D : x;
+      const yb = rows ? tf.gather(y, rows) : y;
+      const f = (th: tf.Tensor): tf.Scalar => batchMean(config, kind, forward(config, th as tf.Tensor1D, xb, layout), yb);
+      const { value, grad } = tf.valueAndGrad(f)(w);
+      return { value, grad: grad as tf.Tensor1D };
+    },
+    fullLoss(w) {
+      let acc: tf.Scalar = tf.scalar(0);
+      for (let start = 0; start < n; start += EVAL_CHUNK) {
+        const size = Math.min(EVAL_CHUNK, n - start);
+        const xc = tf.slice(x, [start, 0], [size, -1]);
+        const yc = y.rank === 1 ? tf.slice(y, [start], [size]) : tf.slice(y, [start, 0], [size, -1]);
+        acc = tf.add(acc, rowSum(config, kind, forward(config, w, xc, layout), yc));
+      }
+      return tf.div(acc, n);
+    },
+    dispose() { tf.dispose([x, y, wStar]); },
+  };
+}
+
+export interface PolynomialTargetSpec {
+  /** Powers k_i: L(w) = coef · Π_i w_i^{2 k_i} (a normal crossing; λ = min_i 1/(2k_i) at w = 0). */
+  powers: number[];
+  coef?: number;
+  /** The number of rows the loss stands for (sets nβ = n / log n); the loss itself has no data. */
+  n: number;
+  /** Where the chains start and are localized (default 0, the singular point). */
+  wStar?: number[];
+}
+
+/**
+ * A loss given by formula, L(w) = coef · Π_i w_i^{2k_i}, with no data (every "minibatch" is the
+ * whole loss). Its learning coefficient at 0 is min_i 1/(2k_i) with multiplicity #{i attaining it}.
+ */
+export function polynomialTarget(spec: PolynomialTargetSpec): SgldTarget {
+  const k = spec.powers;
+  if (!k.length || k.some((p) => !Number.isInteger(p) || p < 1)) throw new BadInputError('powers must be whole numbers ≥ 1');
+  if (!(spec.n >= 2)) throw new BadInputError('n must be at least 2');
+  const coef = spec.coef ?? 1;
+  const wStar = tf.tensor1d(spec.wStar ?? k.map(() => 0), 'float32');
+  const loss = (w: tf.Tensor): tf.Scalar => {
+    const parts = k.map((p, i) => tf.pow(tf.slice(w, [i], [1]), 2 * p));
+    return tf.mul(tf.prod(tf.concat(parts)), coef) as tf.Scalar;
+  };
+  return {
+    d: k.length, n: spec.n, wStar, kind: 'formula',
+    label: `${coef === 1 ? '' : `${coef}·`}${k.map((p, i) => `w${i + 1}^${2 * p}`).join('·')}`,
+    lossAndGrad(w) {
+      const { value, grad } = tf.valueAndGrad(loss)(w);
+      return { value, grad: grad as tf.Tensor1D };
+    },
+    fullLoss: (w) => loss(w),
+    dispose() { wStar.dispose(); },
+  };
+}
