@@ -95,16 +95,30 @@ describe('slt command line', () => {
   }, 120_000);
 
   test('llc prints the estimate, per-chain traces and diagnostics', async () => {
-    const r = await slt('llc', 'public/models/matfac.safetensors', '--chains', '2', '--draws', '30', '--burnin', '30', '--nbeta', '200', '--batch', 'full', '--mala');
+    const r = await slt('llc', 'public/models/matfac.safetensors', '--chains', '2', '--draws', '30', '--burnin', '30', '--nbeta', '200', '--batch', 'full', '--gamma', '100', '--step', '1e-4');
     expect(r.code, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout);
     expect(o.chains).toHaveLength(2);
     expect(o.chains[0].trace).toHaveLength(60);
     expect(o.llc_mean).toBeCloseTo((o.chains[0].llc + o.chains[1].llc) / 2, 8);
-    expect(o.options.nBeta).toBe(200);
+    expect(o.settings.nBeta).toBe(200);
+    expect(o.settings.loss).toBe('nll');
+    expect(o.loss_label).toMatch(/negative log-likelihood/);
     expect(o.diagnostics.mean_acceptance).toBeGreaterThan(0);
+    expect(['ok', 'doubtful', 'failed']).toContain(o.health.verdict);
+    expect(Array.isArray(o.health.reasons)).toBe(true);
+    expect(o.calibration).toBeNull(); // γ, ε_s, burn-in and draws all given
     const bad = await slt('llc', 'public/models/matfac.safetensors', '--loss', 'nope');
     expect(bad.code).toBe(2);
+  }, 120_000);
+
+  test('a document larger than a pipe buffer arrives whole through a shell pipe, as a user runs it', async () => {
+    // `npm run slt -- … | consumer`: before the fix the process exited with exactly 64 KiB written.
+    const cmd = 'npm run -s slt -- llc public/models/matfac.safetensors --chains 2 --draws 3000 --burnin 100 --nbeta 200 --batch full --gamma 100 --step 1e-4 --no-mala 2>/dev/null | cat';
+    const r = await run('sh', ['-c', cmd], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    expect(r.stdout.length).toBeGreaterThan(2 * 65_536);
+    const o = JSON.parse(r.stdout);
+    expect(o.chains[1].trace).toHaveLength(3100);
   }, 120_000);
 
   test('bad input exits non-zero with a clear message and nothing on stdout', async () => {
