@@ -25,7 +25,7 @@ const LANDSCAPES: { id: string; label: string; spec: (c: number, k1: number, k2:
 function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOptions): void }) {
   const num = (k: keyof SgldOptions, term: TermId, label: string) => (
     <label className="field"><span><Term id={term}>{label}</Term></span>
-      <input type="number" step="any" value={(value[k] as number | undefined) ?? ''} onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...value, [k]: v }); }} />
+      <input type="number" step="any" placeholder="auto" title="empty: chosen by the calibration" value={(value[k] as number | undefined) ?? ''} onChange={(e) => { const v = Number(e.target.value); if (e.target.value === '') { const { [k]: _drop, ...rest } = value; onChange(rest); } else if (Number.isFinite(v)) onChange({ ...value, [k]: v }); }} />
     </label>
   );
   return (
@@ -36,7 +36,7 @@ function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOpt
       {num('draws', 'draws', 'draws')}
       {num('burnin', 'burnin', 'burn-in')}
       <label className="field"><span><Term id="sgldBatch">batch</Term></span>
-        <input type="text" title="rows per step, or 'full'" value={String(value.batchSize ?? 512)} onChange={(e) => { const v = e.target.value.trim(); if (v === 'full') onChange({ ...value, batchSize: 'full' }); else if (/^\d+$/.test(v)) onChange({ ...value, batchSize: Number(v) }); }} />
+        <input type="text" placeholder="auto" title="rows per step, or 'full'; empty: all rows up to 2,048 (exact MALA), else 512" value={value.batchSize === undefined ? '' : String(value.batchSize)} onChange={(e) => { const v = e.target.value.trim(); if (v === '') { const { batchSize: _b, ...rest } = value; onChange(rest); } else if (v === 'full') onChange({ ...value, batchSize: 'full' }); else if (/^\d+$/.test(v)) onChange({ ...value, batchSize: Number(v) }); }} />
       </label>
       <label className="field"><span><Term id="nBeta">nβ</Term></span>
         <select value={value.nBetaMode ?? 'n/log n'} onChange={(e) => onChange({ ...value, nBetaMode: e.target.value as SgldOptions['nBetaMode'] })}>
@@ -45,7 +45,8 @@ function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOpt
         </select>
       </label>
       <label className="field"><span><Term id="sgldLoss">loss</Term></span>
-        <select value={value.loss ?? 'train'} onChange={(e) => onChange({ ...value, loss: e.target.value as 'train' | 'behavioral' })}>
+        <select value={value.loss ?? 'nll'} onChange={(e) => onChange({ ...value, loss: e.target.value as 'nll' | 'train' | 'behavioral' })}>
+          <option value="nll">negative log-likelihood</option>
           <option value="train">training loss</option>
           <option value="behavioral">behavioral loss</option>
         </select>
@@ -100,11 +101,11 @@ export function LlcView() {
   // The form starts from the architecture's defaults; what the user edits overrides them.
   const [edits, setEdits] = useState<SgldOptions>({});
   const opts = useMemo<SgldOptions>(() => {
-    const d = model ? defaultSgldSettings(model.config) : { stepSize: 1e-4, gamma: 100 };
-    return { chains: 4, draws: 200, burnin: 200, batchSize: 512, loss: 'train', stepSize: d.stepSize, gamma: d.gamma, ...edits };
-  }, [model, edits]);
+    // γ, ε_s, burn-in, draws and the batch are left to the calibration unless the user sets them.
+    return { chains: 4, loss: 'nll', ...edits };
+  }, [edits]);
   const setOpts = (o: SgldOptions) => setEdits(o);
-  const gamma = opts.gamma ?? 100;
+  const gamma = opts.gamma ?? sgld?.options.gamma ?? (model ? defaultSgldSettings(model.config).gamma : 100);
   const spec = spectrum && model && spectrumOf === model.name ? spectrum : null;
   const epsGrid = useMemo(() => logGrid(1e-5, 1, 41), []);
   const quad = useMemo(() => (spec ? (() => { try { return quadraticCurve({ d: spec.d, eigenvalues: spec.eigenvalues, slq: spec.slq }, epsGrid, gamma); } catch { return null; } })() : null), [spec, epsGrid, gamma]);
@@ -247,6 +248,26 @@ export function LlcView() {
                 {sgld.meanAcceptance !== undefined && <div><dt><Term id="mala">MALA acceptance</Term></dt><dd>{sgld.meanAcceptance.toFixed(2)}</dd></div>}
                 <div><dt>speed</dt><dd>{Math.round(sgld.stepsPerSecond)} steps/s · {sgld.backend}</dd></div>
               </dl>
+            )}
+            {sgld && (
+              <div className={`notice ${sgld.health.verdict === 'ok' ? 'notice-info' : 'notice-warn'}`} data-testid="llc-health">
+                <strong>Health: {sgld.health.verdict}</strong>
+                {sgld.health.reasons.length > 0 ? <ul className="small">{sgld.health.reasons.map((r) => <li key={r}>{r}</li>)}</ul> : <span className="small"> — every check passed (acceptance, drift, R̂, effective sample size, localization).</span>}
+              </div>
+            )}
+            {sgld?.calibration && (
+              <details className="small" data-testid="llc-calibration">
+                <summary>How the settings were chosen (calibration, {(sgld.calibration.ms / 1000).toFixed(0)} s)</summary>
+                <ul>
+                  <li>{sgld.calibration.reasons.gamma}</li>
+                  <li>{sgld.calibration.reasons.stepSize}</li>
+                  <li>burn-in {sgld.calibration.reasons.burnin}</li>
+                  <li>draws {sgld.calibration.reasons.draws}</li>
+                </ul>
+                <table className="small"><thead><tr><th>γ</th><th>ε_s</th><th>pilot λ̂</th><th>acceptance</th><th>settled</th></tr></thead>
+                  <tbody>{sgld.calibration.rungs.map((r) => <tr key={r.gamma}><td>{r.gamma}</td><td>{r.stepSize.toExponential(1)}</td><td>{fmt(r.llc, 3)} ± {fmt(r.stderr, 2)}</td><td>{r.acceptance === null ? '—' : r.acceptance.toFixed(2)}</td><td>{r.diverged ? 'diverged' : r.settled ? 'yes' : 'no'}</td></tr>)}</tbody>
+                </table>
+              </details>
             )}
             {!sgld && live && <p className="muted">Sampling… running λ̂ per chain: {live.runningLlc.map((v) => (Number.isFinite(v) ? v.toFixed(1) : 'burn-in')).join(', ')}</p>}
             <LineChart series={[...traces, ...(initLoss !== undefined && Number.isFinite(initLoss) && traces.length ? [{ name: 'L(w*)', color: '#333', dashed: true, points: [[0, initLoss], [Math.max(...traces.map((t) => t.points.length)), initLoss]] as [number, number][] }] : [])]}
