@@ -124,7 +124,7 @@ describe('SGLD on an exactly quadratic loss', () => {
   test('MALA acceptance: ≈ 1 for a small step; for a large one it matches a textbook Float64 MALA ratio', async () => {
     const m = 4, nBeta = 100, gamma = 10;
     const { ds, model, x } = quadraticProblem(m, [2, 1, 0.5, 0.25], 12);
-    const o = { nBeta, gamma, chains: 1, burnin: 100, batchSize: 'full', seed: 1, mala: true, loss: 'train' } as const;
+    const o = { nBeta, gamma, chains: 1, burnin: 100, batchSize: 'full', seed: 1, mala: true, metropolis: false, loss: 'train' } as const;
     const small = await estimateLlc(model, ds, { ...o, draws: 300, stepSize: 1e-4 }, ctx());
     expect(small.meanAcceptance).toBeGreaterThan(0.98);
     const eps = 8e-3;

@@ -34,6 +34,12 @@ export const TARGET_ACCEPTANCE = 0.9;
 export const RECHECK_ACCEPTANCE = 0.85;
 export const GAMMA_LADDER = [100, 10, 1, 0.1, 0.01];
 export const PLATEAU_REL = 0.05;
+/**
+ * The smallest |λ̂| the plateau tolerance is relative to. (It was 0.5, which let a normal crossing
+ * with λ̂ ≈ 0.3 "plateau" across a 17 % rise; the learning coefficients of one- and two-parameter
+ * losses are 1/6 … 1/2, so the tolerance must scale with λ̂ itself.)
+ */
+const LLC_FLOOR = 0.02;
 export const TARGET_REL_SE = 0.03;
 export const MIN_DRAWS = 200;
 export const MAX_DRAWS = 4000;
@@ -208,7 +214,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
    */
   const needsPrecision = (st: { llc: number; stderr: number }): boolean => {
     if (!chosen) return false;
-    const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), 0.5);
+    const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), LLC_FLOOR);
     const se = Math.hypot(st.stderr, chosen.stderr);
     const rise = st.llc - chosen.llc;
     return 2 * se > rel && Math.abs(rise - rel) < 2 * se;
@@ -264,7 +270,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     }
     if (chosen) {
       const rise = rung.llc - chosen.llc;
-      const tol = PLATEAU_REL * Math.max(Math.abs(chosen.llc), 0.5) + 2 * Math.hypot(rung.stderr, chosen.stderr);
+      const tol = PLATEAU_REL * Math.max(Math.abs(chosen.llc), LLC_FLOOR) + 2 * Math.hypot(rung.stderr, chosen.stderr);
       if (rise <= tol) {
         confirmed = true;
         gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} changed λ̂ by ${fmt3(rise)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), within ${(100 * PLATEAU_REL).toFixed(0)} % + 2 s.e. = ${fmt3(tol)}: the largest γ at which λ̂ no longer rises`;

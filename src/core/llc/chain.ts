@@ -38,6 +38,14 @@ export interface SgldOptions {
   seed?: number;
   /** Compute the MALA acceptance (default true; exact on the full batch, see the header). */
   mala?: boolean;
+  /**
+   * Metropolis-adjust every full-batch step (default: true when the run is full batch and mala is
+   * on): the Langevin proposal is accepted with probability min(1, α), so the chain samples the
+   * localized posterior exactly at any step size and cannot diverge into stiff regions; the step
+   * size then sets only how fast it mixes. Minibatch runs never adjust (their α would measure batch
+   * noise).
+   */
+  metropolis?: boolean;
   /** With minibatches: one full-batch MALA probe every this many steps (default 10). */
   malaEvery?: number;
   /** Evaluate the full-data L(w_t) at every k-th draw (default 0: never). */
@@ -69,6 +77,8 @@ export interface ResolvedSgldOptions {
   loss: SgldLossKind;
   seed: number;
   mala: boolean;
+  /** Full-batch steps are Metropolis-adjusted (MALA with rejection). */
+  metropolis: boolean;
   malaEvery: number;
   fullLossEvery: number;
   readEvery: number;
@@ -231,6 +241,7 @@ export function resolveSgldOptions(config: ModelConfig | null, n: number, o: Sgl
     loss: o.loss ?? 'nll',
     seed: o.seed ?? 0,
     mala: o.mala ?? true,
+    metropolis: fullBatch && (o.metropolis ?? (o.mala ?? true)),
     malaEvery: o.malaEvery ?? MALA_EVERY,
     fullLossEvery: o.fullLossEvery ?? 0,
     readEvery: o.readEvery ?? 10,
@@ -277,6 +288,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   const sqrtEps = Math.sqrt(eps);
   const maxDist = gamma > 0 ? DIVERGENCE_RADII * Math.sqrt(d / gamma) : Infinity;
   const fullBatch = o.fullBatch || n <= o.batchSize;
+  const adjust = o.metropolis && fullBatch;
   const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
   const chains: SgldChainResult[] = [];
   let gHat: tf.Tensor1D | null = null;
@@ -317,10 +329,12 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     const master = makeRng(o.seed);
     const streams = Array.from({ length: o.chains }, () => ({ noise: makeRng(master.fork()), batch: makeRng(master.fork()) }));
     const probeStreams = Array.from({ length: o.chains }, () => makeRng(master.fork()));
+    // Forked after the others, so the noise and batch streams of a seed are the same with or without it.
+    const acceptStreams = Array.from({ length: o.chains }, () => makeRng(master.fork()));
 
     for (let c = 0; c < o.chains && !diverged; c++) {
       w.assign(target.wStar);
-      const noiseRng = streams[c].noise, batchRng = streams[c].batch, probeRng = probeStreams[c];
+      const noiseRng = streams[c].noise, batchRng = streams[c].batch, probeRng = probeStreams[c], acceptRng = acceptStreams[c];
       let order: Int32Array | null = null, cursor = 0;
       const nextRows = (): Int32Array | null => {
         if (fullBatch) return null;
@@ -332,13 +346,15 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
         return rows;
       };
       const lossTrace = new Float32Array(steps).fill(NaN), distTrace = new Float32Array(steps).fill(NaN);
-      const accTrace = o.mala ? new Float32Array(steps).fill(NaN) : undefined;
+      const accTrace = o.mala || adjust ? new Float32Array(steps).fill(NaN) : undefined;
       const fullSteps: number[] = [], fullVals: number[] = [];
       // Per step: [L, ‖w − w*‖²]; with mala, log α values (of a transition or a probe); full-data losses.
       let pending: tf.Tensor[] = [];
       let pendingAlpha: { step: number; t: tf.Scalar }[] = [];
       let pendingFull: { step: number; t: tf.Scalar }[] = [];
       let prev: { u: tf.Scalar; drift: tf.Tensor1D; xi: tf.Tensor1D } | null = null;
+      // Metropolis-adjusted runs: the current state's L, U, ∇U and ‖w − w*‖² (kept across steps).
+      let cur: { value: tf.Scalar; u: tf.Scalar; drift: tf.Tensor1D; dist2: tf.Scalar } | null = null;
       let readFrom = 0;
       let drawSum = 0, drawCount = 0;
       let stoppedAt = -1;
@@ -415,6 +431,34 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
               }),
             });
           }
+          if (adjust) {
+            // MALA with rejection: propose y = w − (ε/2)∇U(w) + √ε ξ, accept with min(1, α). The draw
+            // of step t is the state before the move (as in the unadjusted chain).
+            const c0: NonNullable<typeof cur> = cur ?? tf.tidy(() => {
+              const a = target.lossAndGrad(w, null);
+              const p = potential(w, a.value, a.grad);
+              return { value: a.value, u: p.u, drift: p.drift, dist2: p.dist2 as tf.Scalar };
+            });
+            cur = c0;
+            const logU = Math.log(Math.max(acceptRng.next(), 1e-300));
+            const out = tf.tidy((): tf.Tensor[] => {
+              const noise = proj(tf.tensor1d(xi, 'float32'));
+              const y = tf.add(tf.sub(w, tf.mul(c0.drift, eps / 2)), tf.mul(noise, sqrtEps)) as tf.Tensor1D;
+              const b = target.lossAndGrad(y, null);
+              const p1 = potential(y, b.value, b.grad);
+              const la = logAlpha(c0.u, c0.drift, p1.u, p1.drift, noise);
+              // A NaN α (a proposal into overflow) compares false: rejected.
+              const accept = tf.less(tf.scalar(logU), la);
+              w.assign(tf.where(accept, y, w) as tf.Tensor1D);
+              return [tf.stack([c0.value, c0.dist2]), la, tf.where(accept, b.value, c0.value), tf.where(accept, p1.u, c0.u), tf.where(accept, p1.drift, c0.drift), tf.where(accept, p1.dist2, c0.dist2)];
+            });
+            pending.push(out[0]);
+            pendingAlpha.push({ step: t, t: out[1] as tf.Scalar });
+            tf.dispose([c0.value, c0.u, c0.drift, c0.dist2]);
+            cur = { value: out[2] as tf.Scalar, u: out[3] as tf.Scalar, drift: out[4] as tf.Tensor1D, dist2: out[5] as tf.Scalar };
+            if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await readPending(t + 1);
+            continue;
+          }
           const out = tf.tidy((): tf.Tensor[] => {
             const rowsT = rows ? tf.tensor1d(rows, 'int32') : null;
             const { value, grad } = target.lossAndGrad(w, rowsT);
@@ -438,6 +482,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
       } finally {
         tf.dispose([...pending, ...pendingAlpha.map((a) => a.t), ...pendingFull.map((a) => a.t)]);
         if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);
+        if (cur) tf.dispose([cur.value, cur.u, cur.drift, cur.dist2]);
       }
 
       const drawsArr = lossTrace.subarray(o.burnin);
@@ -469,18 +514,19 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     `nβ = ${nBeta.toPrecision(4)} (${o.nBetaMode}${o.nBetaMode === 'explicit' ? '' : `, ${o.nBetaMode === 'n/log n' ? `n = ${n}` : `batch = ${o.batchSize}`}`}), γ = ${gamma}, ε_s = ${fmtSmall(eps)}.`,
     `L is the ${target.label}.`,
   ];
-  if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition.' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
+  if (adjust) notes.push('Metropolis-adjusted Langevin (MALA with rejection): the chains sample the localized posterior exactly; the acceptance is the mean MH probability of the proposals.');
+  else if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition (not used to reject).' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
   if (o.normalToGradient) notes.push(gHat ? 'Steps restricted to the hyperplane normal to ∇L(w*).' : '∇L(w*) = 0: the normal-to-gradient restriction changes nothing.');
   const llcs = chains.map((ch) => ch.llc);
   const llc = diverged ? { mean: NaN, std: NaN, stderr: NaN } : summarize(llcs);
   const accs = chains.map((ch) => ch.meanAcceptance).filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const meanAcceptance = o.mala && accs.length ? accs.reduce((s, v) => s + v, 0) / accs.length : undefined;
+  const meanAcceptance = (o.mala || adjust) && accs.length ? accs.reduce((s, v) => s + v, 0) / accs.length : undefined;
   const health = assessHealth({
     draws: chains.map((ch) => ch.excessTrace.subarray(o.burnin)),
     distances: chains.map((ch) => ch.distanceTrace.subarray(o.burnin)),
     nBeta, gamma, d, llc, meanAcceptance: meanAcceptance ?? null,
     diverged: diverged?.message,
-    gammaConfirmed: extras.gammaConfirmed, calibrationDoubts: extras.calibrationDoubts,
+    gammaConfirmed: extras.gammaConfirmed, calibrationDoubts: extras.calibrationDoubts, metropolis: adjust,
   });
   const result: SgldResult = {
     llc, chains, loss: target.kind, lossLabel: target.label, initLoss, options: o, n, d,

@@ -135,6 +135,8 @@ export interface HealthInput {
   gammaConfirmed?: boolean;
   /** Reasons the calibration itself gives for doubt (e.g. λ̂ still rising at the smallest γ tried). */
   calibrationDoubts?: string[];
+  /** The chains were Metropolis-adjusted: a low acceptance slows mixing but biases nothing. */
+  metropolis?: boolean;
 }
 
 const f3 = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
@@ -159,7 +161,9 @@ export function assessHealth(h: HealthInput): Health {
     failed.push(`λ̂ = ${f3(h.llc.mean)} < 0: the chains found lower loss than at w*, so w* is not a local minimum at this temperature (train further, or use the behavioral loss)`);
   }
   if (h.meanAcceptance !== null && Number.isFinite(h.meanAcceptance)) {
-    if (h.meanAcceptance < FAILED_ACCEPTANCE) failed.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${FAILED_ACCEPTANCE}: the step size is far too large for this posterior`);
+    if (h.metropolis) {
+      if (h.meanAcceptance < LOW_ACCEPTANCE) doubtful.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${LOW_ACCEPTANCE}: the step size is too large (healthy ≈ 0.9); the Metropolis-adjusted chains stay exact but mix slowly`);
+    } else if (h.meanAcceptance < FAILED_ACCEPTANCE) failed.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${FAILED_ACCEPTANCE}: the step size is far too large for this posterior`);
     else if (h.meanAcceptance < LOW_ACCEPTANCE) doubtful.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${LOW_ACCEPTANCE}: the step size is too large (healthy ≈ 0.9); λ̂ carries discretization bias`);
   }
   if (!failed.length) {

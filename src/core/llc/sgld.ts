@@ -73,7 +73,8 @@ export const DEFAULT_BUDGET_SECONDS = 60;
  * then sample. Progress: calibration 0–40 %, the estimate the rest.
  */
 export async function estimateOnTarget(target: SgldTarget, opts: SgldOptions, ctx: JobContext<SgldPartial>, startStep: number, config: ModelBundle['config'] | null): Promise<SgldResult> {
-  const o = resolveSgldOptions(config, target.n, opts);
+  // A loss given by formula has no rows: every step sees the whole loss (full batch, Metropolis-adjusted).
+  const o = resolveSgldOptions(config, target.n, target.kind === 'formula' && opts.batchSize === undefined ? { ...opts, batchSize: 'full' } : opts);
   const needs = opts.calibrate !== false && (opts.gamma === undefined || opts.stepSize === undefined || opts.burnin === undefined || opts.draws === undefined);
   if (!needs) return sampleLlc(target, o, ctx);
   const budgetSeconds = opts.budgetSeconds ?? DEFAULT_BUDGET_SECONDS;
