@@ -25,7 +25,7 @@ export type TermId =
   | 'landscape' | 'landscapeC' | 'crossingK' | 'volume' | 'llcEps' | 'llcLimit' | 'multiplicity'
   | 'llcHat' | 'llcHatLandscape' | 'quadraticLlc' | 'rankBoundLlc'
   | 'stepSize' | 'gamma' | 'nBeta' | 'chains' | 'draws' | 'burnin' | 'sgldBatch' | 'sgldLoss'
-  | 'initLoss' | 'fractionBelow' | 'mala' | 'calibrationGrid'
+  | 'initLoss' | 'fractionBelow' | 'mala' | 'calibrationGrid' | 'llcHealth' | 'llcCalibration'
   // internals: neurons and synchronization
   | 'layerWidth' | 'firingPattern' | 'firingFraction' | 'deadNeuron' | 'alwaysOnNeuron'
   | 'syncBlock' | 'largestBlock' | 'blockRank' | 'syncN' | 'syncDedup' | 'syncTol' | 'syncFraction' | 'eq17'
@@ -489,9 +489,21 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
   },
   mala: {
     label: 'MALA acceptance',
-    definition: 'The Metropolis–Hastings acceptance probability each Langevin step would have had (nothing is rejected): a discretization health check, healthy around 0.9. Exact with full batches, indicative with minibatches.',
+    definition: 'The Metropolis–Hastings acceptance probability of each Langevin proposal. With full batches (up to 2,048 rows) the chains reject with it (MALA): they sample the localized posterior exactly and the acceptance only sets how fast they mix. With minibatches nothing is rejected and a full-batch probe every 10 draws measures the step\'s discretization health; healthy around 0.9.',
     tex: '\\log\\alpha = U(w_t) - U(w_{t+1}) - \\frac{\\epsilon_s}{8}\\lVert s \\rVert^2 + \\frac{\\sqrt{\\epsilon_s}}{2}\\langle s, \\xi_t \\rangle,\\quad s = \\nabla U(w_t) + \\nabla U(w_{t+1})',
     source: 'SCIENCE.md §5; src/core/llc/sgld.ts',
+  },
+  llcHealth: {
+    label: 'health verdict',
+    definition: 'ok, doubtful or failed, with reasons. Failed: a divergence or NaN, λ̂ < 0 beyond 2 standard errors, or an unadjusted chain with acceptance < 0.5. Doubtful: acceptance < 0.8, draws drifting between the halves of a chain (> 4 s.e.), chains disagreeing (split-R̂ > 1.1), fewer than 40 effective draws, the localization dominating (E‖w − w*‖² > ½·d/γ), or a γ the calibration could not confirm.',
+    tex: '\\hat R = \\sqrt{\\frac{\\tfrac{N-1}{N}W + \\tfrac{1}{N}B}{W}},\\quad \\mathrm{ESS} = \\frac{N}{1 + 2\\sum_k \\rho_k}',
+    source: 'src/core/llc/health.ts; Gelman et al. (split-R̂), Geyer (initial monotone sequence ESS)',
+  },
+  llcCalibration: {
+    label: 'calibration',
+    definition: 'How γ, ε_s, burn-in and the draws were chosen from pilot chains when not given: ε_s the largest step with full-batch MALA acceptance ≥ 0.9; γ walked down 100, 10, 1, 0.1, 0.01 until λ̂ stops rising by more than 5 % (a rise within noise of that takes the smaller γ, since the localization only lowers λ̂); burn-in twice the pilot\'s relaxation; draws for a 3 % standard error.',
+    tex: '\\gamma^* = \\max\\{\\gamma : \\hat\\lambda(\\gamma/10) - \\hat\\lambda(\\gamma) \\le 0.05\\,\\hat\\lambda(\\gamma)\\}',
+    source: 'src/core/llc/calibrate.ts; README "How the LLC estimate calibrates itself"',
   },
   calibrationGrid: {
     label: 'calibration grid',

@@ -242,7 +242,7 @@ export function LlcView() {
           <div data-testid="sgld-result">
             {sgld && (
               <dl className="stats big">
-                <div><dt><Term id="llcHat">λ̂</Term> (mean ± std over {sgld.chains.length} <Term id="chains">chains</Term>)</dt><dd data-testid="llc-value">{fmt(sgld.llc.mean, 4)} ± {fmt(sgld.llc.std, 2)}</dd></div>
+                <div><dt><Term id="llcHat">λ̂</Term> (mean ± std over {sgld.chains.length} <Term id="chains">chains</Term>)</dt><dd data-testid="llc-value" data-verdict={sgld.health.verdict}>{sgld.health.verdict === 'failed' ? <s>{fmt(sgld.llc.mean, 4)}</s> : fmt(sgld.llc.mean, 4)} ± {fmt(sgld.llc.std, 2)}{sgld.health.verdict !== 'ok' && <span className="verdict-tag"> — {sgld.health.verdict}, see below</span>}</dd></div>
                 <div><dt><Term id="nBeta">nβ</Term> · <Term id="gamma">γ</Term> · <Term id="stepSize">ε_s</Term></dt><dd>{fmt(sgld.options.nBeta)} · {sgld.options.gamma} · {sgld.options.stepSize.toExponential(1)}</dd></div>
                 <div><dt><Term id="fractionBelow">draws below L(w*)</Term></dt><dd>{(sgld.fractionBelowInit * 100).toFixed(1)} %</dd></div>
                 {sgld.meanAcceptance !== undefined && <div><dt><Term id="mala">MALA acceptance</Term></dt><dd>{sgld.meanAcceptance.toFixed(2)}</dd></div>}
@@ -250,14 +250,14 @@ export function LlcView() {
               </dl>
             )}
             {sgld && (
-              <div className={`notice ${sgld.health.verdict === 'ok' ? 'notice-info' : 'notice-warn'}`} data-testid="llc-health">
-                <strong>Health: {sgld.health.verdict}</strong>
+              <div className={`notice ${sgld.health.verdict === 'ok' ? 'notice-info' : 'notice-warning'}`} data-testid="llc-health">
+                <strong><Term id="llcHealth">Health</Term>: {sgld.health.verdict}</strong>
                 {sgld.health.reasons.length > 0 ? <ul className="small">{sgld.health.reasons.map((r) => <li key={r}>{r}</li>)}</ul> : <span className="small"> — every check passed (acceptance, drift, R̂, effective sample size, localization).</span>}
               </div>
             )}
             {sgld?.calibration && (
               <details className="small" data-testid="llc-calibration">
-                <summary>How the settings were chosen (calibration, {(sgld.calibration.ms / 1000).toFixed(0)} s)</summary>
+                <summary>How the settings were chosen (<Term id="llcCalibration">calibration</Term>, {(sgld.calibration.ms / 1000).toFixed(0)} s)</summary>
                 <ul>
                   <li>{sgld.calibration.reasons.gamma}</li>
                   <li>{sgld.calibration.reasons.stepSize}</li>
