@@ -4,7 +4,7 @@
  *
  * Every number is a median over repetitions (the machines we measure on are shared), with the
  * spread kept beside it. Device work is synchronised by an asynchronous read (`await t.data()`),
- * never dataSync (PLATFORM.md: it throws or lies on webgpu).
+ * never dataSync (docs/platform.md §1.5: it throws or lies on webgpu).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GnOperator } from '../core/hessian/gn';

@@ -1,5 +1,5 @@
 /**
- * Degeneracy from activations and Jacobians (seed 000 §3.1, eq. 7–13, 23–25; SCIENCE.md §6).
+ * Degeneracy from activations and Jacobians (seed 000 §3.1, eq. 7–13, 23–25; docs/science.md §6, (S16)–(S17)).
  *
  * A network is viewed as a chain of node layers f^0 → f^1 → … → f^L joined by transitions
  * p^{l+1} = W̄^l f̄^l, f^{l+1} = σ(p^{l+1}), where f̄^l = [f^l; 1] carries the constant-1 bias
@@ -14,7 +14,7 @@
  * Every zero eigenvalue of G^l makes d^{l+1} Hessian zero directions (fan-out: ΔW̄ = a vᵀ with
  * v ∈ null G^l, since vᵀ f̄(x) = 0 on every row), every zero of K^l makes (d^l + 1) (fan-in:
  * ΔW̄ = u bᵀ with u ∈ null K^l, since J_p(x) u = 0 on every row). These are exact zeros of the
- * Gauss–Newton Hessian (SCIENCE.md §2), not only of its Kronecker approximation.
+ * Gauss–Newton Hessian (docs/science.md §2), not only of its Kronecker approximation.
  *
  * Chains per architecture (the modadd token embedding is a tied lookup table, not a layer on an
  * activation vector; its p·e parameters are left out, as in spectrum/kronecker.ts):

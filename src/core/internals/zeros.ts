@@ -47,7 +47,7 @@ export interface ZeroRow {
 }
 
 export interface ZeroPrediction {
-  /** ε in Hessian eigenvalue units (H = (2/n) Σ JᵀJ, SCIENCE.md §2), the same ε as d1(ε). */
+  /** ε in Hessian eigenvalue units (H = (2/n) Σ JᵀJ, docs/science.md §2), the same ε as d1(ε). */
   eps: number;
   rows: ZeroRow[];
   /** Σ rows.total and Σ rows.dedup. */
@@ -86,7 +86,7 @@ function subBlock(A: Float64Array, n: number, idx: readonly number[]): Float64Ar
  * reparametrisation W^l → C W^l, W^{l+1} → W^{l+1} C⁻¹ mixes this block and the next). Linear
  * hidden layers (matfac) are the all-synchronized case of §3.2: one block of every neuron with
  * s = rank of the layer's activations — for a generic n×n deep linear net this gives the d² = 400
- * zeros of SCIENCE.md §9.
+ * zeros of docs/science.md §9.
  */
 export function predictedZeroCount(grams: GramsResult, sync: SyncResult | null, eps: number): ZeroPrediction {
   if (!(eps >= 0)) throw new RangeError(`eps must be ≥ 0 (got ${eps})`);

@@ -8,7 +8,7 @@
  * Ubaru, Chen & Saad, SIAM J. Matrix Anal. Appl. 38 (2017) 1075–1099; Ghorbani, Krishnan & Xiao,
  * ICML 2019 for Hessians). E[μ_v] = (1/d) Σ_j δ_{h_j}, so averaging over probes and multiplying by
  * d estimates the eigenvalue counting measure: d1(ε) = #{h_i > ε} ≈ d · mean_p Σ_{θ_pi > ε} τ_pi
- * (SCIENCE.md §3). Each probe's Lanczos run is fully reorthogonalized (twice-CGS), so the nodes are
+ * (docs/science.md §3, (S7)). Each probe's Lanczos run is fully reorthogonalized (twice-CGS), so the nodes are
  * free of ghost copies.
  */
 import { BadInputError } from '../errors';
@@ -169,7 +169,7 @@ function summarize(samples: Float64Array): CountEstimate {
   return { mean, stderr, min, max, perProbe: samples };
 }
 
-/** d1(ε) = #{h_i > ε} (SCIENCE.md §3) from SLQ: d · Σ weights of nodes > ε, per probe, summarized. */
+/** d1(ε) = #{h_i > ε} (docs/science.md (S5)) from SLQ: d · Σ weights of nodes > ε, per probe, summarized. */
 export function countAbove(slq: Pick<SlqResult, 'nodes' | 'weights'>, eps: number, d: number): CountEstimate {
   const P = slq.nodes.length;
   const per = new Float64Array(P);

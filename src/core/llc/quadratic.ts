@@ -1,5 +1,5 @@
 /**
- * The quadratic prediction of the LLC from a Hessian spectrum (SCIENCE.md §4.2) and the Hessian-rank
+ * The quadratic prediction of the LLC from a Hessian spectrum (docs/science.md §4.2, (S12)–(S13)) and the Hessian-rank
  * bounds band (§3), on the common loss-scale axis.
  *
  * Sampling ∝ exp(−nβ L(w) − (γ/2)‖w − w*‖²) around an exactly quadratic L = L* + ½ (w − w*)ᵀ H (w − w*)

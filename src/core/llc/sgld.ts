@@ -1,5 +1,5 @@
 /**
- * The SGLD estimator of the local learning coefficient (Lau, Murfet & Wei; seed 003; SCIENCE.md §5).
+ * The SGLD estimator of the local learning coefficient (Lau, Murfet & Wei; seed 003; docs/science.md §5, (S14)–(S15)).
  *
  * From w₀ = w*, each chain runs
  *
@@ -102,7 +102,7 @@ export async function estimateLlc(model: ModelBundle, dataset: Dataset, opts: Sg
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calibration grid: λ̂ over ε_s × nβ with health flags (SCIENCE.md §5), for a heatmap.
+// Calibration grid: λ̂ over ε_s × nβ with health flags (docs/science.md §5), for a heatmap.
 // ---------------------------------------------------------------------------------------------
 
 export interface CalibrationOptions extends Omit<SgldOptions, 'stepSize' | 'nBeta' | 'nBetaMode'> {
@@ -110,7 +110,7 @@ export interface CalibrationOptions extends Omit<SgldOptions, 'stepSize' | 'nBet
   nBetas: number[];
 }
 
-/** A MALA acceptance below this marks a cell (SCIENCE.md §5: healthy around 0.9). */
+/** A MALA acceptance below this marks a cell (docs/science.md §5: healthy around 0.9). */
 export const LOW_ACCEPTANCE = 0.8;
 
 export type CellHealth = 'ok' | 'diverged' | 'negative' | 'low-acceptance';
