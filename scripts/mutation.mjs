@@ -71,10 +71,10 @@ const MUTATIONS = [
   },
   {
     id: 'quadratic-stderr-sqrtP',
-    why: 'the quadratic-λ SLQ standard error scaled by √P (the /P dropped)',
-    file: 'src/core/llc/quadratic.ts',
-    search: '/ (P - 1) / P) : NaN;',
-    replace: '/ (P - 1)) : NaN;',
+    why: 'the quadratic-λ SLQ standard error scaled by √P (std in place of std/√P; the helper is shared)',
+    file: 'src/core/stats.ts',
+    search: 'stderr: std / Math.sqrt(n)',
+    replace: 'stderr: std',
     tests: ['tests/unit/quadratic.test.ts'],
   },
   {

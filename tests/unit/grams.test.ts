@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { layerGrams, predictedZeroCount } from '../../src/core/internals/grams';
+import { layerGrams } from '../../src/core/internals/grams';
+import { predictedZeroCount } from '../../src/core/internals/zeros';
 import { syncAnalysis } from '../../src/core/internals/sync';
 import { loadDataset } from '../../src/core/data/index';
 import { splitIndices, type Dataset } from '../../src/core/data/types';

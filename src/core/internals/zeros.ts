@@ -6,11 +6,6 @@ import { eighSync } from '../linalg/eigh';
 import type { GramsResult } from './grams';
 import type { SyncResult } from './sync';
 
-/** Eigenvalues (descending) of a small symmetric matrix. */
-export function eigenvalues(A: Float64Array, n: number): Float64Array {
-  return eighSync(A, n, { vectors: false }).values;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Predicted Hessian zero directions.
 
@@ -108,7 +103,7 @@ export function predictedZeroCount(grams: GramsResult, sync: SyncResult | null, 
     const gMax = maxOf(l.gEigen);
     const rankK = (idx: readonly number[]) => {
       const sub = subBlock(l.K, l.outSize, idx);
-      const ev = idx.length === 1 ? Float64Array.of(sub[0]) : eigenvalues(sub, idx.length);
+      const ev = idx.length === 1 ? Float64Array.of(sub[0]) : eighSync(sub, idx.length, { vectors: false }).values;
       return countWhere(ev, (k) => 2 * Math.max(0, k) * gMax > eps);
     };
     if (sl) {

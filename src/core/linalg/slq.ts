@@ -14,6 +14,7 @@
 import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import { makeRng } from '../rng';
+import { meanStd } from '../stats';
 import type { Rng } from '../rng';
 import { tridiagEigen } from './eigh';
 import type { SymOperator } from './eigh';
@@ -159,13 +160,9 @@ export interface CountEstimate {
 }
 
 function summarize(samples: Float64Array): CountEstimate {
-  const P = samples.length;
-  let mean = 0, min = Infinity, max = -Infinity;
-  for (const s of samples) { mean += s; min = Math.min(min, s); max = Math.max(max, s); }
-  mean /= P;
-  let v = 0;
-  for (const s of samples) v += (s - mean) * (s - mean);
-  const stderr = P > 1 ? Math.sqrt(v / (P - 1) / P) : NaN;
+  let min = Infinity, max = -Infinity;
+  for (const s of samples) { min = Math.min(min, s); max = Math.max(max, s); }
+  const { mean, stderr } = meanStd(samples);
   return { mean, stderr, min, max, perProbe: samples };
 }
 

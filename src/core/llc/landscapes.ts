@@ -37,6 +37,7 @@
  * V = 2 r(ε) with K(r) = ε by root-finding and λ = ε / (r K'(r)) exactly (implicit differentiation).
  */
 import { makeRng } from '../rng';
+import { meanStd } from '../stats';
 
 export type LandscapeSpec =
   | { kind: 'w2' }
@@ -441,8 +442,5 @@ export function sampleLandscape(l: Landscape, o: LandscapeSamplerOptions): Lands
     }
     chains.push({ positions, losses, llc: (o.nBeta * sum) / (o.steps - burnin) });
   }
-  const v = chains.map((ch) => ch.llc);
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : NaN;
-  return { dim, chains, llc: { mean, std, stderr: std / Math.sqrt(v.length) }, burnin, thin };
+  return { dim, chains, llc: meanStd(chains.map((ch) => ch.llc)), burnin, thin };
 }

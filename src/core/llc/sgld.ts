@@ -59,7 +59,7 @@ import { lossLabelFor, modelTarget, type SgldLossKind, type SgldTarget } from '.
 
 export { DEFAULT_BATCH, defaultSgldSettings, type SgldDefaults } from './defaults';
 export {
-  resolveSgldOptions, sampleLlc, summarize, validateSgldOptions, SgldDivergedError, FULL_BATCH_ROWS,
+  resolveSgldOptions, sampleLlc, validateSgldOptions, SgldDivergedError, FULL_BATCH_ROWS,
   type NBetaMode, type ResolvedSgldOptions, type SgldChainResult, type SgldOptions, type SgldPartial, type SgldResult,
 } from './chain';
 export { modelTarget, polynomialTarget, type SgldLossKind, type SgldTarget } from './target';
@@ -161,13 +161,7 @@ export async function calibrationGrid(model: ModelBundle, dataset: Dataset, opts
   for (let r = 0; r < nBetas.length; r++) {
     for (let c = 0; c < stepSizes.length; c++) {
       const k = r * stepSizes.length + c;
-      const sub: JobContext<SgldPartial> = {
-        signal: ctx.signal,
-        checkpoint: () => ctx.checkpoint(),
-        waitIfPaused: () => ctx.waitIfPaused(),
-        partial: () => undefined,
-        progress: (f, phase) => ctx.progress((k + f) / total, `ε_s = ${fmt(stepSizes[c])}, nβ = ${nBetas[r].toPrecision(3)}: ${phase}`),
-      };
+      const sub = subContext(ctx, k / total, (k + 1) / total, `ε_s = ${fmt(stepSizes[c])}, nβ = ${nBetas[r].toPrecision(3)}`);
       let cell: CalibrationCell;
       try {
         const res = await estimateLlc(model, dataset, { burnin: 50, ...base, gamma: rest.gamma ?? def.gamma, stepSize: stepSizes[c], nBeta: nBetas[r], nBetaMode: 'explicit', calibrate: false, onDivergence: 'throw' }, sub);
