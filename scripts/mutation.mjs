@@ -78,6 +78,22 @@ const MUTATIONS = [
     tests: ['tests/unit/quadratic.test.ts'],
   },
   {
+    id: 'stats-divisor-n',
+    why: 'the sample standard deviation with divisor n instead of n − 1',
+    file: 'src/core/stats.ts',
+    search: 'Math.sqrt(ss / (n - 1))',
+    replace: 'Math.sqrt(ss / n)',
+    tests: ['tests/unit/quadratic.test.ts', 'tests/unit/counts.test.ts'],
+  },
+  {
+    id: 'd1-not-strict',
+    why: 'd1(ε) counting h_i ≥ ε instead of h_i > ε',
+    file: 'src/core/spectrum/counts.ts',
+    search: 'if (values[mid] > eps) lo = mid + 1;',
+    replace: 'if (values[mid] >= eps) lo = mid + 1;',
+    tests: ['tests/unit/counts.test.ts'],
+  },
+  {
     id: 'subcontext-progress',
     why: "subContext maps progress f to a + b·f instead of a + (b − a)·f",
     file: 'src/core/jobs.ts',
