@@ -10,8 +10,8 @@ json + struct + numpy.frombuffer) and rebuilds the SAME data the TypeScript core
   first 8,000 digits = the training split;
 - matfac: the core's seeded data, handed over by the bench in the exchange directory.
 
-It defines the same modules with the same state_dict names (SCIENCE.md §1) and measures the same
-quantities: the Gauss–Newton product H·v = (2/n) Jᵀ(J v) of the behavioral loss (SCIENCE.md §2) in
+It defines the same modules with the same state_dict names (docs/science.md §1) and measures the same
+quantities: the Gauss–Newton product H·v = (2/n) Jᵀ(J v) of the behavioral loss (docs/science.md §2) in
 float32, top-k eigenpairs by scipy.sparse.linalg.eigsh (ARPACK, float64) on a LinearOperator of that
 product, dense eigh by numpy.linalg.eigh (LAPACK), matMul rates, training steps and SGLD steps.
 
@@ -115,7 +115,7 @@ def read_safetensors(path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Modules with the state_dict names of SCIENCE.md §1 (the TS parameter layout is state_dict order).
+# Modules with the state_dict names of docs/science.md §1 (the TS parameter layout is state_dict order).
 
 class ModAdd(nn.Module):
     """Shared embedding of a and b, concatenated, ReLU hidden layer, logits."""

@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
@@ -21,6 +21,7 @@ import { decodeModelFile } from '../src/core/io/modelFile';
 import type { JobContext } from '../src/core/jobs';
 import { eighSync, symmetricFromMatvec, type SymOperator } from '../src/core/linalg/eigh';
 import { lanczosTopK, type LanczosResult } from '../src/core/linalg/lanczos';
+import { estimateLlc, type SgldPartial, type SgldResult } from '../src/core/llc/sgld';
 import { slqDensity } from '../src/core/linalg/slq';
 import type { ModelBundle } from '../src/core/models/bundle';
 import type { ArchId } from '../src/core/models/config';
@@ -28,7 +29,7 @@ import { datasetFor } from '../src/core/tasks/env';
 import { DEFAULT_RECIPES } from '../src/core/train/recipes';
 import { Trainer } from '../src/core/train/trainer';
 import { nodeAssetReader } from '../src/node/assets';
-import { gnRate, matMulRate, median, seededVector, timeCalls, timingOf } from '../src/bench/measure';
+import { gnRate, matMulRate, median, seededVector, timeCalls, timingOf } from '../src/core/bench/measure';
 import { peerStatus, runPeer, type PeerJson } from './peer';
 import { formatTable, markdownTable, type Row } from './table';
 
@@ -418,32 +419,19 @@ async function main(): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SGLD: src/core/llc/sgld.ts is being written by someone else; it is loaded by path so the bench
-// neither fails to compile nor to start while that module is absent or changing.
-
-interface SgldPartialLike { fromStep: number; loss: ArrayLike<number> }
-interface SgldResultLike { options: { stepSize: number; gamma: number; nBeta: number; batchSize: number }; stepsPerSecond: number; ms: number }
-type EstimateLlc = (m: ModelBundle, d: Dataset, o: Json, ctx: JobContext<SgldPartialLike>) => Promise<SgldResultLike>;
+// SGLD: the core's estimator (src/core/llc/sgld.ts), timed from its streamed partials.
 
 async function measureSgld(xdir: string): Promise<Json> {
-  let estimateLlc: EstimateLlc | undefined;
-  try {
-    const mod = (await import(pathToFileURL(join(ROOT, 'src', 'core', 'llc', 'sgld.ts')).href)) as { estimateLlc?: EstimateLlc };
-    estimateLlc = mod.estimateLlc;
-  } catch (e) {
-    return { notAvailable: `src/core/llc/sgld.ts could not be loaded (${(e as Error).message})` };
-  }
-  if (typeof estimateLlc !== 'function') return { notAvailable: 'src/core/llc/sgld.ts has no estimateLlc export yet' };
   const out: Json = {};
   const settings: Json = {};
   for (const name of ['modadd', 'mnist-mlp']) {
     const { model, ds } = await loadModel(name);
     const rates: number[] = [];
-    let opts: SgldResultLike['options'] | null = null;
+    let opts: SgldResult['options'] | null = null;
     for (let r = 0; r < REPS; r++) {
       // Steady-state rate from the streamed partials (every 10 steps), excluding setup and L(w*).
       const marks: [number, number][] = [];
-      const ctx: JobContext<SgldPartialLike> = {
+      const ctx: JobContext<SgldPartial> = {
         signal: new AbortController().signal,
         progress: () => undefined,
         partial: (p) => { marks.push([performance.now(), p.fromStep + p.loss.length]); },
@@ -455,7 +443,7 @@ async function measureSgld(xdir: string): Promise<Json> {
       const [a, b] = [marks[0], marks[marks.length - 1]];
       rates.push(marks.length >= 2 ? (b[1] - a[1]) / ((b[0] - a[0]) / 1e3) : res.stepsPerSecond);
     }
-    const o = opts as SgldResultLike['options'];
+    const o = opts as SgldResult['options'];
     out[name] = { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), runs: REPS, stepsPerRun: 220, ...o };
     settings[name] = { stepSize: o.stepSize, gamma: o.gamma, nBeta: o.nBeta, batchSize: o.batchSize };
     log(`SGLD ${name}: ${median(rates).toFixed(1)} draws/s (batch ${o.batchSize})`);

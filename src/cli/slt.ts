@@ -21,7 +21,7 @@ import { runSpectrum, type SpectrumParams } from '../core/tasks/spectrum';
 import { d1At, llcBounds, logDensity } from '../core/spectrum/counts';
 import { cutoffK, type ProjectionPoint } from '../core/spectrum/projection';
 import { runInternals } from '../core/tasks/internals';
-import { predictedZeroCount } from '../core/internals/grams';
+import { predictedZeroCount } from '../core/internals/zeros';
 import { fourierAnalysis } from '../core/internals/fourier';
 import { UsageError, env, int, list, num, readModel, stderrContext } from './common';
 import { LLC_USAGE, cmdLlc, cmdLlcCheckpoints, cmdLlcCurve, cmdLlcSweep } from './llc';

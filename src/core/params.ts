@@ -1,7 +1,7 @@
 /**
  * A model's parameters are one flat Float32Array with named, shaped views into it: the form
  * every analysis needs (Hessian-vector products, projections onto eigenvectors, SGLD steps).
- * Tensor names and shapes follow PyTorch's state_dict (SCIENCE.md §1), in state_dict order.
+ * Tensor names and shapes follow PyTorch's state_dict (docs/science.md §1), in state_dict order.
  */
 
 export interface TensorSpec {

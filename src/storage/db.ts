@@ -18,6 +18,7 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type St
 import type { ModelBundle } from '../core/models/bundle';
 import { ARCH_IDS, describeConfig, paramCount, validateConfig, type ModelConfig } from '../core/models/config';
 import type { DataSpec } from '../core/data/spec';
+import { isPlainObject } from '../core/io/json';
 
 export const DB_NAME = 'slt-explorer';
 /** Bump together with a new `if (oldVersion < N)` step in upgrade(). */
@@ -243,17 +244,13 @@ async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isTimestamp(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
 /** Why a stored config cannot be used, or null. */
 function configProblem(config: unknown): string | null {
-  if (!isObject(config) || !ARCH_IDS.includes(config.arch as never)) return 'its architecture is unknown';
+  if (!isPlainObject(config) || !ARCH_IDS.includes(config.arch as never)) return 'its architecture is unknown';
   try {
     const errs = validateConfig(config as unknown as ModelConfig);
     return errs.length > 0 ? `its configuration is invalid (${errs.join('; ')})` : null;
@@ -263,7 +260,7 @@ function configProblem(config: unknown): string | null {
 }
 
 function dataProblem(data: unknown): string | null {
-  if (!isObject(data)) return 'its data description is missing';
+  if (!isPlainObject(data)) return 'its data description is missing';
   if (data.kind !== 'modadd' && data.kind !== 'mnist' && data.kind !== 'matfac') return `its data kind "${String(data.kind)}" is unknown`;
   return null;
 }
@@ -282,7 +279,7 @@ function metaProblem(rec: Record<string, unknown>): string | null {
 }
 
 function modelProblem(rec: unknown, id: string): string | null {
-  if (!isObject(rec)) return 'it is not a model record';
+  if (!isPlainObject(rec)) return 'it is not a model record';
   if (rec.id !== id) return `it is filed under a different id (${String(rec.id)})`;
   const mp = metaProblem(rec);
   if (mp) return mp;
@@ -295,14 +292,14 @@ function modelProblem(rec: unknown, id: string): string | null {
   if (rec.trainIdx !== undefined && !(rec.trainIdx instanceof Int32Array)) return 'its training indices are not an Int32Array';
   if (rec.dataX !== undefined && !(rec.dataX instanceof Float32Array)) return 'its inputs are not a Float32Array';
   if (rec.dataY !== undefined && !(rec.dataY instanceof Float32Array)) return 'its targets are not a Float32Array';
-  if (rec.metadata !== undefined && !(isObject(rec.metadata) && Object.values(rec.metadata).every((v) => typeof v === 'string'))) {
+  if (rec.metadata !== undefined && !(isPlainObject(rec.metadata) && Object.values(rec.metadata).every((v) => typeof v === 'string'))) {
     return 'its metadata is not a table of strings';
   }
   return null;
 }
 
 function runProblem(rec: unknown, runId: string): string | null {
-  if (!isObject(rec)) return 'it is not a run record';
+  if (!isPlainObject(rec)) return 'it is not a run record';
   if (rec.runId !== runId) return `it is filed under a different id (${String(rec.runId)})`;
   if (typeof rec.name !== 'string') return 'it has no name';
   if (!isTimestamp(rec.createdAt)) return 'it has no creation time';
@@ -310,8 +307,8 @@ function runProblem(rec: unknown, runId: string): string | null {
   if (cp) return cp;
   const dp = dataProblem(rec.data);
   if (dp) return dp;
-  if (rec.recipe !== undefined && !isObject(rec.recipe)) return 'its recipe is not an object';
-  if (rec.history !== undefined && !(Array.isArray(rec.history) && rec.history.every(isObject))) return 'its history is not a list of rows';
+  if (rec.recipe !== undefined && !isPlainObject(rec.recipe)) return 'its recipe is not an object';
+  if (rec.history !== undefined && !(Array.isArray(rec.history) && rec.history.every(isPlainObject))) return 'its history is not a list of rows';
   return null;
 }
 
@@ -401,7 +398,7 @@ export async function listModels(db?: ExplorerDB): Promise<StoredModelMeta[]> {
     let cursor = await tx.objectStore('modelMeta').index('savedAt').openCursor(null, 'prev');
     while (cursor) {
       const v: unknown = cursor.value;
-      if (isObject(v) && typeof v.id === 'string' && metaProblem(v) === null) {
+      if (isPlainObject(v) && typeof v.id === 'string' && metaProblem(v) === null) {
         const m = v as unknown as StoredModelMeta;
         out.push({ id: m.id, name: m.name, savedAt: m.savedAt, config: m.config, paramCount: m.paramCount });
       }
@@ -418,7 +415,7 @@ export async function loadModel(id: string, db?: ExplorerDB): Promise<ModelBundl
   if (rec === undefined) throw new StorageError(`No saved model with id "${id}"`);
   const problem = modelProblem(rec, id);
   if (problem) {
-    const name = isObject(rec) && typeof rec.name === 'string' ? `"${rec.name}" (${id})` : `with id "${id}"`;
+    const name = isPlainObject(rec) && typeof rec.name === 'string' ? `"${rec.name}" (${id})` : `with id "${id}"`;
     throw damaged('model', name, problem);
   }
   const r = rec as StoredModelRecord;
@@ -475,7 +472,7 @@ export async function getRun(runId: string, db?: ExplorerDB): Promise<StoredRun>
   const rec: unknown = await inTx(h, ['runs'], 'readonly', `load the run ${runId}`, (tx) => tx.objectStore('runs').get(runId));
   if (rec === undefined) throw new StorageError(`No saved run with id "${runId}"`);
   const problem = runProblem(rec, runId);
-  if (problem) throw damaged('run', isObject(rec) && typeof rec.name === 'string' ? `"${rec.name}" (${runId})` : `with id "${runId}"`, problem);
+  if (problem) throw damaged('run', isPlainObject(rec) && typeof rec.name === 'string' ? `"${rec.name}" (${runId})` : `with id "${runId}"`, problem);
   return rec as StoredRun;
 }
 
@@ -487,7 +484,7 @@ export async function listRuns(db?: ExplorerDB): Promise<StoredRunMeta[]> {
     let cursor = await tx.objectStore('runs').index('createdAt').openCursor(null, 'prev');
     while (cursor) {
       const v: unknown = cursor.value;
-      if (isObject(v) && typeof v.runId === 'string' && runProblem(v, v.runId) === null) {
+      if (isPlainObject(v) && typeof v.runId === 'string' && runProblem(v, v.runId) === null) {
         const r = v as unknown as StoredRun;
         out.push({ runId: r.runId, name: r.name, config: r.config, data: r.data, createdAt: r.createdAt });
       }
@@ -551,9 +548,9 @@ export async function listCheckpoints(runId: string, db?: ExplorerDB): Promise<{
     (tx) => tx.objectStore('checkpointMeta').getAll(runRange(runId)));
   const out: { step: number; metrics?: Record<string, number> }[] = [];
   for (const r of rows) {
-    if (!isObject(r) || !Number.isInteger(r.step)) continue;
+    if (!isPlainObject(r) || !Number.isInteger(r.step)) continue;
     const row: { step: number; metrics?: Record<string, number> } = { step: r.step as number };
-    if (isObject(r.metrics)) row.metrics = r.metrics as Record<string, number>;
+    if (isPlainObject(r.metrics)) row.metrics = r.metrics as Record<string, number>;
     out.push(row);
   }
   return out;
@@ -567,7 +564,7 @@ export async function loadCheckpoint(runId: string, step: number, db?: ExplorerD
   if (rec === undefined) throw new StorageError(`No checkpoint at step ${step} of run "${runId}"`);
   const label = `at step ${step} of run "${runId}"`;
   const r: unknown = rec;
-  if (!isObject(r) || !(r.theta instanceof Float32Array)) throw damaged('checkpoint', label, 'its parameters are not a Float32Array');
+  if (!isPlainObject(r) || !(r.theta instanceof Float32Array)) throw damaged('checkpoint', label, 'its parameters are not a Float32Array');
   if (r.theta.length !== r.paramCount) {
     throw damaged('checkpoint', label, `its parameter vector has ${r.theta.length} entries, not the ${String(r.paramCount)} recorded`);
   }
@@ -593,19 +590,5 @@ export async function estimateUsage(): Promise<{ usage?: number; quota?: number 
     return out;
   } catch {
     return {};
-  }
-}
-
-/**
- * Asks the browser not to evict this origin's storage under pressure (navigator.storage.persist).
- * Resolves false where that is refused or unsupported; never throws.
- */
-export async function requestPersistentStorage(): Promise<boolean> {
-  try {
-    const nav = (globalThis as { navigator?: { storage?: StorageManager } }).navigator;
-    if (!nav?.storage || typeof nav.storage.persist !== 'function') return false;
-    return await nav.storage.persist();
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,5 @@
 // End-to-end tests of the production build in headless Debian Chromium (playwright-core,
-// never a downloaded browser), with WebGPU through SwiftShader (PLATFORM.md flags).
+// never a downloaded browser), with WebGPU through SwiftShader (flags: docs/platform.md §2.1).
 // Prints one line per test and a closing "N passed, N failed, N skipped" line.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';

@@ -86,7 +86,7 @@ describe('slt command line', () => {
       expect(l.free_directions).toBe(l.block_ranks.reduce((s: number, r: number) => s + r * r, 0));
     }
     const gr = JSON.parse((await slt('grams', 'public/models/matfac.safetensors', '--eps', '1e-3')).stdout);
-    expect(gr.predicted.dedup_total).toBe(400); // SCIENCE.md §9: d² zero directions of the deep linear net
+    expect(gr.predicted.dedup_total).toBe(400); // docs/science.md §9: d² zero directions of the deep linear net
     const fo = JSON.parse((await slt('fourier', 'public/models/modadd.safetensors')).stdout);
     expect(fo.frequencies).toHaveLength(26);
     expect(fo.key_frequencies.length).toBeGreaterThan(0);

@@ -75,7 +75,7 @@ describe('glossary', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('covers the quantities named in SCIENCE.md and the views', () => {
+  it('covers the quantities named in docs/science.md and the views', () => {
     const required = [
       'd', 'n', 'behavioralLoss', 'hessian', 'hk', 'eps', 'd1', 'dFree', 'llcBounds', 'llcEps', 'llcHat', 'stepSize', 'gamma',
       'nBeta', 'chains', 'draws', 'burnin', 'mala', 'traceH', 'slqDensity', 'residual', 'projection', 'kStar', 'epsStar',

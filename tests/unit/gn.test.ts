@@ -1,7 +1,7 @@
 /**
  * Gauss–Newton products (src/core/hessian/gn.ts) against references computed here in Float64,
  * independently of the tfjs code: a plain-JS forward pass, its Jacobian by central finite
- * differences, and the Hessian of the behavioral loss L_B(θ | θ*) (SCIENCE.md §2) by finite
+ * differences, and the Hessian of the behavioral loss L_B(θ | θ*) (docs/science.md §2) by finite
  * differences of the loss itself.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -20,7 +20,7 @@ import { useWasm } from './helpers/tf';
 beforeAll(useWasm);
 
 // ---------------------------------------------------------------------------------------------
-// Float64 reference model (plain JS, PyTorch layouts; written from SCIENCE.md §1, not from gn.ts)
+// Float64 reference model (plain JS, PyTorch layouts; written from docs/science.md §1, not from gn.ts)
 // ---------------------------------------------------------------------------------------------
 
 /** erf in Float64: Maclaurin series for |x| < 3, the Laplace continued fraction of erfc beyond. */
@@ -137,7 +137,7 @@ function fdJacobian(cs: Case, h = 1e-6): Float64Array {
   return J;
 }
 
-/** L_B(θ | θ*) = (1/n) Σ_x ‖f_θ(x) − f_θ*(x)‖² (SCIENCE.md §2, eq. 3). */
+/** L_B(θ | θ*) = (1/n) Σ_x ‖f_θ(x) − f_θ*(x)‖² (docs/science.md (S1); seed 000 eq. 3). */
 function behavioralLoss(cs: Case, th: Float64Array, fStar: Float64Array): number {
   const f = refForward(cs.config, th, cs.dataset, cs.rows);
   let s = 0;
@@ -404,7 +404,7 @@ describe.each(CASES.map((cs) => [cs.name, cs] as const))('%s', (_name, cs) => {
   });
 });
 
-describe('matfac n=20, l=2 (SCIENCE.md §9)', () => {
+describe('matfac n=20, l=2 (docs/science.md §9)', () => {
   test('(e) the dense H of the operator at a generic θ has rank exactly 400 of 800', async () => {
     // Exact arithmetic gives rank 400 for any full-rank weights and inputs, but the numerical
     // rank at a relative cutoff needs the nonzero eigenvalues above it: with PyTorch-style init

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { layerGrams, predictedZeroCount } from '../../src/core/internals/grams';
+import { layerGrams } from '../../src/core/internals/grams';
+import { predictedZeroCount } from '../../src/core/internals/zeros';
 import { syncAnalysis } from '../../src/core/internals/sync';
 import { loadDataset } from '../../src/core/data/index';
 import { splitIndices, type Dataset } from '../../src/core/data/types';
@@ -15,7 +16,7 @@ import { useWasm } from './helpers/tf';
 
 beforeAll(useWasm);
 
-/** Dense Hessian (Gauss–Newton, SCIENCE.md §2) eigenvalues, descending. */
+/** Dense Hessian (Gauss–Newton, docs/science.md §2) eigenvalues, descending. */
 async function hessianEigen(model: ModelBundle, ds: Dataset, rows: Int32Array): Promise<Float64Array> {
   const op = await gaussNewtonOperator(model, ds, rows);
   const H = await symmetricFromMatvec(op);
@@ -209,7 +210,7 @@ describe('activation / Jacobian Grams and predicted Hessian zeros (eq. 10–12, 
     expect(g.layers[0].gSize).toBe(785);
   });
 
-  test('generic deep linear net n=20, l=2: the prediction is the 400 zeros of SCIENCE.md §9', async () => {
+  test('generic deep linear net n=20, l=2: the prediction is the 400 zeros of docs/science.md §9', async () => {
     const config: ModelConfig = { arch: 'matfac', widths: [20, 20, 20] };
     const data = { kind: 'matfac' as const, inDim: 20, outDim: 20, nTrain: 20, seed: 0 };
     const model: ModelBundle = { name: 'dln', config, theta: initParams(config, 1), data };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CancelledError, createJobContext, isCancelled, PauseGate } from '../../src/core/jobs';
+import { CancelledError, createJobContext, isCancelled, PauseGate, subContext } from '../../src/core/jobs';
 import { transferablesOf } from '../../src/worker/protocol';
 
 describe('job context', () => {
@@ -34,6 +34,43 @@ describe('job context', () => {
     ctx.partial(42);
     expect(seen).toEqual([[0, 'a'], [0.5, 'b'], [1, 'c']]);
     expect(parts).toEqual([42]);
+  });
+});
+
+describe('subContext', () => {
+  test('maps a phase\'s progress f ∈ [0, 1] onto [a, b] of the parent, labelled "label: phase"', () => {
+    const seen: [number, string][] = [];
+    const parts: unknown[] = [];
+    const parent = createJobContext({ onProgress: (f, p) => seen.push([f, p]), onPartial: (d) => parts.push(d) });
+    const sub = subContext(parent, 0.2, 0.6, 'SLQ');
+    sub.progress(0, 'start');
+    sub.progress(0.25, 'probe 1/4');
+    sub.progress(1, 'done');
+    // a + (b − a)·f by hand: 0.2, 0.2 + 0.4·0.25 = 0.3, 0.6
+    expect(seen.map(([f]) => f)).toEqual([0.2, expect.closeTo(0.3, 15), 0.6]);
+    expect(seen.map(([, p]) => p)).toEqual(['SLQ: start', 'SLQ: probe 1/4', 'SLQ: done']);
+    // A phase's partials are its own; the parent's listeners never see them.
+    sub.partial(42);
+    expect(parts).toEqual([]);
+    // Nested phases compose: [0.5, 1] of [0.2, 0.6] is [0.4, 0.6].
+    const inner = subContext(sub, 0.5, 1, 'inner');
+    inner.progress(0, 'x');
+    inner.progress(0.5, 'y');
+    expect(seen.slice(3).map(([f]) => f)).toEqual([expect.closeTo(0.4, 15), expect.closeTo(0.5, 15)]);
+    expect(seen[3][1]).toBe('SLQ: inner: x');
+  });
+
+  test('cancellation and pausing are the parent\'s', async () => {
+    const ac = new AbortController();
+    const gate = new PauseGate();
+    const parent = createJobContext({ signal: ac.signal, gate });
+    const sub = subContext(parent, 0, 0.5, 'phase');
+    expect(sub.signal).toBe(parent.signal);
+    gate.pause();
+    const waiting = sub.waitIfPaused();
+    ac.abort();
+    await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+    await expect(sub.checkpoint()).rejects.toBeInstanceOf(CancelledError);
   });
 });
 

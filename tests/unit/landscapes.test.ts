@@ -6,7 +6,7 @@ import {
 import { makeRng } from '../../src/core/rng';
 
 // Closed forms derived by hand (independent of the integrator), K on [−1, 1]^m:
-// (w1·w2)²:            V = 4√ε (1 − ½ ln ε),            λ = ½ − 1/(2 − ln ε)            (SCIENCE.md §9)
+// (w1·w2)²:            V = 4√ε (1 − ½ ln ε),            λ = ½ − 1/(2 − ln ε)            (docs/science.md (S22))
 // crossing k1 = k2 = k: V = 4δ(1 − ln δ), δ = ε^(1/2k),  λ = 1/(2k) − 1/(2k − ln ε)
 // crossing k1 < k2:     V = 4 (k2 ε^(1/2k2) − k1 ε^(1/2k1)) / (k2 − k1)
 // min(w1², s·w2⁴):      V = 4(a + b − ab), a = √ε, b = (ε/s)^¼  (union of two strips)
@@ -17,7 +17,7 @@ function crossingVolume(k1: number, k2: number, eps: number): number {
 }
 
 describe('exact V(ε) and λ(ε)', () => {
-  test('(w1·w2)²: λ(ε) = ½ − 1/(2 − ln ε), the SCIENCE.md §9 values', () => {
+  test('(w1·w2)²: λ(ε) = ½ − 1/(2 − ln ε), the docs/science.md §9 values', () => {
     const l = makeLandscape({ kind: 'w1w2' });
     const table: [number, number][] = [[1e-2, 0.3486], [1e-3, 0.3877], [1e-4, 0.4108]];
     for (const [eps, quoted] of table) {

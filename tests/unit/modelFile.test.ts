@@ -96,7 +96,7 @@ describe('round trip', () => {
     if (c.arch === 'matfac') expect(metadata.widths).toBe(c.widths.join(','));
   });
 
-  test('the SCIENCE.md example metadata strings', () => {
+  test('the docs/science.md §1 example metadata strings', () => {
     expect(readSafetensors(encodeModelFile(bundle(DEFAULT_CONFIGS['mnist-mlp']))).metadata.hidden).toBe('50,50');
     expect(readSafetensors(encodeModelFile(bundle(DEFAULT_CONFIGS.matfac))).metadata.widths).toBe('20,20,20');
     expect(readSafetensors(encodeModelFile(bundle({ arch: 'matfac', widths: [5, 4, 5] }))).metadata.widths).toBe('5,4,5');

@@ -10,12 +10,11 @@ import { referenceForward } from './helpers/reference';
 
 beforeAll(useWasm);
 
-describe('parameter counts (SCIENCE.md §1 contract)', () => {
+describe('parameter counts (docs/science.md §1 contract)', () => {
   test.each([
     ['modadd', 86_197],
-    // SCIENCE.md's table says 4,849, but its own tensor list at p=53, e=12, h=48 sums to
-    // 636 + 576 + 576 + 2,544 + 53 = 4,385. The tensor list is the file-format contract, so we
-    // follow it (noted for the planners).
+    // By hand from the tensor list at p=53, e=12, h=48: 636 + 576 + 576 + 2,544 + 53 = 4,385
+    // (docs/science.md §1; an early draft of the shared conventions said 4,849).
     ['modadd-gelu', 4_385],
     ['mnist-mlp', 42_310],
     ['matfac', 800],

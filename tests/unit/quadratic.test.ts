@@ -113,6 +113,20 @@ describe('quadratic prediction λ_quad = Σ ½ nβh/(nβh + γ)', () => {
     expect(slqTrace(skew, 4, (x) => x, [8]).mean).toBe(8 + 4 + 2);
   });
 
+  test('the SLQ standard error is the probe spread over √P (hand-computed)', () => {
+    // d = 1, nβ = 1, γ = 1, one node per probe: per-probe value ½·h/(h + 1) = ¼ (h = 1) or ⅜ (h = 3).
+    // Probes [¼, ⅜, ¼, ⅜]: mean 5/16; deviations ±1/16, sample variance 4·(1/16)²/3;
+    // standard error √(that)/√4 = (1/16)/√3.
+    const one = (h: number) => Float64Array.from([h]);
+    const slq = { nodes: [one(1), one(3), one(1), one(3)], weights: [one(1), one(1), one(1), one(1)] };
+    const e = quadraticPrediction({ d: 1, slq }, 1, 1);
+    expect(e.value).toBeCloseTo(5 / 16, 15);
+    expect(e.stderr).toBeCloseTo(1 / 16 / Math.sqrt(3), 15);
+    const t = slqTrace(slq, 1, (h) => h);
+    expect(t.mean).toBe(2);
+    expect(t.stderr).toBeCloseTo(Math.sqrt((4 * 1) / 3) / 2, 15); // values 1, 3, 1, 3: deviations ±1
+  });
+
   test('the d1 bounds band along ε with h_cut = γε', () => {
     const d = 10;
     const h = [100, 10, 1, 0.1, 0, 0, 0, 0, 0, 0];

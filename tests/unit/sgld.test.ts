@@ -49,7 +49,7 @@ function quadraticProblem(m: number, s: number[], seed: number) {
 
 /**
  * λ_quad = ½ nβ tr(H (nβH + γI)⁻¹) with H = (2/n) XᵀX built from the float32 rows actually used,
- * by Gauss–Jordan in Float64 (SCIENCE.md §4.2; independent of src/core/llc/quadratic.ts).
+ * by Gauss–Jordan in Float64 (docs/science.md §4.2; independent of src/core/llc/quadratic.ts).
  */
 function closedFormFromRows(x: Float32Array, m: number, nBeta: number, gamma: number): number {
   const n = x.length / m;

@@ -19,7 +19,7 @@ import { referenceForward } from './helpers/reference';
 beforeAll(useWasm);
 
 // ---------------------------------------------------------------------------------------------
-// An independent Float64 reference: forward passes and losses written from SCIENCE.md §1 in
+// An independent Float64 reference: forward passes and losses written from docs/science.md §1 in
 // plain JS (loops over PyTorch-layout weights), nothing shared with src/core/train.
 // ---------------------------------------------------------------------------------------------
 

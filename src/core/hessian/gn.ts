@@ -1,5 +1,5 @@
 /**
- * Gauss–Newton products H·v for the behavioral loss (SCIENCE.md §2):
+ * Gauss–Newton products H·v for the behavioral loss (docs/science.md §2, (S1)–(S3)):
  *
  *   H = (2/n) Σ_x J_xᵀ J_x,   J_x = ∂f_θ(x)/∂θ at θ*,   H·v = (2/n) Jᵀ(J v),
  *
@@ -8,7 +8,7 @@
  * Each product is one forward-mode pass (the tangent v pushed through the layers beside the
  * forward pass at θ*, giving u = J v) and one backward pass (u pulled back, giving Jᵀu), both
  * written out by hand per architecture: nested tf.grad is silently wrong in tfjs 4.22
- * (PLATFORM.md), and hand-written passes are also much faster than autodiff. Everything that
+ * (docs/platform.md §1.1), and hand-written passes are also much faster than autodiff. Everything that
  * depends only on θ* and the data (layer inputs and their transposes, ReLU masks, GELU
  * derivatives, softmax probabilities) is computed once when the operator is built and stays on
  * the backend, so an apply is only the tangent work.
@@ -33,7 +33,7 @@
  * [2, 53, 256]·[2, 256, 128] matMul 3 ms (plain 2-D matMuls instead); ones[1, p]·X as a column sum
  * 2–3 ms when X is new each call (XNNPACK repacks the right operand), so biases ride in the
  * matMuls instead; a matMul with transpose flags is 12–16× slower than a plain one on
- * pre-transposed data (PLATFORM.md).
+ * pre-transposed data (docs/platform.md §1.3).
  *
  * Default sizes on wasm in Node (2 shared cores): modadd (86,197 params, 2,247 pairs) 11–19 ms
  * per product, 272 MFLOP; mnist-mlp (42,310 params, 8,000 digits) 40–50 ms, 1.26 GFLOP, of which
@@ -48,7 +48,7 @@ import { ensureWasmTrainingKernels } from '../train/wasmKernels';
 
 export interface GnOptions {
   /**
-   * 'mse' (default): the behavioral loss of SCIENCE.md §2, H = (2/n) Σ J_xᵀ J_x.
+   * 'mse' (default): the behavioral loss of docs/science.md §2, H = (2/n) Σ J_xᵀ J_x.
    * 'kl': H = (1/n) Σ J_xᵀ (diag(q) − q qᵀ) J_x with q = softmax f_θ*(x); classifiers only.
    */
   loss?: 'mse' | 'kl';

@@ -1,5 +1,5 @@
 /**
- * Fourier view of a modular-addition embedding (seed 003; SCIENCE.md §8). Pure Float64, no tfjs.
+ * Fourier view of a modular-addition embedding (seed 003; docs/science.md §8, (S21)). Pure Float64, no tfjs.
  *
  * Token-space basis (orthonormal over a = 0..p−1):
  *   ĉ_k(a) = √(2/p) cos(2πka/p),  ŝ_k(a) = √(2/p) sin(2πka/p),   k = 1..⌊(p−1)/2⌋,

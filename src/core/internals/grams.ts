@@ -1,5 +1,5 @@
 /**
- * Degeneracy from activations and Jacobians (seed 000 §3.1, eq. 7–13, 23–25; SCIENCE.md §6).
+ * Degeneracy from activations and Jacobians (seed 000 §3.1, eq. 7–13, 23–25; docs/science.md §6, (S16)–(S17)).
  *
  * A network is viewed as a chain of node layers f^0 → f^1 → … → f^L joined by transitions
  * p^{l+1} = W̄^l f̄^l, f^{l+1} = σ(p^{l+1}), where f̄^l = [f^l; 1] carries the constant-1 bias
@@ -14,7 +14,7 @@
  * Every zero eigenvalue of G^l makes d^{l+1} Hessian zero directions (fan-out: ΔW̄ = a vᵀ with
  * v ∈ null G^l, since vᵀ f̄(x) = 0 on every row), every zero of K^l makes (d^l + 1) (fan-in:
  * ΔW̄ = u bᵀ with u ∈ null K^l, since J_p(x) u = 0 on every row). These are exact zeros of the
- * Gauss–Newton Hessian (SCIENCE.md §2), not only of its Kronecker approximation.
+ * Gauss–Newton Hessian (docs/science.md §2), not only of its Kronecker approximation.
  *
  * Chains per architecture (the modadd token embedding is a tied lookup table, not a layer on an
  * activation vector; its p·e parameters are left out, as in spectrum/kronecker.ts):
@@ -38,7 +38,7 @@ import type { ModelBundle } from '../models/bundle';
 import { layoutFor, outputDim } from '../models/config';
 import { gelu, inputTensor } from '../models/forward';
 import { view } from '../params';
-import { eigenvalues } from './zeros';
+import { eighSync } from '../linalg/eigh';
 
 export type Activation = 'relu' | 'gelu' | 'linear';
 
@@ -104,7 +104,7 @@ function f64(a: ArrayLike<number>): Float64Array {
 }
 
 /** The transition chain of a model with Float64 copies of its weights. */
-export function layerChain(model: ModelBundle): LayerChain {
+function layerChain(model: ModelBundle): LayerChain {
   const c = model.config;
   const L = layoutFor(c);
   const T = (name: string) => view(L, model.theta, name);
@@ -186,13 +186,6 @@ function firstActivations(x: tf.Tensor2D, E: tf.Tensor2D | null): tf.Tensor2D {
   return tf.concat([tf.gather(E, a), tf.gather(E, b)], 1) as tf.Tensor2D;
 }
 
-/** y = M·x for a row-major [r × c] matrix. */
-export function matVec(M: Float64Array, r: number, c: number, x: ArrayLike<number>): Float64Array {
-  const y = new Float64Array(r);
-  for (let i = 0; i < r; i++) { let s = 0; for (let j = 0; j < c; j++) s += M[i * c + j] * x[j]; y[i] = s; }
-  return y;
-}
-
 /** Aᵀ B A for A [r × c] (row-major) and symmetric B [r × r]: [c × c]. */
 export function congruence(A: Float64Array, r: number, c: number, B: Float64Array): Float64Array {
   const BA = new Float64Array(r * c);
@@ -212,6 +205,11 @@ export function congruence(A: Float64Array, r: number, c: number, B: Float64Arra
   return out;
 }
 
+
+/** Eigenvalues (descending) of a small symmetric matrix. */
+function eigenvalues(A: Float64Array, n: number): Float64Array {
+  return eighSync(A, n, { vectors: false }).values;
+}
 
 /**
  * G^l, K^l, M^l (and E[σ'σ'ᵀ], E[f̄]) for every transition of `model` over `rows`, plus their
@@ -355,11 +353,10 @@ function identity(n: number): Float64Array {
 }
 
 /** W from W̄ = [W | b] ([out × in]). */
-export function stripBias(Wbar: Float64Array, out: number, inn: number, bias: boolean): Float64Array {
+function stripBias(Wbar: Float64Array, out: number, inn: number, bias: boolean): Float64Array {
   if (!bias) return Wbar;
   const W = new Float64Array(out * inn);
   for (let i = 0; i < out; i++) for (let j = 0; j < inn; j++) W[i * inn + j] = Wbar[i * (inn + 1) + j];
   return W;
 }
 
-export { predictedZeroCount, type ZeroPrediction, type ZeroRow } from './zeros';

@@ -1,5 +1,5 @@
 /**
- * The interaction basis (seed 000 §4, eq. 21–25 and appendix D; SCIENCE.md §7) and the
+ * The interaction basis (seed 000 §4, eq. 21–25 and appendix D; docs/science.md §7, (S20)) and the
  * interaction graph between adjacent layers.
  *
  * Per node layer f^l (with the constant-1 bias coordinate when the next transition has a bias,

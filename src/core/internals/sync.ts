@@ -1,5 +1,5 @@
 /**
- * Synchronized ReLU neurons (seed 000 §3.2, eq. 14–20; SCIENCE.md §6).
+ * Synchronized ReLU neurons (seed 000 §3.2, eq. 14–20; docs/science.md §6, (S18)–(S19)).
  *
  * For every ReLU layer, over the given data rows:
  * - firing patterns r_i(x) = [p_i(x) > 0] (eq. 14 for ReLU: r = f/p when p ≠ 0; we record the

@@ -1,5 +1,5 @@
 /**
- * Synchronized-neuron blocks from pairwise pattern statistics (SCIENCE.md §6; degeneracy paper
+ * Synchronized-neuron blocks from pairwise pattern statistics (docs/science.md §6; degeneracy paper
  * eq. 14–20): the types of a sync analysis and the pure re-grouping the views call as the
  * tolerance slider moves (no tfjs here, so the page can import it).
  */

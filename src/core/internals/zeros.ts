@@ -6,11 +6,6 @@ import { eighSync } from '../linalg/eigh';
 import type { GramsResult } from './grams';
 import type { SyncResult } from './sync';
 
-/** Eigenvalues (descending) of a small symmetric matrix. */
-export function eigenvalues(A: Float64Array, n: number): Float64Array {
-  return eighSync(A, n, { vectors: false }).values;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Predicted Hessian zero directions.
 
@@ -47,7 +42,7 @@ export interface ZeroRow {
 }
 
 export interface ZeroPrediction {
-  /** ε in Hessian eigenvalue units (H = (2/n) Σ JᵀJ, SCIENCE.md §2), the same ε as d1(ε). */
+  /** ε in Hessian eigenvalue units (H = (2/n) Σ JᵀJ, docs/science.md §2), the same ε as d1(ε). */
   eps: number;
   rows: ZeroRow[];
   /** Σ rows.total and Σ rows.dedup. */
@@ -86,7 +81,7 @@ function subBlock(A: Float64Array, n: number, idx: readonly number[]): Float64Ar
  * reparametrisation W^l → C W^l, W^{l+1} → W^{l+1} C⁻¹ mixes this block and the next). Linear
  * hidden layers (matfac) are the all-synchronized case of §3.2: one block of every neuron with
  * s = rank of the layer's activations — for a generic n×n deep linear net this gives the d² = 400
- * zeros of SCIENCE.md §9.
+ * zeros of docs/science.md §9.
  */
 export function predictedZeroCount(grams: GramsResult, sync: SyncResult | null, eps: number): ZeroPrediction {
   if (!(eps >= 0)) throw new RangeError(`eps must be ≥ 0 (got ${eps})`);
@@ -108,7 +103,7 @@ export function predictedZeroCount(grams: GramsResult, sync: SyncResult | null, 
     const gMax = maxOf(l.gEigen);
     const rankK = (idx: readonly number[]) => {
       const sub = subBlock(l.K, l.outSize, idx);
-      const ev = idx.length === 1 ? Float64Array.of(sub[0]) : eigenvalues(sub, idx.length);
+      const ev = idx.length === 1 ? Float64Array.of(sub[0]) : eighSync(sub, idx.length, { vectors: false }).values;
       return countWhere(ev, (k) => 2 * Math.max(0, k) * gMax > eps);
     };
     if (sl) {

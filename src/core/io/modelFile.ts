@@ -1,5 +1,5 @@
 /**
- * Model files: safetensors with PyTorch state_dict names and shapes (SCIENCE.md §1), so
+ * Model files: safetensors with PyTorch state_dict names and shapes (docs/science.md §1), so
  * `safetensors.torch.save_file(model.state_dict(), path)` from PyTorch loads here and our
  * exports load there with `model.load_state_dict(load_file(path), strict=False)`.
  *

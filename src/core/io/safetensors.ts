@@ -14,6 +14,7 @@
  *
  * Typed views assume a little-endian host (every browser and Node platform we run on).
  */
+import { isPlainObject } from './json';
 
 export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -51,10 +52,6 @@ const HEADER_ALIGN = 8;
 
 function isDtype(s: unknown): s is StDtype {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, s);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function fmtShape(shape: readonly unknown[]): string {

@@ -12,6 +12,7 @@ import { decodeModelFile, encodeModelFile } from './modelFile';
 import type { EigenLoadings } from '../spectrum/loadings';
 import { layoutFor } from '../models/config';
 import { nonFiniteSummary } from '../params';
+import { isPlainObject } from './json';
 
 export const SESSION_FORMAT = 'slt-explorer-session/1';
 
@@ -84,8 +85,6 @@ function f64(t: { dtype: StDtype; data: Uint8Array }, name: string, allowNaN = f
   if (what) throw new SessionFileError(`${name} ${what}: the file is corrupt`);
   return out;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function decodeSession(bytes: Uint8Array): Session {
   let file;

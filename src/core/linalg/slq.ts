@@ -8,12 +8,13 @@
  * Ubaru, Chen & Saad, SIAM J. Matrix Anal. Appl. 38 (2017) 1075–1099; Ghorbani, Krishnan & Xiao,
  * ICML 2019 for Hessians). E[μ_v] = (1/d) Σ_j δ_{h_j}, so averaging over probes and multiplying by
  * d estimates the eigenvalue counting measure: d1(ε) = #{h_i > ε} ≈ d · mean_p Σ_{θ_pi > ε} τ_pi
- * (SCIENCE.md §3). Each probe's Lanczos run is fully reorthogonalized (twice-CGS), so the nodes are
+ * (docs/science.md §3, (S7)). Each probe's Lanczos run is fully reorthogonalized (twice-CGS), so the nodes are
  * free of ghost copies.
  */
 import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import { makeRng } from '../rng';
+import { meanStd } from '../stats';
 import type { Rng } from '../rng';
 import { tridiagEigen } from './eigh';
 import type { SymOperator } from './eigh';
@@ -159,17 +160,13 @@ export interface CountEstimate {
 }
 
 function summarize(samples: Float64Array): CountEstimate {
-  const P = samples.length;
-  let mean = 0, min = Infinity, max = -Infinity;
-  for (const s of samples) { mean += s; min = Math.min(min, s); max = Math.max(max, s); }
-  mean /= P;
-  let v = 0;
-  for (const s of samples) v += (s - mean) * (s - mean);
-  const stderr = P > 1 ? Math.sqrt(v / (P - 1) / P) : NaN;
+  let min = Infinity, max = -Infinity;
+  for (const s of samples) { min = Math.min(min, s); max = Math.max(max, s); }
+  const { mean, stderr } = meanStd(samples);
   return { mean, stderr, min, max, perProbe: samples };
 }
 
-/** d1(ε) = #{h_i > ε} (SCIENCE.md §3) from SLQ: d · Σ weights of nodes > ε, per probe, summarized. */
+/** d1(ε) = #{h_i > ε} (docs/science.md (S5)) from SLQ: d · Σ weights of nodes > ε, per probe, summarized. */
 export function countAbove(slq: Pick<SlqResult, 'nodes' | 'weights'>, eps: number, d: number): CountEstimate {
   const P = slq.nodes.length;
   const per = new Float64Array(P);

@@ -8,6 +8,7 @@ import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import type { ModelConfig } from '../models/config';
 import { makeRng, permutation, type Rng } from '../rng';
+import { meanStd } from '../stats';
 import { DEFAULT_BATCH, defaultSgldSettings } from './defaults';
 import { assessHealth, type Health } from './health';
 import type { SgldLossKind, SgldTarget } from './target';
@@ -248,13 +249,6 @@ export function resolveSgldOptions(config: ModelConfig | null, n: number, o: Sgl
     normalToGradient: o.normalToGradient ?? false,
     onDivergence: o.onDivergence ?? 'report',
   };
-}
-
-/** Mean, sample standard deviation and standard error of a list. */
-export function summarize(v: number[]): { mean: number; std: number; stderr: number } {
-  const m = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : NaN;
-  return { mean: m, std, stderr: std / Math.sqrt(v.length) };
 }
 
 /** Fills `out` with standard normals from the chain's noise stream. */
@@ -518,7 +512,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   else if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition (not used to reject).' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
   if (o.normalToGradient) notes.push(gHat ? 'Steps restricted to the hyperplane normal to ∇L(w*).' : '∇L(w*) = 0: the normal-to-gradient restriction changes nothing.');
   const llcs = chains.map((ch) => ch.llc);
-  const llc = diverged ? { mean: NaN, std: NaN, stderr: NaN } : summarize(llcs);
+  const llc = diverged ? { mean: NaN, std: NaN, stderr: NaN } : meanStd(llcs);
   const accs = chains.map((ch) => ch.meanAcceptance).filter((v): v is number => v !== undefined && Number.isFinite(v));
   const meanAcceptance = (o.mala || adjust) && accs.length ? accs.reduce((s, v) => s + v, 0) / accs.length : undefined;
   const health = assessHealth({

@@ -1,6 +1,6 @@
 /**
  * Teaching landscapes: losses K(w) in one or two parameters on the box [−1, 1]^m with w* = 0, the
- * exact volume of their sublevel sets and the LLC at a loss scale (SCIENCE.md §4.1, eq. 5 of seed 000)
+ * exact volume of their sublevel sets and the LLC at a loss scale (docs/science.md §4.1, (S11); eq. 5 of seed 000)
  *
  *   V(ε) = vol{w ∈ [−1, 1]^m : K(w) < ε},      λ(ε) = ε d/dε log V(ε) = d log V / d log ε,
  *
@@ -9,8 +9,8 @@
  *
  * Landscapes and their small-ε limits (V ~ C ε^λ (−log ε)^(m−1), m the multiplicity):
  * - w²: λ = ½ at every ε < 1.   w⁴: λ = ¼.   c²w² + w⁴: λ ≈ ½ for ε ≪ c⁴, ≈ ¼ for ε ≫ c⁴.
- * - (w1·w2)²: λ(ε) = ½ − 1/(2 − ln ε) exactly (SCIENCE.md §9), → ½ with multiplicity 2.
- * - Normal crossing (w1^k1 · w2^k2)²: the squared-loss model f = w1^k1 w2^k2 of SCIENCE.md §9, so
+ * - (w1·w2)²: λ(ε) = ½ − 1/(2 − ln ε) exactly (docs/science.md (S22)), → ½ with multiplicity 2.
+ * - Normal crossing (w1^k1 · w2^k2)²: the squared-loss model f = w1^k1 w2^k2 of docs/science.md §9, so
  *   K = w1^(2k1) w2^(2k2) and λ = 1/(2 max(k1, k2)): (1,1) → ½, (2,2) → ¼, (k,3) → 1/6 for k ≤ 3;
  *   multiplicity 2 when k1 = k2. (In the K-exponent convention K = w1^(2k1) w2^(2k2) it is the
  *   familiar min_i 1/(2k_i).) Closed forms for checking: with δ = ε^(1/(2k)), k1 = k2 = k gives
@@ -37,6 +37,7 @@
  * V = 2 r(ε) with K(r) = ε by root-finding and λ = ε / (r K'(r)) exactly (implicit differentiation).
  */
 import { makeRng } from '../rng';
+import { meanStd } from '../stats';
 
 export type LandscapeSpec =
   | { kind: 'w2' }
@@ -441,8 +442,5 @@ export function sampleLandscape(l: Landscape, o: LandscapeSamplerOptions): Lands
     }
     chains.push({ positions, losses, llc: (o.nBeta * sum) / (o.steps - burnin) });
   }
-  const v = chains.map((ch) => ch.llc);
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : NaN;
-  return { dim, chains, llc: { mean, std, stderr: std / Math.sqrt(v.length) }, burnin, thin };
+  return { dim, chains, llc: meanStd(chains.map((ch) => ch.llc)), burnin, thin };
 }

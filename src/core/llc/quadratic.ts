@@ -1,5 +1,5 @@
 /**
- * The quadratic prediction of the LLC from a Hessian spectrum (SCIENCE.md §4.2) and the Hessian-rank
+ * The quadratic prediction of the LLC from a Hessian spectrum (docs/science.md §4.2, (S12)–(S13)) and the Hessian-rank
  * bounds band (§3), on the common loss-scale axis.
  *
  * Sampling ∝ exp(−nβ L(w) − (γ/2)‖w − w*‖²) around an exactly quadratic L = L* + ½ (w − w*)ᵀ H (w − w*)
@@ -26,6 +26,7 @@
  * the standard error is over probes.
  */
 import { d1At, llcBounds, type SpectrumLike } from '../spectrum/counts';
+import { meanStd } from '../stats';
 
 /** A spectrum: exact eigenvalues (all d, descending), or the top k with an SLQ quadrature for the rest. */
 export interface SpectrumInput {
@@ -70,13 +71,6 @@ export function quadraticLlc(eigenvalues: ArrayLike<number>, nBeta: number, gamm
   return s;
 }
 
-function meanStderr(per: number[]): { mean: number; stderr: number } {
-  const P = per.length;
-  const mean = per.reduce((a, b) => a + b, 0) / P;
-  const stderr = P > 1 ? Math.sqrt(per.reduce((a, b) => a + (b - mean) ** 2, 0) / (P - 1) / P) : NaN;
-  return { mean, stderr };
-}
-
 /**
  * d · Σ_j τ_pj f(θ_pj) for one probe, with the top mass `topMass` of its counting measure removed
  * (nodes taken from the largest down; a node may be removed in part).
@@ -106,7 +100,8 @@ export function slqTrace(slq: { nodes: Float64Array[]; weights: Float64Array[] }
   for (let i = 0; i < topExact.length; i++) exact += f(topExact[i]);
   const k = Math.min(topExact.length, d);
   const per = slq.nodes.map((nodes, p) => exact + probeSum(nodes, slq.weights[p], d, f, k));
-  return meanStderr(per);
+  const { mean, stderr } = meanStd(per);
+  return { mean, stderr };
 }
 
 /** (Q) from a spectrum: exact when all d eigenvalues are given, else SLQ (plus the exact top k). */

@@ -1,5 +1,5 @@
 /**
- * The SGLD estimator of the local learning coefficient (Lau, Murfet & Wei; seed 003; SCIENCE.md §5).
+ * The SGLD estimator of the local learning coefficient (Lau, Murfet & Wei; seed 003; docs/science.md §5, (S14)–(S15)).
  *
  * From w₀ = w*, each chain runs
  *
@@ -59,7 +59,7 @@ import { lossLabelFor, modelTarget, type SgldLossKind, type SgldTarget } from '.
 
 export { DEFAULT_BATCH, defaultSgldSettings, type SgldDefaults } from './defaults';
 export {
-  resolveSgldOptions, sampleLlc, summarize, validateSgldOptions, SgldDivergedError, FULL_BATCH_ROWS,
+  resolveSgldOptions, sampleLlc, validateSgldOptions, SgldDivergedError, FULL_BATCH_ROWS,
   type NBetaMode, type ResolvedSgldOptions, type SgldChainResult, type SgldOptions, type SgldPartial, type SgldResult,
 } from './chain';
 export { modelTarget, polynomialTarget, type SgldLossKind, type SgldTarget } from './target';
@@ -103,7 +103,7 @@ export async function estimateLlc(model: ModelBundle, dataset: Dataset, opts: Sg
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calibration grid: λ̂ over ε_s × nβ with health flags (SCIENCE.md §5), for a heatmap.
+// Calibration grid: λ̂ over ε_s × nβ with health flags (docs/science.md §5), for a heatmap.
 // ---------------------------------------------------------------------------------------------
 
 export interface CalibrationOptions extends Omit<SgldOptions, 'stepSize' | 'nBeta' | 'nBetaMode'> {
@@ -111,7 +111,7 @@ export interface CalibrationOptions extends Omit<SgldOptions, 'stepSize' | 'nBet
   nBetas: number[];
 }
 
-/** A MALA acceptance below this marks a cell (SCIENCE.md §5: healthy around 0.9). */
+/** A MALA acceptance below this marks a cell (docs/science.md §5: healthy around 0.9). */
 export const LOW_ACCEPTANCE = 0.8;
 
 export type CellHealth = 'ok' | 'diverged' | 'negative' | 'low-acceptance';
@@ -162,13 +162,7 @@ export async function calibrationGrid(model: ModelBundle, dataset: Dataset, opts
   for (let r = 0; r < nBetas.length; r++) {
     for (let c = 0; c < stepSizes.length; c++) {
       const k = r * stepSizes.length + c;
-      const sub: JobContext<SgldPartial> = {
-        signal: ctx.signal,
-        checkpoint: () => ctx.checkpoint(),
-        waitIfPaused: () => ctx.waitIfPaused(),
-        partial: () => undefined,
-        progress: (f, phase) => ctx.progress((k + f) / total, `ε_s = ${fmt(stepSizes[c])}, nβ = ${nBetas[r].toPrecision(3)}: ${phase}`),
-      };
+      const sub = subContext(ctx, k / total, (k + 1) / total, `ε_s = ${fmt(stepSizes[c])}, nβ = ${nBetas[r].toPrecision(3)}`);
       let cell: CalibrationCell;
       try {
         const res = await estimateLlc(model, dataset, { burnin: 50, ...base, gamma: rest.gamma ?? def.gamma, stepSize: stepSizes[c], nBeta: nBetas[r], nBetaMode: 'explicit', calibrate: false, onDivergence: 'throw' }, sub);

@@ -1,10 +1,10 @@
 /**
  * What SGLD samples: a loss L(w) over n rows (mean over rows), its gradient, and the point w* the
  * chains are localized at. A model on its training rows is one target (modelTarget); a loss given
- * by formula (polynomialTarget: c·Π w_i^{2k_i}, the normal crossings of SCIENCE.md §9) is another,
+ * by formula (polynomialTarget: c·Π w_i^{2k_i}, the normal crossings of docs/science.md §9) is another,
  * so the estimator and its calibration are tested on losses with known learning coefficients.
  *
- * The loss kinds of a model target (SCIENCE.md §5: "always labelled"):
+ * The loss kinds of a model target (docs/science.md §5: "always labelled"):
  * - 'nll' (the default): the per-sample negative log-likelihood, averaged over rows. For a
  *   classifier that is the cross-entropy −log softmax(f(x))_y; for matfac (a regression) the Gaussian
  *   NLL with unit variance, ½‖y − f(x)‖² summed over the outputs (the constant ½·k·log 2π dropped,
@@ -12,7 +12,7 @@
  *   defined for, so λ̂ on it is comparable with Aoyagi's values.
  * - 'train': the objective the model was trained with (cross-entropy; nn.MSELoss's mean over all
  *   n·k entries for matfac, which is 2/k times the NLL: a different temperature).
- * - 'behavioral': L_B(w | w*) = (1/n) Σ_x ‖f_w(x) − f_w*(x)‖² (sum over outputs; SCIENCE.md §2).
+ * - 'behavioral': L_B(w | w*) = (1/n) Σ_x ‖f_w(x) − f_w*(x)‖² (sum over outputs; docs/science.md (S1)).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';

@@ -1,5 +1,5 @@
 /**
- * The four toy models of the source documents (SCIENCE.md §1): their sizes, their tensor
+ * The four toy models of the source documents (docs/science.md §1): their sizes, their tensor
  * layouts in PyTorch state_dict naming, and parameter counts. No tfjs here, so the UI can show
  * parameter counts without loading the compute core.
  */

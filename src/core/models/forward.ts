@@ -1,7 +1,7 @@
 /**
  * Forward passes in tfjs from a flat parameter tensor θ (so tf.grad with respect to θ gives
  * the flat gradient directly). Weights are [out, in] (PyTorch); we transpose explicitly and
- * then matMul, because matMul with transposeB falls off wasm's fast path (PLATFORM.md).
+ * then matMul, because matMul with transposeB falls off wasm's fast path (docs/platform.md §1.3).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamLayout } from '../params';

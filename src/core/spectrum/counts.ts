@@ -1,7 +1,7 @@
 /**
  * What the ε slider shows, computed from a spectrum result in microseconds (no eigenpairs are
  * recomputed while dragging): d1(ε) = #{h_i > ε}, the LLC bounds d1/2 ≤ λ ≤ d1/2 + (d − d1)/4
- * (seed 002 §1.3, SCIENCE.md §3), and the eigenvalue density on a log axis.
+ * (seed 002 §1.3; docs/science.md §3, (S5)–(S6)), and the eigenvalue density on a log axis.
  */
 import { countAbove, densityOnGrid } from '../linalg/slq';
 

@@ -1,6 +1,6 @@
 /**
  * The per-layer Kronecker approximation of the behavioral-loss Hessian (seed 000 §4, eq. 21–24;
- * SCIENCE.md §3): assuming activations and Jacobians independent and layers decoupled,
+ * docs/science.md §3, (S8)): assuming activations and Jacobians independent and layers decoupled,
  *
  *   H_l ≈ 2 · K^l ⊗ G^l,   G^l = (1/n) Σ_x f^l fᵀ (with a constant-1 coordinate when the layer has
  *   a bias),  K^l = (1/n) Σ_x Σ_k (∂f_k/∂p^{l+1})ᵀ (∂f_k/∂p^{l+1}),

@@ -1,5 +1,5 @@
 /**
- * The accuracy cutoff (seed 002 §2.2–3, SCIENCE.md §3): project θ* onto the span of the top-k
+ * The accuracy cutoff (seed 002 §2.2–3; docs/science.md §3, (S9)–(S10)): project θ* onto the span of the top-k
  * eigenvectors, θ_k = V_k V_kᵀ θ*, and measure train and test accuracy (MSE for matfac) as k
  * grows. k* is the smallest k that keeps a fraction `cutoff` of the original accuracy; ε* = h_{k*}.
  */

@@ -1,7 +1,7 @@
 /**
  * The first end-to-end analysis: run f_θ over a split of the model's data in chunks, report
  * loss and accuracy (MSE for matfac), the output values, and the firing fraction of each
- * first-layer ReLU neuron (a first look at the firing patterns of SCIENCE.md §6).
+ * first-layer ReLU neuron (a first look at the firing patterns of docs/science.md §6).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { JobContext } from '../jobs';

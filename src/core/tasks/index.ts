@@ -20,7 +20,7 @@ import type { CalibrationCell, CalibrationResult, SgldPartial, SgldResult } from
 import { runTrain, type TrainParams, type TrainPartial, type TrainResult } from './train';
 import { runExportModelFile, runExportSession, runImportSession, runLoadModelFile, type ExportModelFileParams, type LoadModelFileParams } from './files';
 import type { Session } from '../io/session';
-import { runBrowserBench, type BrowserBenchParams, type BrowserBenchResult } from '../../bench/browserBench';
+import { runBrowserBench, type BrowserBenchParams, type BrowserBenchResult } from '../bench/browserBench';
 
 export interface TaskDefs {
   'init-model': { params: InitModelParams; partial: never; result: ModelBundle };
@@ -73,27 +73,6 @@ export const TASKS: { [K in TaskName]: TaskFn<K> } = {
   'llc-sweep': runLlcSweep,
   landscape: runLandscape,
   bench: runBrowserBench,
-};
-
-export const TASK_LABELS: Record<TaskName, string> = {
-  'init-model': 'Build model',
-  forward: 'Forward pass',
-  'load-model-file': 'Load model file',
-  'export-model-file': 'Export model file',
-  'export-session': 'Export session',
-  'import-session': 'Import session',
-  train: 'Train',
-  'register-idx': 'Load IDX files',
-  spectrum: 'Hessian spectrum',
-  internals: 'Network internals',
-  'fourier-checkpoints': 'Fourier over checkpoints',
-  llc: 'SGLD LLC estimate',
-  'llc-grid': 'SGLD calibration grid',
-  'llc-curve': 'SGLD λ(ε) points',
-  'llc-checkpoints': 'LLC over training',
-  'llc-sweep': 'LLC sweep over p',
-  landscape: 'Teaching landscape',
-  bench: 'Benchmark',
 };
 
 export function runTask<K extends TaskName>(name: K, params: TaskParams<K>, ctx: JobContext<TaskPartial<K>>, env: TaskEnv): Promise<TaskResult<K>> {

@@ -1,5 +1,5 @@
 /**
- * Degeneracy from network internals (SCIENCE.md §6–8) as one job: synchronized ReLU blocks,
+ * Degeneracy from network internals (docs/science.md §6–8) as one job: synchronized ReLU blocks,
  * per-layer activation and Jacobian Grams (for the predicted Hessian zero counts at any ε), the
  * interaction basis with its graph, and the Fourier circuits of a modular-addition embedding.
  * The results are compact (matrices of layer width at most); re-grouping at another tolerance

@@ -1,5 +1,5 @@
 /**
- * The LLC jobs (SCIENCE.md §4–5): an SGLD estimate with streamed traces, the ε_s × nβ
+ * The LLC jobs (docs/science.md §4–5): an SGLD estimate with streamed traces, the ε_s × nβ
  * calibration grid, SGLD points along the loss-scale axis (nβ = 1/ε), λ̂ over training
  * checkpoints, the generalizing-vs-memorizing sweep over p, and the teaching landscapes.
  */

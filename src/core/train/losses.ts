@@ -87,7 +87,7 @@ const MSE: TrainingLoss = {
   rowSum: (out, y) => tf.sum(squaredErrorRows(out, y as tf.Tensor2D)),
 };
 
-/** Cross-entropy for classifiers, MSE for matfac (SCIENCE.md §1). */
+/** Cross-entropy for classifiers, MSE for matfac (docs/science.md §1). */
 export function lossFor(config: ModelConfig): TrainingLoss {
   return isClassifier(config) ? CE : MSE;
 }

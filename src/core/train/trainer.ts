@@ -1,7 +1,7 @@
 /**
  * A steppable trainer for the toy models: seeded minibatches (or the full batch), gradients of
  * the training loss with respect to the flat θ by first-order autodiff, AdamW or SGD updates
- * with PyTorch semantics, and chunked evaluation with asynchronous reads only (PLATFORM.md).
+ * with PyTorch semantics, and chunked evaluation with asynchronous reads only (docs/platform.md §1.5).
  * runTraining drives it as a cancellable job with evaluation, θ snapshots and pause hooks.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -9,7 +9,7 @@
  * cpu have their own kernels; this registers for 'wasm' only and never replaces an existing one.
  *
  * The gradient of a matMul is two matMuls with transpose flags, and on wasm a flagged matMul
- * falls off the fast path (PLATFORM.md; measured here: a [2247, 256]·[256, 256]ᵀ product took
+ * falls off the fast path (docs/platform.md §1.3; measured here: a [2247, 256]·[256, 256]ᵀ product took
  * 139 ms with transposeB and 22 ms as tf.transpose then a plain matMul). Backprop through the
  * modadd model was 0.5 s a step because of it. So, while wasm is the active backend, 2-D matMul
  * gradients are computed with explicit transposes; every other case (other backends, batched

@@ -1,14 +1,15 @@
 /**
- * Timing helpers shared by the Node bench (bench/run.ts) and the in-browser bench
- * (./browserBench.ts). Core-only imports, no DOM, no Node APIs: runs in Node, a Worker and tests.
+ * Timing helpers shared by the in-browser bench task (./browserBench.ts) and the Node bench
+ * (bench/run.ts, outside src). Core-only imports, no DOM, no Node APIs: runs in Node, a Worker
+ * and tests.
  *
  * Every number is a median over repetitions (the machines we measure on are shared), with the
  * spread kept beside it. Device work is synchronised by an asynchronous read (`await t.data()`),
- * never dataSync (PLATFORM.md: it throws or lies on webgpu).
+ * never dataSync (docs/platform.md §1.5: it throws or lies on webgpu).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GnOperator } from '../core/hessian/gn';
-import { makeRng } from '../core/rng';
+import type { GnOperator } from '../hessian/gn';
+import { makeRng } from '../rng';
 
 export interface Timing {
   medianMs: number;

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/**
+ * A small mutation check: each entry below is a deliberate bug (one exact search string in one
+ * file, replaced once) and the test files that must fail with it in place. Every mutation is
+ * applied to a throw-away copy of the repository (src, tests and the config files, with
+ * node_modules and public/ linked), so the working tree is never modified, even if this script
+ * is killed. Only the named test files run.
+ *
+ *   npm run mutation                 all mutations
+ *   npm run mutation -- lanczos-dgks  only the named ones
+ *
+ * Exit status 0 when every mutation is killed, 1 otherwise (or when a search string has gone
+ * stale, or the unmutated tests fail).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** @type {{ id: string; file: string; search: string; replace: string; tests: string[]; why: string }[]} */
+const MUTATIONS = [
+  {
+    id: 'lanczos-dgks',
+    why: 'the DGKS second Gram–Schmidt sweep never runs',
+    file: 'src/core/linalg/lanczos.ts',
+    search: 'if (norm2(w) < DGKS_ETA * before) {',
+    replace: 'if (false) {',
+    tests: ['tests/unit/lanczos.test.ts'],
+  },
+  {
+    id: 'lanczos-sign-local',
+    why: 'sign flip in the local three-term step (w + β v_{j−1}); full reorthogonalization repairs the values, so only the cost shows',
+    file: 'src/core/linalg/lanczos.ts',
+    search: 'basis.subtract(j - 1, betaPrev, w, h2);',
+    replace: 'basis.subtract(j - 1, -betaPrev, w, h2);',
+    tests: ['tests/unit/lanczos.test.ts'],
+  },
+  {
+    id: 'lanczos-sign-next',
+    why: 'sign flip of the next Lanczos vector (v_{j+1} = −w/β) while T keeps +β: Ritz values unchanged, Ritz vectors wrong',
+    file: 'src/core/linalg/lanczos.ts',
+    search: 'for (let i = 0; i < d; i++) vNext[i] = w[i] / beta;',
+    replace: 'for (let i = 0; i < d; i++) vNext[i] = -w[i] / beta;',
+    tests: ['tests/unit/lanczos.test.ts'],
+  },
+  {
+    id: 'lanczos-sign-arrow',
+    why: 'sign flip of the thick-restart coupling s = β y_m in the arrowhead',
+    file: 'src/core/linalg/lanczos.ts',
+    search: 'const s = betaPrev * vectors[(size - 1) * size + r];',
+    replace: 'const s = -betaPrev * vectors[(size - 1) * size + r];',
+    tests: ['tests/unit/lanczos.test.ts'],
+  },
+  {
+    id: 'counts-band-20se',
+    why: 'the d1(ε) SLQ band widened from ±2 to ±20 standard errors',
+    file: 'src/core/spectrum/counts.ts',
+    search: 'lo: Math.min(s.d, Math.max(k, c.mean - 2 * se)), hi: Math.min(s.d, Math.max(k, c.mean + 2 * se))',
+    replace: 'lo: Math.min(s.d, Math.max(k, c.mean - 20 * se)), hi: Math.min(s.d, Math.max(k, c.mean + 20 * se))',
+    tests: ['tests/unit/counts.test.ts'],
+  },
+  {
+    id: 'bounds-upper-d1',
+    why: 'the LLC upper bound with d1/4 in place of (d − d1)/4',
+    file: 'src/core/spectrum/counts.ts',
+    search: 'upper: d1 / 2 + (d - d1) / 4',
+    replace: 'upper: d1 / 2 + d1 / 4',
+    tests: ['tests/unit/counts.test.ts'],
+  },
+  {
+    id: 'quadratic-stderr-sqrtP',
+    why: 'the quadratic-λ SLQ standard error scaled by √P (std in place of std/√P; the helper is shared)',
+    file: 'src/core/stats.ts',
+    search: 'stderr: std / Math.sqrt(n)',
+    replace: 'stderr: std',
+    tests: ['tests/unit/quadratic.test.ts'],
+  },
+  {
+    id: 'stats-divisor-n',
+    why: 'the sample standard deviation with divisor n instead of n − 1',
+    file: 'src/core/stats.ts',
+    search: 'Math.sqrt(ss / (n - 1))',
+    replace: 'Math.sqrt(ss / n)',
+    tests: ['tests/unit/quadratic.test.ts', 'tests/unit/counts.test.ts'],
+  },
+  {
+    id: 'd1-not-strict',
+    why: 'd1(ε) counting h_i ≥ ε instead of h_i > ε',
+    file: 'src/core/spectrum/counts.ts',
+    search: 'if (values[mid] > eps) lo = mid + 1;',
+    replace: 'if (values[mid] >= eps) lo = mid + 1;',
+    tests: ['tests/unit/counts.test.ts'],
+  },
+  {
+    id: 'subcontext-progress',
+    why: "subContext maps progress f to a + b·f instead of a + (b − a)·f",
+    file: 'src/core/jobs.ts',
+    search: 'ctx.progress(a + (b - a) * f,',
+    replace: 'ctx.progress(a + b * f,',
+    tests: ['tests/unit/jobs.test.ts'],
+  },
+  {
+    id: 'cutoff-threshold-0.999',
+    why: 'the accuracy-cutoff threshold multiplied by 0.999',
+    file: 'src/core/spectrum/projection.ts',
+    search: 'const threshold = cutoff * orig;',
+    replace: 'const threshold = cutoff * orig * 0.999;',
+    tests: ['tests/unit/projection.test.ts'],
+  },
+];
+
+/** Copies what the tests need into a fresh temporary directory (node_modules and public/ linked). */
+function makeCopy() {
+  const dir = mkdtempSync(join(tmpdir(), 'slt-mutation-'));
+  for (const p of ['src', 'tests', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+    cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  symlinkSync(join(ROOT, 'public'), join(dir, 'public'));
+  return dir;
+}
+
+function runTests(dir, files) {
+  const r = spawnSync(join(dir, 'node_modules', '.bin', 'vitest'), ['run', ...files], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' } });
+  // eslint-disable-next-line no-control-regex
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '');
+  return { ok: r.status === 0, out };
+}
+
+const only = process.argv.slice(2);
+const selected = only.length ? MUTATIONS.filter((m) => only.includes(m.id)) : MUTATIONS;
+if (only.length && selected.length !== only.length) {
+  console.error(`unknown mutation id(s): ${only.filter((id) => !MUTATIONS.some((m) => m.id === id)).join(', ')}`);
+  process.exit(2);
+}
+
+const dir = makeCopy();
+const cleanup = () => rmSync(dir, { recursive: true, force: true });
+process.on('SIGINT', () => { cleanup(); process.exit(130); });
+process.on('SIGTERM', () => { cleanup(); process.exit(143); });
+
+let failed = false;
+try {
+  // Every search string must still be in its file exactly once.
+  for (const m of selected) {
+    const src = readFileSync(join(dir, m.file), 'utf8');
+    const count = src.split(m.search).length - 1;
+    if (count !== 1) {
+      console.error(`STALE  ${m.id}: the search string occurs ${count} times in ${m.file}`);
+      failed = true;
+    }
+  }
+  if (failed) process.exitCode = 1;
+  else {
+    // The unmutated tests must pass, or a "kill" would mean nothing.
+    const files = [...new Set(selected.flatMap((m) => m.tests))];
+    const base = runTests(dir, files);
+    if (!base.ok) {
+      console.error(`the unmutated tests fail; fix them first:\n${base.out.slice(-4000)}`);
+      process.exitCode = 1;
+    } else {
+      let killed = 0;
+      for (const m of selected) {
+        const path = join(dir, m.file);
+        const original = readFileSync(path, 'utf8');
+        writeFileSync(path, original.replace(m.search, m.replace));
+        const t0 = Date.now();
+        const r = runTests(dir, m.tests);
+        writeFileSync(path, original);
+        const secs = ((Date.now() - t0) / 1000).toFixed(1);
+        if (!r.ok) killed++;
+        const failing = [...new Set([...r.out.matchAll(/^\s*FAIL\s+(.+)$/gmu)].map((x) => x[1].trim()))].slice(0, 8);
+        console.log(`${r.ok ? 'SURVIVED' : 'killed  '}  ${m.id.padEnd(24)} ${secs.padStart(5)} s  ${m.why}`);
+        if (!r.ok && failing.length) for (const f of failing) console.log(`            ${f}`);
+      }
+      console.log(`\nmutation score: ${killed}/${selected.length} killed (${((100 * killed) / selected.length).toFixed(0)} %)`);
+      if (killed < selected.length) process.exitCode = 1;
+    }
+  }
+} finally {
+  cleanup();
+}
+if (existsSync(dir)) console.error(`could not remove ${dir}`);

@@ -1,0 +1,101 @@
+/**
+ * The in-app benchmark: what the compute worker achieves on the ACTIVE backend (webgpu, wasm or
+ * cpu) for the current model — Gauss–Newton products per second, Lanczos top-k time, and the
+ * backend's own large-matmul rate, so the distance to the hardware limit is visible. The Node
+ * bench (bench/run.ts, BENCHMARKS.md) measures the same things on wasm beside a PyTorch peer.
+ *
+ * A task of the compute core (registered as 'bench' in src/core/tasks/index.ts), so it runs in the
+ * app's worker on whatever backend is active. Cancellable between products.
+ */
+import { getBackend } from '@tensorflow/tfjs';
+import { splitIndices } from '../data/types';
+import { gaussNewtonOperator } from '../hessian/gn';
+import { subContext, type JobContext } from '../jobs';
+import { lanczosTopK } from '../linalg/lanczos';
+import type { ModelBundle } from '../models/bundle';
+import { datasetFor, type TaskEnv } from '../tasks/env';
+import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
+
+export interface BrowserBenchParams {
+  model: ModelBundle;
+  /** Timed H·v products (default 10; the median is reported). */
+  reps?: number;
+  /** Lanczos: top k (default min(100, d − 1); 0 skips Lanczos). */
+  k?: number;
+  /** Lanczos: converged when ‖H y − θ y‖ ≤ tol·h_1 (default 1e-3). */
+  tol?: number;
+  /** Lanczos runs (default 1; the median is reported). */
+  lanczosReps?: number;
+  /** Side of the square matMul (default 1024; 0 skips it). */
+  matMulSize?: number;
+  seed?: number;
+}
+
+export interface BrowserBenchResult {
+  backend: string;
+  arch: string;
+  d: number;
+  /** Training rows the operator averages over. */
+  n: number;
+  /** Building the operator (forward pass at θ* and constants). */
+  buildMs: number;
+  gn: GnRate;
+  lanczos?: Timing & { k: number; tol: number; matvecs: number; iterations: number; converged: number; maxResidualOverH1: number; h1: number };
+  matMul?: MatMulRate;
+  /** GN achieved FLOP/s over the matMul rate of the same backend (a fraction of the reachable rate). */
+  gnFractionOfMatMul?: number;
+  totalMs: number;
+}
+
+export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<never>, env: TaskEnv): Promise<BrowserBenchResult> {
+  const t0 = performance.now();
+  const seed = p.seed ?? 0;
+  const reps = Math.max(1, Math.floor(p.reps ?? 10));
+  ctx.progress(0, 'loading data');
+  const ds = await datasetFor(p.model, env);
+  const rows = splitIndices(ds, 'train');
+  const tb = performance.now();
+  const op = await gaussNewtonOperator(p.model, ds, rows);
+  const buildMs = performance.now() - tb;
+  try {
+    ctx.progress(0.05, 'Gauss–Newton products');
+    await ctx.checkpoint();
+    const gn = await gnRate(op, reps, seed);
+    const result: BrowserBenchResult = { backend: getBackend(), arch: p.model.config.arch, d: op.d, n: op.n, buildMs, gn, totalMs: 0 };
+
+    const k = Math.min(op.d - 1, Math.floor(p.k ?? 100));
+    if (k >= 1) {
+      const tol = p.tol ?? 1e-3;
+      const runs: number[] = [];
+      let last: Awaited<ReturnType<typeof lanczosTopK>> | null = null;
+      const lr = Math.max(1, Math.floor(p.lanczosReps ?? 1));
+      for (let r = 0; r < lr; r++) {
+        const tl = performance.now();
+        last = await lanczosTopK(op, k, {
+          seed: seed + r, tol,
+          ctx: subContext(ctx, 0.1 + (0.75 * r) / lr, 0.1 + (0.75 * (r + 1)) / lr, `Lanczos top ${k}`),
+        });
+        runs.push(performance.now() - tl);
+      }
+      if (last) {
+        const h1 = last.values[0];
+        result.lanczos = {
+          ...timingOf(runs), k, tol, matvecs: last.matvecs, iterations: last.iterations, converged: last.converged, h1,
+          maxResidualOverH1: Math.max(...last.residuals) / Math.abs(h1),
+        };
+      }
+    }
+    const size = Math.floor(p.matMulSize ?? 1024);
+    if (size > 0) {
+      ctx.progress(0.9, `matMul ${size}×${size}×${size}`);
+      await ctx.checkpoint();
+      result.matMul = await matMulRate(size, 5, seed);
+      result.gnFractionOfMatMul = gn.gflops / result.matMul.gflops;
+    }
+    result.totalMs = performance.now() - t0;
+    ctx.progress(1, 'done');
+    return result;
+  } finally {
+    op.dispose();
+  }
+}
