@@ -4,7 +4,8 @@
  * (read from src/core), the defining equation in KaTeX TeX, and where it comes from. Where the app
  * departs from a paper, the definition says so.
  *
- * Sources: "SCIENCE.md §n" is /shared/SCIENCE.md (the project's conventions); "degeneracy paper"
+ * Sources: "docs/science.md §n" is the project's digest of the math and its conventions (in this
+ * repository); "degeneracy paper"
  * is seed 000 (Bushnaq et al. 2024); "seed 002" the Hessian-rank / accuracy-cutoff report;
  * "seed 003" the modular-addition SGLD post. Plain file paths point at the code that computes it.
  */
@@ -43,7 +44,7 @@ export interface GlossaryEntry {
   definition: string;
   /** KaTeX TeX of the defining equation. */
   tex: string;
-  /** Where it comes from: 'SCIENCE.md §3', 'degeneracy paper eq. 20', a source file… */
+  /** Where it comes from: 'docs/science.md §3', 'degeneracy paper eq. 20', a source file… */
   source: string;
 }
 
@@ -53,13 +54,13 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'parameters d',
     definition: 'The number of trainable parameters θ (every weight and bias, PyTorch tensor layout). The Hessian is d × d, so every spectrum has d eigenvalues.',
     tex: 'd = \\dim\\theta = \\textstyle\\sum_{T}\\,|T|',
-    source: 'SCIENCE.md §1',
+    source: 'docs/science.md §1',
   },
   n: {
     label: 'data points n',
     definition: 'The number of data rows the loss and the Hessian average over: the training split by default (the Spectrum view can use all rows). SGLD uses the training rows.',
     tex: 'n = |\\mathcal{D}|,\\qquad L_B = \\frac{1}{n}\\sum_{x\\in\\mathcal{D}} \\lVert f_\\theta(x) - f_{\\theta^*}(x)\\rVert^2',
-    source: 'SCIENCE.md §2',
+    source: 'docs/science.md §2',
   },
   rows: {
     label: 'rows',
@@ -71,31 +72,31 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'p',
     definition: 'The modulus of the modular-addition task: tokens are 0 … p − 1, the dataset is all p² pairs (a, b), and the model outputs p logits.',
     tex: 'y = (a + b) \\bmod p,\\qquad |\\mathcal{D}_{\\text{all}}| = p^2',
-    source: 'SCIENCE.md §1',
+    source: 'docs/science.md §1',
   },
   embedDim: {
     label: 'e',
     definition: 'Embedding width: each token gets a learned vector of e numbers (one table shared by both tokens).',
     tex: '\\texttt{embed.weight} \\in \\mathbb{R}^{p \\times e}',
-    source: 'SCIENCE.md §1',
+    source: 'docs/science.md §1',
   },
   hiddenWidth: {
     label: 'h',
     definition: 'Hidden width: the number of neurons between the embeddings and the logits (ReLU for modadd, GELU for modadd-gelu).',
     tex: '\\texttt{hidden.weight} \\in \\mathbb{R}^{h \\times 2e}\\ \\text{(modadd)},\\quad \\texttt{left},\\texttt{right} \\in \\mathbb{R}^{h\\times e}\\ \\text{(gelu)}',
-    source: 'SCIENCE.md §1',
+    source: 'docs/science.md §1',
   },
   mlpWidths: {
     label: 'hidden widths',
     definition: 'Widths of the hidden ReLU layers of the MNIST classifier, input 784 pixels and 10 logits at the ends.',
     tex: '784 \\to h_1 \\to \\cdots \\to h_L \\to 10',
-    source: 'SCIENCE.md §1 (seed 002 A.1)',
+    source: 'docs/science.md §1 (seed 002 A.1)',
   },
   matfacWidths: {
     label: 'widths',
     definition: 'Layer widths of the deep linear network (no biases, no nonlinearity): input, hidden widths, output. It is fit to y = A x by MSE.',
     tex: 'f_\\theta(x) = W_L \\cdots W_2 W_1 x,\\qquad W_l \\in \\mathbb{R}^{h_l \\times h_{l-1}}',
-    source: 'SCIENCE.md §1 (seed 002 A.3)',
+    source: 'docs/science.md §1 (seed 002 A.3)',
   },
   initSeed: {
     label: 'init seed',
@@ -107,7 +108,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'data seed',
     definition: 'Seeds the dataset: the train/test permutation (and the random operation table) for modular addition, the target A and inputs x_i for matfac.',
     tex: '\\mathcal{D}_{\\text{train}} = \\text{first } \\operatorname{round}(f N) \\text{ of } \\pi_{\\text{seed}}(1..N)',
-    source: 'SCIENCE.md §1; src/core/data/modadd.ts',
+    source: 'docs/science.md §1; src/core/data/modadd.ts',
   },
   trainFraction: {
     label: 'train fraction',
@@ -119,7 +120,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'operation',
     definition: 'The labels of modular addition: the sum mod p (learnable by a general algorithm), or a seeded random symmetric table (the control that can only be memorized).',
     tex: 'y_{ab} = (a + b) \\bmod p \\quad\\text{or}\\quad y_{ab} = T_{ab} = T_{ba}\\ \\text{(random)}',
-    source: 'SCIENCE.md §1; seed 003',
+    source: 'docs/science.md §1; seed 003',
   },
 
   // ------------------------------------------------------------------ training
@@ -225,19 +226,19 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'behavioral loss L_B',
     definition: 'How far the outputs of parameters θ are from those of the trained θ*: squared difference summed over outputs, averaged over the n data points. θ* is its global minimum by construction.',
     tex: 'L_B(\\theta \\mid \\theta^*) = \\frac{1}{n}\\sum_{x \\in \\mathcal{D}} \\lVert f_\\theta(x) - f_{\\theta^*}(x) \\rVert^2',
-    source: 'degeneracy paper eq. 3; SCIENCE.md §2',
+    source: 'degeneracy paper eq. 3; docs/science.md §2',
   },
   klBehavioralLoss: {
     label: 'behavioral loss (KL)',
     definition: 'Optional behavioral loss for classifiers: the KL divergence of the output softmax from that of θ*. Its Hessian is the softmax Gauss–Newton matrix below; it matches a cross-entropy training loss.',
     tex: 'H_{\\text{KL}} = \\frac{1}{n}\\sum_x J_x^\\top \\bigl(\\operatorname{diag}(q_x) - q_x q_x^\\top\\bigr) J_x,\\quad q_x = \\operatorname{softmax} f_{\\theta^*}(x)',
-    source: 'SCIENCE.md §2',
+    source: 'docs/science.md §2',
   },
   hessian: {
     label: 'Hessian H',
     definition: 'The Hessian of the behavioral loss at θ*, which is exactly the Gauss–Newton matrix there (J_x is the Jacobian of all outputs). The factor is 2/n; the paper\'s eq. 21 writes 1/(2n).',
     tex: 'H = \\nabla^2 L_B\\big|_{\\theta^*} = \\frac{2}{n}\\sum_{x} J_x^\\top J_x,\\qquad J_x = \\frac{\\partial f_\\theta(x)}{\\partial \\theta}\\Big|_{\\theta^*}',
-    source: 'SCIENCE.md §2',
+    source: 'docs/science.md §2',
   },
   hvp: {
     label: 'products H·v',
@@ -249,37 +250,37 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'eigenvalue h_k',
     definition: 'The k-th largest eigenvalue of H: how much the outputs change, in squared-output units, along eigenvector v_k. All are ≥ 0 (H is a Gauss–Newton matrix), up to float noise.',
     tex: 'H v_k = h_k v_k,\\qquad h_1 \\ge h_2 \\ge \\cdots \\ge h_d \\ge 0',
-    source: 'SCIENCE.md §3',
+    source: 'docs/science.md §3',
   },
   h1: {
     label: 'h₁',
     definition: 'The largest eigenvalue of H: the stiffest direction in parameter space. Residuals and the float32 noise floor are measured relative to it.',
     tex: 'h_1 = \\max_{\\lVert v \\rVert = 1} v^\\top H v',
-    source: 'SCIENCE.md §3',
+    source: 'docs/science.md §3',
   },
   eps: {
     label: 'loss scale ε',
     definition: 'How much extra loss counts as "the same behaviour". In the Spectrum and Internals views it is an eigenvalue cutoff in units of H (h > ε means used); in the LLC view it is the sampling temperature ε = 1/(nβ). One slider value is shared by all views.',
     tex: 'V(\\epsilon) = \\operatorname{vol}\\{\\theta : L(\\theta) < L(\\theta^*) + \\epsilon\\},\\qquad \\epsilon = 1/(n\\beta)\\ \\text{(LLC view)}',
-    source: 'degeneracy paper eq. 5; SCIENCE.md §3–4',
+    source: 'degeneracy paper eq. 5; docs/science.md §3–4',
   },
   d1: {
     label: 'd₁(ε)',
     definition: 'The number of Hessian eigenvalues above ε: directions the model uses at this loss scale. When all computed Lanczos eigenvalues exceed ε the rest of the count comes from SLQ (shown ± 2 standard errors), or is a lower bound without SLQ.',
     tex: 'd_1(\\epsilon) = \\#\\{\\, i : h_i > \\epsilon \\,\\}',
-    source: 'SCIENCE.md §3; seed 002 §1.3',
+    source: 'docs/science.md §3; seed 002 §1.3',
   },
   dFree: {
     label: 'd − d₁(ε)',
     definition: 'Eigenvalues at or below ε: parameter directions that are free (change the outputs by less than the loss scale).',
     tex: 'd - d_1(\\epsilon) = \\#\\{\\, i : h_i \\le \\epsilon \\,\\}',
-    source: 'SCIENCE.md §3; seed 002 §1.3',
+    source: 'docs/science.md §3; seed 002 §1.3',
   },
   llcBounds: {
     label: 'LLC bounds',
     definition: 'The Hessian rank bounds the learning coefficient: each used direction contributes ½, each free one between 0 and ¼ (higher-order terms decide where).',
     tex: '\\frac{d_1}{2} \\;\\le\\; \\lambda \\;\\le\\; \\frac{d_1}{2} + \\frac{d - d_1}{4}',
-    source: 'seed 002 §1.3; SCIENCE.md §3',
+    source: 'seed 002 §1.3; docs/science.md §3',
   },
   traceH: {
     label: 'trace H',
@@ -291,19 +292,19 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'spectral density (SLQ)',
     definition: 'The eigenvalue density of the whole spectrum by stochastic Lanczos quadrature: each random unit probe gives Gauss nodes θ_pj with weights τ_pj; averaged and scaled by d they estimate the eigenvalue count. Plotted per unit log₁₀ h, each node broadened by a Gaussian in log h.',
     tex: '\\#\\{h_i \\in I\\} \\approx \\frac{d}{P} \\sum_{p=1}^{P} \\sum_{j :\\, \\theta_{pj} \\in I} \\tau_{pj}',
-    source: 'SCIENCE.md §3; src/core/linalg/slq.ts',
+    source: 'docs/science.md §3; src/core/linalg/slq.ts',
   },
   lanczosK: {
     label: 'k (Lanczos)',
     definition: 'Number of top eigenpairs computed by Lanczos (Float64 recurrence with full reorthogonalization, H·v in float32). More k means more of the spectrum exact, at k vectors of memory.',
     tex: 'H V_k \\approx V_k \\operatorname{diag}(h_1, \\dots, h_k),\\quad V_k^\\top V_k = I_k',
-    source: 'SCIENCE.md §3; seed 002 §2',
+    source: 'docs/science.md §3; seed 002 §2',
   },
   spectrumMethod: {
     label: 'method',
     definition: 'Dense: all d eigenvalues exactly (Float64), used when d ≤ 2,500 under "auto". Lanczos: the top k exactly, and the rest of the spectrum as an SLQ density.',
     tex: '\\text{dense: } H = V \\operatorname{diag}(h) V^\\top \\qquad \\text{Lanczos: } \\{h_1..h_k\\} + \\text{SLQ}',
-    source: 'SCIENCE.md §3',
+    source: 'docs/science.md §3',
   },
   residual: {
     label: 'residual ‖Hv − hv‖',
@@ -321,7 +322,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'projection θ_k',
     definition: 'The parameters projected onto the top-k eigenvectors of H. Measuring the model at θ_k as k grows shows how many directions its behaviour needs. Evaluated on a grid of k (every k up to 30, then ~60 points on linear and log scales).',
     tex: '\\theta_k = V_k V_k^\\top \\theta^* = \\sum_{i \\le k} (v_i^\\top \\theta^*)\\, v_i',
-    source: 'seed 002 §2.2–3; SCIENCE.md §3',
+    source: 'seed 002 §2.2–3; docs/science.md §3',
   },
   accuracyCutoff: {
     label: 'accuracy cutoff c',
@@ -333,19 +334,19 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'k*',
     definition: 'The smallest evaluated k whose projected model meets the accuracy cutoff (on the chosen split): the number of directions the behaviour needs. The projection is evaluated on a grid of k; for the 99.5 % cutoff (train and test) the gap holding the crossing is then bisected, so k* − 1 misses the cutoff. Accuracy against k is not monotone near the crossing, so an isolated smaller k can also pass; for other cutoffs the view shows the gap the exact value lies in.',
     tex: 'k^* = \\min\\{\\, k : \\mathrm{acc}(\\theta_k) \\ge c\\cdot\\mathrm{acc}(\\theta^*) \\,\\}',
-    source: 'seed 002 §2.2–3; SCIENCE.md §3',
+    source: 'seed 002 §2.2–3; docs/science.md §3',
   },
   epsStar: {
     label: 'ε*',
     definition: 'The loss scale matching the accuracy cutoff: the eigenvalue of the last direction kept, so that d₁(ε) = k* just below it.',
     tex: '\\epsilon^* = h_{k^*}',
-    source: 'SCIENCE.md §3',
+    source: 'docs/science.md §3',
   },
   zeroCountKStar: {
     label: 'zero count d − k*',
     definition: 'Directions that can be projected out without losing the cutoff accuracy: the "zero eigenvalue" count of seed 002.',
     tex: 'd - k^*',
-    source: 'seed 002 §2.3; SCIENCE.md §3',
+    source: 'seed 002 §2.3; docs/science.md §3',
   },
   kronecker: {
     label: 'Kronecker approximation 2·K ⊗ G',
@@ -357,7 +358,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'eigenvector loading',
     definition: 'The share of eigenvector v_k\'s squared mass on the parameters P attached to one neuron or tensor. Loadings over a partition of the parameters sum to 1.',
     tex: '\\ell_P(v_k) = \\sum_{i \\in P} v_{k,i}^2,\\qquad \\lVert v_k \\rVert = 1',
-    source: 'SCIENCE.md §3 (eigenvectors of H)',
+    source: 'docs/science.md §3 (eigenvectors of H)',
   },
 
   // ------------------------------------------------------------------ LLC
@@ -365,19 +366,19 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'landscape K(w)',
     definition: 'A teaching loss in one or two parameters on the box [−1, 1]^m with its minimum K = 0 at w = 0, whose volume V(ε) is integrated numerically.',
     tex: 'V(\\epsilon) = \\operatorname{vol}\\{\\, w \\in [-1, 1]^m : K(w) < \\epsilon \\,\\}',
-    source: 'SCIENCE.md §4.1; src/core/llc/landscapes.ts',
+    source: 'docs/science.md §4.1; src/core/llc/landscapes.ts',
   },
   landscapeC: {
     label: 'c',
     definition: 'Strength of the quadratic term in c²w² + w⁴: λ(ε) ≈ ½ for ε ≪ c⁴ (quadratic visible) and ≈ ¼ for ε ≫ c⁴ (quartic dominates).',
     tex: 'K(w) = c^2 w^2 + w^4',
-    source: 'degeneracy paper §2.2; SCIENCE.md §9',
+    source: 'degeneracy paper §2.2; docs/science.md §9',
   },
   crossingK: {
     label: 'k₁, k₂',
     definition: 'Powers of the normal crossing, the squared loss of the model f = w₁^k₁ w₂^k₂. As ε → 0, λ → 1/(2·max(k₁, k₂)).',
     tex: 'K(w) = \\bigl(w_1^{k_1} w_2^{k_2}\\bigr)^2,\\qquad \\lambda = \\frac{1}{2\\max(k_1, k_2)}',
-    source: 'SCIENCE.md §9; src/core/llc/landscapes.ts',
+    source: 'docs/science.md §9; src/core/llc/landscapes.ts',
   },
   volume: {
     label: 'volume V(ε)',
@@ -389,13 +390,13 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'λ(ε)',
     definition: 'The local learning coefficient at loss scale ε: the exponent of the volume scaling, V ∝ ε^λ locally. A regular d-parameter minimum has λ = d/2; degenerate ones less. For the teaching landscapes it is computed exactly by numerical integration.',
     tex: '\\lambda(\\epsilon) = \\epsilon\\,\\frac{d}{d\\epsilon} \\log V(\\epsilon) = \\frac{d \\log V}{d \\log \\epsilon}',
-    source: 'degeneracy paper eq. 5; SCIENCE.md §4',
+    source: 'degeneracy paper eq. 5; docs/science.md §4',
   },
   llcLimit: {
     label: 'λ as ε → 0',
     definition: 'The learning coefficient of SLT proper: the small-ε limit of λ(ε), with multiplicity m the power of the log correction.',
     tex: 'V(\\epsilon) \\sim C\\, \\epsilon^{\\lambda} (-\\log \\epsilon)^{m-1}\\quad (\\epsilon \\to 0)',
-    source: 'SCIENCE.md §4, §9',
+    source: 'docs/science.md §4, §9',
   },
   multiplicity: {
     label: 'multiplicity m',
@@ -407,19 +408,19 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'λ̂ (SGLD)',
     definition: 'The SGLD estimate of the LLC: nβ times the mean excess loss over the draws, with nβ = n/log n (β = 1/log n) by default. Each draw\'s L(w_t) is the loss of the minibatch that step used; L(w*) is the full-data loss. Reported as mean ± std over chains.',
     tex: '\\hat\\lambda = n\\beta\\,\\Bigl(\\frac{1}{T}\\sum_{t} L(w_t) - L(w^*)\\Bigr),\\qquad n\\beta = \\frac{n}{\\log n}',
-    source: 'seed 003 (Lau, Murfet & Wei); SCIENCE.md §5; src/core/llc/sgld.ts',
+    source: 'seed 003 (Lau, Murfet & Wei); docs/science.md §5; src/core/llc/sgld.ts',
   },
   llcHatLandscape: {
     label: 'SGLD λ̂ (landscape)',
     definition: 'The same estimator on a teaching landscape, in Float64 with one chain: nβ times the mean of K over the draws, at nβ = 1/ε (so it sits at the same ε as λ(ε)), γ = 0, with reflecting walls on the box.',
     tex: '\\hat\\lambda = n\\beta\\cdot \\frac{1}{T}\\sum_t K(w_t),\\qquad n\\beta = 1/\\epsilon',
-    source: 'SCIENCE.md §4.1; src/core/llc/landscapes.ts',
+    source: 'docs/science.md §4.1; src/core/llc/landscapes.ts',
   },
   quadraticLlc: {
     label: 'quadratic prediction',
     definition: 'What SGLD would return if the loss were exactly quadratic with Hessian H: each direction counts ½ once nβh ≫ γ and 0 when nβh ≪ γ. Plotted against ε = 1/(nβ) at fixed γ; SGLD above it means higher-order structure.',
     tex: '\\lambda_{\\text{quad}}(n\\beta) = \\sum_{i} \\frac{1}{2}\\,\\frac{n\\beta\\, h_i}{n\\beta\\, h_i + \\gamma}',
-    source: 'SCIENCE.md §4.2; src/core/llc/quadratic.ts',
+    source: 'docs/science.md §4.2; src/core/llc/quadratic.ts',
   },
   rankBoundLlc: {
     label: 'bound d₁/2',
@@ -431,25 +432,25 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'step ε_s',
     definition: 'The SGLD step size: the drift is scaled by ε_s/2 and the Gaussian noise has variance ε_s. Too large diverges (the run stops and says so); too small never relaxes within burn-in.',
     tex: 'w_{t+1} = w_t - \\frac{\\epsilon_s}{2}\\bigl(n\\beta\\, \\nabla L_{\\mathcal{B}_t}(w_t) + \\gamma\\,(w_t - w^*)\\bigr) + \\mathcal{N}(0, \\epsilon_s I)',
-    source: 'SCIENCE.md §5; src/core/llc/sgld.ts',
+    source: 'docs/science.md §5; src/core/llc/sgld.ts',
   },
   gamma: {
     label: 'localization γ',
     definition: 'Strength of the Gaussian pull toward w* that keeps the sampler local; directions with nβh ≪ γ are held by it rather than by the loss and count 0.',
     tex: 'p(w) \\propto \\exp\\Bigl(-n\\beta\\, L(w) - \\frac{\\gamma}{2}\\lVert w - w^* \\rVert^2\\Bigr)',
-    source: 'SCIENCE.md §4–5',
+    source: 'docs/science.md §4–5',
   },
   nBeta: {
     label: 'nβ',
     definition: 'The inverse temperature times the number of training rows. Default n/log n (Watanabe\'s β* = 1/log n); optionally batch/log batch (devinterp\'s default). The loss scale is its reciprocal, ε = 1/(nβ).',
     tex: 'n\\beta = \\frac{n}{\\log n}\\quad\\Bigl(\\text{or } \\frac{B}{\\log B}\\Bigr),\\qquad \\epsilon = \\frac{1}{n\\beta}',
-    source: 'SCIENCE.md §5; src/core/llc/sgld.ts',
+    source: 'docs/science.md §5; src/core/llc/sgld.ts',
   },
   chains: {
     label: 'chains',
     definition: 'Independent SGLD chains from w*, each with its own seeded noise and minibatch order; λ̂ is the mean over chains, ± their sample standard deviation.',
     tex: '\\hat\\lambda = \\frac{1}{C}\\sum_{c=1}^{C} \\hat\\lambda_c \\pm \\operatorname{std}_c(\\hat\\lambda_c)',
-    source: 'SCIENCE.md §5',
+    source: 'docs/science.md §5',
   },
   draws: {
     label: 'draws',
@@ -461,7 +462,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'burn-in',
     definition: 'Steps dropped at the start of each chain while it relaxes away from w*. Flat directions relax at rate ε_sγ/2 per step, so use several times 2/(ε_sγ), and at least as many as the draws.',
     tex: 'b \\gtrsim \\frac{2}{\\epsilon_s \\gamma},\\qquad b \\ge T',
-    source: 'SCIENCE.md §5; src/core/llc/defaults.ts',
+    source: 'docs/science.md §5; src/core/llc/defaults.ts',
   },
   sgldBatch: {
     label: 'batch',
@@ -473,25 +474,25 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'loss L',
     definition: 'Which loss SGLD samples: the training loss (cross-entropy, or MSE for matfac) or the behavioral loss relative to w*. Always labelled in the results.',
     tex: 'L \\in \\Bigl\\{\\, \\mathcal{L}_{\\text{train}},\\ \\ L_B(w \\mid w^*) = \\frac{1}{n}\\sum_x \\lVert f_w(x) - f_{w^*}(x) \\rVert^2 \\,\\Bigr\\}',
-    source: 'SCIENCE.md §5',
+    source: 'docs/science.md §5',
   },
   initLoss: {
     label: 'L(w*)',
     definition: 'The loss at the starting point over the full training data (not one minibatch): the baseline λ̂ subtracts.',
     tex: 'L(w^*) = \\frac{1}{n}\\sum_{i=1}^{n} \\ell_i(w^*)',
-    source: 'SCIENCE.md §5',
+    source: 'docs/science.md §5',
   },
   fractionBelow: {
     label: 'draws below L(w*)',
     definition: 'Fraction of draws whose loss is below L(w*). Large values mean w* is not a local minimum at this scale (or minibatch noise dominates), and λ̂ is then unreliable.',
     tex: '\\frac{1}{CT}\\,\\#\\{\\, (c, t) : L(w_t^{(c)}) < L(w^*) \\,\\}',
-    source: 'SCIENCE.md §5; src/core/llc/sgld.ts',
+    source: 'docs/science.md §5; src/core/llc/sgld.ts',
   },
   mala: {
     label: 'MALA acceptance',
     definition: 'The Metropolis–Hastings acceptance probability of each Langevin proposal. With full batches (up to 2,048 rows) the chains reject with it (MALA): they sample the localized posterior exactly and the acceptance only sets how fast they mix. With minibatches nothing is rejected and a full-batch probe every 10 draws measures the step\'s discretization health; healthy around 0.9.',
     tex: '\\log\\alpha = U(w_t) - U(w_{t+1}) - \\frac{\\epsilon_s}{8}\\lVert s \\rVert^2 + \\frac{\\sqrt{\\epsilon_s}}{2}\\langle s, \\xi_t \\rangle,\\quad s = \\nabla U(w_t) + \\nabla U(w_{t+1})',
-    source: 'SCIENCE.md §5; src/core/llc/sgld.ts',
+    source: 'docs/science.md §5; src/core/llc/sgld.ts',
   },
   llcHealth: {
     label: 'health verdict',
@@ -509,7 +510,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'calibration grid',
     definition: 'λ̂ over a grid of step sizes ε_s × inverse temperatures nβ (one short chain each), to pick a step that is stable and relaxed; unhealthy cells are listed.',
     tex: '\\hat\\lambda(\\epsilon_s, n\\beta)\\ \\text{for}\\ \\epsilon_s \\in \\{\\tfrac{s}{10}, \\tfrac{s}{3}, s, 3s\\},\\ n\\beta \\in \\{30, 100, 300, 1000\\}',
-    source: 'SCIENCE.md §5',
+    source: 'docs/science.md §5',
   },
 
   // ------------------------------------------------------------------ neurons and synchronization
@@ -523,37 +524,37 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'firing pattern r_i',
     definition: 'Whether ReLU neuron i is on at input x. The app records 0/1 and counts a preactivation of exactly 0 as off (the paper sets r = 1 there).',
     tex: 'r_i(x) = \\begin{cases} 1 & p_i(x) > 0 \\\\ 0 & \\text{otherwise} \\end{cases},\\qquad p_i(x) = \\textstyle\\sum_j W_{ij} f_j(x) + b_i',
-    source: 'degeneracy paper eq. 14; SCIENCE.md §6',
+    source: 'degeneracy paper eq. 14; docs/science.md §6',
   },
   firingFraction: {
     label: 'firing fraction',
     definition: 'The share of inputs on which a ReLU neuron fires. 0 is a dead neuron, 1 an always-on (linear) one.',
     tex: '\\phi_i = \\frac{1}{n}\\sum_{x} r_i(x)',
-    source: 'SCIENCE.md §6',
+    source: 'docs/science.md §6',
   },
   deadNeuron: {
     label: 'dead neuron',
     definition: 'A ReLU neuron that never fires on the data: its incoming weights and bias (fan-in) and its outgoing weights (fan-out) are all free directions.',
     tex: 'r_i(x) = 0 \\quad \\forall x \\in \\mathcal{D}',
-    source: 'SCIENCE.md §6; src/core/internals/zeros.ts',
+    source: 'docs/science.md §6; src/core/internals/zeros.ts',
   },
   alwaysOnNeuron: {
     label: 'always-on neuron',
     definition: 'A ReLU neuron that fires on every data point, so it acts linearly there; always-on neurons are synchronized with each other.',
     tex: 'r_i(x) = 1 \\quad \\forall x \\in \\mathcal{D}',
-    source: 'SCIENCE.md §6',
+    source: 'docs/science.md §6',
   },
   syncBlock: {
     label: 'synchronized block S_a',
     definition: 'A group of ReLU neurons with the same firing pattern on all training points (or within a tolerance). Mixing neurons inside a block by C = I + εA, with W^l → CW^l and W^{l+1} → W^{l+1}C⁻¹, leaves the outputs unchanged. Approximate blocks are formed greedily around representatives.',
     tex: 'S_a = \\{\\, i : r_i(x) = r_{S_a}(x)\\ \\forall x \\in \\mathcal{D} \\,\\}',
-    source: 'degeneracy paper §3.2, eq. 16; SCIENCE.md §6',
+    source: 'degeneracy paper §3.2, eq. 16; docs/science.md §6',
   },
   largestBlock: {
     label: 'largest block',
     definition: 'The number of neurons in the biggest synchronized block.',
     tex: '\\max_a |S_a|',
-    source: 'SCIENCE.md §6',
+    source: 'docs/science.md §6',
   },
   blockRank: {
     label: 'block rank s_a',
@@ -565,7 +566,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'free directions N',
     definition: 'Free directions predicted by synchronization: each block contributes its rank squared; singleton blocks give the usual ReLU rescaling freedom, 1 each.',
     tex: 'N = \\sum_a s_a^2',
-    source: 'degeneracy paper eq. 20; SCIENCE.md §6',
+    source: 'degeneracy paper eq. 20; docs/science.md §6',
   },
   syncDedup: {
     label: 'sync (de-duplicated) Σ s_a·ρ_a',
@@ -577,7 +578,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'tolerance',
     definition: 'How different two neurons may be and still count as synchronized, in the chosen measure. 0 with the fraction measure gives exact blocks.',
     tex: 'i \\sim j \\iff \\operatorname{dist}(i, j) \\le \\text{tol}',
-    source: 'SCIENCE.md §6; src/core/internals/sync.ts',
+    source: 'docs/science.md §6; src/core/internals/sync.ts',
   },
   syncFraction: {
     label: 'pattern difference',
@@ -597,13 +598,13 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'Gram G^l',
     definition: 'The activation Gram of the layer feeding a weight block, with a constant-1 coordinate when the block has a bias. Each (near-)zero eigenvalue is an activation direction never used, freeing d^{l+1} outgoing weights.',
     tex: 'G^l = \\frac{1}{n}\\sum_x \\bar f^l(x)\\, \\bar f^l(x)^\\top,\\qquad \\bar f^l = \\begin{bmatrix} f^l \\\\ 1 \\end{bmatrix}',
-    source: 'degeneracy paper eq. 11, 23 (note 6); SCIENCE.md §6',
+    source: 'degeneracy paper eq. 11, 23 (note 6); docs/science.md §6',
   },
   gramK: {
     label: 'Gram K^l',
     definition: 'The Gram of the output Jacobians with respect to the next layer\'s preactivations. Each (near-)zero eigenvalue is a preactivation direction the outputs ignore, freeing its incoming weights (and bias).',
     tex: 'K^l = \\frac{1}{n}\\sum_x \\sum_k \\Bigl(\\frac{\\partial f_k(x)}{\\partial p^{l+1}}\\Bigr)^{\\!\\top} \\frac{\\partial f_k(x)}{\\partial p^{l+1}}',
-    source: 'degeneracy paper eq. 12, 24; SCIENCE.md §6',
+    source: 'degeneracy paper eq. 12, 24; docs/science.md §6',
   },
   gramM: {
     label: 'Jacobian Gram M^l',
@@ -633,13 +634,13 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'fan-out',
     definition: 'Hessian zero directions from unused activation directions: each zero of G frees one weight per output neuron.',
     tex: '\\#\\text{zeros}(G^l) \\cdot d^{l+1}',
-    source: 'degeneracy paper §3.1.1; SCIENCE.md §6',
+    source: 'degeneracy paper §3.1.1; docs/science.md §6',
   },
   fanIn: {
     label: 'fan-in',
     definition: 'Hessian zero directions from ignored preactivation directions: each zero of K frees one weight per input coordinate, bias included (the paper counts d^l).',
     tex: '\\#\\text{zeros}(K^l) \\cdot (d^l + 1)',
-    source: 'degeneracy paper §3.1.2; SCIENCE.md §6',
+    source: 'degeneracy paper §3.1.2; docs/science.md §6',
   },
   overlap: {
     label: 'overlap',
@@ -659,7 +660,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'interaction basis',
     definition: 'A per-layer basis that whitens the activations (G), then diagonalizes the Jacobian Gram in those coordinates (M̃), dropping zero directions of both. It is invariant to any invertible linear reparametrization of the layer, up to signs.',
     tex: '\\hat f = C f,\\qquad C = (D_M^{-1/2})^{+}\\, V\\, (D_G^{-1/2})^{+}\\, U',
-    source: 'degeneracy paper §4, app. D; SCIENCE.md §7',
+    source: 'degeneracy paper §4, app. D; docs/science.md §7',
   },
   rankG: {
     label: 'rank G',
@@ -697,7 +698,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'norm per frequency',
     definition: 'The size of frequency k in the token embedding: the embedding matrix projected on the orthonormal cos and sin waves of frequency k over the tokens.',
     tex: '\\lVert k \\rVert = \\sqrt{\\lVert E^\\top \\hat c_k \\rVert^2 + \\lVert E^\\top \\hat s_k \\rVert^2},\\quad \\hat c_k(a) = \\sqrt{2/p}\\cos\\frac{2\\pi k a}{p}',
-    source: 'SCIENCE.md §8; src/core/internals/fourier.ts',
+    source: 'docs/science.md §8; src/core/internals/fourier.ts',
   },
   keyFrequency: {
     label: 'key frequency',
@@ -715,7 +716,7 @@ export const GLOSSARY: Record<TermId, GlossaryEntry> = {
     label: 'circularity',
     definition: 'How round the tokens\' projection onto a frequency\'s (cos, sin) plane is: the coefficient of variation of the radius. 0 is a perfect circle.',
     tex: '\\frac{\\operatorname{std}_a(r_a)}{\\operatorname{mean}_a(r_a)},\\qquad r_a = \\lVert \\Pi_k (E_a - \\bar E) \\rVert',
-    source: 'SCIENCE.md §8; src/core/internals/fourier.ts',
+    source: 'docs/science.md §8; src/core/internals/fourier.ts',
   },
   fourierCircuit: {
     label: 'learned circuit',
