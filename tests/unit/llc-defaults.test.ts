@@ -59,7 +59,7 @@ describe('Metropolis-adjusted Langevin on a Gaussian posterior', () => {
     const h = [4, 1, 0.25, 0.0625], nBeta = 50, gamma = 2, eps = 0.018;
     const { ds, model } = gaussianTarget(h);
     const exact = h.reduce((s, v) => s + (0.5 * nBeta * v) / (nBeta * v + gamma), 0); // 1.793…
-    const o = { nBeta, gamma, stepSize: eps, chains: 4, burnin: 500, draws: 6000, batchSize: 'full' as const, seed: 5, calibrate: false };
+    const o = { nBeta, gamma, stepSize: eps, chains: 4, burnin: 300, draws: 3000, batchSize: 'full' as const, seed: 5, calibrate: false };
     const before = tf.memory().numTensors;
     const adjusted = await estimateLlc(model, ds, o, ctx());
     const unadjusted = await estimateLlc(model, ds, { ...o, metropolis: false }, ctx());
@@ -85,7 +85,7 @@ describe('Metropolis-adjusted Langevin on a Gaussian posterior', () => {
     }
     expect(acc / count).toBeLessThan(0.85);
     expect(Math.abs((adjusted.meanAcceptance as number) - acc / count)).toBeLessThan(0.04);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('health verdicts with the defaults and on deliberately bad settings', () => {
@@ -163,7 +163,7 @@ describe('reduced-rank regression with the defaults (Aoyagi)', () => {
     expect(aoyagiRrr(4, 3, 8, 0)).toBe(6);
     expect(aoyagiRrr(8, 3, 4, 0)).toBe(6);
     expect(aoyagiRrr(3, 8, 4, 0)).toBe(6);
-    expect([0, 1, 5, 10, 20].map((r) => aoyagiRrr(20, 20, 20, r))).toEqual([150, 155, 171.875, 187.5, 200]);
+    expect([0, 1, 5, 10, 20].map((r) => aoyagiRrr(20, 20, 20, r))).toEqual([150, 155, 172, 187.5, 200]);
   });
 
   test('the fit is the rank-H least-squares solution: no rank-H perturbation lowers the NLL', () => {
