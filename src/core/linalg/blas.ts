@@ -1,8 +1,10 @@
 /**
  * Dense matrix–matrix product in Float64 over flat row-major arrays (tfjs has no float64): the
  * kernel of the eigensolver's divide-and-conquer merges and back-transformation, Lanczos' basis
- * rotations and the Internals view's Gram matrices.
+ * rotations and the Internals view's Gram matrices. Large products run on the WebAssembly SIMD
+ * kernel of wasmGemm.ts where available, the rest in scalar JS.
  */
+import { wasmGemm } from './wasmGemm';
 
 const GEMM_KB = 128;
 const GEMM_NB = 512;
@@ -19,6 +21,23 @@ export const GEMM_WORK = GEMM_KB * GEMM_NB;
  * stride-1). `work` (≥ GEMM_WORK doubles) avoids allocating the packing buffer. Mutates `c`.
  */
 export function gemm(
+  M: number, N: number, K: number, alpha: number,
+  a: Float64Array, aOff: number, lda: number,
+  b: Float64Array, bOff: number, ldb: number,
+  accumulate: boolean,
+  c: Float64Array, cOff: number, ldc: number,
+  work?: Float64Array,
+): void {
+  if (M > 0 && N > 0 && K > 0 && alpha !== 0 && M * N * K >= WASM_MIN_WORK
+    && wasmGemm(M, N, K, alpha, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc)) return;
+  gemmJs(M, N, K, alpha, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc, work);
+}
+
+/** Products smaller than this many multiply–adds stay in JS (packing would dominate). */
+const WASM_MIN_WORK = 16 * 16 * 16;
+
+/** `gemm` in scalar JS (the fallback where WebAssembly SIMD is missing, and for small products). */
+export function gemmJs(
   M: number, N: number, K: number, alpha: number,
   a: Float64Array, aOff: number, lda: number,
   b: Float64Array, bOff: number, ldb: number,

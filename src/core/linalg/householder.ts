@@ -3,6 +3,7 @@
  * of eigenvectors (steps 1 and 3 of `eigh`'s pipeline; see eigh.ts).
  */
 import { gemm, GEMM_WORK } from './blas';
+import { heapOf, wasmInstance, type WasmKernels } from './wasmKernels';
 
 /** Householder reflectors applied together in the compact-WY back-transformation. */
 const WY_BLOCK = 48;
@@ -61,8 +62,15 @@ function fusedSweep(
     p[i + 3] += s3;
     sweepTriangle(a, n, i, i + 4, update, vp, wp, u, p);
   }
-  if (i < n) {
-    // Leftover rows (< 4): their columns s..i−1, then their own small triangle.
+  if (i < n) sweepLeftover(a, n, s, i, update, vp, wp, u, p);
+}
+
+/** Leftover rows i..n−1 (< 4) of a sweep: their columns s..i−1, then their own small triangle. */
+function sweepLeftover(
+  a: Float64Array, n: number, s: number, i: number, update: boolean,
+  vp: Float64Array, wp: Float64Array, u: Float64Array, p: Float64Array,
+): void {
+  {
     for (let r = i; r < n; r++) {
       const ro = r * n;
       const ur = u[r], vr = vp[r], wr = wp[r];
@@ -77,6 +85,39 @@ function fusedSweep(
     }
     sweepTriangle(a, n, i, n, update, vp, wp, u, p);
   }
+}
+
+/**
+ * `fusedSweep` with the rectangular part (all but the last column when odd, for every row quad) in
+ * the wasm kernel `sweep`; `a` and the vectors are views into `k`'s memory. The odd column, the
+ * 4×4 diagonal triangles and the leftover rows stay in JS (O(n) per sweep). `zero` is all zeros: the
+ * kernel always applies the update, with v = w = 0 when there is none.
+ */
+function fusedSweepWasm(
+  k: WasmKernels, a: Float64Array, n: number, s: number, update: boolean,
+  vp: Float64Array, wp: Float64Array, u: Float64Array, p: Float64Array, zero: Float64Array,
+): void {
+  const iEnd = s + ((n - s) & ~3);
+  if (iEnd > s) {
+    k.sweep(a.byteOffset, (update ? vp : zero).byteOffset, (update ? wp : zero).byteOffset, u.byteOffset, p.byteOffset, 8 * n, s, s, iEnd);
+  }
+  for (let i = s; i < iEnd; i += 4) {
+    if (((i - s) & 1) === 1) {
+      const j = i - 1;
+      const vj = vp[j], wj = wp[j], uj = u[j];
+      let pj = 0;
+      for (let r = i; r < i + 4; r++) {
+        const o = r * n + j;
+        const x = update ? a[o] - vp[r] * wj - wp[r] * vj : a[o];
+        a[o] = x;
+        p[r] += x * uj;
+        pj += x * u[r];
+      }
+      p[j] += pj;
+    }
+    sweepTriangle(a, n, i, i + 4, update, vp, wp, u, p);
+  }
+  if (iEnd < n) sweepLeftover(a, n, s, iEnd, update, vp, wp, u, p);
 }
 
 /** The lower triangle (diagonal included) of rows/columns lo..hi−1 for `fusedSweep`. */
@@ -108,9 +149,35 @@ function sweepTriangle(
  * Qᴴ = H_0 H_1 ⋯ H_{n−3}; T = Qᴴᵀ A Qᴴ. Yields once per column with the fraction done.
  */
 export function* tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): Generator<number, void, void> {
-  let vp = new Float64Array(n), wp = new Float64Array(n);
-  let u = new Float64Array(n);
-  const p = new Float64Array(n);
+  // With wasm: a private instance (an interleaved solve cannot touch this one's memory) holding the
+  // matrix and the four vectors; the result is copied back into `a` at the end.
+  const k = n >= WASM_MIN_N ? wasmInstance() : null;
+  let work = a, zero = a;
+  let vp: Float64Array, wp: Float64Array, u: Float64Array, p: Float64Array;
+  if (k !== null) {
+    const nn = n * n;
+    const heap = heapOf(k, 8 * (nn + 5 * n));
+    work = heap.subarray(0, nn);
+    work.set(a.subarray(0, nn));
+    [vp, wp, u, p, zero] = [0, 1, 2, 3, 4].map((t) => heap.subarray(nn + t * n, nn + (t + 1) * n));
+    zero.fill(0);
+  } else {
+    vp = new Float64Array(n); wp = new Float64Array(n); u = new Float64Array(n); p = new Float64Array(n);
+  }
+  yield* reduce(work, n, d, e, tau, vp, wp, u, p, k === null ? fusedSweep
+    : (aa, nn, s, update, v1, w1, u1, p1) => fusedSweepWasm(k, aa, nn, s, update, v1, w1, u1, p1, zero));
+  if (work !== a) a.set(work);
+}
+
+/** Matrices at least this large are reduced with the wasm kernel. */
+const WASM_MIN_N = 32;
+
+type Sweep = (a: Float64Array, n: number, s: number, update: boolean, vp: Float64Array, wp: Float64Array, u: Float64Array, p: Float64Array) => void;
+
+function* reduce(
+  a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array,
+  vp: Float64Array, wp: Float64Array, u: Float64Array, p: Float64Array, sweep: Sweep,
+): Generator<number, void, void> {
   let pending = false;
   const total = n * n * n;
   for (let k = 0; k < n - 2; k++) {
@@ -143,7 +210,7 @@ export function* tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: 
     // (c) one sweep: pending update on the trailing triangle + p = A₂₂ u.
     if (t !== 0 || pending) {
       p.fill(0, 0, n);
-      fusedSweep(a, n, k + 1, pending, vp, wp, u, p);
+      sweep(a, n, k + 1, pending, vp, wp, u, p);
     }
     if (t !== 0) {
       // (d) w = τ p − (τ²/2)(pᵀu) u, so H A₂₂ H = A₂₂ − u wᵀ − w uᵀ (GVL eq. 8.3.3).
