@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  calibrate, chooseBackend, choiceKey, formatMeasurement, isSoftwareAdapter, validRecord,
+  calibrate, chooseBackend, choiceKey, validRecord,
   type AdapterFacts, type BackendMeasurement, type CalibrationRecord, type MeasuredBackend,
 } from './backendChoice';
 import { ensureWasmTrainingKernels } from './train/wasmKernels';
@@ -252,12 +252,6 @@ async function initAuto(opts: BackendOptions): Promise<BackendInfo> {
     requested: 'auto', active, attempts, summary, adapter: active === 'webgpu' ? adapter : undefined,
     calibration: { key, record, fromMemory, adapter: facts },
   };
-}
-
-/** One line per measurement, for tooltips and logs. */
-export function describeCalibration(c: CalibrationInfo): string {
-  const soft = isSoftwareAdapter(c.adapter) ? ' (software adapter)' : '';
-  return `${c.record.measurements.map(formatMeasurement).join('; ')}${soft}${c.fromMemory ? `; measured ${c.record.at}, remembered for this device` : ''}`;
 }
 
 /** The active tfjs backend name as tfjs reports it. */
