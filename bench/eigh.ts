@@ -6,6 +6,8 @@
  * 800, the main bench's dense row) and seeded Gaussian symmetric matrices of each size (few
  * deflations: the hard case for divide and conquer). Also checks ours: max |AV − VD| / max|λ|,
  * max |VᵀV − I| and the eigenvalues against LAPACK's. Writes bench/results/eigh-latest.json.
+ * `--profile`: also times our three phases (Householder reduction, tridiagonal divide and conquer,
+ * back-transformation) with the wasm kernels on and off, alternating, `--reps` times each.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,8 +21,10 @@ import { gaussNewtonOperator } from '../src/core/hessian/gn';
 import { decodeModelFile } from '../src/core/io/modelFile';
 import { gemm } from '../src/core/linalg/blas';
 import { eighSync } from '../src/core/linalg/eigh';
+import { backTransform, tridiagonalize } from '../src/core/linalg/householder';
+import { makeDcWork, tridiagDC } from '../src/core/linalg/tridiagonal';
 import { symmetricFromMatvec } from '../src/core/linalg/operator';
-import { wasmKernelsEnabled } from '../src/core/linalg/wasmKernels';
+import { setWasmKernelsEnabled, wasmKernelsEnabled } from '../src/core/linalg/wasmKernels';
 import { makeRng } from '../src/core/rng';
 import { datasetFor } from '../src/core/tasks/env';
 import { nodeAssetReader } from '../src/node/assets';
@@ -32,6 +36,7 @@ const { values: argv } = parseArgs({
     reps: { type: 'string', default: '5' },
     'no-peer': { type: 'boolean', default: false },
     'no-matfac': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'eigh-latest.json') },
   },
 });
@@ -95,6 +100,28 @@ function quality(A: Float64Array, n: number, values: Float64Array, V: Float64Arr
   return { residual: r / big, orthogonality: o };
 }
 
+/** Median times (ms) of the three phases of `eighSync` with vectors, wasm kernels on and off, alternated. */
+function profile(A: Float64Array, n: number): Record<'wasm' | 'js', { reduce: number; dc: number; back: number }> {
+  const runs: Record<'wasm' | 'js', number[][]> = { wasm: [], js: [] };
+  for (let r = 0; r < REPS; r++) {
+    for (const mode of ['wasm', 'js'] as const) {
+      setWasmKernelsEnabled(mode === 'wasm');
+      const a = A.slice(), d = new Float64Array(n), e = new Float64Array(n), tau = new Float64Array(n);
+      let t = performance.now();
+      for (const _ of tridiagonalize(a, n, d, e, tau)) { /* synchronous */ }
+      const t1 = performance.now() - t; t = performance.now();
+      const ws = makeDcWork(n);
+      for (const _ of tridiagDC(d, e, n, ws)) { /* synchronous */ }
+      const t2 = performance.now() - t; t = performance.now();
+      for (const _ of backTransform(a, tau, n, ws.q)) { /* synchronous */ }
+      runs[mode].push([t1, t2, performance.now() - t]);
+    }
+  }
+  setWasmKernelsEnabled(true);
+  const pick = (m: 'wasm' | 'js') => ({ reduce: median(runs[m].map((x) => x[0])), dc: median(runs[m].map((x) => x[1])), back: median(runs[m].map((x) => x[2])) });
+  return { wasm: pick('wasm'), js: pick('js') };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'slt-eigh-'));
   const peer = argv['no-peer'] ? null : await startPeer();
@@ -105,7 +132,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   log(`wasm kernels ${wasmKernelsEnabled() ? 'on' : 'off'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; peer ${peer ? JSON.stringify(peer.info) : 'none'}`);
   for (const c of cases) {
-    const path = join(dir, `${c.n}.f64`);
+    const path = join(dir, `${results.length}-${c.n}.f64`);
     writeFileSync(path, new Uint8Array(c.A.buffer, c.A.byteOffset, c.A.byteLength));
     eighSync(c.A.slice(0, Math.min(c.n, 200) ** 2), Math.min(c.n, 200)); // warm-up (JIT)
     const ours: number[] = [], theirs: number[] = [];
@@ -125,7 +152,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < c.n; i++) { worst = Math.max(worst, Math.abs(last.values[i] - peerLast.values[i])); big = Math.max(big, Math.abs(peerLast.values[i])); }
       dv = worst / big;
     }
+    const phases = argv.profile ? profile(c.A, c.n) : undefined;
+    if (phases) log(`${c.name} ${c.n} phases (median ms; wasm | js): reduce ${phases.wasm.reduce.toFixed(0)} | ${phases.js.reduce.toFixed(0)}, divide and conquer ${phases.wasm.dc.toFixed(0)} | ${phases.js.dc.toFixed(0)}, back-transform ${phases.wasm.back.toFixed(0)} | ${phases.js.back.toFixed(0)}`);
     const row = {
+      phases,
       matrix: c.name, n: c.n, reps: REPS, oursMs: ours, peerMs: theirs, oursMedianMs: median(ours), peerMedianMs: theirs.length ? median(theirs) : NaN,
       ratio: theirs.length ? median(ours) / median(theirs) : NaN, oursResidual: q?.residual, oursOrthogonality: q?.orthogonality,
       peerResidual: peerLast?.maxResidualOverNorm, peerOrthogonality: peerLast?.orthogonality, maxEigenvalueDiffOverNorm: dv,

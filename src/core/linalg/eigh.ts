@@ -7,7 +7,7 @@
  * 4th ed. — GVL below):
  *  1. Householder tridiagonalization T = Qᴴᵀ A Qᴴ (GVL Alg. 8.3.1) on the lower triangle. The
  *     symmetric rank-2 update of step k−1 is fused with the matrix–vector product of step k, so the
- *     trailing triangle is swept once per step, row by row, stride 1.
+ *     trailing triangle is swept once per step, row by row, stride 1 (in wasm SIMD where available).
  *  2. The tridiagonal eigenproblem by Cuppen's divide and conquer (GVL §8.4.4) with Gu–Eisenstat's
  *     Löwner-formula correction, which keeps the eigenvectors orthogonal without extra precision
  *     (Gu & Eisenstat, SIAM J. Matrix Anal. Appl. 16 (1995) 172–191), and deflation as in Dongarra &
@@ -107,9 +107,11 @@ export function eighSync(A: Float64Array, n: number, opts: Omit<EighOptions, 'ch
 /**
  * As `eighSync`, but awaits `opts.checkpoint` between sweeps (every Householder column, every
  * ~0.25 GFLOP of a merge, every back-transformation block) so a long solve can be cancelled — the
- * checkpoint throws — and reports progress. Cost ≈ 4.7 n³ flops, mostly in `gemm`: 800×800 with
- * vectors takes ≈ 0.45 s in Node 20 on one core of the 2-core dev machine (LAPACK dsyevd
- * single-threaded ≈ 0.08 s there), 2000×2000 ≈ 7 s.
+ * checkpoint throws — and reports progress. Cost ≈ 4.7 n³ flops, mostly in `gemm` and the
+ * Householder sweep, both on WebAssembly SIMD where available (wasmKernels.ts): 800×800 with vectors
+ * takes ≈ 0.3 s in Node 20 on one core of the 2-core dev machine under load, 2.6–3.4× one-thread
+ * LAPACK dsyevd measured alternately (`npm run bench:eigh`, BENCHMARKS.md); 2000×2000 ≈ 3.5 s
+ * (≈ 0.45 s and 7 s in scalar JS).
  */
 export async function eigh(A: Float64Array, n: number, opts: EighOptions = {}): Promise<EighResult> {
   const out: EighResult = { values: new Float64Array(0) };

@@ -6,7 +6,7 @@ import { gemm, GEMM_WORK } from './blas';
 import { heapOf, wasmInstance, type WasmKernels } from './wasmKernels';
 
 /** Householder reflectors applied together in the compact-WY back-transformation. */
-const WY_BLOCK = 48;
+const WY_BLOCK = 128;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Householder tridiagonalization.

@@ -346,7 +346,7 @@ function* dcMerge(d: Float64Array, lo: number, mid: number, hi: number, beta: nu
     }
     // R = [Q₁ packed · U_top ; Q₂ packed · U_bottom] into w3 (m×k), in row blocks with a yield
     // between them so a large merge can still be cancelled promptly.
-    const RB = Math.max(64, Math.floor(1.25e8 / Math.max(1, k * Math.max(p1, p2))) & ~3); // ≈ 0.25 GFLOP per block
+    const RB = Math.max(64, Math.floor(5e8 / Math.max(1, k * Math.max(p1, p2))) & ~3); // ≈ 1 GFLOP per block
     for (let r = 0; r < m1; r += RB) {
       gemm(Math.min(RB, m1 - r), k, p1, 1, w1, r * p1, p1, w2, 0, k, false, w3, r * k, k, ws.pk);
       yield;
