@@ -101,3 +101,58 @@ describe('WebAssembly SIMD kernels (wasmKernels.ts) against the scalar JS paths'
     }
   });
 });
+
+describe('eigh through the kernels on hard spectra (divide-and-conquer merges large enough for the wasm gemm)', () => {
+  /** Wilkinson W⁺ₘ: diagonal |i − (m−1)/2|, off-diagonal 1 (nearly coincident pairs). */
+  function wilkinson(m: number): Float64Array {
+    const A = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) A[i * m + i] = Math.abs(i - (m - 1) / 2);
+    for (let i = 0; i + 1 < m; i++) { A[i * m + i + 1] = 1; A[(i + 1) * m + i] = 1; }
+    return A;
+  }
+  /** A dense matrix with three tight clusters and a repeated eigenvalue: Q diag(λ) Qᵀ, Q from Householder products. */
+  function clustered(n: number): Float64Array {
+    const rng = makeRng(11);
+    const lam = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 + 1e-12 * i : i % 3 === 1 ? 2 : 5 + 1e-9 * i));
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) A[i * n + i] = lam[i];
+    const v = new Float64Array(n), w = new Float64Array(n);
+    for (let r = 0; r < 3; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) { v[i] = rng.normal(); s += v[i] * v[i]; }
+      for (let i = 0; i < n; i++) v[i] /= Math.sqrt(s);
+      // A ← H A H with H = I − 2 v vᵀ: w = A v, A ← A − 2 v wᵀ − 2 w vᵀ + 4 (vᵀw) v vᵀ.
+      let vw = 0;
+      for (let i = 0; i < n; i++) { let t = 0; for (let j = 0; j < n; j++) t += A[i * n + j] * v[j]; w[i] = t; vw += v[i] * t; }
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += -2 * v[i] * w[j] - 2 * w[i] * v[j] + 4 * vw * v[i] * v[j];
+    }
+    return A;
+  }
+  test.each([['Wilkinson W⁺₂₅₁', 251, wilkinson(251)], ['three clusters and a repeated value', 180, clustered(180)]] as const)('%s: kernels on and off agree with the QL eigenvalues; A V = V D, VᵀV = I', (_name, n, A) => {
+    const ql = eighSync(A, n, { vectors: false }).values;
+    let norm = 0;
+    for (const x of A) norm = Math.max(norm, Math.abs(x));
+    for (const on of [true, false]) {
+      setWasmKernelsEnabled(on);
+      const r = eighSync(A, n);
+      for (let j = 0; j < n; j++) expect(Math.abs(r.values[j] - ql[j])).toBeLessThan(16 * n * EPS * norm);
+      const V = r.vectors!;
+      let res = 0, orth = 0;
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let p = 0; p < n; p++) s += A[i * n + p] * V[p * n + j];
+          res = Math.max(res, Math.abs(s - r.values[j] * V[i * n + j]));
+        }
+        for (let l = j; l < n; l++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += V[i * n + j] * V[i * n + l];
+          orth = Math.max(orth, Math.abs(s - (j === l ? 1 : 0)));
+        }
+      }
+      expect(res).toBeLessThan(4 * n * EPS * norm);
+      expect(orth).toBeLessThan(4 * n * EPS);
+    }
+    setWasmKernelsEnabled(true);
+  });
+});
