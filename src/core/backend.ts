@@ -236,8 +236,20 @@ async function initAuto(opts: BackendOptions): Promise<BackendInfo> {
     const measurements: BackendMeasurement[] = [];
     for (const name of ['wasm', 'webgpu'] as const) {
       if (!available.includes(name)) continue;
-      await tf.setBackend(name);
-      measurements.push(await calibrate(name, { budgetMs: opts.calibrationBudgetMs?.[name] ?? DEFAULT_BUDGET[name] }));
+      try {
+        await tf.setBackend(name);
+        measurements.push(await calibrate(name, { budgetMs: opts.calibrationBudgetMs?.[name] ?? DEFAULT_BUDGET[name] }));
+      } catch (e) {
+        // A backend that fails its calibration is not used.
+        const a = attempts.find((x) => x.name === name);
+        if (a) { a.ok = false; a.reason = `${name} failed its calibration: ${errorText(e)}`; }
+      }
+    }
+    if (measurements.length === 0) {
+      const c = await tryCpu();
+      attempts.push({ name: 'cpu', ok: c.ok, reason: c.reason });
+      if (!c.ok) throw new Error(`No tfjs backend could be started: ${attempts.map((a) => a.reason).join('; ')}`);
+      return { requested: 'auto', active: 'cpu', attempts, summary: `cpu (${attempts.filter((a) => !a.ok).map((a) => a.reason).join('; ')})` };
     }
     const d = chooseBackend(measurements, facts);
     record = { choice: d.choice, reason: d.reason, measurements, at: new Date().toISOString() };
