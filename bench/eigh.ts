@@ -10,7 +10,7 @@
  * back-transformation) with the wasm kernels on and off, alternating, `--reps` times each.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     log(`${c.name} ${c.n}: median ours ${row.oursMedianMs.toFixed(0)} ms, LAPACK 1 thread ${row.peerMedianMs.toFixed(1)} ms → ${row.ratio.toFixed(2)}×; residual ${q?.residual.toExponential(1)}, orthogonality ${q?.orthogonality.toExponential(1)}, max|Δλ|/max|λ| ${dv.toExponential(1)}`);
   }
   peer?.close();
+  rmSync(dir, { recursive: true, force: true });
   const doc = { date: new Date().toISOString(), cpu: cpus()[0]?.model, nproc: cpus().length, loadavgAtEnd: loadavg(), node: process.version, wasmKernels: wasmKernelsEnabled(), peer: peer?.info ?? null, results };
   mkdirSync(join(argv.out, '..'), { recursive: true });
   writeFileSync(argv.out, `${JSON.stringify(doc, null, 2)}\n`);
