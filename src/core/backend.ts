@@ -1,11 +1,20 @@
 /**
- * Explicit tfjs backend selection: webgpu → wasm → cpu.
+ * Explicit tfjs backend selection. A named backend is tried first, then the rest in the order
+ * webgpu → wasm → cpu. "auto" starts webgpu and wasm where available, times each on a short
+ * calibration (backendChoice.ts, ≤ 1 s in all) and keeps the faster — a software WebGPU adapter
+ * such as SwiftShader loses to wasm unless it measures faster — or reuses a choice remembered for
+ * this adapter and browser, which the caller injects (`remembered`; the page keeps them in
+ * localStorage, the core has no storage of its own).
  *
  * tfjs would otherwise pick a backend by priority and silently fall back (to webgl in a page
  * without WebGPU flags), so the explorer always chooses one itself and reports why each
  * candidate was or was not used. Runs in Node, in a Worker and in tests (no DOM).
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  calibrate, chooseBackend, choiceKey, validRecord,
+  type AdapterFacts, type BackendMeasurement, type CalibrationRecord, type MeasuredBackend,
+} from './backendChoice';
 import { ensureWasmTrainingKernels } from './train/wasmKernels';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -28,6 +37,18 @@ export interface BackendInfo {
   summary: string;
   /** Adapter description when WebGPU is active. */
   adapter?: string;
+  /** "auto" only: the measurements and the decision (or the remembered ones). */
+  calibration?: CalibrationInfo;
+}
+
+export interface CalibrationInfo {
+  /** The key to remember `record` under (adapter + user agent; see `choiceKey`). */
+  key: string;
+  record: CalibrationRecord;
+  /** True when `record` came from `BackendOptions.remembered` and nothing was measured now. */
+  fromMemory: boolean;
+  /** The WebGPU adapter's facts, when there is one. */
+  adapter?: AdapterFacts;
 }
 
 /** Paths (URLs in a browser, file paths or URLs in Node) of tfjs-backend-wasm's binaries. */
@@ -46,6 +67,10 @@ export interface BackendOptions {
   webgpuNoCpuForward?: boolean;
   /** Called if the GPU device is lost after initialisation (driver reset, tab backgrounded...). */
   onDeviceLost?: (reason: string) => void;
+  /** "auto": earlier calibrations by key (see `CalibrationInfo.key`); a match skips the measurement. */
+  remembered?: Readonly<Record<string, unknown>>;
+  /** "auto": calibration budget per backend in ms (default webgpu 550, wasm 300, cpu 300). */
+  calibrationBudgetMs?: Partial<Record<MeasuredBackend, number>>;
 }
 
 /** The candidates tried for a preference: the preferred one first, then the rest in order. */
@@ -66,7 +91,23 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function tryWebgpu(opts: BackendOptions): Promise<{ ok: boolean; reason: string; adapter?: string }> {
+/** The WebGPU adapter's facts without starting tfjs, or why there is none. */
+async function probeAdapter(): Promise<{ facts?: AdapterFacts; reason: string }> {
+  const gpu = getGpu();
+  if (!gpu) return { reason: 'WebGPU unavailable: navigator.gpu is missing in this context' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { reason: 'WebGPU unavailable: no adapter' };
+    const info = (adapter as { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+    const description = info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter' : 'unnamed adapter';
+    const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? info?.isFallbackAdapter ?? false;
+    return { facts: { description, isFallbackAdapter: fallback }, reason: `adapter: ${description}` };
+  } catch (e) {
+    return { reason: `WebGPU unavailable: requestAdapter failed (${errorText(e)})` };
+  }
+}
+
+async function tryWebgpu(opts: BackendOptions, watch = true): Promise<{ ok: boolean; reason: string; adapter?: string }> {
   const gpu = getGpu();
   if (!gpu) return { ok: false, reason: 'WebGPU unavailable: navigator.gpu is missing in this context' };
   let adapter: GPUAdapter | null;
@@ -84,7 +125,7 @@ async function tryWebgpu(opts: BackendOptions): Promise<{ ok: boolean; reason: s
     const ok = await tf.setBackend('webgpu');
     if (!ok) return { ok: false, reason: 'WebGPU unavailable: tfjs could not initialise the webgpu backend' };
     await tf.ready();
-    watchDeviceLoss(opts.onDeviceLost);
+    if (watch) watchDeviceLoss(opts.onDeviceLost);
     return { ok: true, reason: `adapter: ${adapterName}`, adapter: adapterName };
   } catch (e) {
     return { ok: false, reason: `WebGPU unavailable: ${errorText(e)}` };
@@ -136,6 +177,7 @@ async function tryCpu(): Promise<{ ok: boolean; reason: string }> {
  * used. Throws only if none works (not expected: cpu always exists).
  */
 export async function initBackend(pref: BackendPreference = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (pref === 'auto') return initAuto(opts);
   const attempts: BackendAttempt[] = [];
   let adapter: string | undefined;
   for (const name of candidatesFor(pref)) {
@@ -149,6 +191,79 @@ export async function initBackend(pref: BackendPreference = 'auto', opts: Backen
     }
   }
   throw new Error(`No tfjs backend could be started: ${attempts.map((a) => a.reason).join('; ')}`);
+}
+
+const DEFAULT_BUDGET: Record<MeasuredBackend, number> = { webgpu: 550, wasm: 300, cpu: 300 };
+
+/**
+ * "auto": start webgpu (when there is an adapter) and wasm, then pick by measurement or by the
+ * remembered choice for this adapter and browser; cpu only when neither starts.
+ */
+async function initAuto(opts: BackendOptions): Promise<BackendInfo> {
+  const attempts: BackendAttempt[] = [];
+  const probe = await probeAdapter();
+  const facts = probe.facts;
+  const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? 'unknown runtime';
+  const key = choiceKey(facts, userAgent);
+  const available: MeasuredBackend[] = [];
+  let adapter: string | undefined;
+  if (facts) {
+    const r = await tryWebgpu(opts, false);
+    attempts.push({ name: 'webgpu', ok: r.ok, reason: r.reason });
+    if (r.ok) { available.push('webgpu'); adapter = r.adapter; }
+  } else {
+    attempts.push({ name: 'webgpu', ok: false, reason: probe.reason });
+  }
+  const w = await tryWasm(opts);
+  attempts.push({ name: 'wasm', ok: w.ok, reason: w.reason });
+  if (w.ok) available.push('wasm');
+  if (available.length === 0) {
+    const c = await tryCpu();
+    attempts.push({ name: 'cpu', ok: c.ok, reason: c.reason });
+    if (!c.ok) throw new Error(`No tfjs backend could be started: ${attempts.map((a) => a.reason).join('; ')}`);
+    const skipped = attempts.filter((a) => !a.ok).map((a) => a.reason);
+    return { requested: 'auto', active: 'cpu', attempts, summary: `cpu (${skipped.join('; ')})` };
+  }
+  const past = opts.remembered?.[key];
+  let record: CalibrationRecord;
+  let fromMemory = false;
+  if (validRecord(past, available)) {
+    record = past;
+    fromMemory = true;
+  } else {
+    // wasm first: a software GPU that runs past its budget keeps working in the background, and
+    // must not slow the other measurement.
+    const measurements: BackendMeasurement[] = [];
+    for (const name of ['wasm', 'webgpu'] as const) {
+      if (!available.includes(name)) continue;
+      try {
+        await tf.setBackend(name);
+        measurements.push(await calibrate(name, { budgetMs: opts.calibrationBudgetMs?.[name] ?? DEFAULT_BUDGET[name] }));
+      } catch (e) {
+        // A backend that fails its calibration is not used.
+        const a = attempts.find((x) => x.name === name);
+        if (a) { a.ok = false; a.reason = `${name} failed its calibration: ${errorText(e)}`; }
+      }
+    }
+    if (measurements.length === 0) {
+      const c = await tryCpu();
+      attempts.push({ name: 'cpu', ok: c.ok, reason: c.reason });
+      if (!c.ok) throw new Error(`No tfjs backend could be started: ${attempts.map((a) => a.reason).join('; ')}`);
+      return { requested: 'auto', active: 'cpu', attempts, summary: `cpu (${attempts.filter((a) => !a.ok).map((a) => a.reason).join('; ')})` };
+    }
+    const d = chooseBackend(measurements, facts);
+    record = { choice: d.choice, reason: d.reason, measurements, at: new Date().toISOString() };
+  }
+  const active = record.choice;
+  await tf.setBackend(active);
+  await tf.ready();
+  if (active === 'webgpu') watchDeviceLoss(opts.onDeviceLost);
+  for (const a of attempts) if (a.ok && a.name !== active) a.reason += ' — started, not chosen';
+  const summary = `${active} (auto: ${fromMemory ? `remembered for this device — ${record.reason}` : record.reason})`;
+  return {
+    requested: 'auto', active, attempts, summary, adapter: active === 'webgpu' ? adapter : undefined,
+    calibration: { key, record, fromMemory, adapter: facts },
+  };
 }
 
 /** The active tfjs backend name as tfjs reports it. */

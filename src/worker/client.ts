@@ -7,6 +7,7 @@
 import type { BackendInfo, BackendPreference } from '../core/backend';
 import { CancelledError } from '../core/jobs';
 import type { TaskName, TaskParams, TaskPartial, TaskResult } from '../core/tasks/index';
+import { storageChoiceMemory, type ChoiceMemory } from './choiceMemory';
 import type { ErrorKind, FromWorker, JobControl, JobId, ToWorker } from './protocol';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
@@ -89,7 +90,20 @@ export class ComputeClient {
   private crashTimes: number[] = [];
   backend: BackendInfo | null = null;
 
-  constructor(private readonly makeWorker: () => WorkerLike, private readonly events: ClientEvents) {}
+  /**
+   * `memory`: where "auto" calibrations are remembered per device (default: localStorage, a no-op
+   * where there is none).
+   */
+  constructor(
+    private readonly makeWorker: () => WorkerLike,
+    private readonly events: ClientEvents,
+    private readonly memory: ChoiceMemory = storageChoiceMemory(),
+  ) {}
+
+  /** Forget the remembered "auto" calibrations; the next "auto" start measures again. */
+  forgetCalibrations(): void {
+    this.memory.clear();
+  }
 
   /** Starts (or restarts) the worker with a backend preference. Running jobs are cancelled. */
   start(pref: BackendPreference = this.pref): void {
@@ -107,7 +121,7 @@ export class ComputeClient {
     };
     w.onmessageerror = () => this.events.onNotice('warning', 'A message from the compute worker could not be read.');
     this.worker = w;
-    w.postMessage({ type: 'init', backend: pref });
+    w.postMessage(pref === 'auto' ? { type: 'init', backend: pref, remembered: this.memory.load() } : { type: 'init', backend: pref });
   }
 
   get preference(): BackendPreference {
@@ -188,6 +202,7 @@ export class ComputeClient {
     switch (msg.type) {
       case 'ready':
         this.backend = msg.backend;
+        if (msg.backend.calibration && !msg.backend.calibration.fromMemory) this.memory.save(msg.backend.calibration.key, msg.backend.calibration.record);
         this.events.onBackend('ready', msg.backend);
         return;
       case 'init-failed':

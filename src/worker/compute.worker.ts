@@ -125,6 +125,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
           'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
         },
         onDeviceLost: (reason) => post({ type: 'device-lost', reason }),
+        remembered: msg.remembered,
       });
       ready.then(
         (backend) => { post({ type: 'ready', backend }); void pump(); },

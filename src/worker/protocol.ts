@@ -5,6 +5,7 @@
  * arrays inside params and results travel as transferables (zero-copy); see transferablesOf.
  */
 import type { BackendInfo, BackendPreference } from '../core/backend';
+import type { CalibrationRecord } from '../core/backendChoice';
 import type { TaskName, TaskParams, TaskPartial, TaskResult } from '../core/tasks/index';
 
 export type JobId = number;
@@ -15,7 +16,8 @@ export type StartMessage = { [K in TaskName]: { type: 'start'; jobId: JobId; tas
 export type JobControl = 'pause' | 'resume' | 'step';
 
 export type ToWorker =
-  | { type: 'init'; backend: BackendPreference }
+  /** `remembered`: the page's past "auto" calibrations by key (see worker/choiceMemory.ts). */
+  | { type: 'init'; backend: BackendPreference; remembered?: Record<string, CalibrationRecord> }
   | StartMessage
   | { type: 'cancel'; jobId: JobId }
   | { type: 'control'; jobId: JobId; action: JobControl }

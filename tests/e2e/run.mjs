@@ -84,13 +84,61 @@ test('page loads, the worker starts and the backend badge says why', async () =>
   assert(count.includes('86,197'), `parameter count shown: ${count}`);
 });
 
-test('WebGPU (SwiftShader) is the active backend in the worker', async () => {
+/** The badge's calibration figures: { choice, fromMemory, why, timings: { name: { ms, timedOut } } }. */
+async function calibrationOf(page) {
+  const c = page.getByTestId('backend-calibration');
+  await c.waitFor({ state: 'visible', timeout: 10_000 });
+  const timings = {};
+  for (const name of ['webgpu', 'wasm', 'cpu']) {
+    const t = page.getByTestId(`backend-timing-${name}`);
+    if (await t.count()) timings[name] = { ms: Number(await t.getAttribute('data-ms')), timedOut: (await t.getAttribute('data-timed-out')) === 'true' };
+  }
+  return {
+    choice: await c.getAttribute('data-choice'), fromMemory: (await c.getAttribute('data-from-memory')) === 'true',
+    why: await page.getByTestId('backend-why-chosen').textContent(), text: await c.textContent(), timings,
+  };
+}
+
+test('auto measures WebGPU (SwiftShader) and wasm, picks wasm, and the badge shows both timings and why', async () => {
   const { page } = shared;
   if (!(await hasAdapter(page))) {
     if (IN_CI) throw new Error('No WebGPU adapter in CI: the SwiftShader path must run here (check the chromium flags and package)');
     skip('no WebGPU adapter on this machine (SwiftShader not available)');
   }
-  assert((await backendOf(page)) === 'webgpu', `backend is ${await backendOf(page)}, expected webgpu`);
+  const c = await calibrationOf(page);
+  assert(c.timings.webgpu && c.timings.wasm, `expected both timings in the badge: ${c.text}`);
+  // SwiftShader is far slower than wasm: auto must not pick it (the issue's 3,032 s Lanczos run).
+  assert((await backendOf(page)) === 'wasm', `backend is ${await backendOf(page)}, expected wasm over SwiftShader (${c.text})`);
+  assert(c.choice === 'wasm' && /wasm measured faster/.test(c.why), `why: ${c.why}`);
+  assert(c.timings.webgpu.timedOut || c.timings.webgpu.ms > c.timings.wasm.ms, `webgpu ${JSON.stringify(c.timings.webgpu)} vs wasm ${JSON.stringify(c.timings.wasm)}`);
+  assert(/software adapter/.test(c.text), `the badge does not say the adapter is software: ${c.text}`);
+  // The calibration is short: wasm within its 300 ms budget, webgpu stopped near its 550 ms one.
+  assert(c.timings.wasm.ms < 300 && c.timings.webgpu.ms < 1500, `calibration too long: ${c.text}`);
+  console.log(`    (${c.text.trim()})`);
+});
+
+test('the auto choice is remembered for this device: a reload measures nothing; "re-measure" measures again', async () => {
+  const { page, errors } = await openApp('');
+  if (!(await hasAdapter(page))) {
+    await page.close();
+    if (IN_CI) throw new Error('No WebGPU adapter in CI');
+    skip('no WebGPU adapter on this machine (SwiftShader not available)');
+  }
+  await waitReady(page);
+  const first = await calibrationOf(page);
+  assert(!first.fromMemory, 'a fresh page found a remembered choice');
+  const stored = await page.evaluate(() => localStorage.getItem('slt-backend-calibration-v1'));
+  assert(stored && stored.includes(first.choice), `nothing stored: ${stored}`);
+  await page.reload();
+  assert((await waitReady(page)) === first.choice, 'the reload chose differently');
+  const second = await calibrationOf(page);
+  assert(second.fromMemory && /remembered for this device/.test(second.why), `not remembered: ${second.text}`);
+  assert(JSON.stringify(second.timings) === JSON.stringify(first.timings), 'the remembered timings differ from the measured ones');
+  await page.getByTestId('backend-remeasure').click();
+  await page.waitForSelector('[data-testid="backend-calibration"][data-from-memory="false"]', { timeout: 60_000 });
+  assert((await backendOf(page)) === 'wasm', 'after re-measuring, not wasm');
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
 });
 
 test('a forward pass runs with visible progress and draws a chart, computed in the worker', async () => {
@@ -427,7 +475,9 @@ test('no request leaves the app origin', async () => {
 });
 
 test('a real lost WebGPU device (GPUDevice.destroy()): the user is told, the worker restarts on wasm, nothing computed is lost', async () => {
-  const { page, errors } = await openApp('?debug=1');
+  // WebGPU asked for by name: auto would pick wasm over SwiftShader, and this test is the WebGPU
+  // correctness coverage (a forward pass on the GPU agrees with wasm).
+  const { page, errors } = await openApp('?debug=1&backend=webgpu');
   if (!(await hasAdapter(page))) {
     await page.close();
     if (IN_CI) throw new Error('No WebGPU adapter in CI: the device-loss path must run here');

@@ -93,7 +93,7 @@ describe('compute client', () => {
     await expect(a.promise).rejects.toThrow(/crashed \(boom\).*restarted/);
     expect(first.terminated).toBe(true);
     expect(workers).toHaveLength(2);
-    expect(w().sent[0]).toEqual({ type: 'init', backend: 'auto' });
+    expect(w().sent[0]).toMatchObject({ type: 'init', backend: 'auto' });
     expect(notices.at(-1)).toMatch(/crashed while running Forward pass \(all\)/);
     // The new worker takes jobs.
     const b = client.run('forward', { model, split: 'all' });
@@ -136,5 +136,32 @@ describe('compute client', () => {
     b.control('step');
     b.control('resume');
     expect(w().sent.filter((m) => m.type === 'control').map((m) => (m as { action: string }).action)).toEqual(['pause', 'step', 'resume']);
+  });
+});
+
+describe('remembered "auto" calibrations (page side)', () => {
+  test('a new calibration is saved under its key; the next "auto" start sends it to the worker; named backends send none', async () => {
+    const { storageChoiceMemory } = await import('../../src/worker/choiceMemory');
+    const store = new Map<string, string>();
+    const memory = storageChoiceMemory({ getItem: (k) => store.get(k) ?? null, setItem: (k, v) => { store.set(k, v); }, removeItem: (k) => { store.delete(k); } });
+    const workers: FakeWorker[] = [];
+    const client = new ComputeClient(() => { const w = new FakeWorker(); workers.push(w); return w; }, { onBackend: () => {}, onJob: () => {}, onNotice: () => {} }, memory);
+    client.start('auto');
+    expect(workers[0].sent[0]).toEqual({ type: 'init', backend: 'auto', remembered: {} });
+    const record = { choice: 'wasm' as const, reason: 'wasm measured faster', measurements: [{ name: 'wasm' as const, matMulMs: 2, chainMs: 1, totalMs: 3, timedOut: false }], at: '2026-12-06T00:00:00Z' };
+    workers[0].reply({ type: 'ready', backend: { ...info('wasm'), calibration: { key: 'adapter | UA', record, fromMemory: false } } });
+    expect(memory.load()).toEqual({ 'adapter | UA': record });
+    client.start('auto');
+    expect(workers[1].sent[0]).toEqual({ type: 'init', backend: 'auto', remembered: { 'adapter | UA': record } });
+    // A remembered result is not written again; a named backend sends no memory.
+    workers[1].reply({ type: 'ready', backend: { ...info('wasm'), calibration: { key: 'adapter | UA', record: { ...record, at: 'changed' }, fromMemory: true } } });
+    expect(memory.load()['adapter | UA'].at).toBe(record.at);
+    client.start('wasm');
+    expect(workers[2].sent[0]).toEqual({ type: 'init', backend: 'wasm' });
+    client.forgetCalibrations();
+    expect(memory.load()).toEqual({});
+    // Garbage in storage reads as nothing remembered.
+    store.set('slt-backend-calibration-v1', '[1,2');
+    expect(memory.load()).toEqual({});
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import {
-  eigh, eighLastComponents, eighSync, gemm, symmetricFromMatvec, symmetryDefect, tridiagEigen, tridiagonalForm,
-} from '../../src/core/linalg/eigh';
-import type { SymOperator } from '../../src/core/linalg/eigh';
+import { eigh, eighLastComponents, eighSync, tridiagEigen, tridiagonalForm } from '../../src/core/linalg/eigh';
+import { gemm } from '../../src/core/linalg/blas';
+import { symmetricFromMatvec, symmetryDefect, type SymOperator } from '../../src/core/linalg/operator';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { makeRng } from '../../src/core/rng';
 

@@ -6,7 +6,8 @@ import { createJobContext } from '../../src/core/jobs';
 import { loadDataset } from '../../src/core/data/index';
 import { nodeAssetReader } from '../../src/node/assets';
 import { gaussNewtonOperator } from '../../src/core/hessian/gn';
-import { symmetricFromMatvec, eighSync } from '../../src/core/linalg/eigh';
+import { eighSync } from '../../src/core/linalg/eigh';
+import { symmetricFromMatvec } from '../../src/core/linalg/operator';
 import { layoutFor } from '../../src/core/models/config';
 import { useWasm } from './helpers/tf';
 

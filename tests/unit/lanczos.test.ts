@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { eighSync } from '../../src/core/linalg/eigh';
-import type { SymOperator } from '../../src/core/linalg/eigh';
+import type { SymOperator } from '../../src/core/linalg/operator';
 import { lanczosTopK, planBasis } from '../../src/core/linalg/lanczos';
 import { BadInputError } from '../../src/core/errors';
 import { CancelledError, createJobContext } from '../../src/core/jobs';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { eighSync } from '../../src/core/linalg/eigh';
-import type { SymOperator } from '../../src/core/linalg/eigh';
+import type { SymOperator } from '../../src/core/linalg/operator';
 import { countAbove, densityOnGrid, hutchinsonTrace, slqDensity } from '../../src/core/linalg/slq';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { BadInputError } from '../../src/core/errors';

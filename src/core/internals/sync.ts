@@ -37,7 +37,7 @@ import type { JobContext } from '../jobs';
 import type { ModelBundle } from '../models/bundle';
 import { layoutFor } from '../models/config';
 import { forwardTrace, inputTensor } from '../models/forward';
-import { gemm } from '../linalg/eigh';
+import { gemm } from '../linalg/blas';
 
 /**
  * How approximate synchrony is measured for a pair of neurons (i, j):

@@ -31,10 +31,9 @@ import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import { makeRng } from '../rng';
 import type { Rng } from '../rng';
-import { eighSync, gemm, GEMM_WORK, tridiagEigen, tridiagonalForm } from './eigh';
-import type { SymOperator } from './eigh';
-
-export type { SymOperator } from './eigh';
+import { eighSync, tridiagEigen, tridiagonalForm } from './eigh';
+import { gemm, GEMM_WORK } from './blas';
+import type { SymOperator } from './operator';
 
 export type BasisStorage = 'f64' | 'f32';
 

@@ -17,7 +17,7 @@ import { makeRng } from '../rng';
 import { meanStd } from '../stats';
 import type { Rng } from '../rng';
 import { tridiagEigen } from './eigh';
-import type { SymOperator } from './eigh';
+import type { SymOperator } from './operator';
 import { applyChecked, DEFAULT_MEMORY_BUDGET, INVARIANT_TOL, KrylovBasis, norm2 } from './lanczos';
 import type { BasisStorage } from './lanczos';
 

@@ -1,5 +1,5 @@
 /** Test references for the linear-algebra modules, written independently of src/core/linalg. */
-import type { SymOperator } from '../../../src/core/linalg/eigh';
+import type { SymOperator } from '../../../src/core/linalg/operator';
 import { makeRng } from '../../../src/core/rng';
 
 /** A seeded random orthogonal matrix: Gram–Schmidt (twice) of Gaussian vectors, stored as rows. */

@@ -1,0 +1,239 @@
+/**
+ * "auto" backend choice by measurement (issue 14 item 1). `calibrate` times the active tfjs backend
+ * on a short, fixed workload — one matMul of the size of the Gauss–Newton product's big products and
+ * one op chain shaped like a training step (forward, softmax, a hand-written backward) — reading
+ * results back with `await data()` (never dataSync: PLATFORM.md, it stalls WebGPU). It is time-boxed,
+ * so a software GPU (SwiftShader: hundreds of times slower) cannot hold start-up: a backend that
+ * has not finished within its budget is reported as "slower than the budget".
+ *
+ * `chooseBackend` is the pure decision from those figures and the adapter's facts, with the reason
+ * in words. The remembered choice is the page's business (localStorage, keyed by `choiceKey`): the
+ * core only receives past records and returns a new one (no DOM here).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type MeasuredBackend = 'webgpu' | 'wasm' | 'cpu';
+
+export interface BackendMeasurement {
+  name: MeasuredBackend;
+  /** Median time of one [1024 × 256] · [256 × 256] matMul with read-back (ms). */
+  matMulMs: number;
+  /** Median time of the op chain with read-back (ms). */
+  chainMs: number;
+  /** matMulMs + chainMs; when `timedOut`, a lower bound (the time spent before giving up). */
+  totalMs: number;
+  /** The budget ran out before the timed runs finished (first use, shader compilation included). */
+  timedOut: boolean;
+}
+
+/** What is known about the WebGPU adapter (from `GPUAdapter.info` and `isFallbackAdapter`). */
+export interface AdapterFacts {
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface BackendDecision {
+  choice: MeasuredBackend;
+  reason: string;
+}
+
+/** A past calibration as the page stores it and hands back (see `choiceKey`). */
+export interface CalibrationRecord {
+  choice: MeasuredBackend;
+  reason: string;
+  measurements: BackendMeasurement[];
+  /** ISO date of the measurement. */
+  at: string;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i;
+
+/** A CPU-emulated WebGPU adapter: the fallback flag, or a known software rasterizer's name. */
+export function isSoftwareAdapter(a: AdapterFacts | undefined): boolean {
+  return !!a && (a.isFallbackAdapter || SOFTWARE.test(a.description));
+}
+
+/** The key a choice is remembered under: the adapter (or its absence) and the browser. */
+export function choiceKey(adapter: AdapterFacts | undefined, userAgent: string): string {
+  return `${adapter ? `${adapter.description}${adapter.isFallbackAdapter ? ' (fallback)' : ''}` : 'no WebGPU adapter'} | ${userAgent}`;
+}
+
+const ORDER: MeasuredBackend[] = ['webgpu', 'wasm', 'cpu'];
+
+export function formatMeasurement(m: BackendMeasurement): string {
+  if (m.timedOut) return `${m.name} > ${m.totalMs.toFixed(0)} ms (did not finish within the calibration budget)`;
+  return `${m.name} ${m.totalMs.toFixed(1)} ms (matMul ${m.matMulMs.toFixed(1)} + step ${m.chainMs.toFixed(1)})`;
+}
+
+/**
+ * The faster backend by measurement. A finished measurement beats a timed-out one; among finished
+ * ones the smaller total wins; equal totals go by webgpu → wasm → cpu, except that a software
+ * adapter's webgpu ranks after wasm, so it is chosen over wasm only when it measures strictly faster.
+ * Throws on an empty list.
+ */
+export function chooseBackend(ms: readonly BackendMeasurement[], adapter?: AdapterFacts): BackendDecision {
+  if (ms.length === 0) throw new Error('chooseBackend: no measurements');
+  const software = isSoftwareAdapter(adapter);
+  const rank = (n: MeasuredBackend): number => (software && n === 'webgpu' ? 1.5 : ORDER.indexOf(n));
+  const sorted = [...ms].sort((a, b) => (Number(a.timedOut) - Number(b.timedOut))
+    || (a.timedOut ? b.totalMs - a.totalMs : a.totalMs - b.totalMs) || rank(a.name) - rank(b.name));
+  const best = sorted[0];
+  const figures = sorted.map(formatMeasurement).join(', ');
+  let reason: string;
+  if (ms.length === 1) {
+    reason = `only ${best.name} was available to measure: ${figures}`;
+  } else if (best.timedOut) {
+    reason = `no backend finished the calibration within its budget; ${best.name} got furthest: ${figures}`;
+  } else {
+    reason = `${best.name} measured faster: ${figures}`;
+  }
+  if (adapter) {
+    const what = `WebGPU adapter "${adapter.description}"`;
+    if (software) {
+      reason += best.name === 'webgpu'
+        ? `; the ${what} is a software (CPU-emulated) adapter, chosen only because it measured faster`
+        : `; the ${what} is a software (CPU-emulated) adapter`;
+    }
+  }
+  return { choice: best.name, reason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurement.
+
+/** Deterministic values in [−0.5, 0.5) (no RNG kernel differences between backends). */
+function fill(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+type Op = [string, (e: Record<string, tf.Tensor>) => tf.Tensor];
+
+/** One matMul of the size of the Gauss–Newton product's big products, summed for the read-back. */
+const MATMUL: Op[] = [
+  ['AB', (e) => tf.matMul(e.A, e.B)],
+  ['out', (e) => tf.sum(e.AB)],
+];
+
+/** Forward, softmax cross-entropy gradient and the two weight gradients by hand: the op mix and
+ * the number of dispatches of one small training step. */
+const STEP: Op[] = [
+  ['z', (e) => tf.matMul(e.X, e.W1)],
+  ['zb', (e) => tf.add(e.z, e.b1)],
+  ['h', (e) => tf.relu(e.zb)],
+  ['y', (e) => tf.matMul(e.h, e.W2)],
+  ['p', (e) => tf.softmax(e.y)],
+  ['g', (e) => tf.sub(e.p, e.T)],
+  ['gW2', (e) => tf.matMul(e.h, e.g, true, false)],
+  ['gh0', (e) => tf.matMul(e.g, e.W2, false, true)],
+  ['mask', (e) => tf.step(e.h)],
+  ['gh', (e) => tf.mul(e.gh0, e.mask)],
+  ['gW1', (e) => tf.matMul(e.X, e.gh, true, false)],
+  ['s1', (e) => tf.sum(e.gW1)],
+  ['s2', (e) => tf.sum(e.gW2)],
+  ['out', (e) => tf.add(e.s1, e.s2)],
+];
+
+export interface CalibrateOptions {
+  /** Wall-clock budget for this backend, warm-up included (ms; default 400). */
+  budgetMs?: number;
+  /** Timed repetitions of each part (default 3; medians). */
+  reps?: number;
+}
+
+/**
+ * Times the ACTIVE tfjs backend (call after `tf.setBackend(name)`) on the calibration workload.
+ * Never throws for slowness: past the budget it stops waiting and reports `timedOut` with the time
+ * spent as a lower bound (GPU work still in flight is disposed when it completes).
+ */
+export async function calibrate(name: MeasuredBackend, opts: CalibrateOptions = {}): Promise<BackendMeasurement> {
+  const budget = opts.budgetMs ?? 400;
+  const reps = opts.reps ?? 3;
+  const t0 = performance.now();
+  const left = (): number => budget - (performance.now() - t0);
+  const inputs: Record<string, tf.Tensor> = {
+    A: tf.tensor2d(fill(1024 * 256, 1), [1024, 256]),
+    B: tf.tensor2d(fill(256 * 256, 2), [256, 256]),
+    X: tf.tensor2d(fill(256 * 64, 3), [256, 64]),
+    W1: tf.tensor2d(fill(64 * 64, 4), [64, 64]),
+    b1: tf.tensor1d(fill(64, 5)),
+    W2: tf.tensor2d(fill(64 * 16, 6), [64, 16]),
+    T: tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, (_, i) => i % 16), 'int32'), 16).toFloat()),
+  };
+  /**
+   * Runs the ops one at a time, giving up between two ops once the deadline has passed: a software
+   * GPU compiles each new kernel synchronously on first use (seconds in all on SwiftShader), so the
+   * budget is only kept if it is checked between dispatches. Returns the last op's output (the rest
+   * disposed), or null past the deadline.
+   */
+  const run = (ops: Op[], deadline: number): tf.Tensor | null => {
+    const env: Record<string, tf.Tensor> = { ...inputs };
+    const made: tf.Tensor[] = [];
+    let out: tf.Tensor | null = null;
+    for (const [name, op] of ops) {
+      if (performance.now() > deadline) { out = null; break; }
+      out = op(env);
+      env[name] = out;
+      made.push(out);
+    }
+    for (const t of made) if (t !== out) t.dispose();
+    return out;
+  };
+  /** Runs `ops` and waits for the read-back, at most until the budget ends; the time, or null. */
+  const timed = async (ops: Op[]): Promise<number | null> => {
+    if (left() <= 0) return null;
+    const ts = performance.now();
+    const out = run(ops, t0 + budget);
+    if (out === null) return null;
+    const wait = left();
+    if (wait <= 0) { void out.data().finally(() => out.dispose()); return null; }
+    const data = out.data().then(() => true, () => true).finally(() => out.dispose());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((res) => { timer = setTimeout(() => res(false), wait); });
+    const done = await Promise.race([data, late]);
+    clearTimeout(timer);
+    return done ? performance.now() - ts : null;
+  };
+  const mm: number[] = [], ch: number[] = [];
+  let timedOut = false;
+  try {
+    // Warm-up (kernel compilation, first allocations), then alternate the timed runs.
+    if ((await timed(MATMUL)) === null || (await timed(STEP)) === null) timedOut = true;
+    for (let r = 0; r < reps && !timedOut; r++) {
+      const a = await timed(MATMUL);
+      if (a === null) { timedOut = true; break; }
+      mm.push(a);
+      const c = await timed(STEP);
+      if (c === null) { timedOut = true; break; }
+      ch.push(c);
+    }
+  } finally {
+    // Inputs may still be read by GPU work in flight; tfjs's queue keeps the order.
+    for (const t of Object.values(inputs)) t.dispose();
+  }
+  if (timedOut) {
+    const spent = performance.now() - t0;
+    return { name, matMulMs: mm.length ? median(mm) : NaN, chainMs: ch.length ? median(ch) : NaN, totalMs: spent, timedOut: true };
+  }
+  const matMulMs = median(mm), chainMs = median(ch);
+  return { name, matMulMs, chainMs, totalMs: matMulMs + chainMs, timedOut: false };
+}
+
+/** Whether a stored record is well-formed and names one of `available`. */
+export function validRecord(r: unknown, available: readonly MeasuredBackend[]): r is CalibrationRecord {
+  if (typeof r !== 'object' || r === null) return false;
+  const o = r as Partial<CalibrationRecord>;
+  return typeof o.choice === 'string' && available.includes(o.choice) && typeof o.reason === 'string'
+    && Array.isArray(o.measurements) && typeof o.at === 'string';
+}
