@@ -62,7 +62,7 @@ export interface BackendOptions {
   wasmPaths?: WasmPaths;
   /**
    * Run even small ops on the GPU (tfjs's webgpu backend otherwise runs inputs under ~1000
-   * elements on CPU kernels, PLATFORM.md). Default true so "webgpu" means what it says.
+   * elements on CPU kernels, docs/platform.md §1). Default true so "webgpu" means what it says.
    */
   webgpuNoCpuForward?: boolean;
   /** Called if the GPU device is lost after initialisation (driver reset, tab backgrounded...). */
@@ -147,7 +147,7 @@ function watchDeviceLoss(onLost?: (reason: string) => void): void {
 async function tryWasm(opts: BackendOptions): Promise<{ ok: boolean; reason: string }> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Threaded wasm hung setBackend under Vite with COOP/COEP (PLATFORM.md): use one thread.
+    // Threaded wasm hung setBackend under Vite with COOP/COEP (docs/platform.md §1): use one thread.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Record<string, string>);
     const ok = await tf.setBackend('wasm');
@@ -264,9 +264,4 @@ async function initAuto(opts: BackendOptions): Promise<BackendInfo> {
     requested: 'auto', active, attempts, summary, adapter: active === 'webgpu' ? adapter : undefined,
     calibration: { key, record, fromMemory, adapter: facts },
   };
-}
-
-/** The active tfjs backend name as tfjs reports it. */
-export function activeBackend(): string {
-  return tf.getBackend();
 }

@@ -2,7 +2,7 @@
  * "auto" backend choice by measurement (issue 14 item 1). `calibrate` times the active tfjs backend
  * on a short, fixed workload — one matMul of the size of the Gauss–Newton product's big products and
  * one op chain shaped like a training step (forward, softmax, a hand-written backward) — reading
- * results back with `await data()` (never dataSync: PLATFORM.md, it stalls WebGPU). It is time-boxed,
+ * results back with `await data()` (never dataSync: docs/platform.md §1, it stalls WebGPU). It is time-boxed,
  * so a software GPU (SwiftShader: hundreds of times slower) cannot hold start-up: a backend that
  * has not finished within its budget is reported as "slower than the budget".
  *
