@@ -16,20 +16,18 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { ModelBundle } from '../core/models/bundle';
-import { ARCH_IDS, describeConfig, paramCount, validateConfig, type ModelConfig } from '../core/models/config';
+import { describeConfig, paramCount, type ModelConfig } from '../core/models/config';
+import { configProblem, dataProblem, isTimestamp, metaProblem, modelProblem, runProblem } from './records';
 import type { DataSpec } from '../core/data/spec';
 import { isPlainObject } from '../core/io/json';
+import { NO_IDB, StorageError, toStorageError } from './errors';
+
+export { estimateUsage, quotaMessage, StorageError, toStorageError } from './errors';
 
 export const DB_NAME = 'slt-explorer';
 /** Bump together with a new `if (oldVersion < N)` step in upgrade(). */
 export const DB_VERSION = 1;
 
-export class StorageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-  }
-}
 
 /** What listModels returns: enough to show and pick a model, without its parameters. */
 export interface StoredModelMeta {
@@ -93,7 +91,6 @@ export type ExplorerDB = IDBPDatabase<ExplorerSchema>;
 type StoreName = StoreNames<ExplorerSchema>;
 type Tx<S extends StoreName[], M extends IDBTransactionMode> = IDBPTransaction<ExplorerSchema, S, M>;
 
-const NO_IDB = 'Saved models are unavailable: this browser does not provide IndexedDB';
 
 // ---------------------------------------------------------------------------------------------
 // Opening
@@ -158,40 +155,6 @@ function handle(db?: ExplorerDB): Promise<ExplorerDB> {
 // ---------------------------------------------------------------------------------------------
 // Errors and transactions
 
-/** "Browser storage is full (X MB used of Y MB): …", with whatever figures the browser gives. */
-export function quotaMessage(usage?: number, quota?: number): string {
-  const mb = (b: number): string => (b / 1e6).toFixed(b < 1e7 ? 1 : 0);
-  const figures = usage !== undefined && quota !== undefined
-    ? ` (${mb(usage)} MB used of ${mb(quota)} MB)`
-    : usage !== undefined ? ` (${mb(usage)} MB used)` : '';
-  return `Browser storage is full${figures}: delete saved models or checkpoints`;
-}
-
-function errorName(err: unknown): string {
-  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
-    ? (err as { name: string }).name
-    : '';
-}
-
-function isQuotaError(err: unknown): boolean {
-  const name = errorName(err);
-  // Firefox reported NS_ERROR_DOM_QUOTA_REACHED before it adopted the standard name.
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED';
-}
-
-/** Turns whatever IndexedDB threw into a StorageError; `action` completes "Could not …". */
-export async function toStorageError(err: unknown, action: string): Promise<StorageError> {
-  if (err instanceof StorageError) return err;
-  if (isQuotaError(err)) {
-    const { usage, quota } = await estimateUsage();
-    return new StorageError(quotaMessage(usage, quota), { cause: err });
-  }
-  if (typeof indexedDB === 'undefined' || indexedDB === null) return new StorageError(NO_IDB, { cause: err });
-  const detail = err instanceof Error ? err.message : String(err);
-  const name = errorName(err);
-  return new StorageError(`Could not ${action}: ${name && !detail.includes(name) ? `${name}: ` : ''}${detail}`, { cause: err });
-}
-
 /**
  * Runs `body` in one transaction and resolves once the transaction has committed. If the body
  * throws, the transaction is aborted (nothing it wrote is kept). An aborted transaction's own
@@ -239,77 +202,6 @@ async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw await toStorageError(err, action);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation
-
-function isTimestamp(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-/** Why a stored config cannot be used, or null. */
-function configProblem(config: unknown): string | null {
-  if (!isPlainObject(config) || !ARCH_IDS.includes(config.arch as never)) return 'its architecture is unknown';
-  try {
-    const errs = validateConfig(config as unknown as ModelConfig);
-    return errs.length > 0 ? `its configuration is invalid (${errs.join('; ')})` : null;
-  } catch (err) {
-    return `its configuration is invalid (${err instanceof Error ? err.message : String(err)})`;
-  }
-}
-
-function dataProblem(data: unknown): string | null {
-  if (!isPlainObject(data)) return 'its data description is missing';
-  if (data.kind !== 'modadd' && data.kind !== 'mnist' && data.kind !== 'matfac') return `its data kind "${String(data.kind)}" is unknown`;
-  return null;
-}
-
-/** Problems with a metadata row (model meta, or the head of a model record). */
-function metaProblem(rec: Record<string, unknown>): string | null {
-  if (typeof rec.name !== 'string') return 'it has no name';
-  if (!isTimestamp(rec.savedAt)) return 'it has no save time';
-  const cp = configProblem(rec.config);
-  if (cp) return cp;
-  const expected = paramCount(rec.config as unknown as ModelConfig);
-  if (rec.paramCount !== expected) {
-    return `it records ${String(rec.paramCount)} parameters but its architecture has ${expected}`;
-  }
-  return null;
-}
-
-function modelProblem(rec: unknown, id: string): string | null {
-  if (!isPlainObject(rec)) return 'it is not a model record';
-  if (rec.id !== id) return `it is filed under a different id (${String(rec.id)})`;
-  const mp = metaProblem(rec);
-  if (mp) return mp;
-  const dp = dataProblem(rec.data);
-  if (dp) return dp;
-  if (!(rec.theta instanceof Float32Array)) return 'its parameters are not a Float32Array';
-  if (rec.theta.length !== rec.paramCount) {
-    return `its parameter vector has ${rec.theta.length} entries, not the ${String(rec.paramCount)} recorded`;
-  }
-  if (rec.trainIdx !== undefined && !(rec.trainIdx instanceof Int32Array)) return 'its training indices are not an Int32Array';
-  if (rec.dataX !== undefined && !(rec.dataX instanceof Float32Array)) return 'its inputs are not a Float32Array';
-  if (rec.dataY !== undefined && !(rec.dataY instanceof Float32Array)) return 'its targets are not a Float32Array';
-  if (rec.metadata !== undefined && !(isPlainObject(rec.metadata) && Object.values(rec.metadata).every((v) => typeof v === 'string'))) {
-    return 'its metadata is not a table of strings';
-  }
-  return null;
-}
-
-function runProblem(rec: unknown, runId: string): string | null {
-  if (!isPlainObject(rec)) return 'it is not a run record';
-  if (rec.runId !== runId) return `it is filed under a different id (${String(rec.runId)})`;
-  if (typeof rec.name !== 'string') return 'it has no name';
-  if (!isTimestamp(rec.createdAt)) return 'it has no creation time';
-  const cp = configProblem(rec.config);
-  if (cp) return cp;
-  const dp = dataProblem(rec.data);
-  if (dp) return dp;
-  if (rec.recipe !== undefined && !isPlainObject(rec.recipe)) return 'its recipe is not an object';
-  if (rec.history !== undefined && !(Array.isArray(rec.history) && rec.history.every(isPlainObject))) return 'its history is not a list of rows';
-  return null;
 }
 
 function damaged(kind: string, label: string, problem: string): StorageError {
@@ -573,22 +465,4 @@ export async function loadCheckpoint(runId: string, step: number, db?: ExplorerD
     if (r.theta.length !== d) throw damaged('checkpoint', label, `it has ${r.theta.length} parameters but the run's architecture has ${d}`);
   }
   return r.theta;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Quota
-
-/** Bytes used and available to this origin, where the browser says (navigator.storage.estimate). */
-export async function estimateUsage(): Promise<{ usage?: number; quota?: number }> {
-  try {
-    const nav = (globalThis as { navigator?: { storage?: StorageManager } }).navigator;
-    if (!nav?.storage || typeof nav.storage.estimate !== 'function') return {};
-    const e = await nav.storage.estimate();
-    const out: { usage?: number; quota?: number } = {};
-    if (typeof e.usage === 'number') out.usage = e.usage;
-    if (typeof e.quota === 'number') out.quota = e.quota;
-    return out;
-  } catch {
-    return {};
-  }
 }
