@@ -33,6 +33,7 @@ import { nodeAssetReader } from '../src/node/assets';
 import { gnRate, matMulRate, median, seededVector, timeCalls, timingOf } from '../src/core/bench/measure';
 import { peerStatus, runPeer, type PeerJson } from './peer';
 import { formatTable, markdownTable, type Row } from './table';
+import { lanczosSummary, log, num, obj, quietContext, readF64, relDiff, stepsPerSecond, timedOperator, writeF32, writeF64, type Json } from './helpers';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const env = { readAsset: nodeAssetReader() };
@@ -72,7 +73,6 @@ const HV_SEED = 12345;
 // ---------------------------------------------------------------------------------------------
 // Output document, written after every section.
 
-type Json = Record<string, unknown>;
 interface Check { name: string; value: number; limit: number; pass: boolean; note: string }
 interface Target { name: string; target: string; ours: string; peer: string; ratio: number; met: boolean | null; note: string }
 
@@ -113,7 +113,6 @@ function save(): void {
   writeFileSync(argv.out, `${JSON.stringify(doc, (_k, v: unknown) => (v instanceof Float64Array || v instanceof Float32Array ? Array.from(v) : v), 2)}\n`);
 }
 
-const log = (s: string): void => { process.stderr.write(`[bench] ${s}\n`); };
 
 /** Records the section's wall time and the load average at its start and end. */
 async function section<T>(name: string, f: () => Promise<T>): Promise<T> {
@@ -129,90 +128,11 @@ async function section<T>(name: string, f: () => Promise<T>): Promise<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers.
 
 async function loadModel(name: string): Promise<{ model: ModelBundle; ds: Dataset }> {
   const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${name}.safetensors`))), { name });
   return { model, ds: await datasetFor(model, env) };
 }
-
-function writeF64(dir: string, name: string, a: Float64Array): void {
-  writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-}
-function writeF32(dir: string, name: string, a: Float32Array): void {
-  writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-}
-function readF64(dir: string, name: string): Float64Array {
-  const b = readFileSync(join(dir, name));
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
-  return Math.sqrt(num / den);
-}
-
-/** The operator with the time spent inside its products summed up (to show what limits Lanczos). */
-function timedOperator(op: SymOperator): SymOperator & { ms: number } {
-  const t: SymOperator & { ms: number } = {
-    d: op.d,
-    ms: 0,
-    async apply(v) {
-      const t0 = performance.now();
-      const y = await op.apply(v);
-      t.ms += performance.now() - t0;
-      return y;
-    },
-  };
-  return t;
-}
-
-/** A JobContext that never yields (pure compute timing) and prints progress at most every 15 s. */
-function quietContext(label: string): JobContext<never> {
-  let last = performance.now();
-  return {
-    signal: new AbortController().signal,
-    progress(f, phase) {
-      const t = performance.now();
-      if (t - last > 15000) { last = t; log(`${label}: ${(100 * f).toFixed(0)} % ${phase}`); }
-    },
-    partial: () => undefined,
-    checkpoint: () => Promise.resolve(),
-    waitIfPaused: () => Promise.resolve(),
-  };
-}
-
-function lanczosSummary(r: LanczosResult, ms: number): Json {
-  const h1 = r.values[0];
-  return {
-    ms, k: r.values.length, iterations: r.iterations, matvecs: r.matvecs, converged: r.converged, restarts: r.restarts,
-    storage: r.storage, basisSize: r.basisSize, basisMB: +(r.basisBytes / 1e6).toFixed(0),
-    h1, maxResidualOverH1: Math.max(...r.residuals) / Math.abs(h1), values: r.values,
-  };
-}
-
-const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
-const obj = (x: unknown): Json => (x && typeof x === 'object' ? (x as Json) : {});
-
-/** Steps per second: median over 5 blocks, each at least `minBlockMs` long (after 3 warm-up steps). */
-async function stepsPerSecond(step: () => Promise<void>, sync: () => Promise<unknown>, minBlockMs = 600, blocks = 5): Promise<Json> {
-  for (let i = 0; i < 3; i++) await step();
-  await sync();
-  let per = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minBlockMs) { await step(); per++; await sync(); }
-  const rates: number[] = [];
-  for (let b = 0; b < blocks; b++) {
-    const tb = performance.now();
-    for (let i = 0; i < per; i++) await step();
-    await sync();
-    rates.push(per / ((performance.now() - tb) / 1e3));
-  }
-  return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), stepsPerBlock: per, blocks };
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
   const info = await initBackend('wasm');
