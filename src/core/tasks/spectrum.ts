@@ -68,6 +68,8 @@ export interface SpectrumParams {
   stream?: boolean;
   /** Streaming: minimum ms between partial results (default 1,000). */
   streamEveryMs?: number;
+  /** The cutoff the streamed k* estimate uses (default 99.5 % on train, seed 002's). */
+  streamCutoff?: { cutoff: number; split: 'train' | 'test' };
 }
 
 /** What a running Lanczos spectrum job streams (ctx.partial): enough to draw and to keep on cancel. */
@@ -198,7 +200,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
           await c.projections(p.model.theta, ks, async (kk, thetaK) => { streamed.set(kk, { ...(await evalProj(thetaK)), k: kk }); });
           projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original: streamOriginal, points: [...streamed.values()].sort((a, b) => a.k - b.k) };
         }
-        const kStar = projection && projection.metric === 'accuracy' ? cutoffK(projection, { cutoff: 0.995, split: 'train' }).kStar : null;
+        const kStar = projection && projection.metric === 'accuracy' ? cutoffK(projection, p.streamCutoff ?? { cutoff: 0.995, split: 'train' }).kStar : null;
         ctx.partial({
           d, n: rows.length, loss, split, k, iterations: c.iterations, matvecs: c.matvecs, elapsedMs: performance.now() - tStart,
           eigenvalues: c.values.slice(0, c.converged), residuals: c.estimates.slice(0, c.converged), ritz: c.values, projection, kStar, backend: getBackend(),
