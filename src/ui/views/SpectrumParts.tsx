@@ -98,9 +98,9 @@ export function Seed002Table({ arch, r, kStar }: { arch: string; r: SpectrumResu
 }
 
 /** Ticks under the ε slider at the floor, the widest gaps and ε* (click one to move ε there). */
-export function EpsRuler({ lo, hi, marks, onPick }: { lo: number; hi: number; marks: { value: number; label: string; color: string; kind: string }[]; onPick: (v: number) => void }) {
+export function EpsRuler({ lo, hi, marks, onPick, testid = 'eps-ruler' }: { lo: number; hi: number; marks: { value: number; label: string; color: string; kind: string }[]; onPick: (v: number) => void; testid?: string }) {
   return (
-    <div className="eps-ruler" data-testid="eps-ruler">
+    <div className="eps-ruler" data-testid={testid}>
       {marks.map((m, i) => {
         const f = (Math.log10(m.value) - lo) / (hi - lo);
         if (!(f >= 0 && f <= 1)) return null;

@@ -14,6 +14,7 @@ import { continueCost, defaultSpectrumPlan } from '../../core/spectrum/plan';
 import type { ChartMark } from '../charts/LineChart';
 import { SpectrumSourceBadge, LiveSpectrum, Seed002Table, StoppedShortNote, EpsRuler } from './SpectrumParts';
 import { FirstVisitStrip } from '../components/FirstVisit';
+import { useEpsMarks } from '../epsMarks';
 
 
 function fmtDuration(s: number): string {
@@ -58,15 +59,7 @@ export function SpectrumView() {
   const bounds = r && d1 ? llcBounds(r.d, d1.value) : null;
   // What every ε axis marks: the float32 floor, the widest log-gaps above it, ε*.
   const guide = useMemo(() => (r ? epsGuide(r, o.cutoff, o.cutoffSplit) : null), [r, o.cutoff, o.cutoffSplit]);
-  const epsMarks = useMemo(() => {
-    if (!guide) return [] as { value: number; label: string; color: string; kind: string }[];
-    const m: { value: number; label: string; color: string; kind: string }[] = [];
-    if (guide.floor !== null) m.push({ value: guide.floor, label: 'float32 floor', color: '#6b7280', kind: 'floor' });
-    // Gaps narrower than a factor 3 are not worth a mark (the widest one always is).
-    guide.gaps.slice(0, 2).filter((g, i) => i === 0 || g.width >= Math.log10(3)).forEach((g, i) => m.push({ value: g.middle, label: `${i === 0 ? 'widest gap' : 'gap'} (×${fmt(10 ** g.width, 2)} after k = ${int(g.index + 1)})`, color: '#7c3aed', kind: 'gap' }));
-    if (guide.epsStar !== null && guide.kStar !== null) m.push({ value: guide.epsStar, label: `ε* (k* = ${int(guide.kStar)})`, color: '#15803d', kind: 'epsStar' });
-    return m;
-  }, [guide]);
+  const epsMarks = useEpsMarks();
   const marksY: ChartMark[] = useMemo(() => epsMarks.map((m) => ({ y: m.value, label: m.label, color: m.color })), [epsMarks]);
   const marksLogX: ChartMark[] = useMemo(() => epsMarks.map((m) => ({ x: Math.log10(m.value), label: m.label, color: m.color })), [epsMarks]);
   const why = r && d1 ? explainEps({ d: r.d, d1: d1.value, eps, floor: guide?.floor ?? null, h1: r.eigenvalues[0] }) : null;
@@ -125,9 +118,8 @@ export function SpectrumView() {
   const logEps = Math.log10(eps);
   const mem = model ? spectrumMemory({ d: model.theta.length, method: o.kAuto && o.method === 'auto' && plan ? plan.method : o.method, k: kShown, probes: o.probes }) : null;
   const tooBig = !!mem && mem.bytes > BROWSER_MEMORY_LIMIT;
-  return (
-    <div className="spectrum-view">
-      <FirstVisitStrip />
+  const controls = (
+    <>
       <div className="controls">
         <label className="field inline"><span><Term id="spectrumMethod">Method</Term></span>
           <select value={o.method} onChange={(e) => setO({ method: e.target.value as typeof o.method })} data-testid="spectrum-method">
@@ -165,6 +157,12 @@ export function SpectrumView() {
           {tooBig && ' That is more than a browser tab reliably has: lower k, or use the command line.'}
         </p>
       )}
+    </>
+  );
+  return (
+    <div className="spectrum-view">
+      <FirstVisitStrip />
+      {!r && controls}
       {live && running && <LiveSpectrum live={live} />}
       {!r && !live && <p className="muted">{model ? 'Compute the spectrum of the current model.' : 'Loading the model and its precomputed analysis…'}</p>}
       {r && d1 && bounds && (
@@ -253,6 +251,12 @@ export function SpectrumView() {
               Timings: {Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
           </details>
         </div>
+      )}
+      {r && (
+        <section className="recompute-settings" aria-label="Compute the spectrum again">
+          <h3>Compute again, with other settings</h3>
+          {controls}
+        </section>
       )}
     </div>
   );
