@@ -249,6 +249,14 @@ export function SpectrumView() {
             <p>Largest <Term id="residual">residual ‖Hv − hv‖</Term> among the top {Math.min(10, r.residuals.length)}: {fmt(Math.max(...Array.from(r.residuals.slice(0, 10)).filter(Number.isFinite)))} (relative to h₁ = {fmt(r.eigenvalues[0])}).
               {r.storage && <> Lanczos basis: {r.storage}.</>} Eigenvalues above the <Term id="noiseFloor">float32 noise floor</Term> (10⁻⁶·h₁): {int(r.aboveFloor)}. <Term id="hvp">Products H·v</Term>: {int(r.matvecs)}.
               Timings: {Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}.</p>
+            {r.floor && <p><Term id="floorF32">Numerical floor</Term> of the float32 product: {fmt(r.floor.floor)} ({r.floor.method}).</p>}
+            {source?.analysis?.sync && source.analysis.sync.layers.length > 0 && (
+              <p data-testid="precomputed-sync">Precomputed <Term id="syncBlock">synchronized blocks</Term>: {source.analysis.sync.layers.map((l) => `${l.name}: ${int(l.blocks)} blocks of ${int(l.width)} neurons, N = ${int(l.freeDirections)} free directions, ${int(l.dead)} dead, ${int(l.alwaysOn)} always on`).join('; ')} (the Internals view recomputes them with a tolerance slider).</p>
+            )}
+            {source?.analysis?.fourier && (
+              <p data-testid="precomputed-fourier">Precomputed <Term id="keyFrequency">key frequencies</Term> of the embedding: {source.analysis.fourier.keyFrequencies.join(', ')} ({(source.analysis.fourier.keyEnergyFraction * 100).toFixed(1)} % of the non-constant energy).</p>
+            )}
+            {source?.kind === 'precomputed' && <p>The precomputed analysis keeps no eigenvectors: selecting an eigenvector (its share per tensor and neuron) needs a Recompute.</p>}
           </details>
         </div>
       )}
