@@ -292,7 +292,7 @@ test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k*
   await page.getByTestId('spectrum-run').click();
   await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 60_000 });
   assert((await page.getByTestId('d1-value').textContent()) === '400', `d1 = ${await page.getByTestId('d1-value').textContent()}`);
-  assert((await page.getByTestId('llc-bounds').textContent()).includes('200.0 ≤ λ ≤ 300.0'), 'bounds');
+  assert((await page.getByTestId('llc-bounds').textContent()).includes('200 ≤ λ ≤ 300'), 'bounds');
   assert(/k\* = 400/.test(await page.getByTestId('kstar').textContent()), `k*: ${await page.getByTestId('kstar').textContent()}`);
   const dots = await page.locator('[data-testid="chart-eigenvalues"] .dots circle').count();
   assert(dots > 400, `eigenvalue dots: ${dots}`);

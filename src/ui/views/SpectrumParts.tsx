@@ -82,7 +82,8 @@ export function Seed002Table({ arch, r, kStar }: { arch: string; r: SpectrumResu
   const curve = r.projection;
   const atK = kStar !== null ? curve?.points.find((p) => p.k === kStar) : undefined;
   const acc = curve?.metric === 'accuracy';
-  const b = (d: number, k: number | null) => (k === null ? '—' : (() => { const x = llcBounds(d, k); return `${fmt(x.lower, 4)} ≤ λ ≤ ${fmt(x.upper, 4)}`; })());
+  const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const b = (d: number, k: number | null) => (k === null ? '—' : (() => { const x = llcBounds(d, k); return `${n(x.lower)} ≤ λ ≤ ${n(x.upper)}`; })());
   const ours = kStar !== null ? int(kStar) : `not reached by k = ${int(r.eigenvalues.length)}`;
   return (
     <table className="seed002" data-testid="seed002-table">
@@ -91,7 +92,13 @@ export function Seed002Table({ arch, r, kStar }: { arch: string; r: SpectrumResu
       <tbody>
         <tr><th scope="row">seed 002</th><td>{int(s.d)}</td><td>{s.kStar !== null ? int(s.kStar) : s.note}</td><td>{s.kStar !== null ? int(s.d - s.kStar) : '—'}</td><td>{b(s.d, s.kStar)}</td><td>{s.kStar !== null ? (acc ? '≥ 99.5 % of the original (the cutoff)' : 'flat after k = 400') : '—'}</td></tr>
         <tr data-testid="seed002-ours"><th scope="row">this model</th><td>{int(r.d)}</td><td>{ours}</td><td>{kStar !== null ? int(r.d - kStar) : '—'}</td><td>{b(r.d, kStar)}</td>
-          <td>{atK ? (acc ? `${pct(atK.trainAcc)} / ${pct(atK.testAcc)}` : `${fmt(atK.trainLoss)} / ${Number.isFinite(atK.testLoss) ? fmt(atK.testLoss) : '—'}`) : '—'}</td></tr>
+          <td>{(() => {
+            // Not reached: the accuracy at the largest k computed says how far from the cutoff it is.
+            const q = atK ?? curve?.points[curve.points.length - 1];
+            if (!q) return '—';
+            const v = acc ? `${pct(q.trainAcc)} / ${pct(q.testAcc)}` : `${fmt(q.trainLoss)} / ${Number.isFinite(q.testLoss) ? fmt(q.testLoss) : '—'}`;
+            return atK ? v : `${v} at k = ${int(q.k)}`;
+          })()}</td></tr>
       </tbody>
     </table>
   );

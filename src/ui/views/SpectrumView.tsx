@@ -17,6 +17,9 @@ import { FirstVisitStrip } from '../components/FirstVisit';
 import { useEpsMarks } from '../epsMarks';
 
 
+/** Bounds are multiples of ¼: up to two decimals, thousands separated. */
+const fmtBound = (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
 function fmtDuration(s: number): string {
   if (s < 120) return `${s.toFixed(0)} s`;
   if (s < 7200) return `${(s / 60).toFixed(0)} min`;
@@ -182,7 +185,8 @@ export function SpectrumView() {
                 <dd data-testid="d1-value" data-value={d1.value}>{int(d1.value)}{d1.source === 'slq' ? <small> ±{int((d1.hi - d1.lo) / 2)} (SLQ)</small> : d1.source === 'lower-bound' ? <small> (at least)</small> : ''}</dd></div>
               <div><dt><Term id="dFree">d − d₁(ε) (free directions)</Term></dt><dd data-testid="d0-value">{int(r.d - d1.value)}</dd></div>
               <div><dt><Term id="llcBounds">LLC bounds  d₁/2 ≤ λ ≤ d₁/2 + (d − d₁)/4</Term></dt>
-                <dd data-testid="llc-bounds" data-lower={bounds.lower} data-upper={bounds.upper}>{fmt(bounds.lower, 4)} ≤ λ ≤ {fmt(bounds.upper, 4)}</dd></div>
+                <dd data-testid="llc-bounds" data-lower={bounds.lower} data-upper={bounds.upper}>{fmtBound(bounds.lower)} ≤ λ ≤ {fmtBound(bounds.upper)}</dd></div>
+              <div><dt><Term id="kStar">k* (99.5 % accuracy)</Term></dt><dd data-testid="kstar-big">{cut ? (cut.kStar !== null ? int(cut.kStar) : <>&gt; {int(r.eigenvalues.length)}</>) : '—'}</dd></div>
             </dl>
             {why && <p className="notice notice-warning" data-testid="eps-explain">{why}</p>}
           </div>
