@@ -89,10 +89,10 @@ await shot('linked', '?backend=wasm&arch=mnist-mlp&view=spectrum&eig=2&neuron=fc
   await page.screenshot({ path: 'docs/screenshots/linked-internals.png', fullPage: true, clip: { x: top.x, y: top.y, width: top.width, height: bottom.y + bottom.height - top.y + 8 } });
   // A quantity's tooltip: definition, equation, source.
   await page.getByTestId('tab-spectrum').click();
-  await page.locator('.term[data-term="d1"]').hover();
+  await page.locator('.eps-control .term[data-term="d1"]').hover();
   await page.waitForSelector('[data-testid="term-tooltip"]');
   const tip = await page.getByTestId('term-tooltip').boundingBox();
-  const term = await page.locator('.term[data-term="d1"]').boundingBox();
+  const term = await page.locator('.eps-control .term[data-term="d1"]').boundingBox();
   await page.screenshot({ path: 'docs/screenshots/tooltip.png', clip: { x: term.x - 10, y: term.y - 10, width: Math.max(tip.width, term.width) + 40, height: tip.y + tip.height - term.y + 20 } });
 });
 await browser.close();

@@ -22,7 +22,7 @@ export function useEpsMarks(scale = 1, suffix = ''): EpsMark[] {
     if (!r || (model && of !== model.name)) return [];
     const g = epsGuide(r, cutoff, split);
     const m: EpsMark[] = [];
-    if (g.floor !== null) m.push({ value: g.floor / scale, label: `float32 floor${suffix}`, color: '#6b7280', kind: 'floor' });
+    if (g.floor !== null) m.push({ value: g.floor / scale, label: `float32 floor${suffix}`, color: '#4b5563', kind: 'floor' });
     // Gaps narrower than a factor 3 are not worth a mark (the widest one always is).
     g.gaps.slice(0, 2).filter((gap, i) => i === 0 || gap.width >= Math.log10(3)).forEach((gap, i) => m.push({
       value: gap.middle / scale, label: `${i === 0 ? 'widest gap' : 'gap'}${suffix} (×${fmt(10 ** gap.width, 2)} after k = ${int(gap.index + 1)})`, color: '#7c3aed', kind: 'gap',

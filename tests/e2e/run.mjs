@@ -254,7 +254,7 @@ function idx(magic, dims, data) {
 }
 
 test('MNIST: the pretrained model reaches ≥ 95 % on held-out digits, and user IDX files load (gz)', async () => {
-  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp');
+  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp&view=forward');
   await waitReady(page);
   await page.waitForFunction(() => /mnist-mlp \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
   await page.getByTestId('forward-split').selectOption('test');
