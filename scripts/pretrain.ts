@@ -2,7 +2,7 @@
  * Trains the default model of each architecture with its DEFAULT_RECIPES entry, deterministically
  * (init seed 0, recipe seed 0, tfjs wasm backend), and writes public/models/<arch>.safetensors.
  *
- *   npx tsx scripts/pretrain.ts [--only modadd[,matfac...]] [--out public/models] [--analysis-only] [--no-analysis] [--time-limit 600]
+ *   npx tsx scripts/pretrain.ts [--only modadd[,matfac...]] [--out public/models] [--analysis-only] [--no-analysis] [--time-limit s]
  *
  * After training, each model's precomputed analysis (public/models/<arch>.analysis.json: spectrum,
  * density, projection curve with k*, floor, sync blocks, Fourier summary) is written by
@@ -31,10 +31,11 @@ import { analyseModel } from './analysis';
 
 const INIT_SEED = 0;
 
-function parseArgs(argv: string[]): { only: ArchId[]; out: string; analysisOnly: boolean; analysis: boolean; timeLimitS: number } {
+function parseArgs(argv: string[]): { only: ArchId[]; out: string; analysisOnly: boolean; analysis: boolean; timeLimitS?: number } {
   let only: ArchId[] = [...ARCH_IDS];
   let out = 'public/models';
-  let analysisOnly = false, analysis = true, timeLimitS = 600;
+  let analysisOnly = false, analysis = true;
+  let timeLimitS: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -55,7 +56,7 @@ function parseArgs(argv: string[]): { only: ArchId[]; out: string; analysisOnly:
       analysis = false;
     } else if (a === '--time-limit' || a.startsWith('--time-limit=')) {
       timeLimitS = Number(value());
-      if (!(timeLimitS > 0)) throw new Error('--time-limit must be a positive number of seconds');
+      if (!(timeLimitS! > 0)) throw new Error('--time-limit must be a positive number of seconds');
     } else if (a === '--help' || a === '-h') {
       process.stderr.write('usage: npx tsx scripts/pretrain.ts [--only arch[,arch...]] [--out dir] [--analysis-only] [--no-analysis] [--time-limit s]\n');
       process.exit(0);
