@@ -331,6 +331,9 @@ export function replayUserData(): void {
   for (const [key, files] of userIdx) getClient().run('register-idx', { key, files }, { label: 'Restore IDX data' });
 }
 
+/** The spectrum job whose partials the view shows (a superseded one's late partials are dropped). */
+let liveSpectrumJob: number | null = null;
+
 /** Computes the Hessian spectrum of the current model with the Spectrum view's settings. */
 export async function computeSpectrum(): Promise<void> {
   const s = useStore.getState();
@@ -351,8 +354,9 @@ export async function computeSpectrum(): Promise<void> {
     streamCutoff: { cutoff: o.cutoff, split: o.cutoffSplit },
   }, {
     label: `Spectrum of ${model.name}`, latestKey: 'spectrum',
-    onPartial: (p) => useStore.setState({ spectrumLive: p }),
+    onPartial: (p) => { if (liveSpectrumJob === job.id) useStore.setState({ spectrumLive: p }); },
   });
+  liveSpectrumJob = job.id;
   const source = (r: { method: 'dense' | 'lanczos'; backend: string; timings: Record<string, number>; stoppedShort?: StoppedShort }, kind: 'computed' | 'partial'): SpectrumSource => ({
     kind, date: new Date().toISOString(), method: r.method, k: r.method === 'dense' ? model.theta.length : k, backend: r.backend,
     seconds: Object.values(r.timings).reduce((a, b) => a + b, 0) / 1000, by: 'this tab', stoppedShort: r.stoppedShort,
@@ -364,6 +368,8 @@ export async function computeSpectrum(): Promise<void> {
     applyDefaultEps(r);
   } catch (e) {
     // Cancel keeps what converged: the last streamed partial becomes the result.
+    // A newer spectrum job superseded this one: its own partials and result take over.
+    if (liveSpectrumJob !== job.id) { reportFailure('The spectrum', e); return; }
     const live = useStore.getState().spectrumLive;
     useStore.setState({ spectrumLive: null });
     if (isCancelled(e) && live && live.eigenvalues.length > 0 && useStore.getState().model === model) {
