@@ -29,8 +29,11 @@ await shot('outputs', '?backend=wasm&view=forward', async (page) => {
   await page.getByTestId('run-forward').click();
   await page.waitForSelector('[data-testid="forward-result"]', { timeout: 120_000 });
 });
+// matfac recomputed in the tab (the badge says so), ε from the link.
 await shot('spectrum-matfac', '?backend=wasm&arch=matfac&view=spectrum&eps=1e-3', async (page) => {
+  await page.waitForSelector('[data-testid="spectrum-source"][data-kind="precomputed"]', { timeout: 30_000 });
   await page.getByTestId('spectrum-run').click();
+  await page.waitForSelector('[data-testid="spectrum-source"][data-kind="computed"]', { timeout: 120_000 });
   await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 120_000 });
 });
 // The shipped modadd analysis (Lanczos top 1,100, SLQ, projection curve with k*) as it opens.

@@ -64,8 +64,9 @@ export interface LanczosOptions {
   /**
    * Streaming: called at convergence checks, also before the basis reaches k vectors (then at most
    * every `checkEveryMs`, default 1 s, and never more often than 4× the time the previous call
-   * took, so it costs at most ~20 % of the run). It sees the Ritz values, how many leading pairs
-   * have converged, and can project a vector on their span (what the projection curve needs).
+   * took, so it costs at most ~20 % of the run; `checkEveryMs: 0` calls it at every step, which
+   * makes the calls deterministic for tests). It sees the Ritz values, how many leading pairs have
+   * converged, and can project a vector on their span (what the projection curve needs).
    */
   onCheck?: (c: LanczosCheck) => Promise<void> | void;
   checkEveryMs?: number;
@@ -579,7 +580,7 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
     // Convergence check (QL on a size-long tridiagonal, ~30 size² flops), spaced so its cost stays
     // below an eighth of the reorthogonalization work (8 size·d flops per step) in between.
     const interval = Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
-    const streamDue = opts.onCheck !== undefined && size >= 2 && clock() - lastStream >= Math.max(checkEvery, 4 * lastStreamCost);
+    const streamDue = opts.onCheck !== undefined && size >= 2 && (checkEvery === 0 || clock() - lastStream >= Math.max(checkEvery, 4 * lastStreamCost));
     if ((size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) || streamDue) {
       lastCheck = iterations;
       const { values, last } = ritzLast(size);

@@ -66,7 +66,7 @@ export interface SpectrumParams {
   timeLimitMs?: number;
   /** Lanczos: stream partial results (converged eigenvalues, projection curve, k* estimate) while it runs (default true). */
   stream?: boolean;
-  /** Streaming: minimum ms between partial results (default 1,000). */
+  /** Streaming: minimum ms between partial results (default 1,000; 0: at every Lanczos step, for tests). */
   streamEveryMs?: number;
   /** The cutoff the streamed k* estimate uses (default 99.5 % on train, seed 002's). */
   streamCutoff?: { cutoff: number; split: 'train' | 'test' };
