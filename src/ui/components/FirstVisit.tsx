@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Term } from './Term';
 import { openTour } from './Tour';
+import { useStore } from '../../state/store';
 
 const KEY = 'slt-first-visit-dismissed';
 
@@ -18,7 +19,8 @@ function dismissed(): boolean {
  */
 export function FirstVisitStrip() {
   const [hidden, setHidden] = useState(dismissed);
-  if (hidden) return null;
+  const touring = useStore((s) => s.tourStep !== null);
+  if (hidden || touring) return null;
   const close = () => {
     try { localStorage.setItem(KEY, '1'); } catch { /* private mode: it comes back next time */ }
     setHidden(true);
