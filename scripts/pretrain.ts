@@ -2,7 +2,12 @@
  * Trains the default model of each architecture with its DEFAULT_RECIPES entry, deterministically
  * (init seed 0, recipe seed 0, tfjs wasm backend), and writes public/models/<arch>.safetensors.
  *
- *   npx tsx scripts/pretrain.ts [--only modadd[,matfac...]] [--out public/models]
+ *   npx tsx scripts/pretrain.ts [--only modadd[,matfac...]] [--out public/models] [--analysis-only] [--no-analysis] [--time-limit s]
+ *
+ * After training, each model's precomputed analysis (public/models/<arch>.analysis.json: spectrum,
+ * density, projection curve with k*, floor, sync blocks, Fourier summary) is written by
+ * scripts/analysis.ts; `--analysis-only` regenerates it from the shipped files without retraining
+ * (`npm run models -- --analysis-only`), `--no-analysis` skips it.
  *
  * Progress goes to stderr. The file's __metadata__ records the recipe, the final metrics, the
  * training curve and the wall time. Exits with status 1 if a recipe misses its target (the file
@@ -22,12 +27,15 @@ import { createJobContext } from '../src/core/jobs';
 import { runTraining, type Metrics } from '../src/core/train/trainer';
 import { DEFAULT_RECIPES, RECIPE_TARGETS, missedTarget } from '../src/core/train/recipes';
 import { encodeModelFile } from '../src/core/io/modelFile';
+import { analyseModel } from './analysis';
 
 const INIT_SEED = 0;
 
-function parseArgs(argv: string[]): { only: ArchId[]; out: string } {
+function parseArgs(argv: string[]): { only: ArchId[]; out: string; analysisOnly: boolean; analysis: boolean; timeLimitS?: number } {
   let only: ArchId[] = [...ARCH_IDS];
   let out = 'public/models';
+  let analysisOnly = false, analysis = true;
+  let timeLimitS: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -42,14 +50,21 @@ function parseArgs(argv: string[]): { only: ArchId[]; out: string } {
       only = names as ArchId[];
     } else if (a === '--out' || a.startsWith('--out=')) {
       out = value();
+    } else if (a === '--analysis-only') {
+      analysisOnly = true;
+    } else if (a === '--no-analysis') {
+      analysis = false;
+    } else if (a === '--time-limit' || a.startsWith('--time-limit=')) {
+      timeLimitS = Number(value());
+      if (!(timeLimitS! > 0)) throw new Error('--time-limit must be a positive number of seconds');
     } else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: npx tsx scripts/pretrain.ts [--only arch[,arch...]] [--out dir]\n');
+      process.stderr.write('usage: npx tsx scripts/pretrain.ts [--only arch[,arch...]] [--out dir] [--analysis-only] [--no-analysis] [--time-limit s]\n');
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${a}`);
     }
   }
-  return { only, out };
+  return { only, out, analysisOnly, analysis, timeLimitS };
 }
 
 const fmt = (m: Metrics): string => {
@@ -109,13 +124,16 @@ async function pretrain(arch: ArchId, outDir: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const { only, out } = parseArgs(process.argv.slice(2));
+  const { only, out, analysisOnly, analysis, timeLimitS } = parseArgs(process.argv.slice(2));
   const backend = await initBackend('wasm');
   process.stderr.write(`backend: ${backend.summary}\n`);
   const outDir = resolve(out);
   await mkdir(outDir, { recursive: true });
   let ok = true;
-  for (const arch of only) ok = (await pretrain(arch, outDir)) && ok;
+  for (const arch of only) {
+    if (!analysisOnly) ok = (await pretrain(arch, outDir)) && ok;
+    if (analysis || analysisOnly) await analyseModel(arch, { dir: outDir, timeLimitS });
+  }
   if (!ok) process.exitCode = 1;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { BackendPreference } from '../core/backend';
 import { isCancelled } from '../core/jobs';
-import { describeConfig, validateConfig } from '../core/models/config';
+import { describeConfig, validateConfig, type ArchId } from '../core/models/config';
 import type { Split } from '../core/data/types';
 import type { IdxFiles, IdxRole } from '../core/data/idx';
 import type { ModelBundle } from '../core/models/bundle';
@@ -22,6 +22,10 @@ import type { FourierCheckpointsResult } from '../core/tasks/internals';
 import type { BrowserBenchResult } from '../bench/browserBench';
 import { finishRun, loadCheckpointTheta, recordCheckpoint, recordRun } from './persist';
 import { describeRecipe } from '../core/train/describe';
+import { defaultSpectrumPlan } from '../core/spectrum/plan';
+import type { StoppedShort } from '../core/io/analysis';
+import { applyDefaultEps, isShippedConfig, loadShippedAnalysis, pretrainedName, resultOfPartial } from './analysis';
+import type { SpectrumSource } from './store';
 
 function makeWorker(): WorkerLike {
   return new Worker(new URL('../worker/compute.worker.ts', import.meta.url), { type: 'module', name: 'slt-compute' }) as unknown as WorkerLike;
@@ -112,6 +116,9 @@ export async function loadModelFile(file: FileLike): Promise<boolean> {
 /** Loads the shipped pretrained model of an architecture; false if none is shipped. */
 export async function loadPretrained(arch: string): Promise<boolean> {
   const base = import.meta.env.BASE_URL ?? '/';
+  // Its precomputed analysis (plain JSON, main thread) is shown while the worker decodes the model.
+  const st = useStore.getState();
+  if (isShippedConfig() && !(st.spectrumSource?.kind === 'precomputed' && st.spectrumOf === pretrainedName(arch))) void loadShippedAnalysis(arch as ArchId);
   try {
     const res = await fetch(`${base}${pretrainedPath(arch)}`);
     if (!res.ok) return false;
@@ -324,6 +331,9 @@ export function replayUserData(): void {
   for (const [key, files] of userIdx) getClient().run('register-idx', { key, files }, { label: 'Restore IDX data' });
 }
 
+/** The spectrum job whose partials the view shows (a superseded one's late partials are dropped). */
+let liveSpectrumJob: number | null = null;
+
 /** Computes the Hessian spectrum of the current model with the Spectrum view's settings. */
 export async function computeSpectrum(): Promise<void> {
   const s = useStore.getState();
@@ -333,13 +343,42 @@ export async function computeSpectrum(): Promise<void> {
     return;
   }
   const o = s.spectrumSettings;
+  // The default plan reaches k* where the memory budget allows (core/spectrum/plan.ts).
+  const plan = defaultSpectrumPlan(model.config.arch, model.theta.length);
+  const k = o.kAuto ? plan.k : o.k;
+  const method = o.kAuto && o.method === 'auto' ? plan.method : o.method;
+  useStore.setState({ spectrumLive: null });
   const job = getClient().run('spectrum', {
-    model, method: o.method, k: o.k, split: o.split, loss: o.loss, probes: o.probes,
-  }, { label: `Spectrum of ${model.name}`, latestKey: 'spectrum' });
+    model, method, k, split: o.split, loss: o.loss, probes: o.probes,
+    timeLimitMs: o.timeLimitMin > 0 ? o.timeLimitMin * 60_000 : undefined,
+    streamCutoff: { cutoff: o.cutoff, split: o.cutoffSplit },
+  }, {
+    label: `Spectrum of ${model.name}`, latestKey: 'spectrum',
+    onPartial: (p) => { if (liveSpectrumJob === job.id) useStore.setState({ spectrumLive: p }); },
+  });
+  liveSpectrumJob = job.id;
+  const source = (r: { method: 'dense' | 'lanczos'; backend: string; timings: Record<string, number>; stoppedShort?: StoppedShort }, kind: 'computed' | 'partial'): SpectrumSource => ({
+    kind, date: new Date().toISOString(), method: r.method, k: r.method === 'dense' ? model.theta.length : k, backend: r.backend,
+    seconds: Object.values(r.timings).reduce((a, b) => a + b, 0) / 1000, by: 'this tab', stoppedShort: r.stoppedShort,
+  });
   try {
     const r = await job.promise;
-    useStore.getState().setSpectrum(r, model.name);
+    useStore.getState().setSpectrum(r, model.name, source(r, 'computed'));
+    useStore.setState({ spectrumLive: null });
+    applyDefaultEps(r);
   } catch (e) {
+    // Cancel keeps what converged: the last streamed partial becomes the result.
+    // A newer spectrum job superseded this one: its own partials and result take over.
+    if (liveSpectrumJob !== job.id) { reportFailure('The spectrum', e); return; }
+    const live = useStore.getState().spectrumLive;
+    useStore.setState({ spectrumLive: null });
+    if (isCancelled(e) && live && live.eigenvalues.length > 0 && useStore.getState().model === model) {
+      const { r } = resultOfPartial(live, 'cancelled');
+      useStore.getState().setSpectrum(r, model.name, source(r, 'partial'));
+      applyDefaultEps(r);
+      useStore.getState().pushNotice('info', `Spectrum cancelled: kept the ${live.eigenvalues.length.toLocaleString('en-US')} eigenpairs that had converged (of ${k.toLocaleString('en-US')} asked for).`);
+      return;
+    }
     reportFailure('The spectrum', e);
   }
 }
@@ -360,7 +399,7 @@ export async function computeInternals(tol: number, measure: 'fraction' | 'eq17'
   }
 }
 
-// ---- LLC (SCIENCE.md §4–5) ----
+// ---- LLC (docs/science.md §4, §5) ----
 
 export async function computeLandscape(spec: LandscapeSpec, sampler: LandscapeSamplerOptions | undefined): Promise<void> {
   const job = getClient().run('landscape', { spec, sampler }, { label: 'Teaching landscape', latestKey: 'landscape' });

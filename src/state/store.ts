@@ -9,7 +9,8 @@ import { DEFAULT_CONFIGS, type ArchId, type ModelConfig } from '../core/models/c
 import { DEFAULT_TRAIN_FRACTION, type DataSpec } from '../core/data/spec';
 import type { ModelBundle } from '../core/models/bundle';
 import type { ForwardResult } from '../core/tasks/forward';
-import type { SpectrumResult } from '../core/tasks/spectrum';
+import type { SpectrumPartial, SpectrumResult } from '../core/tasks/spectrum';
+import type { AnalysisFile, StoppedShort } from '../core/io/analysis';
 import type { InternalsResult } from '../core/tasks/internals';
 import type { LandscapeResult, LlcCheckpointPoint, LlcCurvePoint, LlcSweepPoint, LlcSweepResult } from '../core/tasks/llc';
 import type { CalibrationCell, SgldResult } from '../core/llc/sgld';
@@ -31,7 +32,7 @@ export const DEFAULT_SHAREABLE: Shareable = {
   trainFraction: DEFAULT_TRAIN_FRACTION,
   op: 'sum',
   eps: 1e-3,
-  view: 'forward',
+  view: 'spectrum',
   backend: 'auto',
   neuron: null,
   eigen: null,
@@ -104,6 +105,26 @@ export interface SpectrumSettings {
   cutoff: number;
   /** Which split's accuracy the cutoff is judged on. */
   cutoffSplit: 'train' | 'test';
+  /** k follows the model's default plan (core/spectrum/plan.ts) until the user sets it. */
+  kAuto: boolean;
+  /** A Lanczos run stops after this many minutes and keeps what converged (0: no limit). */
+  timeLimitMin: number;
+}
+
+/** Where the spectrum shown came from: the badge above it says so. */
+export interface SpectrumSource {
+  kind: 'precomputed' | 'computed' | 'partial';
+  /** ISO date of the computation. */
+  date: string;
+  method: 'dense' | 'lanczos';
+  /** Eigenpairs asked for. */
+  k: number;
+  backend: string;
+  seconds: number;
+  by?: string;
+  stoppedShort?: StoppedShort;
+  /** The precomputed sidecar (sync blocks, Fourier summary, the model's fingerprint). */
+  analysis?: AnalysisFile;
 }
 
 export interface ResultsSlice {
@@ -113,7 +134,12 @@ export interface ResultsSlice {
   /** The model name the spectrum belongs to (so a stale spectrum is labelled). */
   spectrumOf: string | null;
   spectrumSettings: SpectrumSettings;
-  setSpectrum(r: SpectrumResult | null, of: string | null): void;
+  setSpectrum(r: SpectrumResult | null, of: string | null, source?: SpectrumSource | null): void;
+  spectrumSource: SpectrumSource | null;
+  /** What a running spectrum job has streamed so far (null when none runs). */
+  spectrumLive: SpectrumPartial | null;
+  /** The link set ε: the first spectrum keeps it instead of the default-ε rule. */
+  epsPinned: boolean;
   internals: InternalsResult | null;
   internalsOf: string | null;
   setInternals(r: InternalsResult | null, of: string | null): void;
@@ -266,8 +292,11 @@ const resultsSlice: Slice<ResultsSlice> = (set) => ({
   setForward: (forward) => set({ forward }),
   spectrum: null,
   spectrumOf: null,
-  spectrumSettings: { method: 'auto', k: 100, split: 'train', loss: 'mse', probes: 8, cutoff: 0.995, cutoffSplit: 'train' },
-  setSpectrum: (spectrum, spectrumOf) => set({ spectrum, spectrumOf }),
+  spectrumSettings: { method: 'auto', k: 1100, split: 'train', loss: 'mse', probes: 8, cutoff: 0.995, cutoffSplit: 'train', kAuto: true, timeLimitMin: 10 },
+  setSpectrum: (spectrum, spectrumOf, source = null) => set({ spectrum, spectrumOf, spectrumSource: source }),
+  spectrumSource: null,
+  spectrumLive: null,
+  epsPinned: false,
   internals: null,
   internalsOf: null,
   setInternals: (internals, internalsOf) => set({ internals, internalsOf }),

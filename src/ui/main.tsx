@@ -4,6 +4,7 @@ import { App } from './App';
 import { applyShareable, shareableDefaults, shareableOf, useStore } from '../state/store';
 import { formatShareable, parseShareable } from '../state/url';
 import { loadInitialModel, loseDeviceForTest, startCompute } from '../state/compute';
+import { watchAnalysisModel } from '../state/analysis';
 import './styles.css';
 
 // Shareable settings come from the URL first, then the store writes them back as they change.
@@ -21,6 +22,9 @@ useStore.subscribe((s) => {
   }
 });
 
+// A link's ε is kept; otherwise the first spectrum sets the default ε (ε*, else the largest gap).
+if (parsed.values.eps !== undefined) useStore.setState({ epsPinned: true });
+watchAnalysisModel();
 startCompute();
 void loadInitialModel();
 

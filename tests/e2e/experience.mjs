@@ -164,7 +164,7 @@ export function registerExperienceTests({ test, openApp, waitReady, assert, brow
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((b) => document.querySelector('[data-testid="eps-value"]')?.textContent !== b, before);
     // Every quantity's tooltip opens from the keyboard and closes with Escape.
-    await page.locator('.term[data-term="d1"]').focus();
+    await page.locator('.eps-control .term[data-term="d1"]').focus();
     await page.waitForSelector('[data-testid="term-tooltip"]');
     assert(await page.locator('[data-testid="term-tooltip"] .katex').count() > 0, 'the tooltip shows the rendered equation');
     assert((await page.getByTestId('term-tooltip').textContent()).length > 40, 'the tooltip shows the definition');

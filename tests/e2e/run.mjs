@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
 import { registerExperienceTests } from './experience.mjs';
+import { registerFirstMinutesTests } from './first-minutes.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IN_CI = !!process.env.CI;
@@ -69,7 +70,7 @@ const newestJob = (page, task) => page.locator(`[data-testid="job"][data-task="$
 let shared; // one page reused by the webgpu tests, to keep the run short
 
 test('page loads, the worker starts and the backend badge says why', async () => {
-  shared = await openApp('?debug');
+  shared = await openApp('?debug&view=forward');
   const { page } = shared;
   assert((await page.title()).includes('SLT degeneracy explorer'), 'title');
   const active = await waitReady(page);
@@ -301,7 +302,7 @@ function idx(magic, dims, data) {
 }
 
 test('MNIST: the pretrained model reaches ≥ 95 % on held-out digits, and user IDX files load (gz)', async () => {
-  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp');
+  const { page, errors } = await openApp('?backend=wasm&arch=mnist-mlp&view=forward');
   await waitReady(page);
   await page.waitForFunction(() => /mnist-mlp \(pretrained\)/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''), null, { timeout: 30_000 });
   await page.getByTestId('forward-split').selectOption('test');
@@ -339,14 +340,14 @@ test('Spectrum view: matfac has d1(ε) = 400 in the gap, the slider moves it, k*
   await page.getByTestId('spectrum-run').click();
   await page.waitForSelector('[data-testid="chart-projection"]', { timeout: 60_000 });
   assert((await page.getByTestId('d1-value').textContent()) === '400', `d1 = ${await page.getByTestId('d1-value').textContent()}`);
-  assert((await page.getByTestId('llc-bounds').textContent()).includes('200.0 ≤ λ ≤ 300.0'), 'bounds');
+  assert((await page.getByTestId('llc-bounds').textContent()).includes('200 ≤ λ ≤ 300'), 'bounds');
   assert(/k\* = 400/.test(await page.getByTestId('kstar').textContent()), `k*: ${await page.getByTestId('kstar').textContent()}`);
   const dots = await page.locator('[data-testid="chart-eigenvalues"] .dots circle').count();
   assert(dots > 400, `eigenvalue dots: ${dots}`);
   // Every chart exports its data: the eigenvalues as CSV, one row per eigenvalue.
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('figure', { has: page.getByTestId('chart-eigenvalues') }).getByTestId('export-csv').click()]);
   const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
-  assert(csv[0] === 'series,rank k,h_k' && csv.length === 801, `csv: ${csv[0]} (${csv.length} lines)`);
+  assert(csv[0] === 'series,rank k (1 = largest eigenvalue),eigenvalue h_k (behavioral-loss curvature)' && csv.length === 801, `csv: ${csv[0]} (${csv.length} lines)`);
   // Moving ε above the largest eigenvalue leaves no direction above it; the URL follows.
   const slider = page.getByTestId('eps-slider');
   await slider.focus();
@@ -477,7 +478,7 @@ test('no request leaves the app origin', async () => {
 test('a real lost WebGPU device (GPUDevice.destroy()): the user is told, the worker restarts on wasm, nothing computed is lost', async () => {
   // WebGPU asked for by name: auto would pick wasm over SwiftShader, and this test is the WebGPU
   // correctness coverage (a forward pass on the GPU agrees with wasm).
-  const { page, errors } = await openApp('?debug=1&backend=webgpu');
+  const { page, errors } = await openApp('?debug=1&backend=webgpu&view=forward');
   if (!(await hasAdapter(page))) {
     await page.close();
     if (IN_CI) throw new Error('No WebGPU adapter in CI: the device-loss path must run here');
@@ -558,6 +559,7 @@ test('a real lost WebGPU device (GPUDevice.destroy()): the user is told, the wor
 });
 
 registerExperienceTests({ test, openApp, waitReady, assert, skip, browser, server });
+registerFirstMinutesTests({ test, assert, browser, server });
 
 for (const t of tests) {
   const t0 = Date.now();

@@ -10,7 +10,7 @@ describe('shareable settings in the URL', () => {
   test('every field round-trips', () => {
     const s: Shareable = {
       arch: 'matfac', p: 31, e: 7, h: 9, hidden: [30, 20, 10], widths: [5, 4, 5], seed: 12345, dataSeed: 7,
-      trainFraction: 0.35, op: 'random', eps: 3.5e-4, view: 'spectrum', backend: 'wasm',
+      trainFraction: 0.35, op: 'random', eps: 3.5e-4, view: 'llc', backend: 'wasm',
       neuron: { layer: 'layers.0', unit: 17 }, eigen: 12, band: [2.5e-6, 0.125],
     };
     const q = formatShareable(s, DEFAULT_SHAREABLE);

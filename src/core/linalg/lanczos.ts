@@ -55,6 +55,39 @@ export interface LanczosOptions {
   wantVectors?: boolean;
   /** Basis size before a thick restart; default min(d, max(2k + 1, k + 32)), lowered to fit the budget. */
   maxBasis?: number;
+  /**
+   * Checked once per step: when it returns true the run stops early and returns only the leading
+   * Ritz pairs that have converged by then (verified as usual); `stopped` is set on the result.
+   */
+  shouldStop?: () => boolean;
+  /**
+   * Streaming: called at convergence checks, also before the basis reaches k vectors (then at most
+   * every `checkEveryMs`, default 1 s, and never more often than 4× the time the previous call
+   * took, so it costs at most ~20 % of the run; `checkEveryMs: 0` calls it at every step, which
+   * makes the calls deterministic for tests). It sees the Ritz values, how many leading pairs have
+   * converged, and can project a vector on their span (what the projection curve needs).
+   */
+  onCheck?: (c: LanczosCheck) => Promise<void> | void;
+  checkEveryMs?: number;
+}
+
+export interface LanczosCheck {
+  iterations: number;
+  matvecs: number;
+  /** Basis vectors now. */
+  size: number;
+  /** Top min(k, size) Ritz values, descending. */
+  values: Float64Array;
+  /** Leading Ritz pairs whose residual estimate β|y_m| is within tol·scale. */
+  converged: number;
+  /** Residual estimates of `values`. */
+  estimates: Float64Array;
+  /**
+   * Projects x on the span of the top j Ritz vectors for each j of `ks` (ascending, each ≤ the
+   * leading converged count) and calls visit(j, P_j x) in Float32. One dense eigensolve of T and,
+   * per j, one pass over the basis.
+   */
+  projections(x: Float32Array, ks: number[], visit: (k: number, xk: Float32Array) => Promise<void>): Promise<void>;
 }
 
 export interface LanczosResult {
@@ -81,6 +114,8 @@ export interface LanczosResult {
   restarts: number;
   /** Steps that needed a second Gram–Schmidt sweep (DGKS); the others used one. */
   secondSweeps: number;
+  /** Set when shouldStop ended the run early: only the leading converged pairs were kept. */
+  stopped?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +249,29 @@ export class KrylovBasis {
   /** The stored arrays of vectors 0..count−1 (not copies). */
   vectors(count: number): Float64Array[] | Float32Array[] {
     return this.storage === 'f64' ? this.v64.slice(0, count) : this.v32.slice(0, count);
+  }
+
+  /** h[i] = v_iᵀ x for i < size (x unchanged). */
+  async dots(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+    const n = this.size, d = this.d;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') dots64(this.v64, i0, i1, x, h, d); else dots32(this.v32, i0, i1, x, h, d);
+      if (ctx) await ctx.checkpoint();
+    }
+  }
+
+  /** out = Σ_{i<size} z_i v_i. */
+  async combine(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void> {
+    out.fill(0);
+    const neg = new Float64Array(z.length);
+    for (let i = 0; i < z.length; i++) neg[i] = -z[i];
+    const n = this.size, d = this.d;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') axpy64(this.v64, i0, i1, out, neg, d); else axpy32(this.v32, i0, i1, out, neg, d);
+      if (ctx) await ctx.checkpoint();
+    }
   }
 
   /** Overwrites vector i with v (rounded to the storage precision). */
@@ -417,6 +475,42 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
     const r = eighSync(c, size);
     return { values: r.values, vectors: r.vectors ?? new Float64Array(0) };
   };
+  let stopped = false;
+  const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+  const checkEvery = opts.checkEveryMs ?? 1000;
+  let lastStream = clock(), lastStreamCost = 0;
+  /** What onCheck sees; `projections` uses the basis as it is now (call it before the next step). */
+  const checkInfo = (values: Float64Array, last: Float64Array, size: number): LanczosCheck => {
+    const want = Math.min(k, size);
+    const scale = Math.max(Math.abs(values[0]), Math.abs(values[size - 1]));
+    const estimates = new Float64Array(want);
+    for (let i = 0; i < want; i++) estimates[i] = Math.abs(betaPrev * last[i]);
+    let converged = 0;
+    while (converged < want && estimates[converged] <= tol * scale) converged++;
+    const its = iterations, mv = matvecs;
+    return {
+      iterations: its, matvecs: mv, size, values: values.slice(0, want), converged, estimates,
+      projections: async (x, ks, visit) => {
+        if (!ks.length) return;
+        if (basis.size !== size || iterations !== its) throw new Error('LanczosCheck.projections called after the run moved on');
+        const top = ks[ks.length - 1];
+        if (top > converged) throw new RangeError(`projections up to k = ${top}, but only ${converged} Ritz pairs have converged`);
+        const { vectors: Y } = ritzFull(size);
+        const hb = new Float64Array(size);
+        await basis.dots(Float64Array.from(x), hb, ctx);
+        const c = new Float64Array(top);
+        for (let r = 0; r < top; r++) { let t = 0; for (let i = 0; i < size; i++) t += Y[i * size + r] * hb[i]; c[r] = t; }
+        const z = new Float64Array(size);
+        const out = new Float64Array(d);
+        let r = 0;
+        for (const j of ks) {
+          for (; r < j; r++) { const cr = c[r]; for (let i = 0; i < size; i++) z[i] += Y[i * size + r] * cr; }
+          await basis.combine(z, out, ctx);
+          await visit(j, Float32Array.from(out));
+        }
+      },
+    };
+  };
   const countConverged = (values: Float64Array, last: Float64Array, size: number): number => {
     const scale = Math.max(Math.abs(values[0]), Math.abs(values[size - 1]));
     const want = Math.min(k, size);
@@ -481,15 +575,23 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
 
     const full = size === m;
     if (exhausted || iterations >= maxIter) break;
+    if (opts.shouldStop?.()) { stopped = true; break; }
     // Convergence check (QL on a size-long tridiagonal, ~30 size² flops), spaced so its cost stays
     // below an eighth of the reorthogonalization work (8 size·d flops per step) in between.
     const interval = Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
-    if (size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) {
+    const streamDue = opts.onCheck !== undefined && size >= 2 && (checkEvery === 0 || clock() - lastStream >= Math.max(checkEvery, 4 * lastStreamCost));
+    if ((size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) || streamDue) {
       lastCheck = iterations;
       const { values, last } = ritzLast(size);
       const conv = countConverged(values, last, size);
       report(0.9 * Math.max(iterations / maxIter, conv / k), `Lanczos step ${iterations}/${maxIter}`);
       if (conv >= k) break;
+      if (streamDue && opts.onCheck) {
+        const ts = clock();
+        await opts.onCheck(checkInfo(values, last, size));
+        lastStream = clock();
+        lastStreamCost = lastStream - ts;
+      }
     }
     if (full) {
       // Thick restart: keep the top l Ritz vectors, coupled to vNext through s = β y_m.
@@ -524,16 +626,23 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
 
   // Final Ritz pairs: rotate the basis onto the top kk Ritz vectors, then verify each residual.
   const size = basis.size;
-  const kk = Math.min(k, size);
+  let kk = Math.min(k, size);
   const { values: allValues, vectors: Y } = ritzFull(size);
   const scale = Math.max(Math.abs(allValues[0]), Math.abs(allValues[size - 1]));
-  const values = allValues.slice(0, kk);
-  const estimates = new Float64Array(kk);
+  let estimates = new Float64Array(kk);
   for (let r = 0; r < kk; r++) estimates[r] = Math.abs(betaPrev * Y[(size - 1) * size + r]);
+  if (stopped) {
+    // Stopped early: keep the leading pairs that have converged, verify only those.
+    let c = 0;
+    while (c < kk && estimates[c] <= tol * scale) c++;
+    kk = c;
+    estimates = estimates.slice(0, kk);
+  }
+  const values = allValues.slice(0, kk);
   const ysel = new Float64Array(size * kk);
   for (let i = 0; i < size; i++) for (let r = 0; r < kk; r++) ysel[i * kk + r] = Y[i * size + r];
   report(0.9, 'forming Ritz vectors');
-  await basis.rotate(ysel, kk, ctx);
+  if (kk > 0) await basis.rotate(ysel, kk, ctx); else basis.reset();
   const residuals = new Float64Array(kk);
   const x = new Float64Array(d);
   let converged = 0;
@@ -556,6 +665,7 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
     values, residuals, residualEstimates: estimates, iterations, matvecs, converged, scale,
     storage, basisSize: m, basisBytes: m * basis.bytesPerVector, restarts, secondSweeps,
   };
+  if (stopped) result.stopped = true;
   if (opts.wantVectors) result.vectors = basis.vectors(kk);
   return result;
 }

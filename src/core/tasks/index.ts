@@ -9,7 +9,7 @@ import { runForward, type ForwardParams, type ForwardResult } from './forward';
 import { runInitModel, type InitModelParams } from './model';
 import type { ModelBundle } from '../models/bundle';
 import { runRegisterIdx, type RegisterIdxParams, type RegisterIdxResult } from './idx';
-import { runSpectrum, type SpectrumParams, type SpectrumResult } from './spectrum';
+import { runSpectrum, type SpectrumParams, type SpectrumPartial, type SpectrumResult } from './spectrum';
 import { runFourierCheckpoints, runInternals, type FourierCheckpointsParams, type FourierCheckpointsResult, type InternalsParams, type InternalsResult } from './internals';
 import {
   runLandscape, runLlc, runLlcCheckpoints, runLlcCurve, runLlcGrid, runLlcSweep,
@@ -31,7 +31,7 @@ export interface TaskDefs {
   'import-session': { params: { bytes: Uint8Array }; partial: never; result: Session };
   train: { params: TrainParams; partial: TrainPartial; result: TrainResult };
   'register-idx': { params: RegisterIdxParams; partial: never; result: RegisterIdxResult };
-  spectrum: { params: SpectrumParams; partial: never; result: SpectrumResult };
+  spectrum: { params: SpectrumParams; partial: SpectrumPartial; result: SpectrumResult };
   internals: { params: InternalsParams; partial: never; result: InternalsResult };
   'fourier-checkpoints': { params: FourierCheckpointsParams; partial: never; result: FourierCheckpointsResult };
   llc: { params: LlcParams; partial: SgldPartial; result: SgldResult };

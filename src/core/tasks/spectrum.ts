@@ -1,5 +1,5 @@
 /**
- * The Hessian of the behavioral loss at θ* (SCIENCE.md §2–3): its top eigenvalues (exact by a
+ * The Hessian of the behavioral loss at θ* (docs/science.md §2, §3): its top eigenvalues (exact by a
  * dense Float64 eigensolve for small d, else Lanczos), the density of the whole spectrum and
  * d1(ε) by stochastic Lanczos quadrature, Hutchinson's trace, and the projection curve behind the
  * accuracy cutoff. Eigenvectors stay in the worker: only the numbers the views need come back.
@@ -13,13 +13,17 @@ import { splitIndices } from '../data/types';
 import { gaussNewtonOperator } from '../hessian/gn';
 import { eigh } from '../linalg/eigh';
 import { symmetricFromMatvec, type SymOperator } from '../linalg/operator';
-import { lanczosTopK } from '../linalg/lanczos';
+import { lanczosTopK, type LanczosCheck } from '../linalg/lanczos';
 import { hutchinsonTrace, slqDensity } from '../linalg/slq';
 import { countAboveFloor, forEachProjection, projectionGrid, refineCutoff, type ProjectionCurve, type ProjectionPoint } from '../spectrum/projection';
 import { runForward } from './forward';
 import { kroneckerSpectrum } from '../spectrum/kronecker';
 import { eigenLoadings, type EigenLoadings } from '../spectrum/loadings';
 import { datasetFor, type TaskEnv } from './env';
+import type { StoppedShort } from '../io/analysis';
+import { float32Floor, type FloorEstimate } from '../spectrum/floor';
+import { continueCost } from '../spectrum/plan';
+import { cutoffK } from '../spectrum/projection';
 
 import { DENSE_AUTO_MAX, DENSE_MAX } from '../spectrum/limits';
 /** Dense residuals are checked for this many top pairs. */
@@ -56,6 +60,41 @@ export interface SpectrumParams {
   seed?: number;
   /** Memory the Lanczos basis may use (bytes). */
   memoryBudgetBytes?: number;
+  /**
+   * Lanczos: stop after this long (ms) and keep the leading eigenpairs that have converged; the
+   * result says how far it got and what going on would cost (stoppedShort).
+   */
+  timeLimitMs?: number;
+  /** Lanczos: stream partial results (converged eigenvalues, projection curve, k* estimate) while it runs (default true). */
+  stream?: boolean;
+  /** Streaming: minimum ms between partial results (default 1,000; 0: at every Lanczos step, for tests). */
+  streamEveryMs?: number;
+  /** The cutoff the streamed k* estimate uses (default 99.5 % on train, seed 002's). */
+  streamCutoff?: { cutoff: number; split: 'train' | 'test' };
+}
+
+/** What a running Lanczos spectrum job streams (ctx.partial): enough to draw and to keep on cancel. */
+export interface SpectrumPartial {
+  d: number;
+  n: number;
+  loss: 'mse' | 'kl';
+  split: 'train' | 'all';
+  /** Eigenpairs asked for. */
+  k: number;
+  iterations: number;
+  matvecs: number;
+  elapsedMs: number;
+  /** The leading converged eigenvalues (descending): what a cancel keeps. */
+  eigenvalues: Float64Array;
+  /** Their residual estimates β|y_m| (not yet verified). */
+  residuals: Float64Array;
+  /** Current top Ritz values (converged or not), for a preview of where the rest is heading. */
+  ritz: Float64Array;
+  /** Projection curve on the span of the converged eigenvectors so far. */
+  projection?: ProjectionCurve;
+  /** k* (train, the default cutoff) on that curve: a number once reached, else null ("not yet by k = converged"). */
+  kStar: number | null;
+  backend: string;
 }
 
 export interface SpectrumResult {
@@ -79,12 +118,16 @@ export interface SpectrumResult {
   /** Eigenvalues above the float32 noise floor (1e-6·h_1) among those computed. */
   aboveFloor: number;
   storage?: string;
+  /** The numerical floor of the float32 H·v product (src/core/spectrum/floor.ts); ε axes mark it. */
+  floor?: FloorEstimate;
+  /** Set when a Lanczos run stopped before all k pairs converged (time limit): how far it got, what more would cost. */
+  stoppedShort?: StoppedShort;
   timings: Record<string, number>;
   matvecs: number;
   backend: string;
 }
 
-export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskEnv): Promise<SpectrumResult> {
+export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPartial>, env: TaskEnv): Promise<SpectrumResult> {
   const split = p.split ?? 'train';
   const loss = p.loss ?? 'mse';
   const seed = p.seed ?? 0;
@@ -109,6 +152,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
     let residuals: Float64Array;
     let vector: (i: number) => ArrayLike<number>;
     let storage: string | undefined;
+    let stoppedShort: StoppedShort | undefined;
     const doSlq = method === 'lanczos' && (p.probes ?? 8) > 0;
     const spanEig = doSlq ? 0.55 : 0.8;
     if (method === 'dense') {
@@ -141,13 +185,45 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
     } else {
       const k = Math.min(d, Math.max(1, Math.floor(p.k ?? 100)));
       t0 = performance.now();
+      const tStart = t0;
+      const deadline = p.timeLimitMs !== undefined ? t0 + p.timeLimitMs : Infinity;
+      // Streaming: the converged eigenvalues and the projection curve on their span, as they come.
+      const evalProj = wantProjection ? await projectionEvaluator(p.model, env, ctx) : null;
+      const streamed = new Map<number, ProjectionPoint>();
+      let streamOriginal: ProjectionPoint | null = null;
+      const onCheck = p.stream === false ? undefined : async (c: LanczosCheck): Promise<void> => {
+        let projection: ProjectionCurve | undefined;
+        if (evalProj && c.converged > 0) {
+          streamOriginal ??= { ...(await evalProj(p.model.theta)), k: d };
+          const have = [...streamed.keys()];
+          const prevMax = have.length ? Math.max(...have) : 0;
+          const ks = projectionGrid(c.converged, 16).filter((kk) => kk > prevMax);
+          await c.projections(p.model.theta, ks, async (kk, thetaK) => { streamed.set(kk, { ...(await evalProj(thetaK)), k: kk }); });
+          projection = { metric: isClassifier(p.model.config) ? 'accuracy' : 'mse', original: streamOriginal, points: [...streamed.values()].sort((a, b) => a.k - b.k) };
+        }
+        const kStar = projection && projection.metric === 'accuracy' ? cutoffK(projection, p.streamCutoff ?? { cutoff: 0.995, split: 'train' }).kStar : null;
+        ctx.partial({
+          d, n: rows.length, loss, split, k, iterations: c.iterations, matvecs: c.matvecs, elapsedMs: performance.now() - tStart,
+          eigenvalues: c.values.slice(0, c.converged), residuals: c.estimates.slice(0, c.converged), ritz: c.values, projection, kStar, backend: getBackend(),
+        });
+      };
       const r = await lanczosTopK(sym, k, {
         seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection, memoryBudgetBytes: p.memoryBudgetBytes,
+        shouldStop: deadline < Infinity ? () => performance.now() > deadline : undefined,
+        onCheck, checkEveryMs: p.streamEveryMs,
       });
       tick('lanczos', t0);
       eigenvalues = r.values;
       residuals = r.residuals;
       storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB), ${r.restarts} restarts, ${r.converged}/${k} converged`;
+      if (r.stopped) {
+        const seconds = timings.lanczos / 1000;
+        const est = continueCost(d, r.values.length, seconds, k);
+        stoppedShort = {
+          reason: `time limit of ${((p.timeLimitMs ?? 0) / 1000).toFixed(0)} s`, requested: k, converged: r.values.length, seconds: Number(seconds.toFixed(1)),
+          matvecsPerSecond: Number((r.matvecs / seconds).toFixed(2)), estimate: est,
+        };
+      }
       const vs = r.vectors ?? [];
       vector = (i) => vs[i];
     }
@@ -169,6 +245,10 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       trace = { mean: tr.mean, stderr: tr.stderr };
     }
     const aboveFloor = countAboveFloor(eigenvalues);
+    t0 = performance.now();
+    const floor = await float32Floor(op, { probes: 3 });
+    matvecs += 6;
+    tick('floor', t0);
     let kronecker: SpectrumResult['kronecker'];
     if (p.kronecker !== false) {
       t0 = performance.now();
@@ -221,8 +301,20 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext, env: TaskE
       tick('projection', t0);
     }
     ctx.progress(1, 'done');
-    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, loadings, aboveFloor, storage, timings, matvecs, backend: getBackend() };
+    return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, loadings, aboveFloor, floor, storage, stoppedShort, timings, matvecs, backend: getBackend() };
   } finally {
     op.dispose();
   }
+}
+
+/** Train (and test) metrics of the model at a given θ, for the streamed projection curve. */
+async function projectionEvaluator(model: ModelBundle, env: TaskEnv, ctx: JobContext): Promise<(theta: Float32Array) => Promise<ProjectionPoint>> {
+  const ds = await datasetFor(model, env);
+  return async (theta) => {
+    const inner = createJobContext({ signal: ctx.signal });
+    const m = { ...model, theta };
+    const tr = await runForward({ model: m, split: 'train' }, inner, env);
+    const te = ds.testIdx.length ? await runForward({ model: m, split: 'test' }, inner, env) : null;
+    return { k: 0, trainLoss: tr.loss, testLoss: te ? te.loss : NaN, trainAcc: tr.accuracy, testAcc: te?.accuracy };
+  };
 }

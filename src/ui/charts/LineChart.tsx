@@ -9,6 +9,16 @@ export interface Series {
   dashed?: boolean;
 }
 
+/** A labelled reference line: vertical at x, or horizontal at y (e.g. the floor, a gap, ε* on an ε axis). */
+export interface ChartMark {
+  x?: number;
+  y?: number;
+  label: string;
+  color: string;
+  /** SVG dash pattern (default: dotted). */
+  dash?: string;
+}
+
 export interface LineChartProps {
   series: Series[];
   title: string;
@@ -32,6 +42,8 @@ export interface LineChartProps {
   bandY?: [number, number] | null;
   /** A ringed point (the shared selection, e.g. eigenvector k). */
   ring?: [number, number] | null;
+  /** Labelled reference lines (drawn when inside the axis). */
+  marks?: ChartMark[];
   width?: number;
   height?: number;
   testid?: string;
@@ -42,7 +54,7 @@ const M = { top: 12, right: 110, bottom: 42, left: 60 };
 /** Lines over a shared x axis; React owns the <svg>, d3 the scales, axes and the path join. */
 export function LineChart(props: LineChartProps) {
   const ref = useRef<SVGSVGElement>(null);
-  const { series, logY = false, logX = false, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, dots = false, width = 640, height = 260 } = props;
+  const { series, logY = false, logX = false, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, marks, dots = false, width = 640, height = 260 } = props;
   useEffect(() => {
     const svg = d3.select(ref.current);
     const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0));
@@ -111,6 +123,27 @@ export function LineChart(props: LineChartProps) {
     const okY = bandY && (!logY || bandY[1] > 0);
     const by = okY ? [clampY(y(bandY![1])), clampY(y(logY ? Math.max(bandY![0], 1e-300) : bandY![0]))] : [0, 0];
     svg.select('rect.band-y').attr('y', by[0]).attr('height', Math.max(0, by[1] - by[0])).attr('x', x0).attr('width', x1 - x0).attr('visibility', okY && by[1] > by[0] ? 'visible' : 'hidden');
+    // Reference marks: vertical (x) labels stacked at the top, horizontal (y) labels at the left.
+    const [mx0, mx1] = x.range(), [my1, my0] = y.range();
+    const inX = (v: number) => Number.isFinite(v) && (!logX || v > 0) && x(v) >= mx0 - 0.5 && x(v) <= mx1 + 0.5;
+    const inY = (v: number) => Number.isFinite(v) && (!logY || v > 0) && y(v) >= my0 - 0.5 && y(v) <= my1 + 0.5;
+    const shown = (marks ?? []).filter((m) => (m.x !== undefined ? inX(m.x) : m.y !== undefined && inY(m.y)));
+    const mg = svg.select<SVGGElement>('g.marks')
+      .selectAll<SVGGElement, ChartMark>('g')
+      .data(shown)
+      .join((enter) => { const g = enter.append('g'); g.append('line'); g.append('text'); return g; })
+      .attr('class', 'mark');
+    mg.select('line')
+      .attr('stroke', (m) => m.color).attr('stroke-width', 1.5).attr('stroke-dasharray', (m) => m.dash ?? '2 3')
+      .attr('x1', (m) => (m.x !== undefined ? x(m.x) : mx0)).attr('x2', (m) => (m.x !== undefined ? x(m.x) : mx1))
+      .attr('y1', (m) => (m.x !== undefined ? my0 : y(m.y!))).attr('y2', (m) => (m.x !== undefined ? my1 : y(m.y!)));
+    let vi = 0;
+    mg.select('text')
+      .attr('fill', '#1b2233').attr('font-size', 11)
+      .attr('text-anchor', (m) => (m.x !== undefined && x(m.x) > (mx0 + mx1) / 2 ? 'end' : 'start'))
+      .attr('x', (m) => (m.x !== undefined ? x(m.x) + (x(m.x) > (mx0 + mx1) / 2 ? -3 : 3) : mx0 + 4))
+      .attr('y', (m) => (m.x !== undefined ? my0 + 11 + 12 * (vi++ % 4) : y(m.y!) - 3))
+      .text((m) => m.label);
     const ringOk = ring && ok(ring);
     svg.select('circle.ring').attr('cx', ringOk ? x(ring![0]) : -20).attr('cy', ringOk ? y(ring![1]) : -20).attr('visibility', ringOk ? 'visible' : 'hidden');
     const brushG = svg.select<SVGGElement>('g.brush');
@@ -126,7 +159,7 @@ export function LineChart(props: LineChartProps) {
     } else {
       brushG.on('.brush', null).selectAll('*').remove();
     }
-  }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, width, height]);
+  }, [series, logY, logX, dots, yDomain, markerX, markerY, onClickX, onBrushX, bandX, bandY, ring, marks, width, height]);
   return (
     <ChartFrame svg={ref} title={props.title} xLabel={props.xLabel} yLabel={props.yLabel} width={width} height={height} margins={M} testid={props.testid} className={onClickX || onBrushX ? 'clickable' : undefined}
       data={() => ({ columns: ['series', props.xLabel, props.yLabel], rows: series.flatMap((s) => s.points.map(([x, y]) => [s.name, x, y])) })}>
@@ -135,6 +168,7 @@ export function LineChart(props: LineChartProps) {
       <g className="lines" />
       <g className="legend" />
       <g className="dots" />
+      <g className="marks" pointerEvents="none" data-testid={props.testid ? `${props.testid}-marks` : undefined} />
       <line className="marker" stroke="#f0b400" strokeWidth={2} />
       <line className="marker-y" stroke="#f0b400" strokeWidth={2} strokeDasharray="6 3" />
       <circle className="ring" r={6} pointerEvents="none" fill="none" stroke="#c2410c" strokeWidth={2} visibility="hidden" />

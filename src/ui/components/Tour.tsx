@@ -9,7 +9,7 @@ async function setUp(i: number): Promise<void> {
   const step = TOUR[i];
   const st = useStore.getState();
   st.setView(step.view);
-  if (step.eps) st.setEps(step.eps);
+  if (step.eps) { st.setEps(step.eps); useStore.setState({ epsPinned: true }); }
   if (step.landscape) st.setLlc({ llcLandscape: step.landscape });
   if (step.arch && st.model?.config.arch !== step.arch) {
     st.setArch(step.arch);

@@ -99,6 +99,24 @@ export const SPECTRUM_TERMS = {
     tex: '\\#\\{\\, i : h_i > 10^{-6}\\, h_1 \\,\\}',
     source: 'src/core/spectrum/projection.ts',
   },
+  floorF32: {
+    label: 'numerical floor (measured)',
+    definition: 'How large the rounding error of the float32 product H·v is for a unit vector v, measured on this model: H·v and H·(3v)/3 agree exactly in exact arithmetic but round differently in float32, so their difference is the rounding noise (the largest of 3 seeded probes, ÷√2, ×2 for safety). An eigenvalue below it cannot be told from noise; ε axes mark it. Tested against a Float64 reference product on small models.',
+    tex: '\\text{floor} = 2\\max_{v}\\,\\tfrac{1}{\\sqrt2}\\big\\|\\tfrac13\\mathrm{fl}(H\\cdot 3v) - \\mathrm{fl}(H v)\\big\\|',
+    source: 'src/core/spectrum/floor.ts (issue 13)',
+  },
+  logGap: {
+    label: 'eigen-gap (log)',
+    definition: 'A wide gap between consecutive eigenvalues on a log scale, above the numerical floor: any ε inside it gives the same d₁(ε), so the count does not depend on the exact choice of ε there. The widest gaps are marked on every ε axis.',
+    tex: '\\log_{10}(h_i / h_{i+1})',
+    source: 'src/core/spectrum/epsilon.ts',
+  },
+  defaultEps: {
+    label: 'default ε',
+    definition: 'The ε the view opens with: ε* (the eigenvalue at the accuracy cutoff k*) when the projection curve reached the cutoff, otherwise the geometric middle of the widest log-gap above the numerical floor. Never a fixed constant; a link with eps=… overrides it.',
+    tex: '\\varepsilon_0 = \\begin{cases} \\varepsilon^* = h_{k^*} & k^* \\text{ known} \\\\ \\sqrt{h_i h_{i+1}} & \\text{widest gap above the floor} \\end{cases}',
+    source: 'src/core/spectrum/epsilon.ts (issue 13)',
+  },
   projection: {
     label: 'projection θ_k',
     definition: 'The parameters projected onto the top-k eigenvectors of H. Measuring the model at θ_k as k grows shows how many directions its behaviour needs. Evaluated on a grid of k (every k up to 30, then ~60 points on linear and log scales).',

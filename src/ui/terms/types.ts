@@ -9,7 +9,7 @@ export type TermId =
   | 'crossEntropy' | 'mse' | 'accuracy' | 'trainAccuracy' | 'testAccuracy' | 'throughput'
   // behavioral loss, Hessian, spectrum
   | 'behavioralLoss' | 'klBehavioralLoss' | 'hessian' | 'hvp' | 'hk' | 'h1' | 'eps' | 'd1' | 'dFree' | 'llcBounds'
-  | 'traceH' | 'slqDensity' | 'lanczosK' | 'spectrumMethod' | 'residual' | 'noiseFloor'
+  | 'traceH' | 'slqDensity' | 'lanczosK' | 'spectrumMethod' | 'residual' | 'noiseFloor' | 'floorF32' | 'logGap' | 'defaultEps'
   | 'projection' | 'accuracyCutoff' | 'kStar' | 'epsStar' | 'zeroCountKStar' | 'kronecker' | 'eigLoading'
   // LLC
   | 'landscape' | 'landscapeC' | 'crossingK' | 'volume' | 'llcEps' | 'llcLimit' | 'multiplicity'

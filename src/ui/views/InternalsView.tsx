@@ -9,6 +9,8 @@ import { Raster } from '../charts/Raster';
 import { Heatmap } from '../charts/Heatmap';
 import { Bars } from '../charts/Bars';
 import { LineChart } from '../charts/LineChart';
+import { useEpsMarks } from '../epsMarks';
+import { EpsRuler } from './SpectrumParts';
 import { unitLoadings, unitProfile } from '../../core/spectrum/loadings';
 import { topEntries } from '../linked';
 import { Term } from '../components/Term';
@@ -60,6 +62,7 @@ export function InternalsView() {
   const circle = fourier ? fourier.circles.find((c) => c.k === (freq ?? fourier.keyFrequencies[0])) ?? null : null;
   const hoverBlock = layer && hover !== null ? layer.blocks[layer.blockOf[hover]] : null;
   const range = { lo: -10, hi: 4 };
+  const epsMarks = useEpsMarks();
   // The spectrum's eigenvector loadings, when they belong to this model.
   const loadings = spectrum && model && spectrumOf === model.name ? spectrum.loadings ?? null : null;
   const selUnit = layer && neuron && neuron.layer === layer.name && neuron.unit < layer.width ? neuron.unit : null;
@@ -149,6 +152,7 @@ export function InternalsView() {
             <span><Term id="eps">Loss scale ε</Term> = <strong>{fmt(eps)}</strong> (shared with the Spectrum view)</span>
             <input type="range" min={range.lo} max={range.hi} step={0.01} value={Math.min(range.hi, Math.max(range.lo, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" />
           </label>
+          <EpsRuler lo={range.lo} hi={range.hi} marks={epsMarks} onPick={setEps} testid="internals-eps-ruler" />
           {prediction && (
             <table className="table" data-testid="zero-table">
               <thead>

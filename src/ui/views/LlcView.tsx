@@ -7,6 +7,8 @@ import type { SgldOptions } from '../../core/llc/sgld';
 import { computeLandscape, estimateLlcNow, llcAlongEps, llcCalibration, llcOverCheckpoints, llcSweep } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { LineChart, type Series } from '../charts/LineChart';
+import { useEpsMarks } from '../epsMarks';
+import { EpsRuler } from './SpectrumParts';
 import { LandscapePlot } from '../charts/LandscapePlot';
 import { Heatmap } from '../charts/Heatmap';
 import { Term, type TermId } from '../components/Term';
@@ -58,8 +60,12 @@ function SgldForm({ value, onChange }: { value: SgldOptions; onChange(v: SgldOpt
 /** The LLC at a loss scale: teaching landscapes, λ(ε) for the model, SGLD with diagnostics, LLC over training, the p-sweep. */
 export function LlcView() {
   const model = useStore((s) => s.model);
-  const eps = useStore((s) => s.eps);
+  const sharedEps = useStore((s) => s.eps);
   const setEps = useStore((s) => s.setEps);
+  // The teaching landscapes live on [−1, 1]^m with K ≤ 1: a shared ε outside [10⁻⁶, 1] (the Spectrum
+  // view's default for a model can be 137) leaves them at their own default until the slider moves.
+  const epsInRange = sharedEps >= 1e-6 && sharedEps <= 1;
+  const eps = epsInRange ? sharedEps : 1e-3;
   const sharedBand = useStore((s) => s.band);
   const setBand = useStore((s) => s.setBand);
   const landscape = useStore((s) => s.landscape);
@@ -106,6 +112,9 @@ export function LlcView() {
   }, [edits]);
   const setOpts = (o: SgldOptions) => setEdits(o);
   const gamma = opts.gamma ?? sgld?.options.gamma ?? (model ? defaultSgldSettings(model.config).gamma : 100);
+  // The spectrum's floor, gaps and ε* on this axis: a direction counts once h ≫ γε, so h sits at ε = h/γ.
+  const epsMarks = useEpsMarks(gamma, '/γ');
+  const epsMarksChart = useMemo(() => epsMarks.map((m) => ({ x: m.value, label: m.label, color: m.color })), [epsMarks]);
   const spec = spectrum && model && spectrumOf === model.name ? spectrum : null;
   const epsGrid = useMemo(() => logGrid(1e-5, 1, 41), []);
   const quad = useMemo(() => (spec ? (() => { try { return quadraticCurve({ d: spec.d, eigenvalues: spec.eigenvalues, slq: spec.slq }, epsGrid, gamma); } catch { return null; } })() : null), [spec, epsGrid, gamma]);
@@ -187,6 +196,8 @@ export function LlcView() {
         <span><Term id="eps">Loss scale ε</Term> = <strong data-testid="llc-eps">{fmt(eps)}</strong></span>
         <input type="range" min={-6} max={0} step={0.01} value={Math.min(0, Math.max(-6, Math.log10(eps)))} onChange={(e) => setEps(10 ** Number(e.target.value))} aria-label="loss scale epsilon (log10)" data-testid="llc-eps-slider" />
       </label>
+      <EpsRuler lo={-6} hi={0} marks={epsMarks} onPick={setEps} testid="llc-eps-ruler" />
+      {!epsInRange && <p className="notice notice-info" data-testid="llc-eps-outside">The shared ε = {fmt(sharedEps)} (the Spectrum view's default for this model) is outside the teaching landscapes' range 10⁻⁶ … 1; they are shown at ε = 10⁻³ until you move this slider.</p>}
 
       <h3>Teaching landscapes</h3>
       <div className="controls">
@@ -235,7 +246,7 @@ export function LlcView() {
           <button type="button" disabled={!model} onClick={() => void llcAlongEps([1e-4, 1e-3, 1e-2, 1e-1], { ...opts, chains: Math.min(2, opts.chains ?? 2) })} data-testid="llc-curve-run">SGLD at ε = 10⁻⁴ … 10⁻¹</button>
           <button type="button" disabled={!model} onClick={() => { const s = opts.stepSize ?? 1e-4; void llcCalibration({ ...opts, stepSizes: [s / 10, s / 3, s, 3 * s], nBetas: [30, 100, 300, 1000], chains: 1, draws: 40, burnin: 40 }); }} data-testid="llc-grid-run">Calibration grid</button>
         </div>
-        {lamSeries.length > 0 && <LineChart logX series={lamSeries} markerX={eps} bandX={sharedBand} onBrushX={setBand} title="λ(ε): quadratic prediction, rank bound and SGLD (drag: brush a band of ε, shared with the Spectrum view)" xLabel="loss scale ε = 1/(nβ)" yLabel="λ" testid="chart-llc-eps" />}
+        {lamSeries.length > 0 && <LineChart logX series={lamSeries} markerX={epsInRange ? sharedEps : null} marks={epsMarksChart} bandX={sharedBand} onBrushX={setBand} title="λ(ε): quadratic prediction, rank bound and SGLD (drag: brush a band of ε, shared with the Spectrum view)" xLabel="loss scale ε = 1/(nβ)" yLabel="λ" testid="chart-llc-eps" />}
         {above.length > 0 && <p className="notice notice-info">SGLD sits above the quadratic prediction at ε = {above.map((p) => fmt(p.eps)).join(', ')}: structure beyond second order (quartic or interacting directions) that the Hessian misses.</p>}
         {curvePts.some((p) => p.error) && <p className="error-text small">{curvePts.filter((p) => p.error).map((p) => `ε = ${fmt(p.eps)}: ${p.error}`).join(' · ')}</p>}
         {(sgld || live) && (
