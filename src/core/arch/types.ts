@@ -79,6 +79,8 @@ export interface ArchSpec<C extends ArchConfig = ArchConfig> {
   reluLayers(c: C): { name: string; width: number }[];
   /** Size entries of a model file's `__metadata__` ({ p: "53", … }). */
   fileSizes(c: C): Record<string, string>;
+  /** The tensor names that identify it, for messages ("embed.weight + hidden.weight"). */
+  readonly tensorNamesHint: string;
   /** Whether a bare state_dict with these tensor names is this architecture (files without metadata). */
   matchesTensorNames(names: ReadonlySet<string>): boolean;
   /** The configuration of a model file: from `__metadata__` where given, else from tensor shapes. */

@@ -84,6 +84,17 @@ export function validateConfig(c: AnyModelConfig): string[] {
   return out;
 }
 
+/**
+ * A configuration of a registered architecture as a ModelConfig (what bundles, tasks and files
+ * carry). The built-ins are the union's members; an architecture registered beyond them (a test
+ * fixture, an experiment) travels under the same type: the core never narrows on its id, it asks
+ * the registry. Throws for an unregistered id.
+ */
+export function asModelConfig(c: ArchConfig): ModelConfig {
+  if (!hasArch(c.arch)) throw new Error(`Unknown architecture "${c.arch}" (known: ${archIds().join(', ')})`);
+  return c as ModelConfig;
+}
+
 /** Short human description, e.g. "modadd p=53 e=128 h=256". */
 export function describeConfig(c: AnyModelConfig): string {
   return getArchSpec(c.arch).describe(c);

@@ -31,6 +31,7 @@ export const matfacSpec: ArchSpec<MatfacConfig> = {
   },
   reluLayers: () => [],
   fileSizes: (c) => ({ widths: c.widths.join(',') }),
+  tensorNamesHint: 'layers.0.weight …',
   matchesTensorNames: (names) => [...names].some((n) => /^layers\.\d+\.weight$/.test(n)),
   configFromFile(r) {
     if (r.meta.widths !== undefined) return { arch: 'matfac', widths: r.sizeList('widths') };

@@ -38,6 +38,7 @@ export const mnistMlpSpec: ArchSpec<MnistMlpConfig> = {
   defaultData: () => ({ kind: 'mnist', source: 'builtin' }),
   reluLayers: (c) => c.hidden.map((width, i) => ({ name: `fc${i + 1}`, width })),
   fileSizes: (c) => ({ hidden: c.hidden.join(',') }),
+  tensorNamesHint: 'fc1.weight …',
   matchesTensorNames: (names) => [...names].some((n) => /^fc\d+\.(weight|bias)$/.test(n)),
   configFromFile(r) {
     if (r.meta.hidden !== undefined) return { arch: 'mnist-mlp', hidden: r.sizeList('hidden') };

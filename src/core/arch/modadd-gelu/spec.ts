@@ -31,6 +31,7 @@ export const modaddGeluSpec: ArchSpec<ModAddGeluConfig> = {
   defaultData: (c, seed) => modAddData(c.p, seed),
   reluLayers: () => [],
   fileSizes: (c) => ({ p: String(c.p), e: String(c.e), h: String(c.h) }),
+  tensorNamesHint: 'embed.weight + left.weight + right.weight',
   matchesTensorNames: (names) => names.has('embed.weight') && (names.has('left.weight') || names.has('right.weight')),
   configFromFile(r) {
     const p = r.meta.p !== undefined ? r.size('p') : r.dim('embed.weight', 0, 'p');

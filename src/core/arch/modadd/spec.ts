@@ -30,6 +30,7 @@ export const modaddSpec: ArchSpec<ModAddConfig> = {
   defaultData: (c, seed) => modAddData(c.p, seed),
   reluLayers: (c) => [{ name: 'hidden', width: c.h }],
   fileSizes: (c) => ({ p: String(c.p), e: String(c.e), h: String(c.h) }),
+  tensorNamesHint: 'embed.weight + hidden.weight',
   matchesTensorNames: (names) => names.has('embed.weight') && names.has('hidden.weight'),
   configFromFile(r) {
     const p = r.meta.p !== undefined ? r.size('p') : r.dim('embed.weight', 0, 'p');
