@@ -26,3 +26,8 @@ export function bar(w: ArrayLike<number>, out: number, inn: number, b?: ArrayLik
 export function modAddData(p: number, seed: number): DataSpec {
   return { kind: 'modadd', p, trainFraction: DEFAULT_TRAIN_FRACTION, seed, op: 'sum' };
 }
+
+/** A fraction as a percentage with two decimals ("99.86 %"; "NaN %" when absent). */
+export function pct(v: number | undefined): string {
+  return `${((v ?? NaN) * 100).toFixed(2)} %`;
+}

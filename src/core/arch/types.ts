@@ -13,6 +13,7 @@ import type { Engine } from '../hessian/engine';
 import type { LayerChain } from '../internals/grams';
 import type { SgldDefaults } from '../llc/defaults';
 import type { ParamLayout, TensorSpec } from '../params';
+import type { Metrics, TrainOptions } from '../train/trainer';
 
 /** Every model configuration carries its architecture id; the rest are the architecture's sizes. */
 export interface ArchConfig {
@@ -58,6 +59,14 @@ export interface ArchSpec<C extends ArchConfig = ArchConfig> {
   };
   /** The kind of data this architecture is trained on (DataSpec['kind']); model files check it. */
   readonly dataKind: DataSpec['kind'];
+  /** The training recipe that reaches the source documents' results at the default sizes, and that target. */
+  readonly training?: {
+    recipe: TrainOptions & { note: string };
+    /** The target in words ("≥ 95 % test accuracy"). */
+    target: string;
+    /** Why final metrics miss the target, or null when they reach it. */
+    missed(m: Metrics): string | null;
+  };
   /** Default SGLD step size and localization (llc/defaults.ts). */
   readonly sgld: SgldDefaults;
   /** Why sync analysis has nothing to show, for architectures without ReLU layers. */

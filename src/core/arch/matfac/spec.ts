@@ -5,12 +5,30 @@ import { checkInt } from '../common';
 
 export interface MatfacConfig { arch: 'matfac'; widths: number[] }
 
+/** What the training recipe must reach (the source documents' result). */
+const TARGET = 'train MSE < 1e-6';
+
 export const matfacSpec: ArchSpec<MatfacConfig> = {
   id: 'matfac',
   label: 'Matrix factorization (deep linear)',
   defaultConfig: { arch: 'matfac', widths: [20, 20, 20] },
   classifier: false,
   dataKind: 'matfac',
+  // Deep linear net, 20 train inputs: Adam drives the train MSE to ~1e-9 (float32 floor ~1e-11);
+  // no weight decay, which would bias the fit away from the exact factorization.
+  training: {
+    recipe: {
+      optimizer: 'adamw', lr: 0.01, weightDecay: 0, batchSize: 'full', steps: 2000, seed: 0,
+      evalEvery: 100, checkpointEvery: 100,
+      note: 'Full-batch Adam (AdamW with weight decay 0), lr 0.01. Measured: train MSE 7.8e-10, test MSE 6.4e-8 at step 2000 ' +
+        '(≈ 1 s on wasm).',
+    },
+    target: TARGET,
+    missed(m) {
+      if (!(m.trainLoss < 1e-6)) return `train MSE ${m.trainLoss.toExponential(2)} (target: ${TARGET})`;
+      return null;
+    },
+  },
   sgld: {
     stepSize: 1e-3, gamma: 100,
     note: 'matfac 20-20-20 (800 params, n = 20, nβ = 6.7): full-batch MALA 0.997 / 0.92 / 0.53 at ε_s = 1e-4 / 1e-3 / 1e-2 with λ̂ 2.85 (not relaxed) / 3.24 / 4.26. ' +

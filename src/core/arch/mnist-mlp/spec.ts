@@ -1,12 +1,15 @@
 /** mnist-mlp: 784 → hidden widths (ReLU) → 10 (docs/science.md §1). */
 import type { ArchSpec } from '../types';
 import type { Transition } from '../../internals/grams';
-import { bar, checkInt } from '../common';
+import { bar, checkInt, pct } from '../common';
 
 export interface MnistMlpConfig { arch: 'mnist-mlp'; hidden: number[] }
 
 export const MNIST_INPUT = 784;
 export const MNIST_CLASSES = 10;
+
+/** What the training recipe must reach (the source documents' result). */
+const TARGET = '≥ 95 % test accuracy';
 
 export const mnistMlpSpec: ArchSpec<MnistMlpConfig> = {
   id: 'mnist-mlp',
@@ -14,6 +17,23 @@ export const mnistMlpSpec: ArchSpec<MnistMlpConfig> = {
   defaultConfig: { arch: 'mnist-mlp', hidden: [50, 50] },
   classifier: true,
   dataKind: 'mnist',
+  // Seed 002 A.1 trained 10 epochs on the full MNIST; with only the 8,000 built-in training digits
+  // constant-rate AdamW/SGD plateaued at 92–95 % test accuracy. SGD with momentum, L2 2e-3 and a
+  // cosine decay settles into a minimum (useful for the Hessian too) and clears 95 %.
+  training: {
+    recipe: {
+      optimizer: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0.002, batchSize: 32, steps: 8000, seed: 0,
+      schedule: 'cosine', evalEvery: 500, checkpointEvery: 500,
+      note: 'SGD lr 0.1, momentum 0.9, L2 weight decay 2e-3, batch 32, cosine decay over 8,000 steps (32 epochs of the 8,000 ' +
+        'training digits). Measured: 99.86 % train, 95.3 % test accuracy (train CE 0.027, test CE 0.17; 22–27 s on wasm). ' +
+        'Init seed 1 gave 95.7 %.',
+    },
+    target: TARGET,
+    missed(m) {
+      if (!((m.testAcc ?? 0) >= 0.95)) return `test accuracy ${pct(m.testAcc)} (target: ${TARGET})`;
+      return null;
+    },
+  },
   sgld: {
     stepSize: 1e-4, gamma: 100,
     note: 'mnist-mlp 784-50-50-10 (42,310 params, n = 8,000, nβ = 890): full-batch MALA 0.92 / 0.77 at ε_s = 1e-4 / 3e-4 (λ̂ 91.9 / 92.1); ' +

@@ -1,8 +1,11 @@
 /** modadd: shared embedding of a and b, concatenated, one ReLU hidden layer, logits (docs/science.md §1). */
 import type { ArchSpec } from '../types';
-import { bar, checkInt, modAddData } from '../common';
+import { bar, checkInt, pct, modAddData } from '../common';
 
 export interface ModAddConfig { arch: 'modadd'; p: number; e: number; h: number }
+
+/** What the training recipe must reach (the source documents' result). */
+const TARGET = '100 % train and ≥ 99 % test accuracy';
 
 export const modaddSpec: ArchSpec<ModAddConfig> = {
   id: 'modadd',
@@ -11,6 +14,21 @@ export const modaddSpec: ArchSpec<ModAddConfig> = {
   classifier: true,
   tokens: { embed: 'embed.weight', vocab: (c) => c.p, embedDim: (c) => c.e },
   dataKind: 'modadd',
+  // Seed 003 trained with lr 0.01. Full-batch AdamW with strong decoupled weight decay memorizes
+  // the 2,247 training pairs in ~50 steps and generalizes ("groks") by ~200.
+  training: {
+    recipe: {
+      optimizer: 'adamw', lr: 0.01, weightDecay: 1, batchSize: 'full', steps: 600, seed: 0,
+      evalEvery: 50, checkpointEvery: 50,
+      note: 'Full-batch AdamW, lr 0.01, weight decay 1. Measured: 100 % train and 100 % test accuracy from step 200; ' +
+        'at step 600 train CE 0.0042, test CE 0.011 (52–85 s on wasm depending on load, 0.09–0.14 s a step).',
+    },
+    target: TARGET,
+    missed(m) {
+      if (m.trainAcc !== 1 || !((m.testAcc ?? 0) >= 0.99)) return `train accuracy ${pct(m.trainAcc)}, test accuracy ${pct(m.testAcc)} (target: ${TARGET})`;
+      return null;
+    },
+  },
   sgld: {
     stepSize: 3e-4, gamma: 100,
     note: 'modadd p=53 (86,197 params, n = 2,247, nβ = 291): full-batch MALA 0.90 / 0.80 / 0.66 at ε_s = 1e-4 / 3e-4 / 1e-3; ' +
