@@ -8,8 +8,9 @@
  * Each product is one forward-mode pass (the tangent v pushed through the layers beside the
  * forward pass at θ*, giving u = J v) and one backward pass (u pulled back, giving Jᵀu), both
  * written out by hand per architecture (its gnEngine in src/core/arch/<id>/compute.ts, built on
- * the shared engines ./stack.ts and ./pairs.ts, which return an ./engine.ts Engine): nested tf.grad is silently wrong in tfjs 4.22
- * (docs/platform.md §1.1), and hand-written passes are also much faster than autodiff. Everything that
+ * the shared engines ./stack.ts and ./pairs.ts, which return an ./engine.ts Engine): nested
+ * tf.grad is silently wrong in tfjs 4.22 (docs/platform.md §1.1), and hand-written passes are
+ * also much faster than autodiff. Everything that
  * depends only on θ* and the data (layer inputs and their transposes, ReLU masks, GELU
  * derivatives, softmax probabilities) is computed once when the operator is built and stays on
  * the backend, so an apply is only the tangent work.
