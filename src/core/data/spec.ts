@@ -2,7 +2,11 @@
  * What data a model is analysed on, as a small serialisable description. Datasets are built
  * (or loaded) from a spec inside the core; only the spec travels in messages, URLs and files.
  */
-import type { ModelConfig } from '../models/config';
+import type { AnyModelConfig } from '../models/config';
+import { getArchSpec } from '../arch/registry';
+import '../arch/specs';
+
+export { DEFAULT_TRAIN_FRACTION } from '../arch/common';
 
 export type DataSpec =
   | { kind: 'modadd'; p: number; trainFraction: number; seed: number; op: 'sum' | 'random' }
@@ -17,20 +21,7 @@ export type DataSpec =
  */
 export type AssetReader = (path: string) => Promise<Uint8Array>;
 
-/** The train fraction of the default modular-addition split (2,247 of 2,809 pairs at p = 53). */
-export const DEFAULT_TRAIN_FRACTION = 0.8;
-
 /** The data a model of this architecture is trained and analysed on when nothing else is said. */
-export function defaultDataSpec(config: ModelConfig, seed = 0): DataSpec {
-  switch (config.arch) {
-    case 'modadd':
-    case 'modadd-gelu':
-      return { kind: 'modadd', p: config.p, trainFraction: DEFAULT_TRAIN_FRACTION, seed, op: 'sum' };
-    case 'mnist-mlp':
-      return { kind: 'mnist', source: 'builtin' };
-    case 'matfac': {
-      const inDim = config.widths[0];
-      return { kind: 'matfac', inDim, outDim: config.widths[config.widths.length - 1], nTrain: inDim, seed };
-    }
-  }
+export function defaultDataSpec(config: AnyModelConfig, seed = 0): DataSpec {
+  return getArchSpec(config.arch).defaultData(config, seed);
 }

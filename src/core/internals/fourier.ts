@@ -33,6 +33,7 @@
  */
 import type { ModelBundle } from '../models/bundle';
 import { layoutFor } from '../models/config';
+import { getArchSpec } from '../arch/registry';
 import { view } from '../params';
 
 export interface FourierOptions {
@@ -186,6 +187,7 @@ export function fourierOfEmbedding(E: ArrayLike<number>, p: number, e: number, o
 /** The Fourier view of a modadd / modadd-gelu model's `embed.weight`. */
 export function fourierAnalysis(model: ModelBundle, opts: FourierOptions = {}): FourierResult {
   const c = model.config;
-  if (c.arch !== 'modadd' && c.arch !== 'modadd-gelu') throw new RangeError(`the Fourier view is for modular-addition models (got ${c.arch})`);
-  return fourierOfEmbedding(view(layoutFor(c), model.theta, 'embed.weight'), c.p, c.e, opts);
+  const tokens = getArchSpec(c.arch).tokens;
+  if (!tokens) throw new RangeError(`the Fourier view is for modular-addition models (got ${c.arch})`);
+  return fourierOfEmbedding(view(layoutFor(c), model.theta, tokens.embed), tokens.vocab(c), tokens.embedDim(c), opts);
 }

@@ -36,6 +36,7 @@ import { gatherRows } from '../data/types';
 import type { JobContext } from '../jobs';
 import type { ModelBundle } from '../models/bundle';
 import { layoutFor, outputDim } from '../models/config';
+import { getArchSpec } from '../arch/registry';
 import { gelu, inputTensor } from '../models/forward';
 import { view } from '../params';
 import { eighSync } from '../linalg/eigh';
@@ -99,68 +100,13 @@ export interface GramsResult {
   timings: Record<string, number>;
 }
 
-function f64(a: ArrayLike<number>): Float64Array {
-  return Float64Array.from(a);
-}
-
-/** The transition chain of a model with Float64 copies of its weights. */
+/** The transition chain of a model with Float64 copies of its weights (the architecture's layerChain). */
 function layerChain(model: ModelBundle): LayerChain {
   const c = model.config;
+  const spec = getArchSpec(c.arch);
+  if (!spec.layerChain) throw new RangeError(`the Gram view has no layer chain for ${c.arch}`);
   const L = layoutFor(c);
-  const T = (name: string) => view(L, model.theta, name);
-  /** W̄ = [W | b] from a PyTorch [out, in] weight and optional bias. */
-  const bar = (w: ArrayLike<number>, out: number, inn: number, b?: ArrayLike<number>): Float64Array => {
-    const D = inn + (b ? 1 : 0);
-    const r = new Float64Array(out * D);
-    for (let i = 0; i < out; i++) {
-      for (let j = 0; j < inn; j++) r[i * D + j] = w[i * inn + j];
-      if (b) r[i * D + inn] = b[i];
-    }
-    return r;
-  };
-  switch (c.arch) {
-    case 'modadd':
-    case 'modadd-gelu': {
-      const emb = 'embed(a)⊕embed(b)';
-      const first: Transition = c.arch === 'modadd'
-        ? { name: 'hidden.weight', params: ['hidden.weight', 'hidden.bias'], inName: emb, outName: 'hidden', inSize: 2 * c.e, outSize: c.h, bias: true, activation: 'relu', W: bar(T('hidden.weight'), c.h, 2 * c.e, T('hidden.bias')), reluLayer: 'hidden' }
-        : (() => {
-          // [left | right]: row i = (left_i, right_i).
-          const l = T('left.weight'), r = T('right.weight');
-          const W = new Float64Array(c.h * 2 * c.e);
-          for (let i = 0; i < c.h; i++) for (let j = 0; j < c.e; j++) { W[i * 2 * c.e + j] = l[i * c.e + j]; W[i * 2 * c.e + c.e + j] = r[i * c.e + j]; }
-          return { name: 'left.weight|right.weight', params: ['left.weight', 'right.weight'], inName: emb, outName: 'hidden', inSize: 2 * c.e, outSize: c.h, bias: false, activation: 'gelu' as const, W, reluLayer: null };
-        })();
-      const out: Transition = { name: 'out.weight', params: ['out.weight', 'out.bias'], inName: 'hidden', outName: 'logits', inSize: c.h, outSize: c.p, bias: true, activation: 'linear', W: bar(T('out.weight'), c.p, c.h, T('out.bias')), reluLayer: null };
-      return { nodes: [emb, 'hidden', 'logits'], transitions: [first, out], uncovered: [{ name: 'embed.weight', size: c.p * c.e }] };
-    }
-    case 'mnist-mlp': {
-      const widths = [784, ...c.hidden, 10];
-      const nodes = ['input', ...c.hidden.map((_, i) => `fc${i + 1}`), 'logits'];
-      const transitions: Transition[] = [];
-      for (let i = 0; i + 1 < widths.length; i++) {
-        const last = i + 2 === widths.length;
-        transitions.push({
-          name: `fc${i + 1}.weight`, params: [`fc${i + 1}.weight`, `fc${i + 1}.bias`], inName: nodes[i], outName: nodes[i + 1],
-          inSize: widths[i], outSize: widths[i + 1], bias: true, activation: last ? 'linear' : 'relu',
-          W: bar(T(`fc${i + 1}.weight`), widths[i + 1], widths[i], T(`fc${i + 1}.bias`)), reluLayer: last ? null : `fc${i + 1}`,
-        });
-      }
-      return { nodes, transitions, uncovered: [] };
-    }
-    case 'matfac': {
-      const w = c.widths;
-      const nodes = w.map((_, i) => (i === 0 ? 'input' : i === w.length - 1 ? 'output' : `layers.${i - 1}`));
-      const transitions: Transition[] = [];
-      for (let i = 0; i + 1 < w.length; i++) {
-        transitions.push({
-          name: `layers.${i}.weight`, params: [`layers.${i}.weight`], inName: nodes[i], outName: nodes[i + 1],
-          inSize: w[i], outSize: w[i + 1], bias: false, activation: 'linear', W: f64(T(`layers.${i}.weight`)), reluLayer: null,
-        });
-      }
-      return { nodes, transitions, uncovered: [] };
-    }
-  }
+  return spec.layerChain(c, (name) => view(L, model.theta, name));
 }
 
 function gramT(x: tf.Tensor2D): tf.Tensor2D {
@@ -240,8 +186,9 @@ export async function layerGrams(model: ModelBundle, dataset: Dataset, rows: Int
 
   const keep: tf.Tensor[] = [];
   const up = <T extends tf.Tensor>(t: T): T => { keep.push(t); return t; };
-  const E = model.config.arch === 'modadd' || model.config.arch === 'modadd-gelu'
-    ? up(tf.tensor2d(view(layoutFor(model.config), model.theta, 'embed.weight'), [model.config.p, model.config.e]))
+  const tokens = getArchSpec(model.config.arch).tokens;
+  const E = tokens
+    ? up(tf.tensor2d(view(layoutFor(model.config), model.theta, tokens.embed), [tokens.vocab(model.config), tokens.embedDim(model.config)]))
     : null;
   // W̄ᵀ [D × out] for the forward pass, and W (no bias column) [out × in] for backprop.
   const WbarT = tr.map((t, l) => {

@@ -36,6 +36,7 @@ import { gatherRows } from '../data/types';
 import type { JobContext } from '../jobs';
 import type { ModelBundle } from '../models/bundle';
 import { layoutFor } from '../models/config';
+import { getArchSpec } from '../arch/registry';
 import { forwardTrace, inputTensor } from '../models/forward';
 import { gemm } from '../linalg/blas';
 
@@ -63,16 +64,11 @@ import { grouping, type SyncOptions, type SyncPairData, type SyncLayer, type Syn
 
 /** ReLU layer names of an architecture, in forwardTrace's `pre` order. */
 export function reluLayerNames(model: ModelBundle): string[] {
-  const c = model.config;
-  if (c.arch === 'modadd') return ['hidden'];
-  if (c.arch === 'mnist-mlp') return c.hidden.map((_, i) => `fc${i + 1}`);
-  return [];
+  return getArchSpec(model.config.arch).reluLayers(model.config).map((l) => l.name);
 }
 
 function noReluNote(arch: string): string {
-  if (arch === 'modadd-gelu') return 'modadd-gelu has no ReLU layer: GELU is smooth, so there are no on/off firing patterns to synchronize.';
-  if (arch === 'matfac') return 'matfac is a deep linear network: no nonlinearity, so every layer is "always on" (the all-synchronized case of §3.2) and there are no firing patterns.';
-  return `${arch} has no ReLU layer.`;
+  return getArchSpec(arch).noReluNote ?? `${arch} has no ReLU layer.`;
 }
 
 function popcount32(v: number): number {
@@ -85,8 +81,9 @@ function popcount32(v: number): number {
 async function reluPreactivations(model: ModelBundle, ds: Dataset, rows: Int32Array, ctx?: JobContext): Promise<Float32Array[]> {
   const { config } = model;
   const layout = layoutFor(config);
-  const names = reluLayerNames(model);
-  const widths = config.arch === 'modadd' ? [config.h] : config.arch === 'mnist-mlp' ? config.hidden : [];
+  const relus = getArchSpec(config.arch).reluLayers(config);
+  const names = relus.map((l) => l.name);
+  const widths = relus.map((l) => l.width);
   const n = rows.length;
   const out = widths.map((w) => new Float32Array(n * w));
   if (names.length === 0) return out;
@@ -175,8 +172,9 @@ function pointOrders(model: ModelBundle, ds: Dataset, rows: Int32Array): Record<
   const ids = () => Int32Array.from({ length: n }, (_, i) => i);
   const out: Record<string, Int32Array> = {};
   const c = model.config;
-  if ((c.arch === 'modadd' || c.arch === 'modadd-gelu') && ds.x instanceof Int32Array) {
-    const p = c.p;
+  const tokens = getArchSpec(c.arch).tokens;
+  if (tokens && ds.x instanceof Int32Array) {
+    const p = tokens.vocab(c);
     const a = Int32Array.from(rows, (r) => ds.x[2 * r]);
     const b = Int32Array.from(rows, (r) => ds.x[2 * r + 1]);
     out.a = ids().sort((i, j) => a[i] - a[j] || b[i] - b[j] || i - j);

@@ -20,9 +20,11 @@
  */
 import type { ModelBundle } from '../models/bundle';
 import {
-  ARCH_IDS, describeConfig, layoutFor, validateConfig,
-  type ArchId, type ModelConfig,
+  asModelConfig, describeConfig, inputDim, layoutFor, outputDim, validateConfig,
+  type AnyModelConfig, type ModelConfig,
 } from '../models/config';
+import { archIds, archSpecs, getArchSpec, hasArch } from '../arch/registry';
+import type { FileConfigReader } from '../arch/types';
 import { defaultDataSpec, type DataSpec } from '../data/spec';
 import { firstNonFinite, nonFiniteSummary, type ParamLayout } from '../params';
 import { SafetensorsError, readSafetensors, toFloat32, toInt32, writeSafetensors, type StDtype, type StTensor } from './safetensors';
@@ -49,24 +51,12 @@ const WRAPPER_PREFIXES = ['module.', '_orig_mod.'];
 
 const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
-function sizesMetadata(c: ModelConfig): Record<string, string> {
-  switch (c.arch) {
-    case 'modadd':
-    case 'modadd-gelu': return { p: String(c.p), e: String(c.e), h: String(c.h) };
-    case 'mnist-mlp': return { hidden: c.hidden.join(',') };
-    case 'matfac': return { widths: c.widths.join(',') };
-  }
-}
-
-function dataKindFor(arch: ArchId): DataSpec['kind'] {
-  return arch === 'mnist-mlp' ? 'mnist' : arch === 'matfac' ? 'matfac' : 'modadd';
-}
-
 /** Problems with a data spec for this config (empty when valid). */
-function dataSpecProblems(spec: unknown, c: ModelConfig): string[] {
+function dataSpecProblems(spec: unknown, c: AnyModelConfig): string[] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return ['the data spec must be a JSON object'];
   const s = spec as Record<string, unknown>;
-  const want = dataKindFor(c.arch);
+  const arch = getArchSpec(c.arch);
+  const want = arch.dataKind;
   if (s.kind !== want) return [`data spec kind ${JSON.stringify(s.kind)} does not fit a ${c.arch} model (expected "${want}")`];
   const errs: string[] = [];
   const int = (k: string, min: number, max: number) => {
@@ -78,7 +68,7 @@ function dataSpecProblems(spec: unknown, c: ModelConfig): string[] {
   };
   switch (want) {
     case 'modadd':
-      if (c.arch === 'modadd' || c.arch === 'modadd-gelu') mustEqual('p', c.p, 'p');
+      if (arch.tokens) mustEqual('p', arch.tokens.vocab(c), 'p');
       if (typeof s.trainFraction !== 'number' || !(s.trainFraction > 0 && s.trainFraction <= 1)) {
         errs.push(`data spec trainFraction must be a number in (0, 1] (got ${JSON.stringify(s.trainFraction)})`);
       }
@@ -89,10 +79,8 @@ function dataSpecProblems(spec: unknown, c: ModelConfig): string[] {
       if (s.source !== 'builtin') errs.push(`data spec source must be "builtin" (got ${JSON.stringify(s.source)})`);
       break;
     case 'matfac':
-      if (c.arch === 'matfac') {
-        mustEqual('inDim', c.widths[0], 'input width');
-        mustEqual('outDim', c.widths[c.widths.length - 1], 'output width');
-      }
+      mustEqual('inDim', inputDim(c), 'input width');
+      mustEqual('outDim', outputDim(c), 'output width');
       int('nTrain', 1, 1_000_000);
       int('seed', -(2 ** 53 - 1), 2 ** 53 - 1);
       break;
@@ -101,32 +89,34 @@ function dataSpecProblems(spec: unknown, c: ModelConfig): string[] {
 }
 
 /** Problems with a bundle's data arrays for this config (empty when valid). */
-function dataArrayProblems(c: ModelConfig, trainIdx?: Int32Array, dataX?: Float32Array, dataY?: Float32Array, rowsX?: number, rowsY?: number): string[] {
+function dataArrayProblems(c: AnyModelConfig, trainIdx?: Int32Array, dataX?: Float32Array, dataY?: Float32Array, rowsX?: number, rowsY?: number): string[] {
   const errs: string[] = [];
+  const arch = getArchSpec(c.arch);
   if (trainIdx) {
-    if (c.arch !== 'modadd' && c.arch !== 'modadd-gelu') {
+    if (!arch.tokens) {
       errs.push(`${TRAIN_IDX} (modular-addition pair indices) does not belong in a ${c.arch} model`);
     } else if (trainIdx.length === 0) {
       errs.push(`${TRAIN_IDX} is empty: a model needs at least one training pair`);
     } else {
-      const n = c.p * c.p;
+      const p = arch.tokens.vocab(c);
+      const n = p * p;
       const seen = new Uint8Array(n);
       for (let i = 0; i < trainIdx.length; i++) {
         const v = trainIdx[i];
-        if (v < 0 || v >= n) { errs.push(`${TRAIN_IDX}[${i}] = ${v} is outside [0, ${n}) (pair indices a·p + b for p = ${c.p})`); break; }
+        if (v < 0 || v >= n) { errs.push(`${TRAIN_IDX}[${i}] = ${v} is outside [0, ${n}) (pair indices a·p + b for p = ${p})`); break; }
         if (seen[v]) { errs.push(`${TRAIN_IDX}[${i}] = ${v} repeats an earlier entry (indices must be unique)`); break; }
         seen[v] = 1;
       }
     }
   }
   if (dataX || dataY) {
-    if (c.arch !== 'matfac') {
+    if (arch.dataKind !== 'matfac') {
       errs.push(`${DATA_X} / ${DATA_Y} (regression inputs and targets) do not belong in a ${c.arch} model`);
     } else if (!dataX || !dataY) {
       errs.push(`${dataX ? DATA_Y : DATA_X} is missing: ${DATA_X} and ${DATA_Y} come together`);
     } else {
-      const inW = c.widths[0];
-      const outW = c.widths[c.widths.length - 1];
+      const inW = inputDim(c);
+      const outW = outputDim(c);
       const nx = rowsX ?? dataX.length / inW;
       const ny = rowsY ?? dataY.length / outW;
       if (!Number.isInteger(nx) || nx * inW !== dataX.length) errs.push(`${DATA_X} has ${dataX.length} values, not a whole number of rows of width ${inW}`);
@@ -166,9 +156,9 @@ export function encodeModelFile(b: ModelBundle): Uint8Array {
     name: t.name, dtype: 'F32', shape: t.shape, data: b.theta.subarray(t.offset, t.offset + t.size),
   }));
   if (b.trainIdx) tensors.push({ name: TRAIN_IDX, dtype: 'I32', shape: [b.trainIdx.length], data: b.trainIdx });
-  if (b.dataX && b.dataY && c.arch === 'matfac') {
-    const inW = c.widths[0];
-    const outW = c.widths[c.widths.length - 1];
+  if (b.dataX && b.dataY && getArchSpec(c.arch).dataKind === 'matfac') {
+    const inW = inputDim(c);
+    const outW = outputDim(c);
     tensors.push({ name: DATA_X, dtype: 'F32', shape: [b.dataX.length / inW, inW], data: b.dataX });
     tensors.push({ name: DATA_Y, dtype: 'F32', shape: [b.dataY.length / outW, outW], data: b.dataY });
   }
@@ -178,7 +168,7 @@ export function encodeModelFile(b: ModelBundle): Uint8Array {
   Object.assign(metadata, {
     format: MODEL_FILE_FORMAT,
     arch: c.arch,
-    ...sizesMetadata(c),
+    ...getArchSpec(c.arch).fileSizes(c),
     params: String(layout.size),
     data: JSON.stringify(b.data),
     name: b.name,
@@ -200,69 +190,39 @@ function parseSizeList(key: string, v: string): number[] {
   return parts.map(Number);
 }
 
-/** Which architecture a bare state_dict is, from its tensor names alone (null if none fits). */
-function inferArch(names: ReadonlySet<string>): ArchId | null {
-  if (names.has('embed.weight') && names.has('hidden.weight')) return 'modadd';
-  if (names.has('embed.weight') && (names.has('left.weight') || names.has('right.weight'))) return 'modadd-gelu';
-  if ([...names].some((n) => /^fc\d+\.(weight|bias)$/.test(n))) return 'mnist-mlp';
-  if ([...names].some((n) => /^layers\.\d+\.weight$/.test(n))) return 'matfac';
-  return null;
-}
-
-/** Highest k among names like `${prefix}${k}${suffix}`, or -1. */
-function maxIndex(names: ReadonlySet<string>, re: RegExp): number {
-  let m = -1;
-  for (const n of names) {
-    const r = re.exec(n);
-    if (r) m = Math.max(m, Number(r[1]));
-  }
-  return m;
+/** Which architecture a bare state_dict is, from its tensor names alone (the first registered that matches; null if none). */
+function inferArch(names: ReadonlySet<string>): string | null {
+  return archSpecs().find((s) => s.matchesTensorNames(names))?.id ?? null;
 }
 
 /**
  * The model's sizes: from __metadata__ where given (then every shape is checked against them),
- * otherwise read off the tensor shapes.
+ * otherwise read off the tensor shapes (the architecture's configFromFile).
  */
-function configFor(arch: ArchId, meta: Record<string, string>, tensors: Map<string, StTensor>): ModelConfig {
-  const dim = (name: string, axis: number, size: string): number => {
-    const t = tensors.get(name);
-    if (!t) throw new ModelFileError(`Cannot tell the ${arch} model's ${size}: the file has no ${name} (and no "${size}" in __metadata__)`);
-    if (t.shape.length !== 2) throw new ModelFileError(`${name} has shape ${fmtShape(t.shape)}, expected a 2-D weight`);
-    return t.shape[axis];
-  };
-  switch (arch) {
-    case 'modadd':
-    case 'modadd-gelu': {
-      const p = meta.p !== undefined ? parseSize('p', meta.p) : dim('embed.weight', 0, 'p');
-      const e = meta.e !== undefined ? parseSize('e', meta.e) : dim('embed.weight', 1, 'e');
-      const h = meta.h !== undefined ? parseSize('h', meta.h)
-        : arch === 'modadd' ? dim('hidden.weight', 0, 'h')
-        : dim(tensors.has('left.weight') ? 'left.weight' : 'right.weight', 0, 'h');
-      return { arch, p, e, h };
-    }
-    case 'mnist-mlp': {
-      if (meta.hidden !== undefined) return { arch, hidden: parseSizeList('hidden', meta.hidden) };
-      const last = maxIndex(new Set(tensors.keys()), /^fc(\d+)\.(?:weight|bias)$/);
-      if (last < 1) throw new ModelFileError('Cannot tell the mnist-mlp widths: no fc1.weight, fc2.weight, … tensors');
-      const hidden: number[] = [];
-      for (let k = 1; k < last; k++) hidden.push(dim(`fc${k}.weight`, 0, 'hidden'));
-      return { arch, hidden };
-    }
-    case 'matfac': {
-      if (meta.widths !== undefined) return { arch, widths: parseSizeList('widths', meta.widths) };
-      if (meta.n !== undefined && meta.l !== undefined) {
-        const n = parseSize('n', meta.n);
-        const l = parseSize('l', meta.l);
-        if (l < 1 || l > 11) throw new ModelFileError(`__metadata__ "l" must be between 1 and 11 layers (got ${l})`);
-        return { arch, widths: new Array<number>(l + 1).fill(n) };
+function configFor(arch: string, meta: Record<string, string>, tensors: Map<string, StTensor>): AnyModelConfig {
+  const names = new Set(tensors.keys());
+  const reader: FileConfigReader = {
+    meta,
+    names,
+    dim(name, axis, size) {
+      const t = tensors.get(name);
+      if (!t) throw new ModelFileError(`Cannot tell the ${arch} model's ${size}: the file has no ${name} (and no "${size}" in __metadata__)`);
+      if (t.shape.length !== 2) throw new ModelFileError(`${name} has shape ${fmtShape(t.shape)}, expected a 2-D weight`);
+      return t.shape[axis];
+    },
+    size: (key) => parseSize(key, meta[key]),
+    sizeList: (key) => parseSizeList(key, meta[key]),
+    maxIndex(re) {
+      let m = -1;
+      for (const n of names) {
+        const r = re.exec(n);
+        if (r) m = Math.max(m, Number(r[1]));
       }
-      const last = maxIndex(new Set(tensors.keys()), /^layers\.(\d+)\.weight$/);
-      if (last < 0) throw new ModelFileError('Cannot tell the matfac widths: no layers.0.weight, layers.1.weight, … tensors');
-      const widths = [dim('layers.0.weight', 1, 'widths')];
-      for (let k = 0; k <= last; k++) widths.push(dim(`layers.${k}.weight`, 0, 'widths'));
-      return { arch, widths };
-    }
-  }
+      return m;
+    },
+    fail: (message) => new ModelFileError(message),
+  };
+  return getArchSpec(arch).configFromFile(reader);
 }
 
 function describeTensorList(names: Iterable<string>): string {
@@ -294,28 +254,30 @@ export function decodeModelFile(bytes: Uint8Array, opts?: { name?: string }): Mo
   }
   const weightNames = new Set(weights.keys());
 
-  let arch: ArchId;
+  let arch: string;
   if (meta.arch !== undefined) {
-    if (!(ARCH_IDS as readonly string[]).includes(meta.arch)) {
-      throw new ModelFileError(`Unknown architecture "${meta.arch}" in __metadata__ (known: ${ARCH_IDS.join(', ')})`);
+    if (!hasArch(meta.arch)) {
+      throw new ModelFileError(`Unknown architecture "${meta.arch}" in __metadata__ (known: ${archIds().join(', ')})`);
     }
-    arch = meta.arch as ArchId;
+    arch = meta.arch;
   } else {
     const inferred = inferArch(weightNames);
     if (!inferred) {
+      const hints = archSpecs().map((a) => `${a.tensorNamesHint} (${a.id})`);
+      const expected = hints.length > 1 ? `${hints.slice(0, -1).join(', ')} or ${hints[hints.length - 1]}` : hints.join('');
       throw new ModelFileError(
         `Cannot tell which model this is: its tensors (${describeTensorList(weightNames)}) match none of the known architectures ` +
-        `(${ARCH_IDS.join(', ')}). Expected PyTorch state_dict names such as embed.weight + hidden.weight (modadd), ` +
-        `embed.weight + left.weight + right.weight (modadd-gelu), fc1.weight … (mnist-mlp) or layers.0.weight … (matfac), ` +
+        `(${archIds().join(', ')}). Expected PyTorch state_dict names such as ${expected}, ` +
         `or an "arch" entry in __metadata__.`,
       );
     }
     arch = inferred;
   }
 
-  const config = configFor(arch, meta, weights);
-  const cfgErrs = validateConfig(config);
+  const read = configFor(arch, meta, weights);
+  const cfgErrs = validateConfig(read);
   if (cfgErrs.length) throw new ModelFileError(`Invalid ${arch} model: ${cfgErrs.join('; ')}`);
+  const config: ModelConfig = asModelConfig(read);
   const layout = layoutFor(config);
   const desc = describeConfig(config);
 
@@ -392,11 +354,12 @@ export function decodeModelFile(bytes: Uint8Array, opts?: { name?: string }): Mo
   const trainIdx = readData(TRAIN_IDX, 1, INT_DTYPES, toInt32);
   const dataX = readData(DATA_X, 2, FLOAT_DTYPES, toFloat32);
   const dataY = readData(DATA_Y, 2, FLOAT_DTYPES, toFloat32);
-  if (dataX && config.arch === 'matfac' && data.get(DATA_X)!.shape[1] !== config.widths[0]) {
-    dataProblems.push(`${DATA_X} has shape ${fmtShape(data.get(DATA_X)!.shape)}, expected [n, ${config.widths[0]}] (the input width)`);
+  const regression = getArchSpec(arch).dataKind === 'matfac';
+  if (dataX && regression && data.get(DATA_X)!.shape[1] !== inputDim(config)) {
+    dataProblems.push(`${DATA_X} has shape ${fmtShape(data.get(DATA_X)!.shape)}, expected [n, ${inputDim(config)}] (the input width)`);
   }
-  if (dataY && config.arch === 'matfac' && data.get(DATA_Y)!.shape[1] !== config.widths[config.widths.length - 1]) {
-    dataProblems.push(`${DATA_Y} has shape ${fmtShape(data.get(DATA_Y)!.shape)}, expected [n, ${config.widths[config.widths.length - 1]}] (the output width)`);
+  if (dataY && regression && data.get(DATA_Y)!.shape[1] !== outputDim(config)) {
+    dataProblems.push(`${DATA_Y} has shape ${fmtShape(data.get(DATA_Y)!.shape)}, expected [n, ${outputDim(config)}] (the output width)`);
   }
   if (!dataProblems.length) {
     dataProblems.push(...dataArrayProblems(config, trainIdx, dataX, dataY, data.get(DATA_X)?.shape[0], data.get(DATA_Y)?.shape[0]));

@@ -8,6 +8,7 @@ import type { JobContext } from '../jobs';
 import type { ModelBundle } from '../models/bundle';
 import { isClassifier, layoutFor, outputDim } from '../models/config';
 import { forwardTrace, inputTensor } from '../models/forward';
+import { getArchSpec } from '../arch/registry';
 import { gatherRows, splitIndices, type Split } from '../data/types';
 import type { TaskEnv } from './env';
 import { datasetFor } from './env';
@@ -53,7 +54,7 @@ export async function runForward(p: ForwardParams, ctx: JobContext, env: TaskEnv
   const repeats = Math.max(1, p.repeats ?? 1);
   const layout = layoutFor(config);
   const classifier = isClassifier(config);
-  const relu = config.arch === 'modadd' || config.arch === 'mnist-mlp';
+  const relu = getArchSpec(config.arch).reluLayers(config).length > 0;
 
   const thetaT = tf.tensor1d(theta);
   const outputs = new Float32Array(n * outDim);

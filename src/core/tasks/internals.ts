@@ -12,6 +12,7 @@ import { syncAnalysis, type SyncMeasure, type SyncResult } from '../internals/sy
 import { layerGrams, type GramsResult } from '../internals/grams';
 import { interactionBasis, type InteractionResult } from '../internals/interaction';
 import { fourierAnalysis, type FourierResult } from '../internals/fourier';
+import { getArchSpec } from '../arch/registry';
 import { datasetFor, type TaskEnv } from './env';
 
 export interface InternalsParams {
@@ -46,8 +47,7 @@ export async function runInternals(p: InternalsParams, ctx: JobContext, env: Tas
   const interaction = await interactionBasis(p.model, ds, rows, { grams, ctx: subContext(ctx, 0.65, 0.95, 'interaction basis') });
   timings.interaction = performance.now() - t0;
   await ctx.checkpoint();
-  const arch = p.model.config.arch;
-  const fourier = arch === 'modadd' || arch === 'modadd-gelu' ? fourierAnalysis(p.model) : null;
+  const fourier = getArchSpec(p.model.config.arch).tokens ? fourierAnalysis(p.model) : null;
   ctx.progress(1, 'done');
   return { split, sync, grams, interaction, fourier, timings };
 }
