@@ -12,7 +12,7 @@ import type { CalibrationOptions, SgldOptions } from '../core/llc/sgld';
 import type { LandscapeSamplerOptions, LandscapeSpec } from '../core/llc/landscapes';
 import type { LlcSweepParams } from '../core/tasks/llc';
 import type { FourierCheckpointsResult } from '../core/tasks/internals';
-import type { BrowserBenchResult } from '../bench/browserBench';
+import type { BrowserBenchResult } from '../core/bench/browserBench';
 import { defaultSpectrumPlan } from '../core/spectrum/plan';
 import type { StoppedShort } from '../core/io/analysis';
 import { configOf, dataSpecOf, useStore, type SpectrumSource } from './store';
