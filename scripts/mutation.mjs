@@ -48,7 +48,7 @@ const MUTATIONS = [
   {
     id: 'lanczos-sign-arrow',
     why: 'sign flip of the thick-restart coupling s = β y_m in the arrowhead',
-    file: 'src/core/linalg/lanczos.ts',
+    file: 'src/core/linalg/lanczosProjected.ts',
     search: 'const s = betaPrev * vectors[(size - 1) * size + r];',
     replace: 'const s = -betaPrev * vectors[(size - 1) * size + r];',
     tests: ['tests/unit/lanczos.test.ts'],

@@ -52,7 +52,7 @@ export async function deleteSavedModel(id: string): Promise<void> {
 const plain = (h: Metrics[]) => h.map((m) => ({ ...m }) as Record<string, number>);
 
 /** Records a new run (before its first checkpoint arrives); returns its storage id or undefined. */
-export async function recordRun(run: TrainingRun, name: string): Promise<string | undefined> {
+async function recordRun(run: TrainingRun, name: string): Promise<string | undefined> {
   const model = useStore.getState().model;
   if (!model) return undefined;
   try {
@@ -63,7 +63,7 @@ export async function recordRun(run: TrainingRun, name: string): Promise<string 
   }
 }
 
-export async function recordCheckpoint(runId: string, step: number, theta: Float32Array, metrics?: Metrics): Promise<void> {
+async function recordCheckpoint(runId: string, step: number, theta: Float32Array, metrics?: Metrics): Promise<void> {
   try {
     await db.saveCheckpoint(runId, step, theta, metrics ? { ...metrics } as Record<string, number> : undefined);
   } catch (e) {
@@ -71,7 +71,7 @@ export async function recordCheckpoint(runId: string, step: number, theta: Float
   }
 }
 
-export async function finishRun(run: TrainingRun): Promise<void> {
+async function finishRun(run: TrainingRun): Promise<void> {
   if (!run.runId) return;
   try {
     const stored = await db.getRun(run.runId);
@@ -80,6 +80,35 @@ export async function finishRun(run: TrainingRun): Promise<void> {
     fail('Saving the training curves failed', e);
   }
   await refreshSaved();
+}
+
+/** What persists a running training job: each checkpoint as it arrives, the curves once it settles. */
+export interface RunRecorder {
+  checkpoint(step: number, theta: Float32Array): void;
+  /** The job settled: its final curves are written (if the run is still the current one). */
+  finish(): void;
+}
+
+/**
+ * Records the run of training job `jobId` under `name` and hands back its recorder. The storage id
+ * arrives later (into the run in the store); checkpoints and the final curves wait for it, and a run
+ * that could not be recorded continues unsaved.
+ */
+export function recordRunAsItGoes(jobId: number, run: TrainingRun, name: string): RunRecorder {
+  const runId = recordRun(run, name).then((id) => {
+    useStore.getState().updateRun((r) => (r.jobId === jobId ? { ...r, runId: id } : r));
+    return id;
+  });
+  return {
+    checkpoint(step, theta) {
+      const metrics = useStore.getState().run?.history.find((m) => m.step === step);
+      void runId.then((id) => (id ? recordCheckpoint(id, step, theta, metrics) : undefined));
+    },
+    finish() {
+      const r = useStore.getState().run;
+      if (r && r.jobId === jobId) void runId.then(() => finishRun(useStore.getState().run!));
+    },
+  };
 }
 
 /** Reopens a stored run: its curves and checkpoint list (θ loads lazily when a checkpoint is used). */

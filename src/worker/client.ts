@@ -2,7 +2,7 @@
  * The main-thread side of the compute worker. Gives every job an id and a promise, keeps
  * "latest wins" for interactive requests (a newer job with the same key cancels the older),
  * replaces a crashed worker and tells the UI, and restarts on a lost GPU device with wasm.
- * No React and no store here: the UI wires events into its store (src/state/compute.ts).
+ * No React and no store here: the UI wires events into its store (src/state/jobs.ts).
  */
 import type { BackendInfo, BackendPreference } from '../core/backend';
 import { CancelledError } from '../core/jobs';

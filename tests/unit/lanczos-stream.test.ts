@@ -8,7 +8,7 @@ import { lanczosTopK, type LanczosCheck } from '../../src/core/linalg/lanczos';
 import { denseOperator, matrixWithSpectrum, randomOrthonormalRows } from './helpers/linalg';
 import { continueCost, defaultSpectrumPlan, maxLanczosK, MODADD_K } from '../../src/core/spectrum/plan';
 import { epsGuide, explainEps } from '../../src/core/spectrum/epsilon';
-import { planBasis } from '../../src/core/linalg/lanczos';
+import { planBasis } from '../../src/core/linalg/krylovBasis';
 
 const D = 300;
 const SEED = 5;

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { eighSync } from '../../src/core/linalg/eigh';
 import type { SymOperator } from '../../src/core/linalg/operator';
-import { lanczosTopK, planBasis } from '../../src/core/linalg/lanczos';
+import { lanczosTopK } from '../../src/core/linalg/lanczos';
+import { planBasis } from '../../src/core/linalg/krylovBasis';
 import { BadInputError } from '../../src/core/errors';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { denseOperator, matrixWithSpectrum, randomOrthonormalRows } from './helpers/linalg';

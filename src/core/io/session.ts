@@ -10,6 +10,7 @@ import { readSafetensors, toFloat32, writeSafetensors, type StDtype } from './sa
 import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from './modelFile';
 import type { EigenLoadings } from '../spectrum/loadings';
+import type { ProjectionPoint } from '../spectrum/projection';
 import { layoutFor } from '../models/config';
 import { nonFiniteSummary } from '../params';
 import { isPlainObject } from './json';
@@ -192,4 +193,102 @@ function readLoadings(raw: unknown, get: (name: string) => { dtype: StDtype; dat
     return out;
   };
   return { layers: ls, tensors: tensors as string[], k: k as number, units: units as number, perUnit: read('spectrum.loadings.perUnit', k as number, units as number), perTensor: read('spectrum.loadings.perTensor', k as number, tensors.length) };
+}
+
+/** A spectrum as the page keeps it (structurally core/tasks/spectrum.ts `SpectrumResult`, minus what sessions do not carry). */
+export interface SessionSpectrumResult {
+  d: number;
+  n: number;
+  method: 'dense' | 'lanczos';
+  loss: 'mse' | 'kl';
+  split: 'train' | 'all';
+  eigenvalues: Float64Array;
+  residuals: Float64Array;
+  slq?: { nodes: Float64Array[]; weights: Float64Array[] };
+  trace?: { mean: number; stderr: number };
+  projection?: { metric: 'accuracy' | 'mse'; original: ProjectionPoint; points: ProjectionPoint[] };
+  loadings?: EigenLoadings;
+  aboveFloor: number;
+  storage?: string;
+  timings: Record<string, number>;
+  matvecs: number;
+  backend: string;
+}
+
+/**
+ * The spectrum of a decoded session as a result the views can draw, and the model it belongs to
+ * (`info.of`, else `fallbackOf`). Every field of `info` is checked, never cast: integers and finite
+ * numbers where numbers belong, the enumerations, strings, and shapes consistent with the arrays.
+ * One SessionFileError names the first field that is wrong.
+ */
+export function sessionSpectrumResult(s: SessionSpectrum, fallbackOf: string | null): { result: SessionSpectrumResult; of: string | null } {
+  const info = s.info;
+  const bad = (field: string, why: string) => new SessionFileError(`The session spectrum's info.${field} ${why} (got ${(JSON.stringify(info[field]) ?? 'nothing').slice(0, 60)})`);
+  const int = (field: string, min: number): number => {
+    const v = info[field];
+    if (!Number.isSafeInteger(v) || (v as number) < min) throw bad(field, `must be an integer ≥ ${min}`);
+    return v as number;
+  };
+  const oneOf = <T extends string>(field: string, values: readonly T[]): T => {
+    const v = info[field];
+    if (!values.includes(v as T)) throw bad(field, `must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+  const optional = (field: string): boolean => info[field] === undefined || info[field] === null;
+  const d = int('d', 1);
+  const n = int('n', 0);
+  const method = oneOf('method', ['dense', 'lanczos'] as const);
+  const loss = oneOf('loss', ['mse', 'kl'] as const);
+  const split = oneOf('split', ['train', 'all'] as const);
+  const aboveFloor = int('aboveFloor', 0);
+  const matvecs = int('matvecs', 0);
+  if (typeof info.backend !== 'string') throw bad('backend', 'must be a string');
+  if (!optional('storage') && typeof info.storage !== 'string') throw bad('storage', 'must be a string');
+  if (!optional('of') && typeof info.of !== 'string') throw bad('of', 'must be a string');
+  const timings = info.timings;
+  if (!isPlainObject(timings) || !Object.values(timings).every((t) => Number.isFinite(t))) throw bad('timings', 'must map phases to finite milliseconds');
+  let trace: SessionSpectrumResult['trace'];
+  if (!optional('trace')) {
+    const t = info.trace;
+    if (!isPlainObject(t) || !Number.isFinite(t.mean) || !Number.isFinite(t.stderr)) throw bad('trace', 'must be { mean, stderr } with finite numbers');
+    trace = { mean: t.mean as number, stderr: t.stderr as number };
+  }
+  let projection: SessionSpectrumResult['projection'];
+  if (!optional('projection')) projection = readProjection(info.projection, d, (why) => bad('projection', why));
+  const k = s.eigenvalues.length;
+  if (k > d) throw bad('d', `is smaller than the ${k} eigenvalues the session holds`);
+  if (s.residuals.length !== k) throw new SessionFileError(`The session holds ${k} eigenvalues but ${s.residuals.length} residuals`);
+  if (aboveFloor > k) throw bad('aboveFloor', `exceeds the ${k} eigenvalues the session holds`);
+  s.slq?.nodes.forEach((nodes, p) => {
+    if (s.slq!.weights[p].length !== nodes.length) throw new SessionFileError(`The session's SLQ probe ${p} has ${nodes.length} nodes but ${s.slq!.weights[p].length} weights`);
+  });
+  if (s.loadings && s.loadings.k > k) throw new SessionFileError(`The session's eigenvector loadings cover ${s.loadings.k} eigenvectors, more than its ${k} eigenvalues`);
+  const result: SessionSpectrumResult = {
+    d, n, method, loss, split, aboveFloor, matvecs, backend: info.backend, timings: { ...(timings as Record<string, number>) },
+    eigenvalues: s.eigenvalues, residuals: s.residuals, slq: s.slq, loadings: s.loadings,
+    ...(trace ? { trace } : {}), ...(projection ? { projection } : {}), ...(typeof info.storage === 'string' ? { storage: info.storage } : {}),
+  };
+  return { result, of: typeof info.of === 'string' ? info.of : fallbackOf };
+}
+
+/** A projection curve from JSON: k integers in 1..d, losses finite or null (JSON's NaN: read back as NaN), accuracies in [0, 1]. */
+function readProjection(raw: unknown, d: number, bad: (why: string) => SessionFileError): NonNullable<SessionSpectrumResult['projection']> {
+  if (!isPlainObject(raw) || (raw.metric !== 'accuracy' && raw.metric !== 'mse') || !Array.isArray(raw.points)) throw bad('must be { metric, original, points }');
+  const point = (p: unknown, where: string): ProjectionPoint => {
+    if (!isPlainObject(p) || !Number.isSafeInteger(p.k) || (p.k as number) < 0 || (p.k as number) > d) throw bad(`${where} must have an integer k in 0..${d}`);
+    const num = (name: string, optionalField: boolean): number | undefined => {
+      const v = p[name];
+      if (v === undefined && optionalField) return undefined;
+      if (v === null) return NaN;
+      if (!Number.isFinite(v)) throw bad(`${where}.${name} must be a finite number`);
+      return v as number;
+    };
+    const out: ProjectionPoint = { k: p.k as number, trainLoss: num('trainLoss', false)!, testLoss: num('testLoss', false)! };
+    const trainAcc = num('trainAcc', true);
+    const testAcc = num('testAcc', true);
+    if (trainAcc !== undefined) out.trainAcc = trainAcc;
+    if (testAcc !== undefined) out.testAcc = testAcc;
+    return out;
+  };
+  return { metric: raw.metric, original: point(raw.original, 'original'), points: raw.points.map((p, i) => point(p, `points[${i}]`)) };
 }

@@ -18,8 +18,9 @@ import { meanStd } from '../stats';
 import type { Rng } from '../rng';
 import { tridiagEigen } from './eigh';
 import type { SymOperator } from './operator';
-import { applyChecked, DEFAULT_MEMORY_BUDGET, INVARIANT_TOL, KrylovBasis, norm2 } from './lanczos';
-import type { BasisStorage } from './lanczos';
+import { DEFAULT_MEMORY_BUDGET, KrylovBasis } from './krylovBasis';
+import { applyChecked, INVARIANT_TOL, norm2 } from './krylovVectors';
+import type { BasisStorage } from './krylovBasis';
 
 export interface SlqOptions {
   probes: number;

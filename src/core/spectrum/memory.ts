@@ -3,7 +3,7 @@
  * adapt instead of letting the tab die (the Lanczos basis dominates: k ≈ 1,100 at d ≈ 86k is
  * ~0.5 GB in Float32, and the Ritz vectors for the projection curve as much again).
  */
-import { planBasis } from '../linalg/lanczos';
+import { planBasis } from '../linalg/krylovBasis';
 import { DENSE_AUTO_MAX } from './limits';
 
 export interface MemoryEstimate {

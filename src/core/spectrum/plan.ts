@@ -6,7 +6,7 @@
  *   8,000, which needs 1.35 GB of Float32 basis); the job says how far it got;
  * - matfac and every d ≤ DENSE_AUTO_MAX: the exact dense spectrum.
  */
-import { DEFAULT_MEMORY_BUDGET, planBasis } from '../linalg/lanczos';
+import { DEFAULT_MEMORY_BUDGET, planBasis } from '../linalg/krylovBasis';
 import { DENSE_AUTO_MAX } from './limits';
 
 /** Seed 002's answers, to set beside ours (docs/science.md §9). */

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { BrowserBenchResult } from '../../bench/browserBench';
+import type { BrowserBenchResult } from '../../core/bench/browserBench';
 import { runBenchmark } from '../../state/compute';
 import { useStore } from '../../state/store';
 import { Term } from './Term';

@@ -1,0 +1,272 @@
+/**
+ * The Lanczos/SLQ Krylov basis: up to `capacity` orthonormal vectors of length d, stored in Float64
+ * or (when Float64 does not fit the memory budget) Float32, with the Gram–Schmidt kernels that
+ * reorthogonalize against it, the thick-restart change of basis, and the plan that picks the
+ * storage precision and the number of vectors for a memory budget. The recurrence and every dot
+ * product stay Float64; a Float32 basis stores each vector rounded.
+ */
+import { BadInputError } from '../errors';
+import type { JobContext } from '../jobs';
+import { gemm, GEMM_WORK } from './blas';
+
+export type BasisStorage = 'f64' | 'f32';
+
+/** 512 MiB: the default bound on the Lanczos basis. */
+export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Basis storage and the reorthogonalization kernels (separate Float64/Float32 copies keep each
+// call site monomorphic for the JIT).
+
+function dots64(vs: Float64Array[], i0: number, i1: number, w: Float64Array, h: Float64Array, d: number): void {
+  let i = i0;
+  for (; i + 3 < i1; i += 4) {
+    const a = vs[i], b = vs[i + 1], c = vs[i + 2], e = vs[i + 3];
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const x = w[j];
+      s0 += a[j] * x; s1 += b[j] * x; s2 += c[j] * x; s3 += e[j] * x;
+    }
+    h[i] = s0; h[i + 1] = s1; h[i + 2] = s2; h[i + 3] = s3;
+  }
+  for (; i < i1; i++) {
+    const a = vs[i];
+    let s0 = 0;
+    for (let j = 0; j < d; j++) s0 += a[j] * w[j];
+    h[i] = s0;
+  }
+}
+
+function axpy64(vs: Float64Array[], i0: number, i1: number, w: Float64Array, h: Float64Array, d: number): void {
+  let i = i0;
+  for (; i + 3 < i1; i += 4) {
+    const a = vs[i], b = vs[i + 1], c = vs[i + 2], e = vs[i + 3];
+    const ha = h[i], hb = h[i + 1], hc = h[i + 2], he = h[i + 3];
+    for (let j = 0; j < d; j++) w[j] -= ha * a[j] + hb * b[j] + hc * c[j] + he * e[j];
+  }
+  for (; i < i1; i++) {
+    const a = vs[i], ha = h[i];
+    for (let j = 0; j < d; j++) w[j] -= ha * a[j];
+  }
+}
+
+function dots32(vs: Float32Array[], i0: number, i1: number, w: Float64Array, h: Float64Array, d: number): void {
+  let i = i0;
+  for (; i + 3 < i1; i += 4) {
+    const a = vs[i], b = vs[i + 1], c = vs[i + 2], e = vs[i + 3];
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const x = w[j];
+      s0 += a[j] * x; s1 += b[j] * x; s2 += c[j] * x; s3 += e[j] * x;
+    }
+    h[i] = s0; h[i + 1] = s1; h[i + 2] = s2; h[i + 3] = s3;
+  }
+  for (; i < i1; i++) {
+    const a = vs[i];
+    let s0 = 0;
+    for (let j = 0; j < d; j++) s0 += a[j] * w[j];
+    h[i] = s0;
+  }
+}
+
+function axpy32(vs: Float32Array[], i0: number, i1: number, w: Float64Array, h: Float64Array, d: number): void {
+  let i = i0;
+  for (; i + 3 < i1; i += 4) {
+    const a = vs[i], b = vs[i + 1], c = vs[i + 2], e = vs[i + 3];
+    const ha = h[i], hb = h[i + 1], hc = h[i + 2], he = h[i + 3];
+    for (let j = 0; j < d; j++) w[j] -= ha * a[j] + hb * b[j] + hc * c[j] + he * e[j];
+  }
+  for (; i < i1; i++) {
+    const a = vs[i], ha = h[i];
+    for (let j = 0; j < d; j++) w[j] -= ha * a[j];
+  }
+}
+
+
+/** Basis vectors handled between two checkpoints inside one Gram–Schmidt sweep. */
+const GS_CHUNK = 32;
+
+/**
+ * An orthonormal Krylov basis of up to `capacity` vectors of length d, stored in Float64 or
+ * Float32. Vectors are allocated on first use and reused after a restart.
+ */
+export class KrylovBasis {
+  readonly d: number;
+  readonly storage: BasisStorage;
+  readonly capacity: number;
+  private v64: Float64Array[] = [];
+  private v32: Float32Array[] = [];
+  /** Active vectors: the first `size` of the pool. */
+  size = 0;
+
+  constructor(d: number, storage: BasisStorage, capacity: number) {
+    this.d = d;
+    this.storage = storage;
+    this.capacity = capacity;
+  }
+
+  /** Forgets all vectors (their storage is kept for reuse). */
+  reset(): void {
+    this.size = 0;
+  }
+
+  /** Bytes one stored vector takes. */
+  get bytesPerVector(): number {
+    return this.d * (this.storage === 'f64' ? 8 : 4);
+  }
+
+  /**
+   * Appends v. With Float32 storage v is overwritten with the rounded values that were stored, so
+   * the caller continues with exactly the vector the basis holds.
+   */
+  push(v: Float64Array): void {
+    if (this.size >= this.capacity) throw new Error('KrylovBasis: full');
+    const i = this.size++;
+    if (this.storage === 'f64') {
+      if (i >= this.v64.length) this.v64.push(new Float64Array(this.d));
+      this.v64[i].set(v);
+    } else {
+      if (i >= this.v32.length) this.v32.push(new Float32Array(this.d));
+      const s = this.v32[i];
+      s.set(v);
+      for (let j = 0; j < this.d; j++) v[j] = s[j];
+    }
+  }
+
+  /** Copies vector i into `out` (Float64). */
+  read(i: number, out: Float64Array): Float64Array {
+    if (this.storage === 'f64') out.set(this.v64[i]);
+    else { const s = this.v32[i]; for (let j = 0; j < this.d; j++) out[j] = s[j]; }
+    return out;
+  }
+
+  /** The stored arrays of vectors 0..count−1 (not copies). */
+  vectors(count: number): Float64Array[] | Float32Array[] {
+    return this.storage === 'f64' ? this.v64.slice(0, count) : this.v32.slice(0, count);
+  }
+
+  /** h[i] = v_iᵀ x for i < size (x unchanged). */
+  async dots(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+    const n = this.size, d = this.d;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') dots64(this.v64, i0, i1, x, h, d); else dots32(this.v32, i0, i1, x, h, d);
+      if (ctx) await ctx.checkpoint();
+    }
+  }
+
+  /** out = Σ_{i<size} z_i v_i. */
+  async combine(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void> {
+    out.fill(0);
+    const neg = new Float64Array(z.length);
+    for (let i = 0; i < z.length; i++) neg[i] = -z[i];
+    const n = this.size, d = this.d;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') axpy64(this.v64, i0, i1, out, neg, d); else axpy32(this.v32, i0, i1, out, neg, d);
+      if (ctx) await ctx.checkpoint();
+    }
+  }
+
+  /** Overwrites vector i with v (rounded to the storage precision). */
+  write(i: number, v: Float64Array): void {
+    if (this.storage === 'f64') this.v64[i].set(v);
+    else this.v32[i].set(v);
+  }
+
+  /** v_iᵀ w and then w ← w − c·v_i with c = v_iᵀ w (one vector of a sweep); returns c. `h` is scratch (≥ i + 1 long). */
+  removeOne(i: number, w: Float64Array, h: Float64Array): number {
+    const d = this.d;
+    if (this.storage === 'f64') { dots64(this.v64, i, i + 1, w, h, d); axpy64(this.v64, i, i + 1, w, h, d); } else { dots32(this.v32, i, i + 1, w, h, d); axpy32(this.v32, i, i + 1, w, h, d); }
+    return h[i];
+  }
+
+  /** w ← w − c·v_i. `h` is scratch (≥ i + 1 long). */
+  subtract(i: number, c: number, w: Float64Array, h: Float64Array): void {
+    h[i] = c;
+    if (this.storage === 'f64') axpy64(this.v64, i, i + 1, w, h, this.d); else axpy32(this.v32, i, i + 1, w, h, this.d);
+  }
+
+  /**
+   * One classical Gram–Schmidt sweep: h[i] = v_iᵀ w for i < size, then w ← w − Σ h_i v_i.
+   * Checkpoints every GS_CHUNK vectors so a cancel is seen within a step. Mutates w and h.
+   */
+  async project(w: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+    const n = this.size, d = this.d;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') dots64(this.v64, i0, i1, w, h, d); else dots32(this.v32, i0, i1, w, h, d);
+      if (ctx) await ctx.checkpoint();
+    }
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      const i1 = Math.min(n, i0 + GS_CHUNK);
+      if (this.storage === 'f64') axpy64(this.v64, i0, i1, w, h, d); else axpy32(this.v32, i0, i1, w, h, d);
+      if (ctx) await ctx.checkpoint();
+    }
+  }
+
+  /**
+   * In-place change of basis: v_r ← Σ_i Y[i][r] v_i for r < l, where Y is size×l row-major
+   * (e.g. the wanted Ritz vectors of T); afterwards size = l. Done in chunks of coordinates: each
+   * chunk of all vectors is gathered into a Float64 panel and multiplied by Yᵀ (gemm), so only
+   * l × chunk extra memory is needed.
+   */
+  async rotate(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
+    const m = this.size, d = this.d;
+    const yt = new Float64Array(l * m);
+    for (let i = 0; i < m; i++) for (let r = 0; r < l; r++) yt[r * m + i] = Y[i * l + r];
+    const CH = 256;
+    const panel = new Float64Array(m * CH);
+    const out = new Float64Array(l * CH);
+    const pk = new Float64Array(GEMM_WORK);
+    for (let c0 = 0; c0 < d; c0 += CH) {
+      const cw = Math.min(CH, d - c0);
+      for (let i = 0; i < m; i++) {
+        const o = i * cw;
+        if (this.storage === 'f64') { const s = this.v64[i]; for (let c = 0; c < cw; c++) panel[o + c] = s[c0 + c]; } else { const s = this.v32[i]; for (let c = 0; c < cw; c++) panel[o + c] = s[c0 + c]; }
+      }
+      gemm(l, cw, m, 1, yt, 0, m, panel, 0, cw, false, out, 0, cw, pk);
+      for (let r = 0; r < l; r++) {
+        const o = r * cw;
+        if (this.storage === 'f64') { const s = this.v64[r]; for (let c = 0; c < cw; c++) s[c0 + c] = out[o + c]; } else { const s = this.v32[r]; for (let c = 0; c < cw; c++) s[c0 + c] = out[o + c]; }
+      }
+      if (ctx) await ctx.checkpoint();
+    }
+    this.size = l;
+  }
+}
+
+export interface BasisPlanOptions {
+  /** Bound on the basis storage in bytes (default 512 MiB). */
+  memoryBudgetBytes?: number;
+  /** Force the basis precision; by default Float64 when it fits, else Float32. */
+  storage?: BasisStorage;
+  /** Basis size before a thick restart; default min(d, max(2k + 1, k + 32)), lowered to fit the budget. */
+  maxBasis?: number;
+}
+
+/** The basis plan for a given d, k and options: storage precision and capacity (vectors). */
+export function planBasis(d: number, k: number, opts: BasisPlanOptions): { storage: BasisStorage; capacity: number } {
+  const budget = opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+  const minExtra = Math.min(d - k, Math.max(8, Math.ceil(k / 20)));
+  const need = k + minExtra;
+  const want = Math.min(d, Math.max(need, opts.maxBasis ?? Math.max(2 * k + 1, k + 32)));
+  const fits = (s: BasisStorage): number => Math.floor(budget / (d * (s === 'f64' ? 8 : 4)));
+  const refuse = (s: BasisStorage): never => {
+    const per = s === 'f64' ? 8 : 4;
+    throw new BadInputError(
+      `Lanczos top-${k} at d = ${d} needs at least ${need} basis vectors ` +
+      `(${(need * d * per).toLocaleString('en-US')} bytes in ${s === 'f64' ? 'Float64' : 'Float32'}); ` +
+      `the memory budget is ${budget.toLocaleString('en-US')} bytes. Lower k or raise the budget.`,
+    );
+  };
+  if (opts.storage) {
+    const cap = Math.min(want, fits(opts.storage));
+    if (cap < need) refuse(opts.storage);
+    return { storage: opts.storage, capacity: cap };
+  }
+  if (fits('f64') >= want) return { storage: 'f64', capacity: want };
+  if (fits('f32') >= want) return { storage: 'f32', capacity: want };
+  if (fits('f32') >= need) return { storage: 'f32', capacity: fits('f32') };
+  return refuse('f32');
+}
