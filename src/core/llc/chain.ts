@@ -10,11 +10,13 @@ import { makeRng, permutation, type Rng } from '../rng';
 import { meanStd } from '../stats';
 import { assessHealth } from './health';
 import type { SgldTarget } from './target';
+import { chainStateAt, malaProbe, metropolisStep, sgldStep, type ChainState, type LangevinKernel, type Transition } from './langevin';
+import { disposeRecord, newChainRecord, readBack } from './readback';
 import type { CalibrationReport } from './calibrate';
-import { DIVERGENCE_RADII, SgldDivergedError, type ResolvedSgldOptions, type SgldChainResult, type SgldPartial, type SgldResult } from './options';
+import { DIVERGENCE_RADII, fmtSmall, type ResolvedSgldOptions, type SgldChainResult, type SgldPartial, type SgldResult } from './options';
 
 export {
-  FULL_BATCH_ROWS, resolveSgldOptions, validateSgldOptions, SgldDivergedError,
+  FULL_BATCH_ROWS, fmtSmall, resolveSgldOptions, validateSgldOptions, SgldDivergedError,
   type NBetaMode, type ResolvedSgldOptions, type SgldChainResult, type SgldLossKind, type SgldOptions, type SgldPartial, type SgldResult,
 } from './options';
 
@@ -25,9 +27,6 @@ function normals(rng: Rng, d: number): Float32Array {
   return out;
 }
 
-export function fmtSmall(v: number): string {
-  return v.toExponential(1).replace('e-', 'e−');
-}
 
 /** What the calibration hands the sampler besides the options (for the health verdict). */
 export interface SampleExtras {
@@ -46,7 +45,6 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   const d = target.d, n = target.n;
   const steps = o.burnin + o.draws;
   const { nBeta, gamma, stepSize: eps } = o;
-  const sqrtEps = Math.sqrt(eps);
   const maxDist = gamma > 0 ? DIVERGENCE_RADII * Math.sqrt(d / gamma) : Infinity;
   const fullBatch = o.fullBatch || n <= o.batchSize;
   const adjust = o.metropolis && fullBatch;
@@ -71,21 +69,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
       g.dispose();
     }
     await ctx.checkpoint();
-    // v − (v·ĝ)ĝ: the step restricted to the hyperplane normal to ∇L(w*).
-    const proj = (v: tf.Tensor1D): tf.Tensor1D => (gHat ? tf.sub(v, tf.mul(gHat, tf.sum(tf.mul(v, gHat)))) as tf.Tensor1D : v);
-    /** U(w) = nβ L(w) + γ/2 ‖w − w*‖² and its (projected) gradient, from a loss value and gradient. Inside tidy. */
-    const potential = (at: tf.Tensor1D, value: tf.Scalar, grad: tf.Tensor1D) => {
-      const diff = tf.sub(at, target.wStar);
-      const dist2 = tf.sum(tf.square(diff));
-      const u = tf.add(tf.mul(value, nBeta), tf.mul(dist2, gamma / 2)) as tf.Scalar;
-      const drift = proj(tf.add(tf.mul(grad, nBeta), tf.mul(diff, gamma)) as tf.Tensor1D);
-      return { u, drift, dist2 };
-    };
-    /** log α of a Langevin move x → y with drifts ∇U(x), ∇U(y) and the (projected) noise ξ. Inside tidy. */
-    const logAlpha = (u0: tf.Scalar, drift0: tf.Tensor1D, u1: tf.Scalar, drift1: tf.Tensor1D, xi: tf.Tensor1D): tf.Scalar => {
-      const s = tf.add(drift0, drift1);
-      return tf.addN([tf.sub(u0, u1), tf.mul(tf.sum(tf.square(s)), -eps / 8), tf.mul(tf.sum(tf.mul(s, xi)), sqrtEps / 2)]) as tf.Scalar;
-    };
+    const k: LangevinKernel = { target, nBeta, gamma, eps, gHat };
 
     const master = makeRng(o.seed);
     const streams = Array.from({ length: o.chains }, () => ({ noise: makeRng(master.fork()), batch: makeRng(master.fork()) }));
@@ -106,146 +90,56 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
         cursor += o.batchSize;
         return rows;
       };
-      const lossTrace = new Float32Array(steps).fill(NaN), distTrace = new Float32Array(steps).fill(NaN);
-      const accTrace = o.mala || adjust ? new Float32Array(steps).fill(NaN) : undefined;
-      const fullSteps: number[] = [], fullVals: number[] = [];
-      // Per step: [L, ‖w − w*‖²]; with mala, log α values (of a transition or a probe); full-data losses.
-      let pending: tf.Tensor[] = [];
-      let pendingAlpha: { step: number; t: tf.Scalar }[] = [];
-      let pendingFull: { step: number; t: tf.Scalar }[] = [];
-      let prev: { u: tf.Scalar; drift: tf.Tensor1D; xi: tf.Tensor1D } | null = null;
+      const rec = newChainRecord(steps, o.mala || adjust);
+      let prev: Transition | null = null;
       // Metropolis-adjusted runs: the current state's L, U, ∇U and ‖w − w*‖² (kept across steps).
-      let cur: { value: tf.Scalar; u: tf.Scalar; drift: tf.Tensor1D; dist2: tf.Scalar } | null = null;
-      let readFrom = 0;
-      let drawSum = 0, drawCount = 0;
-      let stoppedAt = -1;
-
-      const readPending = async (upTo: number): Promise<void> => {
-        if (upTo === readFrom) return;
-        // One read for everything queued (one GPU round trip).
-        const nA = pendingAlpha.length, nF = pendingFull.length;
-        const packed = tf.tidy(() => tf.concat([
-          tf.reshape(tf.stack(pending), [-1]),
-          ...(nA ? [tf.stack(pendingAlpha.map((a) => a.t))] : []),
-          ...(nF ? [tf.stack(pendingFull.map((a) => a.t))] : []),
-        ]));
-        const all = await packed.data();
-        const alphaSteps = pendingAlpha.map((a) => a.step), fullStepList = pendingFull.map((a) => a.step);
-        tf.dispose([packed, ...pending, ...pendingAlpha.map((a) => a.t), ...pendingFull.map((a) => a.t)]);
-        pending = []; pendingAlpha = []; pendingFull = [];
-        const vals = all.subarray(0, 2 * (upTo - readFrom));
-        const alphas = nA ? all.subarray(vals.length, vals.length + nA) : null;
-        const fulls = nF ? all.subarray(vals.length + nA) : null;
-        for (let t = readFrom; t < upTo; t++) {
-          const l = vals[(t - readFrom) * 2], dist = Math.sqrt(vals[(t - readFrom) * 2 + 1]);
-          if (!Number.isFinite(l) || !Number.isFinite(dist) || dist > maxDist) {
-            const what = !Number.isFinite(l) ? `the loss became ${l}` : !Number.isFinite(dist) ? `‖w − w*‖ became ${dist}` : `‖w − w*‖ reached ${dist.toPrecision(3)}, beyond ${DIVERGENCE_RADII}·√(d/γ) = ${maxDist.toPrecision(3)}`;
-            const message = `SGLD diverged in chain ${c + 1} of ${o.chains} at step ${t + 1} of ${steps}: ${what}. ` +
-              `Try a smaller step size (ε_s = ${fmtSmall(eps)} now, e.g. ${fmtSmall(eps / 10)}) or a larger γ (now ${gamma}).`;
-            if (o.onDivergence === 'throw') throw new SgldDivergedError(message, c, t);
-            diverged = { chain: c, step: t, message };
-            stoppedAt = t;
-            break;
-          }
-          lossTrace[t] = l;
-          distTrace[t] = dist;
-          if (t >= o.burnin) { drawSum += l - initLoss; drawCount++; }
-        }
-        if (alphas && accTrace) alphaSteps.forEach((s, i) => { accTrace[s] = Math.min(1, Math.exp(alphas[i])); });
-        if (fulls) fullStepList.forEach((s, i) => { fullSteps.push(s); fullVals.push(fulls[i]); });
-        const to = stoppedAt >= 0 ? stoppedAt : upTo;
-        const partial: SgldPartial = {
-          chain: c, chains: o.chains, fromStep: readFrom, stepsPerChain: steps, burnin: o.burnin,
-          loss: lossTrace.slice(readFrom, to), distance: distTrace.slice(readFrom, to),
-          runningLlc: drawCount > 0 ? nBeta * (drawSum / drawCount) : NaN,
-          finishedLlcs: chains.map((ch) => ch.llc), initLoss, nBeta,
-        };
-        if (accTrace) partial.acceptance = accTrace.slice(readFrom, to);
-        if (fulls) partial.fullLoss = { steps: Int32Array.from(fullStepList), loss: Float64Array.from(fulls) };
-        ctx.partial(partial);
-        readFrom = upTo;
-        ctx.progress((c * steps + upTo) / (o.chains * steps), `chain ${c + 1}/${o.chains}, ${upTo <= o.burnin ? `burn-in ${upTo}/${o.burnin}` : `draw ${upTo - o.burnin}/${o.draws}`}`);
+      let cur: ChainState | null = null;
+      const read = async (upTo: number): Promise<void> => {
+        const stop = await readBack(rec, upTo, { chain: c, o, steps, maxDist, initLoss, finishedLlcs: chains.map((ch) => ch.llc) }, ctx);
+        if (stop) diverged = stop;
       };
 
       try {
-        for (let t = 0; t < steps && stoppedAt < 0; t++) {
+        for (let t = 0; t < steps && rec.stoppedAt < 0; t++) {
           await ctx.checkpoint();
           const rows = nextRows();
           const xi = normals(noiseRng, d);
           const draw = t - o.burnin;
           if (o.fullLossEvery > 0 && draw >= 0 && draw % o.fullLossEvery === 0) {
-            pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
+            rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
           }
           // A full-batch MALA probe from w_t (minibatch runs only; the chain is not moved by it).
           if (o.mala && !fullBatch && draw >= 0 && (draw + 1) % o.malaEvery === 0) {
-            const probeXi = normals(probeRng, d);
-            pendingAlpha.push({
-              step: t,
-              t: tf.tidy(() => {
-                const a = target.lossAndGrad(w, null);
-                const p0 = potential(w, a.value, a.grad);
-                const z = proj(tf.tensor1d(probeXi, 'float32'));
-                const y = tf.add(tf.sub(w, tf.mul(p0.drift, eps / 2)), tf.mul(z, sqrtEps)) as tf.Tensor1D;
-                const b = target.lossAndGrad(y, null);
-                const p1 = potential(y, b.value, b.grad);
-                return logAlpha(p0.u, p0.drift, p1.u, p1.drift, z);
-              }),
-            });
+            rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
           }
           if (adjust) {
             // MALA with rejection: propose y = w − (ε/2)∇U(w) + √ε ξ, accept with min(1, α). The draw
             // of step t is the state before the move (as in the unadjusted chain).
-            const c0: NonNullable<typeof cur> = cur ?? tf.tidy(() => {
-              const a = target.lossAndGrad(w, null);
-              const p = potential(w, a.value, a.grad);
-              return { value: a.value, u: p.u, drift: p.drift, dist2: p.dist2 as tf.Scalar };
-            });
+            const c0 = cur ?? chainStateAt(k, w);
             cur = c0;
-            const logU = Math.log(Math.max(acceptRng.next(), 1e-300));
-            const out = tf.tidy((): tf.Tensor[] => {
-              const noise = proj(tf.tensor1d(xi, 'float32'));
-              const y = tf.add(tf.sub(w, tf.mul(c0.drift, eps / 2)), tf.mul(noise, sqrtEps)) as tf.Tensor1D;
-              const b = target.lossAndGrad(y, null);
-              const p1 = potential(y, b.value, b.grad);
-              const la = logAlpha(c0.u, c0.drift, p1.u, p1.drift, noise);
-              // A NaN α (a proposal into overflow) compares false: rejected.
-              const accept = tf.less(tf.scalar(logU), la);
-              w.assign(tf.where(accept, y, w) as tf.Tensor1D);
-              return [tf.stack([c0.value, c0.dist2]), la, tf.where(accept, b.value, c0.value), tf.where(accept, p1.u, c0.u), tf.where(accept, p1.drift, c0.drift), tf.where(accept, p1.dist2, c0.dist2)];
-            });
-            pending.push(out[0]);
-            pendingAlpha.push({ step: t, t: out[1] as tf.Scalar });
+            const step = metropolisStep(k, w, c0, xi, Math.log(Math.max(acceptRng.next(), 1e-300)));
+            rec.pending.push(step.stats);
+            rec.pendingAlpha.push({ step: t, t: step.logAlpha });
             tf.dispose([c0.value, c0.u, c0.drift, c0.dist2]);
-            cur = { value: out[2] as tf.Scalar, u: out[3] as tf.Scalar, drift: out[4] as tf.Tensor1D, dist2: out[5] as tf.Scalar };
-            if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await readPending(t + 1);
-            continue;
+            cur = step.state;
+          } else {
+            const step = sgldStep(k, w, rows, xi, o.mala && fullBatch ? { prev } : null);
+            rec.pending.push(step.stats);
+            if (step.next) {
+              if (step.prevLogAlpha) rec.pendingAlpha.push({ step: t - 1, t: step.prevLogAlpha });
+              if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);
+              prev = step.next;
+            }
           }
-          const out = tf.tidy((): tf.Tensor[] => {
-            const rowsT = rows ? tf.tensor1d(rows, 'int32') : null;
-            const { value, grad } = target.lossAndGrad(w, rowsT);
-            const { u, drift, dist2 } = potential(w, value, grad);
-            const noise = proj(tf.tensor1d(xi, 'float32'));
-            w.assign(tf.add(tf.sub(w, tf.mul(drift, eps / 2)), tf.mul(noise, sqrtEps)) as tf.Tensor1D);
-            const stats = tf.stack([value, dist2]);
-            if (!o.mala || !fullBatch) return [stats];
-            if (!prev) return [stats, u, drift, noise];
-            // log α of w_{t−1} → w_t on the full batch (the MALA ratio in the header comment).
-            return [stats, u, drift, noise, logAlpha(prev.u, prev.drift, u, drift, prev.xi)];
-          });
-          pending.push(out[0]);
-          if (out.length > 1) {
-            if (out[4]) pendingAlpha.push({ step: t - 1, t: out[4] as tf.Scalar });
-            if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);
-            prev = { u: out[1] as tf.Scalar, drift: out[2] as tf.Tensor1D, xi: out[3] as tf.Tensor1D };
-          }
-          if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await readPending(t + 1);
+          if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await read(t + 1);
         }
       } finally {
-        tf.dispose([...pending, ...pendingAlpha.map((a) => a.t), ...pendingFull.map((a) => a.t)]);
+        disposeRecord(rec);
         if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);
         if (cur) tf.dispose([cur.value, cur.u, cur.drift, cur.dist2]);
       }
 
+      const { lossTrace, distTrace, accTrace } = rec;
       const drawsArr = lossTrace.subarray(o.burnin);
       let mean = 0, below = 0;
       for (const l of drawsArr) { mean += l; if (l < initLoss) below++; }
@@ -261,7 +155,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
         for (let t = o.burnin; t < steps; t++) if (!Number.isNaN(accTrace[t])) { s += accTrace[t]; k++; }
         chain.meanAcceptance = k ? s / k : NaN;
       }
-      if (o.fullLossEvery > 0) chain.fullLoss = { steps: Int32Array.from(fullSteps), loss: Float64Array.from(fullVals) };
+      if (o.fullLossEvery > 0) chain.fullLoss = { steps: Int32Array.from(rec.fullSteps), loss: Float64Array.from(rec.fullVals) };
       chains.push(chain);
     }
   } finally {

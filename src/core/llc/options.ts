@@ -246,3 +246,7 @@ export function resolveSgldOptions(config: ModelConfig | null, n: number, o: Sgl
   };
 }
 
+/** A step size or other small number for messages: 3.0e−4 (with a real minus sign). */
+export function fmtSmall(v: number): string {
+  return v.toExponential(1).replace('e-', 'e−');
+}
