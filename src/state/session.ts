@@ -6,7 +6,7 @@
 import { sessionSpectrumResult, type Session } from '../core/io/session';
 import { fileSizeProblem, type FileLike } from './files';
 import { reportFailure, runJob } from './jobs';
-import { applyShareable, DEFAULT_SHAREABLE, shareableOf, useStore, type AppState, type TrainingRun } from './store';
+import { applyShareable, DEFAULT_SHAREABLE, shareableOf, useStore, type AppState } from './store';
 import { FIELDS, type Shareable } from './url';
 
 /** The session of the current state: the spectrum only if it belongs to the current model, checkpoints only those in memory. */
@@ -17,7 +17,7 @@ export function sessionOf(s: AppState): Session {
     settings: { ...shareableOf(s) } as Record<string, unknown>,
     model: s.model,
     run: run ? {
-      baseName: run.baseName, opts: { ...run.opts } as Record<string, unknown>, history: run.history.map((m) => ({ ...m }) as Record<string, number>),
+      baseName: run.baseName, opts: { ...run.opts }, history: run.history.map((m) => ({ ...m })),
       checkpoints: run.checkpoints.filter((c): c is { step: number; theta: Float32Array } => !!c.theta),
     } : null,
     spectrum: spec ? {
@@ -72,8 +72,8 @@ export function restoreSession(r: Session): void {
   if (settings.rejected.length) st.pushNotice('warning', `Ignored session settings that could not be used: ${settings.rejected.join(', ')}`);
   applyShareable(settings.values);
   if (r.model) st.adoptModel(r.model);
-  // The recipe and curves are shown as recorded; core/io/session.ts checked the steps and the history's entries.
-  if (r.run) st.setRun({ jobId: null, status: 'done', baseName: r.run.baseName, opts: r.run.opts as unknown as TrainingRun['opts'], history: r.run.history as unknown as TrainingRun['history'], checkpoints: r.run.checkpoints });
+  // core/io/session.ts checked the recipe with the trainer's validation and every history entry.
+  if (r.run) st.setRun({ jobId: null, status: 'done', baseName: r.run.baseName, opts: r.run.opts, history: r.run.history, checkpoints: r.run.checkpoints });
   if (spectrum) st.setSpectrum(spectrum.result, spectrum.of);
 }
 

@@ -2,6 +2,7 @@
 // before a byte is read, and files the worker refuses (NaN checkpoints, float IDX pixels, labels
 // outside 0..9) leave the app state as it was. The worker is replaced by an in-process stand-in
 // that runs the real core tasks, so the whole path page → job → core → notice is exercised.
+import type { TrainOptions } from '../../src/core/train/options';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { runTask } from '../../src/core/tasks/index';
 import { createJobContext } from '../../src/core/jobs';
@@ -12,6 +13,9 @@ import { defaultDataSpec } from '../../src/core/data/spec';
 import type { ModelConfig } from '../../src/core/models/config';
 import type { FromWorker, ToWorker } from '../../src/worker/protocol';
 import { fileSizeProblem, MAX_FILE_BYTES, type FileLike } from '../../src/state/files';
+
+/** A valid training recipe for the sessions these tests write. */
+const RECIPE: TrainOptions = { optimizer: 'adamw', lr: 0.01, weightDecay: 0, batchSize: 'full', steps: 100, seed: 0, evalEvery: 10, checkpointEvery: 50 };
 
 /** Runs jobs in this process with the real core tasks; answers like compute.worker.ts. */
 class InProcessWorker {
@@ -157,7 +161,7 @@ describe('files the worker refuses leave the app state unchanged', () => {
     const bytes = encodeSession({
       settings: { arch: 'matfac', widths: [4, 4], eps: 0.5, view: 'spectrum' },
       model: { name: 'from-session', config: other, theta, data: defaultDataSpec(other) },
-      run: { baseName: 'from-session', opts: {}, history: [{ step: 0 }], checkpoints: [{ step: 0, theta }, { step: 100, theta: bad }] },
+      run: { baseName: 'from-session', opts: RECIPE, history: [{ step: 0, trainLoss: 1, testLoss: 1 }], checkpoints: [{ step: 0, theta }, { step: 100, theta: bad }] },
       spectrum: { info: { d: 16 }, eigenvalues: Float64Array.of(2, 1), residuals: Float64Array.of(0, 0) },
     });
     await expect(importSession(file('bad-session.safetensors', bytes))).resolves.toBe(false);

@@ -1,5 +1,6 @@
 // Session files are user input: a NaN or infinite value in the model's θ, in a checkpoint or in
 // the spectrum is refused with one SessionFileError naming the part and the element.
+import type { TrainOptions } from '../../src/core/train/options';
 import { describe, expect, test } from 'vitest';
 import { decodeSession, encodeSession, SESSION_FORMAT, SessionFileError, type Session } from '../../src/core/io/session';
 import { writeSafetensors } from '../../src/core/io/safetensors';
@@ -7,6 +8,9 @@ import { initParams } from '../../src/core/models/init';
 import { layoutFor, type ModelConfig } from '../../src/core/models/config';
 import { defaultDataSpec } from '../../src/core/data/spec';
 import { isBadInput } from '../../src/core/errors';
+
+/** A valid training recipe for the sessions these tests write. */
+const RECIPE: TrainOptions = { optimizer: 'adamw', lr: 0.01, weightDecay: 0, batchSize: 'full', steps: 100, seed: 0, evalEvery: 10, checkpointEvery: 50 };
 
 // modadd p=5 e=3 h=4: embed 0–14, hidden.weight 15–38 ([4, 6]), hidden.bias 39–42, out.weight 43–62, out.bias 63–67.
 const config: ModelConfig = { arch: 'modadd', p: 5, e: 3, h: 4 };
@@ -54,14 +58,14 @@ describe('sessions with non-finite values are refused', () => {
 
   test('NaN / Inf in a checkpoint: the step, the weight, and how many more', () => {
     const bad = encodeSession(session({
-      run: { baseName: 'm', opts: {}, history: [{ step: 0, trainLoss: 1 }], checkpoints: [cp(0), cp(250, (t) => { t[44] = Infinity; t[3] = NaN; t[60] = NaN; })] },
+      run: { baseName: 'm', opts: RECIPE, history: [{ step: 0, trainLoss: 1, testLoss: 1 }], checkpoints: [cp(0), cp(250, (t) => { t[44] = Infinity; t[3] = NaN; t[60] = NaN; })] },
     }));
     expect(refused(bad)).toBe('Checkpoint at step 250 (run.checkpoint.250): weight embed.weight[1, 0] is NaN (and 2 more non-finite values); a session with a non-finite checkpoint is refused');
     // Without a model in the session the flat index is named.
-    const noModel = encodeSession(session({ model: null, run: { baseName: 'm', opts: {}, history: [], checkpoints: [cp(10, (t) => { t[7] = -Infinity; })] } }));
+    const noModel = encodeSession(session({ model: null, run: { baseName: 'm', opts: RECIPE, history: [], checkpoints: [cp(10, (t) => { t[7] = -Infinity; })] } }));
     expect(refused(noModel)).toBe('Checkpoint at step 10 (run.checkpoint.10): element 7 is -Inf; a session with a non-finite checkpoint is refused');
     // The same session without the bad value is read back.
-    const good = decodeSession(encodeSession(session({ run: { baseName: 'm', opts: {}, history: [], checkpoints: [cp(0), cp(250)] } })));
+    const good = decodeSession(encodeSession(session({ run: { baseName: 'm', opts: RECIPE, history: [], checkpoints: [cp(0), cp(250)] } })));
     expect(good.run!.checkpoints.map((c) => c.step)).toEqual([0, 250]);
   });
 
@@ -83,7 +87,7 @@ describe('sessions with non-finite values are refused', () => {
     const ck = (step: number) => ({ name: `run.checkpoint.${step}`, dtype: 'F32' as const, shape: [2], data: new Float32Array(2) });
     expect(refused(meta({ run: { baseName: 'm', history: [], steps: [-1] } }))).toMatch(/checkpoint at step -1; steps are integers ≥ 0/);
     expect(refused(meta({ run: { baseName: 'm', history: [], steps: [5, 5] } }, [ck(5)]))).toMatch(/checkpoint at step 5 twice/);
-    expect(refused(meta({ run: { baseName: 'm', history: [{ step: 0 }, 'x'], steps: [] } }))).toMatch(/history entry 1 is malformed/);
+    expect(refused(meta({ run: { baseName: 'm', history: [{ step: 0, trainLoss: 1, testLoss: 1 }, 'x'], steps: [] } }))).toMatch(/history entry 1 is malformed/);
     expect(refused(meta({ settings: [1, 2] }))).toMatch(/settings are malformed/);
   });
 });

@@ -14,6 +14,7 @@ import type { ProjectionPoint } from '../spectrum/projection';
 import { layoutFor } from '../models/config';
 import { nonFiniteSummary } from '../params';
 import { isPlainObject } from './json';
+import { validateTrainOptions, type Metrics, type TrainOptions } from '../train/options';
 
 export const SESSION_FORMAT = 'slt-explorer-session/1';
 
@@ -23,9 +24,48 @@ export class SessionFileError extends Error {
 
 export interface SessionRun {
   baseName: string;
-  opts: Record<string, unknown>;
-  history: Record<string, number>[];
+  opts: TrainOptions;
+  history: Metrics[];
   checkpoints: { step: number; theta: Float32Array }[];
+}
+
+/** A loss as JSON keeps it: a number, or null for NaN (a split with no rows). */
+const lossOf = (v: unknown): number | undefined => (v === null ? NaN : typeof v === 'number' && !Number.isNaN(v) ? v : undefined);
+
+/**
+ * The run's recipe, checked field by field with the trainer's own validation (no cast): a bad
+ * field is refused with its name and what was expected.
+ */
+export function sessionTrainOptions(raw: unknown): TrainOptions {
+  if (!isPlainObject(raw)) throw new SessionFileError('The session run has no recipe (opts)');
+  const o = raw as unknown as TrainOptions;
+  const known: (keyof TrainOptions)[] = ['optimizer', 'lr', 'weightDecay', 'batchSize', 'steps', 'seed', 'momentum', 'schedule', 'evalEvery', 'checkpointEvery'];
+  const errs = validateTrainOptions(o);
+  if (errs.length) throw new SessionFileError(`The session run's recipe is invalid: ${errs.join('; ')}`);
+  const out = {} as Record<string, unknown>;
+  for (const k of known) if (raw[k] !== undefined) out[k] = raw[k];
+  return out as unknown as TrainOptions;
+}
+
+/** The run's history, each entry a step with its losses (null = NaN) and accuracies in [0, 1]. */
+export function sessionHistory(raw: unknown): Metrics[] {
+  if (!Array.isArray(raw)) throw new SessionFileError('The session run\'s history is not a list');
+  return raw.map((m: unknown, i: number): Metrics => {
+    const bad = (why: string) => new SessionFileError(`The session run's history entry ${i} is malformed: ${why} (${JSON.stringify(m)?.slice(0, 80)})`);
+    if (!isPlainObject(m)) throw bad('not an object');
+    if (!Number.isSafeInteger(m.step) || (m.step as number) < 0) throw bad('step is not an integer ≥ 0');
+    const trainLoss = lossOf(m.trainLoss), testLoss = lossOf(m.testLoss);
+    if (trainLoss === undefined) throw bad('trainLoss is not a number');
+    if (testLoss === undefined) throw bad('testLoss is not a number');
+    const out: Metrics = { step: m.step as number, trainLoss, testLoss };
+    for (const k of ['trainAcc', 'testAcc'] as const) {
+      if (m[k] === undefined) continue;
+      const v = lossOf(m[k]);
+      if (v === undefined || (Number.isFinite(v) && (v < 0 || v > 1))) throw bad(`${k} is not a fraction in [0, 1]`);
+      out[k] = v;
+    }
+    return out;
+  });
 }
 
 export interface SessionSpectrum {
@@ -94,7 +134,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   } catch (e) {
     throw new SessionFileError(`Not a session file: ${e instanceof Error ? e.message : String(e)}`);
   }
-  let meta: { format?: string; settings?: Record<string, unknown>; run?: { baseName: string; opts: Record<string, unknown>; history: Record<string, number>[]; steps: number[] }; spectrum?: { info: Record<string, unknown>; probes: number; loadings?: unknown } };
+  let meta: { format?: string; settings?: Record<string, unknown>; run?: { baseName: string; opts: unknown; history: unknown; steps: number[] }; spectrum?: { info: Record<string, unknown>; probes: number; loadings?: unknown } };
   try {
     meta = JSON.parse(file.metadata.session ?? 'null');
   } catch {
@@ -126,12 +166,11 @@ export function decodeSession(bytes: Uint8Array): Session {
       if (seen.has(step)) throw new SessionFileError(`The session run lists the checkpoint at step ${step} twice`);
       seen.add(step);
     }
-    meta.run.history.forEach((m, i) => {
-      if (!isPlainObject(m) || !Number.isFinite(m.step)) throw new SessionFileError(`The session run's history entry ${i} is malformed (${JSON.stringify(m)?.slice(0, 80)})`);
-    });
+    const history = sessionHistory(meta.run.history);
+    const opts = sessionTrainOptions(meta.run.opts);
     const layout = model ? layoutFor(model.config) : null;
     run = {
-      baseName: String(meta.run.baseName), opts: isPlainObject(meta.run.opts) ? meta.run.opts : {}, history: meta.run.history,
+      baseName: String(meta.run.baseName), opts, history,
       checkpoints: meta.run.steps.map((step) => {
         const name = `run.checkpoint.${step}`;
         let theta: Float32Array;
