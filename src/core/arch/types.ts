@@ -39,6 +39,16 @@ export interface FileConfigReader {
 }
 
 /** The tfjs-free part of an architecture. Methods (not function properties), so an ArchSpec of a narrower config is an ArchSpec<ArchConfig>. */
+/** One hidden layer's units for the loadings: names as in the internals views ("hidden", "fc1", "layers.0"). */
+export interface HiddenUnitLayer {
+  name: string;
+  width: number;
+  /** Tensors whose row j (of a [width, in] matrix) or entry j (a bias) belongs to unit j. */
+  rows: string[];
+  /** Tensors whose column j (of an [out, width] matrix) belongs to unit j. */
+  cols: string[];
+}
+
 export interface ArchSpec<C extends ArchConfig = ArchConfig> {
   /** The id models, files, URLs and messages use ("modadd"). */
   readonly id: string;
@@ -84,6 +94,12 @@ export interface ArchSpec<C extends ArchConfig = ArchConfig> {
   describe(c: C): string;
   /** The data this architecture is analysed on when nothing else is said. */
   defaultData(c: C, seed: number): DataSpec;
+  /**
+   * The hidden units eigenvector loadings are reported for (spectrum/loadings.ts), layer by layer:
+   * the tensors whose row j (or entry j, a bias) is unit j's incoming parameters, and those whose
+   * column j is its outgoing ones. Absent: loadings per tensor only.
+   */
+  hiddenUnits?(c: C): HiddenUnitLayer[];
   /** ReLU layers (name, width) in the order forwardTrace returns their pre-activations. */
   reluLayers(c: C): { name: string; width: number }[];
   /** Size entries of a model file's `__metadata__` ({ p: "53", … }). */

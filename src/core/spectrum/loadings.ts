@@ -10,6 +10,7 @@
 import type { ModelConfig } from '../models/config';
 import { layoutFor } from '../models/config';
 import { slot, type ParamLayout } from '../params';
+import { getArchSpec } from '../arch/registry';
 
 /** A hidden node layer whose units carry loadings (names as in the internals views: "hidden", "fc1", "layers.0"). */
 export interface UnitLayer {
@@ -32,36 +33,13 @@ export interface EigenLoadings {
   perTensor: Float32Array;
 }
 
-/** One hidden layer's units: where each unit's incoming (row of a [out, in] weight, bias entry) and outgoing (column) parameters are. */
-interface UnitSpec {
-  name: string;
-  width: number;
-  /** Tensors whose row j (of a [width, in] matrix) or entry j (a bias) belongs to unit j. */
-  rows: string[];
-  /** Tensors whose column j (of an [out, width] matrix) belongs to unit j. */
-  cols: string[];
-}
-
-function unitSpecs(c: ModelConfig): UnitSpec[] {
-  switch (c.arch) {
-    case 'modadd':
-      return [{ name: 'hidden', width: c.h, rows: ['hidden.weight', 'hidden.bias'], cols: ['out.weight'] }];
-    case 'modadd-gelu':
-      return [{ name: 'hidden', width: c.h, rows: ['left.weight', 'right.weight'], cols: ['out.weight'] }];
-    case 'mnist-mlp':
-      return c.hidden.map((w, i) => ({ name: `fc${i + 1}`, width: w, rows: [`fc${i + 1}.weight`, `fc${i + 1}.bias`], cols: [`fc${i + 2}.weight`] }));
-    case 'matfac':
-      return c.widths.slice(1, -1).map((w, i) => ({ name: `layers.${i}`, width: w, rows: [`layers.${i}.weight`], cols: [`layers.${i + 1}.weight`] }));
-  }
-}
-
 /** For every unit, the flat parameter indices attached to it (incoming then outgoing). */
 export function unitParameterIndices(c: ModelConfig): { layers: UnitLayer[]; indices: Int32Array[] } {
   const L: ParamLayout = layoutFor(c);
   const layers: UnitLayer[] = [];
   const indices: Int32Array[] = [];
   let offset = 0;
-  for (const u of unitSpecs(c)) {
+  for (const u of getArchSpec(c.arch).hiddenUnits?.(c) ?? []) {
     layers.push({ name: u.name, width: u.width, offset });
     offset += u.width;
     for (let j = 0; j < u.width; j++) {

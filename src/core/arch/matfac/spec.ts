@@ -47,6 +47,7 @@ export const matfacSpec: ArchSpec<MatfacConfig> = {
     const inDim = c.widths[0];
     return { kind: 'matfac', inDim, outDim: c.widths[c.widths.length - 1], nTrain: inDim, seed };
   },
+  hiddenUnits: (c) => c.widths.slice(1, -1).map((w, i) => ({ name: `layers.${i}`, width: w, rows: [`layers.${i}.weight`], cols: [`layers.${i + 1}.weight`] })),
   reluLayers: () => [],
   fileSizes: (c) => ({ widths: c.widths.join(',') }),
   tensorNamesHint: 'layers.0.weight …',

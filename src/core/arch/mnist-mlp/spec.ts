@@ -56,6 +56,7 @@ export const mnistMlpSpec: ArchSpec<MnistMlpConfig> = {
   },
   describe: (c) => `mnist-mlp 784-${c.hidden.join('-')}-10`,
   defaultData: () => ({ kind: 'mnist', source: 'builtin' }),
+  hiddenUnits: (c) => c.hidden.map((w, i) => ({ name: `fc${i + 1}`, width: w, rows: [`fc${i + 1}.weight`, `fc${i + 1}.bias`], cols: [`fc${i + 2}.weight`] })),
   reluLayers: (c) => c.hidden.map((width, i) => ({ name: `fc${i + 1}`, width })),
   fileSizes: (c) => ({ hidden: c.hidden.join(',') }),
   tensorNamesHint: 'fc1.weight …',

@@ -46,6 +46,7 @@ export const modaddSpec: ArchSpec<ModAddConfig> = {
   validate: (c) => [checkInt('p', c.p, 2, 1000), checkInt('e', c.e, 1, 4096), checkInt('h', c.h, 1, 8192)],
   describe: (c) => `${c.arch} p=${c.p} e=${c.e} h=${c.h}`,
   defaultData: (c, seed) => modAddData(c.p, seed),
+  hiddenUnits: (c) => [{ name: 'hidden', width: c.h, rows: ['hidden.weight', 'hidden.bias'], cols: ['out.weight'] }],
   reluLayers: (c) => [{ name: 'hidden', width: c.h }],
   fileSizes: (c) => ({ p: String(c.p), e: String(c.e), h: String(c.h) }),
   tensorNamesHint: 'embed.weight + hidden.weight',
