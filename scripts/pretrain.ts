@@ -17,7 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
-import { ARCH_IDS, DEFAULT_CONFIGS, describeConfig, paramCount, type ArchId } from '../src/core/models/config';
+import { DEFAULT_CONFIGS, describeConfig, paramCount, type ArchId } from '../src/core/models/config';
 import { initParams } from '../src/core/models/init';
 import type { ModelBundle } from '../src/core/models/bundle';
 import { defaultDataSpec } from '../src/core/data/spec';
@@ -27,44 +27,19 @@ import { createJobContext } from '../src/core/jobs';
 import { runTraining, type Metrics } from '../src/core/train/trainer';
 import { DEFAULT_RECIPES, RECIPE_TARGETS, missedTarget } from '../src/core/train/recipes';
 import { encodeModelFile } from '../src/core/io/modelFile';
-import { analyseModel } from './analysis';
+import { analyseModel, parseAnalysisArgs } from './analysis';
 
 const INIT_SEED = 0;
 
+/** Its own flags, then the ones it shares with scripts/analysis.ts (--only, --out, --time-limit) parsed there. */
 function parseArgs(argv: string[]): { only: ArchId[]; out: string; analysisOnly: boolean; analysis: boolean; timeLimitS?: number } {
-  let only: ArchId[] = [...ARCH_IDS];
-  let out = 'public/models';
-  let analysisOnly = false, analysis = true;
-  let timeLimitS: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--only' || a.startsWith('--only=')) {
-      const names = value().split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = names.filter((n) => !(ARCH_IDS as readonly string[]).includes(n));
-      if (bad.length) throw new Error(`unknown architecture ${bad.join(', ')} (known: ${ARCH_IDS.join(', ')})`);
-      only = names as ArchId[];
-    } else if (a === '--out' || a.startsWith('--out=')) {
-      out = value();
-    } else if (a === '--analysis-only') {
-      analysisOnly = true;
-    } else if (a === '--no-analysis') {
-      analysis = false;
-    } else if (a === '--time-limit' || a.startsWith('--time-limit=')) {
-      timeLimitS = Number(value());
-      if (!(timeLimitS! > 0)) throw new Error('--time-limit must be a positive number of seconds');
-    } else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: npx tsx scripts/pretrain.ts [--only arch[,arch...]] [--out dir] [--analysis-only] [--no-analysis] [--time-limit s]\n');
-      process.exit(0);
-    } else {
-      throw new Error(`unknown argument ${a}`);
-    }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stderr.write('usage: npx tsx scripts/pretrain.ts [--only arch[,arch...]] [--out dir] [--analysis-only] [--no-analysis] [--time-limit s]\n');
+    process.exit(0);
   }
-  return { only, out, analysisOnly, analysis, timeLimitS };
+  const analysisOnly = argv.includes('--analysis-only'), analysis = !argv.includes('--no-analysis');
+  const shared = parseAnalysisArgs(argv.filter((a) => a !== '--analysis-only' && a !== '--no-analysis'));
+  return { only: shared.only, out: shared.dir, analysisOnly, analysis, timeLimitS: shared.timeLimitS };
 }
 
 const fmt = (m: Metrics): string => {
