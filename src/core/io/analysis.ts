@@ -15,6 +15,7 @@
 import { BadInputError } from '../errors';
 import type { ProjectionCurve, ProjectionPoint } from '../spectrum/projection';
 import type { FloorEstimate } from '../spectrum/floor';
+import type { SpectrumResult } from '../tasks/spectrum';
 
 export const ANALYSIS_FORMAT = 'slt-analysis';
 export const ANALYSIS_VERSION = 1;
@@ -287,25 +288,7 @@ export function validateAnalysis(raw: Json, expect?: AnalysisExpect): AnalysisFi
 }
 
 /** What the views need from a validated sidecar, in the shape of a spectrum job's result. */
-export interface SpectrumFromAnalysis {
-  d: number;
-  n: number;
-  method: 'dense' | 'lanczos';
-  loss: 'mse' | 'kl';
-  split: 'train' | 'all';
-  eigenvalues: Float64Array;
-  residuals: Float64Array;
-  slq?: { nodes: Float64Array[]; weights: Float64Array[] };
-  trace?: { mean: number; stderr: number };
-  projection?: ProjectionCurve;
-  aboveFloor: number;
-  storage?: string;
-  stoppedShort?: StoppedShort;
-  floor: FloorEstimate;
-  timings: Record<string, number>;
-  matvecs: number;
-  backend: string;
-}
+export type SpectrumFromAnalysis = Omit<SpectrumResult, 'kronecker' | 'loadings' | 'floor'> & { floor: FloorEstimate };
 
 export function spectrumFromAnalysis(a: AnalysisFile): SpectrumFromAnalysis {
   const nan = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
