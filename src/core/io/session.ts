@@ -11,6 +11,7 @@ import type { ModelBundle } from '../models/bundle';
 import { decodeModelFile, encodeModelFile } from './modelFile';
 import type { EigenLoadings } from '../spectrum/loadings';
 import type { ProjectionPoint } from '../spectrum/projection';
+import type { SpectrumResult } from '../tasks/spectrum';
 import { layoutFor } from '../models/config';
 import { nonFiniteSummary } from '../params';
 import { isPlainObject } from './json';
@@ -234,25 +235,8 @@ function readLoadings(raw: unknown, get: (name: string) => { dtype: StDtype; dat
   return { layers: ls, tensors: tensors as string[], k: k as number, units: units as number, perUnit: read('spectrum.loadings.perUnit', k as number, units as number), perTensor: read('spectrum.loadings.perTensor', k as number, tensors.length) };
 }
 
-/** A spectrum as the page keeps it (structurally core/tasks/spectrum.ts `SpectrumResult`, minus what sessions do not carry). */
-export interface SessionSpectrumResult {
-  d: number;
-  n: number;
-  method: 'dense' | 'lanczos';
-  loss: 'mse' | 'kl';
-  split: 'train' | 'all';
-  eigenvalues: Float64Array;
-  residuals: Float64Array;
-  slq?: { nodes: Float64Array[]; weights: Float64Array[] };
-  trace?: { mean: number; stderr: number };
-  projection?: { metric: 'accuracy' | 'mse'; original: ProjectionPoint; points: ProjectionPoint[] };
-  loadings?: EigenLoadings;
-  aboveFloor: number;
-  storage?: string;
-  timings: Record<string, number>;
-  matvecs: number;
-  backend: string;
-}
+/** A spectrum as the page keeps it: core/tasks/spectrum.ts's `SpectrumResult` minus what sessions do not carry. */
+export type SessionSpectrumResult = Omit<SpectrumResult, 'kronecker' | 'floor' | 'stoppedShort'>;
 
 /**
  * The spectrum of a decoded session as a result the views can draw, and the model it belongs to
