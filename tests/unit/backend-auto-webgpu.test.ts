@@ -3,26 +3,10 @@
  * SwiftShader's Vulkan ICD from Debian's chromium, as in train-webgpu.test.ts): both backends are
  * measured and wasm is chosen, because SwiftShader measures slower. Skips where no adapter is found.
  */
-import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { webgpuAdapter } from './helpers/webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-async function webgpuAdapter(): Promise<boolean> {
-  try {
-    if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    const gpu = create([]);
-    if (!(await gpu.requestAdapter())) return false;
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node test' }, configurable: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const hasAdapter = await webgpuAdapter();
 

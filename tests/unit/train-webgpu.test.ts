@@ -3,8 +3,8 @@
  * GPU, SwiftShader's Vulkan ICD from Debian's chromium). Skips cleanly where no adapter is found.
  * Also catches synchronous reads: tfjs's webgpu backend throws on dataSync() in Node.
  */
-import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { webgpuAdapter } from './helpers/webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import type { ModelConfig } from '../../src/core/models/config';
@@ -15,22 +15,6 @@ import { matfacDataset } from '../../src/core/data/matfac';
 import type { Dataset } from '../../src/core/data/types';
 import { createJobContext } from '../../src/core/jobs';
 import { runTraining, type TrainOptions } from '../../src/core/train/trainer';
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-async function webgpuAdapter(): Promise<boolean> {
-  try {
-    if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    const gpu = create([]);
-    if (!(await gpu.requestAdapter())) return false;
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const hasAdapter = await webgpuAdapter();
 
