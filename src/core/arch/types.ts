@@ -13,6 +13,7 @@ import type { Engine } from '../hessian/engine';
 import type { LayerChain } from '../internals/grams';
 import type { SgldDefaults } from '../llc/defaults';
 import type { ParamLayout, TensorSpec } from '../params';
+import type { GradPasses } from './passes';
 import type { Metrics, TrainOptions } from '../train/trainer';
 
 /** Every model configuration carries its architecture id; the rest are the architecture's sizes. */
@@ -136,6 +137,11 @@ export interface ArchCompute<C extends ArchConfig = ArchConfig> {
    * inside tf.tidy; the engine's constants and outputs are kept. Inputs are already checked.
    */
   gnEngine(c: C, layout: ParamLayout, theta: Float32Array, dataset: Dataset, rows: Int32Array, chunkSize?: number): Engine;
+  /**
+   * Hand-written forward and backward passes for gradients (./passes.ts), used by the training
+   * and SGLD steps. Absent: those steps differentiate forwardTrace with tfjs autodiff.
+   */
+  gradPasses?(c: C, layout: ParamLayout): GradPasses;
 }
 
 /** A whole architecture: what registerArch takes. */

@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inputDim, isClassifier, layoutFor, outputDim, type ModelConfig } from '../models/config';
-import { forward } from '../models/forward';
 import type { ModelBundle } from '../models/bundle';
 import type { Dataset } from '../data/types';
 import { gatherRows } from '../data/types';
@@ -16,21 +15,24 @@ import type { JobContext } from '../jobs';
 import { lossFor, type TrainingLoss } from './losses';
 import { createAdamW, createSgd, type FlatOptimizer } from './optimizers';
 import { ensureWasmTrainingKernels } from './wasmKernels';
+import { batchGradient, takeRows, uploadRowChunks, type BatchGradient, type HeadKind } from './fused';
 
 export { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 import { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 
 /**
- * The mean training loss on a batch and its gradient with respect to the flat θ, by first-order
- * autodiff through forward(). x, y as the Trainer holds them (int32 pairs or float32 rows; int32
- * labels or float32 targets). Call inside tf.tidy; θ is not modified.
+ * The mean training loss on a batch and its gradient with respect to the flat θ (the hand-written
+ * passes of train/fused.ts where the architecture has them, else autodiff through forward()).
+ * x, y as the Trainer holds them (int32 pairs or float32 rows; int32 labels or float32 targets).
+ * Call inside tf.tidy; θ is not modified.
  */
 export function lossAndGradient(config: ModelConfig, theta: tf.Tensor1D, x: tf.Tensor2D, y: tf.Tensor, layout: ParamLayout = layoutFor(config)): { value: tf.Scalar; grad: tf.Tensor1D } {
-  if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
-  const loss = lossFor(config);
-  const f = (th: tf.Tensor): tf.Scalar => loss.mean(forward(config, th as tf.Tensor1D, x, layout), y);
-  const { value, grad } = tf.valueAndGrad(f)(theta);
-  return { value, grad: grad as tf.Tensor1D };
+  return batchGradient(config, layout, trainingHead(config)).valueAndGrad(theta, x, y);
+}
+
+/** The head of the training loss: cross-entropy for classifiers, nn.MSELoss for matfac. */
+export function trainingHead(config: ModelConfig): HeadKind {
+  return isClassifier(config) ? 'cross-entropy' : 'mse';
 }
 
 /** One split of the data resident on the backend. */
@@ -40,6 +42,8 @@ interface SplitTensors {
   x: tf.Tensor2D;
   /** int32 labels [n] or float32 targets [n, out]. */
   y: tf.Tensor;
+  /** The same rows in evaluation chunks of at most EVAL_CHUNK (x and y themselves when n fits one). */
+  chunks: { x: tf.Tensor2D; y: tf.Tensor }[];
 }
 
 /** Rows evaluated per forward pass (bounds the activations held at once). */
@@ -65,10 +69,14 @@ function splitTensors(ds: Dataset, idx: Int32Array, classifier: boolean): SplitT
   if (n === 0) return null;
   const xRows = gatherRows(ds.x, ds.inputDim, idx);
   const x = xRows instanceof Int32Array ? tf.tensor2d(xRows, [n, ds.inputDim], 'int32') : tf.tensor2d(xRows, [n, ds.inputDim], 'float32');
-  const y = classifier
-    ? tf.tensor1d(gatherRows(ds.y as Int32Array, 1, idx), 'int32')
-    : tf.tensor2d(gatherRows(ds.y as Float32Array, ds.outDim, idx), [n, ds.outDim], 'float32');
-  return { n, x, y };
+  const yRows = classifier ? gatherRows(ds.y as Int32Array, 1, idx) : gatherRows(ds.y as Float32Array, ds.outDim, idx);
+  const yCols = classifier ? 0 : ds.outDim;
+  const y = classifier ? tf.tensor1d(yRows, 'int32') : tf.tensor2d(yRows, [n, ds.outDim], 'float32');
+  if (n <= EVAL_CHUNK) return { n, x, y, chunks: [{ x, y }] };
+  // Uploaded from the host: slicing the resident tensors is slow on wasm (train/fused.ts).
+  const xs = uploadRowChunks(xRows, n, ds.inputDim, EVAL_CHUNK) as tf.Tensor2D[];
+  const ys = uploadRowChunks(yRows, n, yCols, EVAL_CHUNK);
+  return { n, x, y, chunks: xs.map((xc, i) => ({ x: xc, y: ys[i] })) };
 }
 
 export class Trainer {
@@ -78,6 +86,7 @@ export class Trainer {
   private readonly layout: ParamLayout;
   private readonly thetaVar: tf.Variable<tf.Rank.R1>;
   private readonly opt: FlatOptimizer;
+  private readonly grad: BatchGradient;
   private readonly train: SplitTensors;
   private readonly test: SplitTensors | null;
   private readonly rng: Rng;
@@ -96,6 +105,7 @@ export class Trainer {
     checkCompatible(bundle, dataset, this.layout);
     if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
     this.loss = lossFor(bundle.config);
+    this.grad = batchGradient(bundle.config, this.layout, trainingHead(bundle.config));
     this.rng = makeRng(opts.seed);
     const classifier = isClassifier(bundle.config);
     this.train = splitTensors(dataset, dataset.trainIdx, classifier) as SplitTensors;
@@ -145,10 +155,10 @@ export class Trainer {
       let xb = this.train.x, yb = this.train.y;
       if (rows) {
         const idx = tf.tensor1d(rows, 'int32');
-        xb = tf.gather(this.train.x, idx) as tf.Tensor2D;
-        yb = tf.gather(this.train.y, idx);
+        xb = takeRows(this.train.x, idx);
+        yb = takeRows(this.train.y, idx);
       }
-      const { value, grad } = lossAndGradient(this.config, this.thetaVar, xb, yb, this.layout);
+      const { value, grad } = this.grad.valueAndGrad(this.thetaVar, xb, yb);
       this.opt.apply(this.thetaVar, grad, lr);
       return value;
     });
@@ -167,12 +177,9 @@ export class Trainer {
     if (!s) return { loss: NaN, acc: NaN };
     const classifier = isClassifier(this.config);
     let acc: tf.Tensor1D = tf.zeros([2]);
-    for (let start = 0; start < s.n; start += EVAL_CHUNK) {
-      const size = Math.min(EVAL_CHUNK, s.n - start);
+    for (const { x, y } of s.chunks) {
       const next = tf.tidy(() => {
-        const x = tf.slice(s.x, [start, 0], [size, -1]);
-        const y = s.y.rank === 1 ? tf.slice(s.y, [start], [size]) : tf.slice(s.y, [start, 0], [size, -1]);
-        const out = forward(this.config, this.thetaVar, x, this.layout);
+        const out = this.grad.outputs(this.thetaVar, x);
         const right = classifier ? tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), y), 'float32')) : tf.scalar(0);
         return tf.add(acc, tf.stack([this.loss.rowSum(out, y), right])) as tf.Tensor1D;
       });
@@ -211,8 +218,9 @@ export class Trainer {
     this.lastLoss = null;
     this.thetaVar.dispose();
     this.opt.dispose();
-    tf.dispose([this.train.x, this.train.y]);
-    if (this.test) tf.dispose([this.test.x, this.test.y]);
+    for (const split of [this.train, this.test]) {
+      if (split) tf.dispose([...new Set([split.x, split.y, ...split.chunks.flatMap((c) => [c.x, c.y])])]);
+    }
   }
 }
 

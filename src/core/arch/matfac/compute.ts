@@ -2,6 +2,7 @@
 import type { ArchDef } from '../types';
 import { denseStackEngine } from '../../hessian/stack';
 import { linear } from '../layers';
+import { stackPasses } from '../passes';
 import { matfacSpec, type MatfacConfig } from './spec';
 
 export const matfacArch: ArchDef<MatfacConfig> = {
@@ -18,5 +19,8 @@ export const matfacArch: ArchDef<MatfacConfig> = {
       bias: () => null,
       relu: false,
     }, layout, theta, dataset, rows, chunkSize);
+  },
+  gradPasses(c, layout) {
+    return stackPasses({ widths: c.widths, weight: (l) => `layers.${l}.weight`, bias: () => null, relu: false }, layout);
   },
 };

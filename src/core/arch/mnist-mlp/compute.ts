@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ArchDef } from '../types';
 import { denseStackEngine } from '../../hessian/stack';
 import { linear } from '../layers';
-import { MNIST_CLASSES, mnistMlpSpec, type MnistMlpConfig } from './spec';
+import { stackPasses } from '../passes';
+import { MNIST_CLASSES, MNIST_INPUT, mnistMlpSpec, type MnistMlpConfig } from './spec';
 
 export const mnistMlpArch: ArchDef<MnistMlpConfig> = {
   ...mnistMlpSpec,
@@ -26,5 +27,13 @@ export const mnistMlpArch: ArchDef<MnistMlpConfig> = {
       bias: (l) => `fc${l + 1}.bias`,
       relu: true,
     }, layout, theta, dataset, rows, chunkSize);
+  },
+  gradPasses(c, layout) {
+    return stackPasses({
+      widths: [MNIST_INPUT, ...c.hidden, MNIST_CLASSES],
+      weight: (l) => `fc${l + 1}.weight`,
+      bias: (l) => `fc${l + 1}.bias`,
+      relu: true,
+    }, layout);
   },
 };

@@ -4,6 +4,7 @@ import type { ArchDef } from '../types';
 import { slot } from '../../params';
 import { pairsEngine } from '../../hessian/pairs';
 import { gelu, linear, tokenColumns } from '../layers';
+import { pairsPasses } from '../passes';
 import { modaddGeluSpec, type ModAddGeluConfig } from './spec';
 
 export const modaddGeluArch: ArchDef<ModAddGeluConfig> = {
@@ -26,5 +27,11 @@ export const modaddGeluArch: ArchDef<ModAddGeluConfig> = {
       offB1: -1,
       wAt: (s, i, k) => (s === 0 ? oL : oR) + i * e + k,
     }, theta, dataset, rows, chunkSize);
+  },
+  gradPasses(c, layout) {
+    return pairsPasses({
+      p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { left: 'left.weight', right: 'right.weight' },
+      hiddenBias: null, out: 'out.weight', outBias: 'out.bias', activation: 'gelu',
+    }, layout);
   },
 };

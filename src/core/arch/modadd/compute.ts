@@ -4,6 +4,7 @@ import type { ArchDef } from '../types';
 import { slot } from '../../params';
 import { pairsEngine } from '../../hessian/pairs';
 import { linear, tokenColumns } from '../layers';
+import { pairsPasses } from '../passes';
 import { modaddSpec, type ModAddConfig } from './spec';
 
 export const modaddArch: ArchDef<ModAddConfig> = {
@@ -26,5 +27,11 @@ export const modaddArch: ArchDef<ModAddConfig> = {
       // hidden.weight = [W_L | W_R] acting on [E[a] | E[b]].
       wAt: (s, i, k) => o + i * 2 * e + s * e + k,
     }, theta, dataset, rows, chunkSize);
+  },
+  gradPasses(c, layout) {
+    return pairsPasses({
+      p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { joined: 'hidden.weight' },
+      hiddenBias: 'hidden.bias', out: 'out.weight', outBias: 'out.bias', activation: 'relu',
+    }, layout);
   },
 };
