@@ -9,6 +9,11 @@ export interface Rng {
   next(): number;
   /** Standard normal N(0, 1). */
   normal(): number;
+  /**
+   * Fills `out` with standard normals by the ziggurat method (a different stream from normal():
+   * about 8× faster, for the SGLD noise, which needs d ≈ 10⁵ normals a step).
+   */
+  fillNormal(out: Float32Array | Float64Array): void;
   /** Uniform integer in [0, n). */
   int(n: number): number;
   /** A 32-bit seed for a child generator (for independent streams, e.g. one per chain). */
@@ -23,6 +28,40 @@ function splitmix32(a: number): number {
   t = t ^ (t >>> 15);
   t = Math.imul(t, 0x735a2d97);
   return (t ^ (t >>> 15)) >>> 0;
+}
+
+/** The ziggurat's right edge of the base strip and the area of each of its 128 layers (Marsaglia & Tsang 2000). */
+const ZIG_R = 3.442619855899;
+const ZIG_V = 9.91256303526217e-3;
+let zigTables: { kn: Float64Array; wn: Float64Array; fn: Float64Array } | null = null;
+
+/**
+ * The ziggurat tables for 128 layers of equal area under exp(−x²/2), for signed 32-bit draws:
+ * layer i spans [0, x_i]; kn[i] is the acceptance threshold (x_{i−1}/x_i scaled to 2³¹), wn[i]
+ * x_i/2³¹, fn[i] exp(−x_i²/2) (Marsaglia & Tsang, "The Ziggurat Method for Generating Random
+ * Variables", J. Stat. Softw. 5(8), 2000).
+ */
+function ziggurat(): { kn: Float64Array; wn: Float64Array; fn: Float64Array } {
+  if (zigTables) return zigTables;
+  const m1 = 2147483648;
+  const kn = new Float64Array(128), wn = new Float64Array(128), fn = new Float64Array(128);
+  let dn = ZIG_R, tn = dn;
+  const q = ZIG_V / Math.exp(-0.5 * dn * dn);
+  kn[0] = (dn / q) * m1;
+  kn[1] = 0;
+  wn[0] = q / m1;
+  wn[127] = dn / m1;
+  fn[0] = 1;
+  fn[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(ZIG_V / dn + Math.exp(-0.5 * dn * dn)));
+    kn[i + 1] = (dn / tn) * m1;
+    tn = dn;
+    fn[i] = Math.exp(-0.5 * dn * dn);
+    wn[i] = dn / m1;
+  }
+  zigTables = { kn, wn, fn };
+  return zigTables;
 }
 
 /** sfc32 (Small Fast Counting), a 128-bit-state generator that passes PractRand. */
@@ -55,6 +94,28 @@ export function makeRng(seed: number): Rng {
       const r = Math.sqrt(-2 * Math.log(u));
       spare = r * Math.sin(2 * Math.PI * v);
       return r * Math.cos(2 * Math.PI * v);
+    },
+    fillNormal(out) {
+      const { kn, wn, fn } = ziggurat();
+      // A uniform in (0, 1), never 0 (its log is taken).
+      const uni = (): number => (u32() + 0.5) / 4294967296;
+      for (let i = 0; i < out.length; i++) {
+        let hz = u32() | 0, iz = hz & 127;
+        if (Math.abs(hz) < kn[iz]) { out[i] = hz * wn[iz]; continue; }
+        // The rare cases (≈ 1 %): the base strip's tail, or a wedge of a box (rejection).
+        for (;;) {
+          if (iz === 0) {
+            let x: number, y: number;
+            do { x = -Math.log(uni()) / ZIG_R; y = -Math.log(uni()); } while (y + y < x * x);
+            out[i] = hz > 0 ? ZIG_R + x : -ZIG_R - x;
+            break;
+          }
+          const x = hz * wn[iz];
+          if (fn[iz] + uni() * (fn[iz - 1] - fn[iz]) < Math.exp(-0.5 * x * x)) { out[i] = x; break; }
+          hz = u32() | 0; iz = hz & 127;
+          if (Math.abs(hz) < kn[iz]) { out[i] = hz * wn[iz]; break; }
+        }
+      }
     },
     int(n: number): number {
       return Math.floor(next() * n);
