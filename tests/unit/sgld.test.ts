@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { calibrationGrid, estimateLlc, resolveSgldOptions, SgldDivergedError, type SgldPartial } from '../../src/core/llc/sgld';
 import { quadraticLlc } from '../../src/core/llc/quadratic';
+import { MIN_BURNIN } from '../../src/core/llc/calibrate';
 import { CancelledError, createJobContext, isCancelled } from '../../src/core/jobs';
 import { BadInputError } from '../../src/core/errors';
 import { orthonormalRows } from '../../src/core/data/matfac';
@@ -137,7 +138,29 @@ describe('SGLD on an exactly quadratic loss', () => {
     expect(r.health.verdict).not.toBe('failed');
     expect(Math.abs(r.llc.mean - want)).toBeLessThan(Math.max(3 * r.llc.stderr, 0.03 * want));
     expect(Math.abs(r.llc.mean - m / 2) / (m / 2)).toBeLessThan(0.1);
+    // The chains start from the settled pilot's last state, not from w*: their first step is already
+    // as far from w* as a typical draw (from w* it would be 0), so a short burn-in suffices.
+    const cal = r.calibration!;
+    expect(cal.warmStart).toBe(true);
+    expect(r.options.burnin).toBe(MIN_BURNIN);
+    for (const ch of r.chains) {
+      const draws = ch.distanceTrace.subarray(r.options.burnin);
+      const rms = Math.sqrt(draws.reduce((t, v) => t + v * v, 0) / draws.length);
+      expect(ch.distanceTrace[0]).toBeGreaterThan(0.3 * rms);
+    }
+    // The budget is work, not time: the pilots' nominal cost stays within the calibration's share.
+    expect(cal.workSeconds).toBeGreaterThan(0);
+    expect(cal.workSeconds).toBeLessThanOrEqual(0.6 * cal.budgetSeconds * 1.05);
   }, 180_000);
+
+  test('the calibration is reproducible: the same seed gives the same settings and λ̂ (the budget counts work, not time)', async () => {
+    const m = 4;
+    const { ds, model } = quadraticProblem(m, [3, 2, 1, 0.5], 5);
+    const a = await estimateLlc(model, ds, { seed: 3, budgetSeconds: 4 }, ctx());
+    const b = await estimateLlc(model, ds, { seed: 3, budgetSeconds: 4 }, ctx());
+    expect(b.calibration!.chosen).toEqual(a.calibration!.chosen);
+    expect(b.llc.mean).toBe(a.llc.mean);
+  }, 120_000);
 
   test('MALA acceptance: ≈ 1 for a small step; for a large one it matches a textbook Float64 MALA ratio', async () => {
     const m = 4, nBeta = 100, gamma = 10;

@@ -80,12 +80,17 @@ export interface CalibrationReport {
   /** Why each was chosen (or "given"). */
   reasons: { gamma: string; stepSize: string; burnin: string; draws: string };
   given: string[];
+  /** The estimate's chains start from the chosen rung's settled pilot's last state instead of w*. */
+  warmStart: boolean;
   rungs: CalibrationRung[];
   /** Lowering γ below the chosen value was tried and did not raise λ̂. */
   gammaConfirmed: boolean;
   /** Doubts the calibration leaves for the verdict. */
   doubts: string[];
   budgetSeconds: number;
+  /** Nominal seconds of work the pilots used (nominalStepMs), out of the budget's calibration share. */
+  workSeconds: number;
+  /** Wall-clock milliseconds the calibration took. */
   ms: number;
 }
 
@@ -97,6 +102,8 @@ export interface CalibrateInput {
   /** Where the ε_s search starts. */
   startStep: number;
   budgetSeconds: number;
+  /** Receives the warm start for the estimate's chains (the chosen rung's settled pilot's last state), when there is one. */
+  out?: { start?: Float32Array };
 }
 
 const fmt3 = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e3 || Math.abs(v) < 1e-2 ? v.toExponential(2) : v.toPrecision(3)) : String(v));
@@ -119,6 +126,40 @@ export function relaxationSteps(trace: ArrayLike<number>): number {
     s += trace[i] - trace[i - win];
   }
   return n;
+}
+
+/**
+ * The budget is counted in work, not measured in time: each sampler step costs a nominal
+ *
+ *   STEP_MS + d·PARAM_MS + rows·(d·PARAM_ROW_MS + ROW_MS)  milliseconds
+ *
+ * (d parameters, `rows` rows per gradient; ROW_MS per architecture where activations cost more
+ * than their parameters say, SgldDefaults.rowCostMs; a loss given by formula has its own step
+ * cost), fitted to measured step times on the project's reference machine (2 cores, wasm, Node;
+ * README "How the LLC estimate calibrates itself"); a full-batch MALA probe costs two full-batch
+ * steps. So a budget of 60 s means the work the reference machine does in about 60 s: on a
+ * faster or a busier machine the same choices are made, only the wall-clock time differs, and a
+ * seed reproduces the settings and λ̂ exactly.
+ */
+export const STEP_MS = 0.5;
+export const PARAM_MS = 3e-5;
+export const PARAM_ROW_MS = 1.2e-7;
+export const ROW_MS = 1e-4;
+
+/** Nominal milliseconds of one gradient step on `rows` rows of a target. */
+export function nominalStepMs(target: Pick<SgldTarget, 'd' | 'kind' | 'cost'>, rows: number): number {
+  if (target.cost?.stepMs !== undefined) return target.cost.stepMs;
+  const d = target.d;
+  return STEP_MS + d * PARAM_MS + rows * (d * PARAM_ROW_MS + (target.cost?.rowMs ?? ROW_MS));
+}
+
+/** Nominal milliseconds per step of one chain of a run with options `o` (probes and full-loss diagnostics included). */
+export function nominalStepCost(target: SgldTarget, o: ResolvedSgldOptions): number {
+  const fullBatch = o.fullBatch || target.n <= o.batchSize;
+  let ms = nominalStepMs(target, fullBatch ? target.n : o.batchSize);
+  if (o.mala && !fullBatch) ms += (2 * nominalStepMs(target, target.n)) / o.malaEvery;
+  if (o.fullLossEvery > 0) ms += nominalStepMs(target, target.n) / (2 * o.fullLossEvery);
+  return ms;
 }
 
 /** λ̂ pilot statistics over the second half of a one-chain run. */
@@ -160,10 +201,14 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   const budgetMs = inp.budgetSeconds * 1000;
   // The calibration may use about half the budget; the estimate the rest.
   const calBudgetMs = budgetMs * 0.6;
-  const elapsed = () => performance.now() - t0;
-  let stepMs = NaN; // measured ms per SGLD step (from the pilots so far)
+  // Work spent so far, in nominal milliseconds (nominalStepMs): counted, not timed, so the choices
+  // do not depend on the machine's load and a seed reproduces them.
+  let spent = 0;
+  const elapsed = () => spent;
+  const stepMs = nominalStepCost(target, { ...base, chains: 1, mala: true }); // nominal ms per pilot step
   let seedOffset = 1000;
 
+  let lastState: Float32Array | null = null; // the last pilot's final w
   const pilot = async (gamma: number, stepSize: number, burnin: number, draws: number, label: string, frac: [number, number]): Promise<SgldResult> => {
     const o: ResolvedSgldOptions = {
       ...base, gamma, stepSize, burnin, draws, chains: 1, mala: true, fullLossEvery: 0,
@@ -171,9 +216,9 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
       seed: base.seed + seedOffset++, onDivergence: 'report',
     };
     const sub = subContext(ctx as JobContext, frac[0], frac[1], label) as JobContext<SgldPartial>;
-    const r = await sampleLlc(target, o, sub);
-    const per = r.ms / (burnin + draws);
-    stepMs = Number.isFinite(stepMs) ? Math.min(stepMs * 1.5, (stepMs + per) / 2) : per;
+    lastState = null;
+    const r = await sampleLlc(target, o, sub, { onFinalState: (w) => { lastState = w; } });
+    spent += (burnin + draws) * nominalStepCost(target, o);
     return r;
   };
   const frac = (): [number, number] => { const a = Math.min(0.95, elapsed() / calBudgetMs); return [a, Math.min(0.99, a + 0.05)]; };
@@ -203,6 +248,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   }
 
   const rungs: CalibrationRung[] = [];
+  const states = new Map<CalibrationRung, Float32Array>();
   const doubts: string[] = [];
   const ladder = given.gamma ? [base.gamma] : GAMMA_LADDER;
   let startStep = given.stepSize ? base.stepSize : inp.startStep;
@@ -227,7 +273,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     const tr = performance.now();
     // Predicted cost of this rung (step search + the shortest pilot); stop if it does not fit.
     if (rungs.length && Number.isFinite(stepMs) && elapsed() + stepMs * (3 * (STEP_PILOT.burnin + STEP_PILOT.draws) + PILOT_STEPS) > calBudgetMs) {
-      gammaReason = `γ = ${fmt3(rungs[rungs.length - 1].gamma)}: the next rung (γ = ${fmt3(gamma)}) did not fit the time budget (${inp.budgetSeconds} s)`;
+      gammaReason = `γ = ${fmt3(rungs[rungs.length - 1].gamma)}: the next rung (γ = ${fmt3(gamma)}) did not fit the work budget (${inp.budgetSeconds} s on the reference machine)`;
       if (chosen && !confirmed) doubts.push(`λ̂ was still rising when γ was lowered to ${fmt3(chosen.gamma)} and smaller γ did not fit the ${inp.budgetSeconds} s budget: the localization may still dominate (raise the budget or give γ)`);
       break;
     }
@@ -257,6 +303,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
       localizedShare: st.localizedShare, variance: st.variance, essPerDraw: st.essPerDraw, ms: performance.now() - tr,
     };
     rungs.push(rung);
+    if (lastState && rung.settled) states.set(rung, lastState);
     startStep = eps;
     if (ladder.length === 1) { chosen = rung; gammaReason = 'given'; break; }
     if (rung.diverged || !rung.settled) {
@@ -302,15 +349,20 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   const stepReason = given.stepSize ? 'given'
     : `ε_s = ${fmtSmall(eps)}: the largest step on a ×3 ladder with full-batch MALA acceptance ≥ ${TARGET_ACCEPTANCE} at γ = ${fmt3(chosen.gamma)}` +
       `${lastTrial?.acceptance != null ? ` (${fmt3(lastTrial.acceptance)} on the short pilot` : ' ('}${chosen.acceptance !== null ? `, ${fmt3(chosen.acceptance)} on the γ pilot)` : ')'}`;
-  const burnin = given.burnin ? base.burnin : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
+  // Warm start: the chains start where the chosen rung's settled pilot ended (its last state is an
+  // approximate draw from this posterior), so the burn-in only has to forget that common start.
+  const start = !given.burnin ? states.get(chosen) : undefined;
+  const burnin = given.burnin ? base.burnin : start ? MIN_BURNIN : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
   const burnReason = given.burnin ? 'given'
-    : `${burnin} steps: twice the pilot's relaxation (${chosen.relaxSteps} steps to reach its equilibrium mean), at least a quarter of the ${chosen.steps}-step pilot that settled and ${MIN_BURNIN}; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`;
+    : start ? `${burnin} steps: the chains start from the last state of the ${chosen.steps}-step pilot that settled at this γ and ε_s (it relaxed in ${chosen.relaxSteps} steps), not from w*; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`
+      : `${burnin} steps: twice the pilot's relaxation (${chosen.relaxSteps} steps to reach its equilibrium mean), at least a quarter of the ${chosen.steps}-step pilot that settled and ${MIN_BURNIN}; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`;
+  if (start && inp.out) inp.out.start = start;
   let draws = base.draws;
   let drawReason = 'given';
   if (!given.draws) {
     const want = chosen.variance / Math.max(1e-12, chosen.essPerDraw * base.chains * (TARGET_REL_SE * Math.max(Math.abs(chosen.llc), 1e-3)) ** 2);
     const remainingMs = budgetMs - elapsed();
-    const affordable = Number.isFinite(stepMs) ? Math.floor(remainingMs / stepMs / base.chains) - burnin : MAX_DRAWS;
+    const affordable = Math.floor(remainingMs / nominalStepCost(target, base) / base.chains) - burnin;
     draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.ceil(want), Math.max(MIN_DRAWS, affordable)));
     drawReason = `${draws} per chain: ${Math.ceil(want) <= draws ? `enough for a ${(100 * TARGET_REL_SE).toFixed(0)} % relative standard error from the pilot's variance and ESS (needs ${Math.ceil(want)}; at least ${MIN_DRAWS})`
       : `the most the ${inp.budgetSeconds} s budget allows (a ${(100 * TARGET_REL_SE).toFixed(0)} % standard error would need ${Math.ceil(want)})`}`;
@@ -319,6 +371,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     chosen: { gamma: chosen.gamma, stepSize: eps, burnin, draws },
     reasons: { gamma: gammaReason, stepSize: stepReason, burnin: burnReason, draws: drawReason },
     given: Object.entries(given).filter(([, v]) => v).map(([k]) => k),
-    rungs, gammaConfirmed: confirmed, doubts, budgetSeconds: inp.budgetSeconds, ms: elapsed(),
+    warmStart: !!start,
+    rungs, gammaConfirmed: confirmed, doubts, budgetSeconds: inp.budgetSeconds, workSeconds: spent / 1000, ms: performance.now() - t0,
   };
 }

@@ -21,6 +21,12 @@ export interface SgldDefaults {
   stepSize: number;
   gamma: number;
   note: string;
+  /**
+   * Nominal milliseconds per row per step beyond the d·rows term of the calibration's work budget
+   * (llc/calibrate.ts nominalStepMs; default ROW_MS there): activations that cost more than their
+   * parameter count says (GELU's erf, MNIST's 784 inputs), fitted on the reference machine.
+   */
+  rowCostMs?: number;
 }
 
 /** The architecture's defaults (ArchSpec.sgld, with the measurements behind them in its note). */

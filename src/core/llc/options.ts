@@ -196,7 +196,7 @@ export function validateSgldOptions(o: SgldOptions): string[] {
   if (o.malaEvery !== undefined && !posInt(o.malaEvery)) errs.push(`malaEvery must be a whole number ≥ 1 (got ${o.malaEvery})`);
   if (o.fullLossEvery !== undefined && !natInt(o.fullLossEvery)) errs.push(`fullLossEvery must be a whole number ≥ 0 (got ${o.fullLossEvery})`);
   if (o.readEvery !== undefined && !posInt(o.readEvery)) errs.push(`readEvery must be a whole number ≥ 1 (got ${o.readEvery})`);
-  if (o.budgetSeconds !== undefined && !(Number.isFinite(o.budgetSeconds) && o.budgetSeconds > 0)) errs.push(`the time budget must be a positive number of seconds (got ${o.budgetSeconds})`);
+  if (o.budgetSeconds !== undefined && !(Number.isFinite(o.budgetSeconds) && o.budgetSeconds > 0)) errs.push(`the budget must be a positive number of seconds (got ${o.budgetSeconds})`);
   if (o.onDivergence !== undefined && o.onDivergence !== 'throw' && o.onDivergence !== 'report') errs.push(`onDivergence must be "throw" or "report" (got ${String(o.onDivergence)})`);
   return errs;
 }

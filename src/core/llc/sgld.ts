@@ -65,7 +65,7 @@ export {
 export { modelTarget, polynomialTarget, type SgldLossKind, type SgldTarget } from './target';
 export type { CalibrationReport } from './calibrate';
 
-/** Default time budget for calibration plus estimate, in seconds. */
+/** Default budget for calibration plus estimate: the work the reference machine does in this many seconds (calibrate.ts, nominalStepMs). */
 export const DEFAULT_BUDGET_SECONDS = 60;
 
 /**
@@ -78,13 +78,14 @@ export async function estimateOnTarget(target: SgldTarget, opts: SgldOptions, ct
   const needs = opts.calibrate !== false && (opts.gamma === undefined || opts.stepSize === undefined || opts.burnin === undefined || opts.draws === undefined);
   if (!needs) return sampleLlc(target, o, ctx);
   const budgetSeconds = opts.budgetSeconds ?? DEFAULT_BUDGET_SECONDS;
+  const handover: { start?: Float32Array } = {};
   const report: CalibrationReport = await calibrateSgld({
-    target, base: o, startStep, budgetSeconds,
+    target, base: o, startStep, budgetSeconds, out: handover,
     given: { gamma: opts.gamma !== undefined, stepSize: opts.stepSize !== undefined, burnin: opts.burnin !== undefined, draws: opts.draws !== undefined },
   }, subContext(ctx as JobContext, 0, 0.4, 'calibrating') as JobContext<never>);
   const run = { ...o, ...report.chosen };
   const main: JobContext<SgldPartial> = { ...subContext(ctx as JobContext, 0.4, 1, 'estimate'), partial: (p: SgldPartial) => ctx.partial(p) };
-  return sampleLlc(target, run, main, { calibration: report, gammaConfirmed: report.gammaConfirmed, calibrationDoubts: report.doubts });
+  return sampleLlc(target, run, main, { calibration: report, gammaConfirmed: report.gammaConfirmed, calibrationDoubts: report.doubts, start: handover.start });
 }
 
 /**

@@ -19,11 +19,11 @@ import type { Dataset } from '../data/types';
 import { gatherRows } from '../data/types';
 import { BadInputError } from '../errors';
 import type { ModelBundle } from '../models/bundle';
+import { getArchSpec } from '../arch/registry';
 import { inputDim, isClassifier, layoutFor, outputDim, type ModelConfig } from '../models/config';
-import { forward } from '../models/forward';
 import type { ParamLayout } from '../params';
-import { crossEntropy, crossEntropyRows, lossFor } from '../train/losses';
-import { ensureWasmTrainingKernels } from '../train/wasmKernels';
+import { crossEntropyRows, lossFor } from '../train/losses';
+import { batchGradient, takeRows, uploadRowChunks, type HeadKind } from '../train/fused';
 
 export type SgldLossKind = 'nll' | 'train' | 'behavioral';
 
@@ -40,6 +40,8 @@ export interface SgldTarget {
   /** What L is, in words, with its scale (for labels and the CLI's JSON). */
   label: string;
   kind: SgldLossKind | 'formula';
+  /** Nominal cost terms for the calibration's work budget (calibrate.ts nominalStepMs); defaults there. */
+  cost?: { rowMs?: number; stepMs?: number };
   dispose(): void;
 }
 
@@ -75,13 +77,11 @@ function rowSum(config: ModelConfig, kind: SgldLossKind, out: tf.Tensor2D, y: tf
   return tf.mul(tf.sum(tf.squaredDifference(out, y)), 0.5);
 }
 
-/** The mean over a batch, differentiable. Call inside tidy. */
-function batchMean(config: ModelConfig, kind: SgldLossKind, out: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
-  const rows = out.shape[0];
-  if (kind === 'behavioral') return tf.div(tf.sum(tf.squaredDifference(out, y)), rows);
-  if (kind === 'train') return lossFor(config).mean(out, y);
-  if (isClassifier(config)) return crossEntropy(out, y as tf.Tensor1D);
-  return tf.div(tf.mul(tf.sum(tf.squaredDifference(out, y)), 0.5), rows);
+/** The head (train/fused.ts) whose batch mean is this loss kind. */
+export function headFor(config: ModelConfig, kind: SgldLossKind): HeadKind {
+  if (kind === 'behavioral') return 'sse';
+  if (isClassifier(config)) return 'cross-entropy';
+  return kind === 'train' ? 'mse' : 'half-sse';
 }
 
 /** A model on its training rows: rows, targets and w* uploaded once and kept resident. */
@@ -89,49 +89,44 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
   const config = model.config;
   const layout = layoutFor(config);
   checkCompatible(model, ds, layout);
-  if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
+  const grad = batchGradient(config, layout, headFor(config, kind));
   const idx = ds.trainIdx;
   const n = idx.length;
   const xs = gatherRows(ds.x, ds.inputDim, idx);
   const x = xs instanceof Int32Array ? tf.tensor2d(xs, [n, ds.inputDim], 'int32') : tf.tensor2d(xs, [n, ds.inputDim], 'float32');
+  // Evaluation chunks, uploaded from the host (slicing a resident tensor is slow on wasm).
+  const xChunks = (n > EVAL_CHUNK ? uploadRowChunks(xs, n, ds.inputDim, EVAL_CHUNK) : [x]) as tf.Tensor2D[];
   const wStar = tf.tensor1d(model.theta, 'float32');
-  let y: tf.Tensor;
+  let y: tf.Tensor, yChunks: tf.Tensor[];
   if (kind === 'behavioral') {
     // f_w*(x) over the training rows, computed once in chunks and kept as the target.
-    const parts: tf.Tensor2D[] = [];
-    for (let start = 0; start < n; start += EVAL_CHUNK) {
-      const size = Math.min(EVAL_CHUNK, n - start);
-      parts.push(tf.tidy(() => forward(config, wStar, tf.slice(x, [start, 0], [size, -1]), layout)));
-    }
-    y = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-    if (parts.length > 1) tf.dispose(parts);
-  } else if (isClassifier(config)) {
-    if (!(ds.y instanceof Int32Array)) throw new BadInputError('A classifier needs int32 labels');
-    y = tf.tensor1d(gatherRows(ds.y, 1, idx), 'int32');
+    yChunks = xChunks.map((xc) => tf.tidy(() => grad.outputs(wStar, xc)));
+    y = yChunks.length === 1 ? yChunks[0] : tf.concat(yChunks, 0);
   } else {
-    if (!(ds.y instanceof Float32Array)) throw new BadInputError(`matfac needs float32 targets [n, ${ds.outDim}]`);
-    y = tf.tensor2d(gatherRows(ds.y, ds.outDim, idx), [n, ds.outDim], 'float32');
+    let ys: Int32Array | Float32Array, cols: number;
+    if (isClassifier(config)) {
+      if (!(ds.y instanceof Int32Array)) throw new BadInputError('A classifier needs int32 labels');
+      ys = gatherRows(ds.y, 1, idx); cols = 0;
+      y = tf.tensor1d(ys, 'int32');
+    } else {
+      if (!(ds.y instanceof Float32Array)) throw new BadInputError(`matfac needs float32 targets [n, ${ds.outDim}]`);
+      ys = gatherRows(ds.y, ds.outDim, idx); cols = ds.outDim;
+      y = tf.tensor2d(ys, [n, ds.outDim], 'float32');
+    }
+    yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y];
   }
   return {
     d: layout.size, n, wStar, kind, label: lossLabelFor(config, kind),
+    cost: { rowMs: getArchSpec(config.arch).sgld.rowCostMs },
     lossAndGrad(w, rows) {
-      const xb = rows ? tf.gather(x, rows) as tf.Tensor2D : x;
-      const yb = rows ? tf.gather(y, rows) : y;
-      const f = (th: tf.Tensor): tf.Scalar => batchMean(config, kind, forward(config, th as tf.Tensor1D, xb, layout), yb);
-      const { value, grad } = tf.valueAndGrad(f)(w);
-      return { value, grad: grad as tf.Tensor1D };
+      return rows ? grad.valueAndGrad(w, takeRows(x, rows), takeRows(y, rows)) : grad.valueAndGrad(w, x, y);
     },
     fullLoss(w) {
       let acc: tf.Scalar = tf.scalar(0);
-      for (let start = 0; start < n; start += EVAL_CHUNK) {
-        const size = Math.min(EVAL_CHUNK, n - start);
-        const xc = tf.slice(x, [start, 0], [size, -1]);
-        const yc = y.rank === 1 ? tf.slice(y, [start], [size]) : tf.slice(y, [start, 0], [size, -1]);
-        acc = tf.add(acc, rowSum(config, kind, forward(config, w, xc, layout), yc));
-      }
+      xChunks.forEach((xc, i) => { acc = tf.add(acc, rowSum(config, kind, grad.outputs(w, xc), yChunks[i])); });
       return tf.div(acc, n);
     },
-    dispose() { tf.dispose([x, y, wStar]); },
+    dispose() { tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks])]); },
   };
 }
 
@@ -161,6 +156,8 @@ export function polynomialTarget(spec: PolynomialTargetSpec): SgldTarget {
   };
   return {
     d: k.length, n: spec.n, wStar, kind: 'formula',
+    // A Metropolis step on a formula is a few dozen tiny tfjs ops: ≈ 0.6–1 ms on the reference machine.
+    cost: { stepMs: 0.7 },
     label: `${coef === 1 ? '' : `${coef}·`}${k.map((p, i) => `w${i + 1}^${2 * p}`).join('·')}`,
     lossAndGrad(w) {
       const { value, grad } = tf.valueAndGrad(loss)(w);
