@@ -67,7 +67,7 @@ export function compare(doc: BenchDoc): void {
   else for (const name of ['modadd', 'mnist-mlp']) {
     const o = obj(sg[name]);
     const [pv, pn] = bestOf(num(obj(obj(obj(P.sgld).sgld)[name]).median), num(obj(obj(obj(P.sgld1thread).sgld)[name]).median), true, stepsFmt);
-    rateRow(`SGLD ${name} (batch ${String(o.batchSize ?? '?')})`, num(o.median), pv, 'draws/s', `ε ${String(o.stepSize)}, γ ${String(o.gamma)}, nβ ${num(o.nBeta).toFixed(0)}; one draw per step${pn ? `; ${pn}` : ''}`);
+    rateRow(`SGLD ${name} (batch ${String(o.batchSize ?? '?')})`, num(o.median), pv, 'draws/s', `ε ${String(o.stepSize)}, γ ${String(o.gamma)}, nβ ${num(o.nBeta).toFixed(0)}; one draw per step, plain SGLD on both sides${Number.isFinite(num(o.withMalaProbes)) ? ` (ours with the default full-batch MALA probe every 10 draws: ${num(o.withMalaProbes).toFixed(1)}/s)` : ''}${pn ? `; ${pn}` : ''}`);
   }
   const ld = obj(O.llcDefaults);
   if (typeof ld.notAvailable !== 'string' && ld.calibrated) {

@@ -361,9 +361,9 @@ async function measureSgld(xdir: string): Promise<Json> {
   const settings: Json = {};
   for (const name of ['modadd', 'mnist-mlp']) {
     const { model, ds } = await loadModel(name);
-    const rates: number[] = [];
+    const rates: number[] = [], withProbes: number[] = [];
     let opts: SgldResult['options'] | null = null;
-    for (let r = 0; r < REPS; r++) {
+    for (let r = 0; r < REPS + 1; r++) {
       // Steady-state rate from the streamed partials (every 10 steps), excluding setup and L(w*).
       const marks: [number, number][] = [];
       const ctx: JobContext<SgldPartial> = {
@@ -373,13 +373,17 @@ async function measureSgld(xdir: string): Promise<Json> {
         checkpoint: () => Promise.resolve(),
         waitIfPaused: () => Promise.resolve(),
       };
-      const res = await estimateLlc(model, ds, { chains: 1, burnin: 20, draws: 200, seed: SEED + r, readEvery: 10 }, ctx);
+      // The last run keeps the default diagnostics (a full-batch MALA probe every 10 draws); the
+      // others do what the peer does (plain SGLD, the batch loss read every step), for the ratio.
+      const plain = r < REPS;
+      const res = await estimateLlc(model, ds, { chains: 1, burnin: 20, draws: 200, seed: SEED + r, readEvery: 10, mala: !plain }, ctx);
       opts = res.options;
       const [a, b] = [marks[0], marks[marks.length - 1]];
-      rates.push(marks.length >= 2 ? (b[1] - a[1]) / ((b[0] - a[0]) / 1e3) : res.stepsPerSecond);
+      const rate = marks.length >= 2 ? (b[1] - a[1]) / ((b[0] - a[0]) / 1e3) : res.stepsPerSecond;
+      if (plain) rates.push(rate); else withProbes.push(rate);
     }
     const o = opts as SgldResult['options'];
-    out[name] = { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), runs: REPS, stepsPerRun: 220, ...o };
+    out[name] = { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), runs: rates.length, stepsPerRun: 220, ...o, mala: false, withMalaProbes: withProbes.length ? median(withProbes) : null };
     settings[name] = { stepSize: o.stepSize, gamma: o.gamma, nBeta: o.nBeta, batchSize: o.batchSize };
     log(`SGLD ${name}: ${median(rates).toFixed(1)} draws/s (batch ${o.batchSize})`);
   }

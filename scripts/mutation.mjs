@@ -109,6 +109,30 @@ const MUTATIONS = [
     replace: 'const threshold = cutoff * orig * 0.999;',
     tests: ['tests/unit/projection.test.ts'],
   },
+  {
+    id: 'passes-gelu-prime',
+    why: 'the hand-written GELU derivative drops the x·φ(x) term (training and SGLD steps of modadd-gelu)',
+    file: 'src/core/arch/passes.ts',
+    search: 'return tf.add(cdf, tf.mul(x, pdf));',
+    replace: 'return cdf;',
+    tests: ['tests/unit/fused.test.ts'],
+  },
+  {
+    id: 'passes-embed-scatter',
+    why: 'the embedding gradient takes only the left token\'s sum (∇E = ∇T_L·W_L, the right half lost)',
+    file: 'src/core/arch/passes.ts',
+    search: 'grads[spec.embed] = tf.add(tf.matMul(dTL, WL), tf.matMul(dTR, WR));',
+    replace: 'grads[spec.embed] = tf.matMul(dTL, WL);',
+    tests: ['tests/unit/fused.test.ts', 'tests/unit/train.test.ts'],
+  },
+  {
+    id: 'ziggurat-wedge',
+    why: 'the ziggurat accepts every wedge point without the rejection test',
+    file: 'src/core/rng.ts',
+    search: 'if (fn[iz] + uni() * (fn[iz - 1] - fn[iz]) < Math.exp(-0.5 * x * x))',
+    replace: 'if (true)',
+    tests: ['tests/unit/rng.test.ts'],
+  },
 ];
 
 /** Copies what the tests need into a fresh temporary directory (node_modules and public/ linked). */
