@@ -66,12 +66,13 @@ function ziggurat(): { kn: Float64Array; wn: Float64Array; fn: Float64Array } {
 
 /** sfc32 (Small Fast Counting), a 128-bit-state generator that passes PractRand. */
 export function makeRng(seed: number): Rng {
-  let a = splitmix32(seed);
-  let b = splitmix32(a ^ 0x85ebca6b);
-  let c = splitmix32(b ^ 0xc2b2ae35);
+  // The state is kept as int32 (the same bits as uint32: every update is mod 2³²), so V8 keeps it in
+  // small integers instead of boxing values ≥ 2³¹ as doubles.
+  let a = splitmix32(seed) | 0;
+  let b = splitmix32(a ^ 0x85ebca6b) | 0;
+  let c = splitmix32(b ^ 0xc2b2ae35) | 0;
   let d = 1;
   const u32 = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
