@@ -80,7 +80,7 @@ export interface CalibrationReport {
   /** Why each was chosen (or "given"). */
   reasons: { gamma: string; stepSize: string; burnin: string; draws: string };
   given: string[];
-  /** The estimate's chains start from the chosen rung's settled pilot's last state instead of w*. */
+  /** The estimate's chains start from the chosen rung's pilot's last state instead of w* (it did not diverge). */
   warmStart: boolean;
   rungs: CalibrationRung[];
   /** Lowering γ below the chosen value was tried and did not raise λ̂. */
@@ -102,7 +102,7 @@ export interface CalibrateInput {
   /** Where the ε_s search starts. */
   startStep: number;
   budgetSeconds: number;
-  /** Receives the warm start for the estimate's chains (the chosen rung's settled pilot's last state), when there is one. */
+  /** Receives the warm start for the estimate's chains (the chosen rung's pilot's last state), when it did not diverge. */
   out?: { start?: Float32Array };
 }
 
@@ -303,7 +303,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
       localizedShare: st.localizedShare, variance: st.variance, essPerDraw: st.essPerDraw, ms: performance.now() - tr,
     };
     rungs.push(rung);
-    if (lastState && rung.settled) states.set(rung, lastState);
+    if (lastState && !rung.diverged) states.set(rung, lastState);
     startStep = eps;
     if (ladder.length === 1) { chosen = rung; gammaReason = 'given'; break; }
     if (rung.diverged || !rung.settled) {
@@ -349,12 +349,14 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   const stepReason = given.stepSize ? 'given'
     : `ε_s = ${fmtSmall(eps)}: the largest step on a ×3 ladder with full-batch MALA acceptance ≥ ${TARGET_ACCEPTANCE} at γ = ${fmt3(chosen.gamma)}` +
       `${lastTrial?.acceptance != null ? ` (${fmt3(lastTrial.acceptance)} on the short pilot` : ' ('}${chosen.acceptance !== null ? `, ${fmt3(chosen.acceptance)} on the γ pilot)` : ')'}`;
-  // Warm start: the chains start where the chosen rung's settled pilot ended (its last state is an
-  // approximate draw from this posterior), so the burn-in only has to forget that common start.
+  // Warm start: the chains start where the chosen rung's pilot ended. When it settled, its last
+  // state is an approximate draw from this posterior and the burn-in only has to forget that common
+  // start; when it did not (the budget ended its doubling), that state is still further along the
+  // relaxation than w* (the verdict keeps the doubt), and a burn-in from w* could not do better.
   const start = !given.burnin ? states.get(chosen) : undefined;
   const burnin = given.burnin ? base.burnin : start ? MIN_BURNIN : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
   const burnReason = given.burnin ? 'given'
-    : start ? `${burnin} steps: the chains start from the last state of the ${chosen.steps}-step pilot that settled at this γ and ε_s (it relaxed in ${chosen.relaxSteps} steps), not from w*; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`
+    : start ? `${burnin} steps: the chains start from the last state of the ${chosen.steps}-step pilot at this γ and ε_s (${chosen.settled ? `settled; it relaxed in ${chosen.relaxSteps} steps` : `not settled: its draws still drifted by ${fmt3(chosen.driftZ)} s.e.`}), not from w*; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`
       : `${burnin} steps: twice the pilot's relaxation (${chosen.relaxSteps} steps to reach its equilibrium mean), at least a quarter of the ${chosen.steps}-step pilot that settled and ${MIN_BURNIN}; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`;
   if (start && inp.out) inp.out.start = start;
   let draws = base.draws;

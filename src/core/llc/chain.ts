@@ -34,7 +34,7 @@ export interface SampleExtras {
   gammaConfirmed?: boolean;
   calibrationDoubts?: string[];
   /**
-   * Where every chain starts (default w*): the calibration hands over its settled pilot's last
+   * Where every chain starts (default w*): the calibration hands over its pilot's last
    * state, an approximate draw from the localized posterior, so the chains need little burn-in.
    * The localization, ‖w − w*‖ and λ̂ stay relative to w*.
    */
@@ -184,7 +184,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   ];
   if (adjust) notes.push('Metropolis-adjusted Langevin (MALA with rejection): the chains sample the localized posterior exactly; the acceptance is the mean MH probability of the proposals.');
   else if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition (not used to reject).' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
-  if (extras.start) notes.push(`Every chain started from the calibration pilot's last state (settled at this γ and ε_s), not from w*; burn-in ${o.burnin} steps.`);
+  if (extras.start) notes.push(`Every chain started from the last state of the calibration pilot at this γ and ε_s, not from w*; burn-in ${o.burnin} steps.`);
   if (o.normalToGradient) notes.push(gHat ? 'Steps restricted to the hyperplane normal to ∇L(w*).' : '∇L(w*) = 0: the normal-to-gradient restriction changes nothing.');
   const llcs = chains.map((ch) => ch.llc);
   const llc = diverged ? { mean: NaN, std: NaN, stderr: NaN } : meanStd(llcs);
