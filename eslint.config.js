@@ -44,7 +44,7 @@ const coreBoundary = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'public/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'public/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

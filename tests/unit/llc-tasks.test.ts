@@ -1,5 +1,7 @@
 import { beforeAll, expect, test } from 'vitest';
-import { polyfit, runLlcSweep, runLandscape } from '../../src/core/tasks/llc';
+import { calibrateOnce, polyfit, runLlcSweep, runLandscape } from '../../src/core/tasks/llc';
+import { MIN_BURNIN } from '../../src/core/llc/calibrate';
+import { rrrProblem } from './helpers/rrr';
 import { createJobContext } from '../../src/core/jobs';
 import { nodeAssetReader } from '../../src/node/assets';
 import { useWasm } from './helpers/tf';
@@ -37,3 +39,18 @@ test('the landscape job: exact λ(ε) of (w1·w2)² at 1e-3 and a contour grid',
   expect(r.contour.values).toHaveLength(21 * 21);
   expect(r.samples).toBeNull();
 });
+
+test('a series calibrated once reuses the cold-start burn-in, not the warm-started estimate\'s', async () => {
+  // The first estimate starts its chains from the calibration pilot's last state (burn-in 100); the
+  // other points of a series (checkpoints, λ(ε)) start at their own w* and need the cold burn-in.
+  const pr = rrrProblem({ inDim: 3, hidden: 2, outDim: 3, rank: 1, n: 200, seed: 2 });
+  const { first, fixed } = await calibrateOnce(pr.model, pr.ds, { budgetSeconds: 3, seed: 1 }, createJobContext());
+  const cal = first.calibration!;
+  expect(cal.warmStart).toBe(true);
+  expect(first.options.burnin).toBe(MIN_BURNIN);
+  const chosen = cal.rungs.find((r) => r.gamma === cal.chosen.gamma)!;
+  expect(cal.coldBurnin).toBeGreaterThanOrEqual(Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4)));
+  expect(fixed.burnin).toBe(cal.coldBurnin);
+  expect(fixed.calibrate).toBe(false);
+  expect([fixed.gamma, fixed.stepSize, fixed.draws]).toEqual([first.options.gamma, first.options.stepSize, first.options.draws]);
+}, 60_000);

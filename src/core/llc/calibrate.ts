@@ -82,6 +82,11 @@ export interface CalibrationReport {
   given: string[];
   /** The estimate's chains start from the chosen rung's pilot's last state instead of w* (it did not diverge). */
   warmStart: boolean;
+  /**
+   * The burn-in a chain started at w* needs (twice the chosen pilot's relaxation, at least a quarter
+   * of it): what a series that reuses these settings without the warm start must use.
+   */
+  coldBurnin: number;
   rungs: CalibrationRung[];
   /** Lowering γ below the chosen value was tried and did not raise λ̂. */
   gammaConfirmed: boolean;
@@ -354,7 +359,9 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   // start; when it did not (the budget ended its doubling), that state is still further along the
   // relaxation than w* (the verdict keeps the doubt), and a burn-in from w* could not do better.
   const start = !given.burnin ? states.get(chosen) : undefined;
-  const burnin = given.burnin ? base.burnin : start ? MIN_BURNIN : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
+  // What a chain started at w* needs: twice the pilot's relaxation, at least a quarter of the pilot.
+  const coldBurnin = given.burnin ? base.burnin : Math.max(MIN_BURNIN, 2 * chosen.relaxSteps, Math.floor(chosen.steps / 4));
+  const burnin = given.burnin ? base.burnin : start ? MIN_BURNIN : coldBurnin;
   const burnReason = given.burnin ? 'given'
     : start ? `${burnin} steps: the chains start from the last state of the ${chosen.steps}-step pilot at this γ and ε_s (${chosen.settled ? `settled; it relaxed in ${chosen.relaxSteps} steps` : `not settled: its draws still drifted by ${fmt3(chosen.driftZ)} s.e.`}), not from w*; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`
       : `${burnin} steps: twice the pilot's relaxation (${chosen.relaxSteps} steps to reach its equilibrium mean), at least a quarter of the ${chosen.steps}-step pilot that settled and ${MIN_BURNIN}; 2/(ε_s γ) = ${fmt3(2 / (eps * chosen.gamma))}`;
@@ -374,6 +381,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     reasons: { gamma: gammaReason, stepSize: stepReason, burnin: burnReason, draws: drawReason },
     given: Object.entries(given).filter(([, v]) => v).map(([k]) => k),
     warmStart: !!start,
+    coldBurnin,
     rungs, gammaConfirmed: confirmed, doubts, budgetSeconds: inp.budgetSeconds, workSeconds: spent / 1000, ms: performance.now() - t0,
   };
 }

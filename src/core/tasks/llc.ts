@@ -38,10 +38,13 @@ export interface LlcPointEstimate { mean: number; std: number; stderr: number }
  * of one estimate at `model` (the first point of the series), so the points differ only in what
  * the series varies. Returns that estimate too.
  */
-async function calibrateOnce(model: ModelBundle, ds: Awaited<ReturnType<typeof datasetFor>>, opts: SgldOptions, ctx: JobContext<SgldPartial>): Promise<{ first: SgldResult; fixed: SgldOptions }> {
+export async function calibrateOnce(model: ModelBundle, ds: Awaited<ReturnType<typeof datasetFor>>, opts: SgldOptions, ctx: JobContext<SgldPartial>): Promise<{ first: SgldResult; fixed: SgldOptions }> {
   const first = await estimateLlc(model, ds, opts, ctx);
   const o = first.options;
-  const fixed: SgldOptions = { ...opts, gamma: o.gamma, stepSize: o.stepSize, burnin: o.burnin, draws: o.draws, calibrate: false };
+  // The other points start at their own w*, without the calibration's warm start: they need the
+  // burn-in of a cold start.
+  const burnin = first.calibration?.warmStart ? first.calibration.coldBurnin : o.burnin;
+  const fixed: SgldOptions = { ...opts, gamma: o.gamma, stepSize: o.stepSize, burnin, draws: o.draws, calibrate: false };
   return { first, fixed };
 }
 

@@ -298,21 +298,21 @@ export function LlcView() {
 
       <div className="section">
         <h3>LLC over training</h3>
-        <p className="caption">λ̂ at each checkpoint of the current training run (Train view), under its loss curves: in the source post it falls when the test loss falls (generalization).</p>
-        <button type="button" disabled={!run || !model} onClick={() => void llcOverCheckpoints({ ...opts, chains: Math.min(2, opts.chains ?? 2), draws: Math.min(100, opts.draws ?? 100), burnin: Math.min(100, opts.burnin ?? 100) })} data-testid="llc-checkpoints-run">Estimate at every checkpoint</button>
+        <p className="caption">λ̂ at each checkpoint of the current training run (Train view), under its loss curves: in the source post it falls when the test loss falls (generalization). The settings are calibrated once, on the last checkpoint, and shared by every point (as in the post); each point has its own verdict.</p>
+        <button type="button" disabled={!run || !model} onClick={() => void llcOverCheckpoints({ ...opts, chains: Math.min(2, opts.chains ?? 2) })} data-testid="llc-checkpoints-run">Estimate at every checkpoint</button>
         {cpSeries.length > 0 && <LineChart series={cpSeries} logY title="Loss during training" xLabel="step" yLabel="loss" />}
         {cpPts.length > 0 && <LineChart series={cpLlc} dots title="λ̂ at each checkpoint" xLabel="step" yLabel="λ̂" testid="chart-llc-checkpoints" />}
       </div>
 
       <div className="section">
         <h3>Generalizing vs memorizing: λ̂ against p</h3>
-        <p className="caption">Seed 003: λ̂ grows linearly in p for networks that learn modular addition and roughly quadratically for networks that memorize a random commutative operation. This trains a modadd-gelu network per p and operation, then estimates λ̂ (long: minutes per point on a CPU).</p>
+        <p className="caption">Seed 003: λ̂ grows linearly in p for networks that learn modular addition and roughly quadratically for networks that memorize a random commutative operation. This trains a modadd-gelu network per p and operation, then estimates λ̂ with the calibrated defaults of the form above, full batch (long: about a minute per point on a CPU).</p>
         <div className="controls">
           <label className="field inline"><span><Term id="p">p</Term> values</span><input type="text" value={ps} onChange={(e) => setPs(e.target.value)} /></label>
           <label className="field inline"><span>training <Term id="trainSteps">steps</Term></span><input type="number" value={sweepSteps} onChange={(e) => setSweepSteps(Math.max(10, Number(e.target.value) || 10))} /></label>
           <button type="button" onClick={() => {
             const list = ps.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 3);
-            void llcSweep({ ps: list, ops: ['sum', 'random'], arch: 'modadd-gelu', e: 12, h: 48, trainFraction: 0.8, steps: sweepSteps, seed: 0, opts: { chains: 2, draws: 100, burnin: 100, stepSize: 3e-4, gamma: 100 } });
+            void llcSweep({ ps: list, ops: ['sum', 'random'], arch: 'modadd-gelu', e: 12, h: 48, trainFraction: 0.8, steps: sweepSteps, seed: 0, opts: { ...opts, chains: Math.min(2, opts.chains ?? 2), batchSize: opts.batchSize ?? 'full' } });
           }} data-testid="llc-sweep-run">Run the sweep</button>
         </div>
         {sweepSeries.length > 0 && <LineChart series={sweepSeries} dots={false} title="λ̂ against p (points joined; dashed: fits)" xLabel="p" yLabel="λ̂" testid="chart-llc-sweep" />}
