@@ -136,6 +136,7 @@ export async function cmdLlcCheckpoints(args: string[]) {
   let model;
   let checkpoints: { step: number; theta: Float32Array }[] = [];
   let source: string;
+  let training: { step: number; train_loss: number | null; test_loss: number | null; train_accuracy: number | null; test_accuracy: number | null }[] | null = null;
   if (values.arch !== undefined) {
     if (positionals.length) throw new UsageError('give either checkpoint files or --arch (training mode), not both');
     const arch = values.arch as ArchId;
@@ -154,6 +155,8 @@ export async function cmdLlcCheckpoints(args: string[]) {
     const trained = await runTrain({ model: init, opts: { ...recipe, steps, checkpointEvery: every, evalEvery: every } }, ctx, env);
     model = trained.model;
     source = `trained ${arch} for ${steps} steps, a checkpoint every ${every}`;
+    // The loss curves the checkpoints sit on (evaluated at every checkpoint), for the figure.
+    training = trained.history.map((m) => ({ step: m.step, train_loss: fin(m.trainLoss), test_loss: fin(m.testLoss), train_accuracy: fin(m.trainAcc), test_accuracy: fin(m.testAcc) }));
   } else {
     if (positionals.length < 1) throw new UsageError('give checkpoint files (in training order) or --arch A --every K');
     const models = [];
@@ -170,6 +173,7 @@ export async function cmdLlcCheckpoints(args: string[]) {
   return {
     source,
     points: pts.map((p) => ({ step: p.step, ...pointJson(p.llc), mean_acceptance: fin(p.meanAcceptance), health: healthJson(p.health), error: p.error ?? null })),
+    training,
   };
 }
 

@@ -375,6 +375,32 @@ test('LLC view: exact λ(ε) of the normal crossing matches ½ − 1/(2 − ln �
   await page.close();
 });
 
+test('LLC view: the JSON of slt llc-sweep and llc-checkpoints opens in its charts; a malformed one is refused and nothing drawn changes', async () => {
+  const { page, errors } = await openApp('?backend=wasm&view=llc&eps=1e-3');
+  await waitReady(page);
+  const health = { verdict: 'doubtful', reasons: ['chains disagree'], checks: { ess: 30, rhat: 1.2, driftZ: 1, localizedShare: 0.8, meanAcceptance: 0.97 } };
+  const sweep = { points: [23, 31, 41].flatMap((p, i) => [
+    { p, op: 'sum', seed: 0, llc_mean: 4 * p, llc_std: 1, llc_stderr: 0.5, train_accuracy: 1, test_accuracy: 1, memorized: null, gamma: 10, step: 9e-4, health, error: null },
+    { p: 5 + 5 * i, op: 'random', seed: 0, llc_mean: 0.7 * (5 + 5 * i) ** 2, llc_std: 1, llc_stderr: 0.5, train_accuracy: 1, test_accuracy: 0.05, memorized: 10, gamma: 1, step: 9e-4, health, error: null },
+  ]), fits: { sum: { linear: [0, 4], quadratic: [0, 4, 0] }, random: null } };
+  await page.getByTestId('llc-results-input').setInputFiles({ name: 'sweep.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(sweep)) });
+  await page.waitForSelector('[data-testid="chart-llc-sweep"] .lines path[d]', { timeout: 10_000 });
+  assert(/6 models/.test(await page.getByTestId('llc-results-note').textContent()), 'no note for the sweep');
+  const ckpt = { source: 'test', points: [0, 60, 120].map((step, i) => ({ step, llc_mean: [28, 114, 70][i], llc_std: 1, llc_stderr: 0.5, mean_acceptance: 0.97, health, error: null })),
+    training: [0, 60, 120].map((step, i) => ({ step, train_loss: [4, 1, 0.1][i], test_loss: [4, 4.3, 0.25][i], train_accuracy: null, test_accuracy: null })) };
+  await page.getByTestId('llc-results-input').setInputFiles({ name: 'checkpoints.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(ckpt)) });
+  await page.waitForSelector('[data-testid="chart-llc-checkpoints"] .dots circle', { timeout: 10_000 });
+  const drawn = await page.locator('[data-testid="chart-llc-checkpoints"] .dots circle').count();
+  assert(drawn === 3, `${drawn} checkpoint dots, expected 3`);
+  await page.getByTestId('llc-results-input').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"points": [{"p": 3, "op": "product"}]}') });
+  await page.waitForSelector('[data-testid="llc-results-error"]', { timeout: 10_000 });
+  assert(/bad\.json/.test(await page.getByTestId('llc-results-error').textContent()) && /product/.test(await page.getByTestId('llc-results-error').textContent()), 'error does not name the file and the field');
+  assert((await page.locator('[data-testid="chart-llc-checkpoints"] .dots circle').count()) === drawn, 'the checkpoint chart changed after a refused file');
+  assert((await page.locator('[data-testid="chart-llc-sweep"] .lines path[d]').count()) > 0, 'the sweep chart went away after a refused file');
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
 test('the guided tour walks all eight steps, each setting up its view, and resumes after a reload', async () => {
   const { page, errors } = await openApp('?backend=wasm');
   await waitReady(page);

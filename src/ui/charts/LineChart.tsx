@@ -7,6 +7,8 @@ export interface Series {
   color: string;
   points: [number, number][];
   dashed?: boolean;
+  /** Draw this series as markers, not a line (a scatter beside fitted lines), whatever `dots` says. */
+  markers?: boolean;
 }
 
 /** A labelled reference line: vertical at x, or horizontal at y (e.g. the floor, a gap, ε* on an ε axis). */
@@ -78,19 +80,19 @@ export function LineChart(props: LineChartProps) {
       .attr('stroke', (s) => s.color)
       .attr('stroke-width', 2)
       .attr('stroke-dasharray', (s) => (s.dashed ? '5 3' : null))
-      .attr('d', (s) => (dots ? null : line(s.points)));
+      .attr('d', (s) => (dots || s.markers ? null : line(s.points)));
     const ok = ([px, py]: [number, number]) => Number.isFinite(px) && Number.isFinite(py) && (!logY || py > 0) && (!logX || px > 0);
     svg.select<SVGGElement>('g.dots')
       .selectAll<SVGGElement, Series>('g')
-      .data(dots ? series : [], (s) => s.name)
+      .data(series.filter((s) => dots || s.markers), (s) => s.name)
       .join('g')
       .attr('fill', (s) => s.color)
       .selectAll('circle')
-      .data((s) => s.points.filter(ok))
+      .data((s) => s.points.filter(ok).map((pt) => ({ pt, r: s.markers ? 3.2 : 1.6 })))
       .join('circle')
-      .attr('r', 1.6)
-      .attr('cx', (p) => x(p[0]))
-      .attr('cy', (p) => y(p[1]));
+      .attr('r', (c) => c.r)
+      .attr('cx', (c) => x(c.pt[0]))
+      .attr('cy', (c) => y(c.pt[1]));
     // Legend: a swatch in the series colour and the name in ink (readable whatever the colour).
     const items = svg.select<SVGGElement>('g.legend')
       .selectAll<SVGGElement, Series>('g')

@@ -13,6 +13,8 @@ import { LandscapePlot } from '../charts/LandscapePlot';
 import { Heatmap } from '../charts/Heatmap';
 import { Term, type TermId } from '../components/Term';
 import { fmt } from '../format';
+import { LlcResultsLoader } from '../components/LlcResultsLoader';
+import type { TrainingCurvePoint } from '../../core/io/llcResults';
 
 
 const LANDSCAPES: { id: string; label: string; spec: (c: number, k1: number, k2: number) => LandscapeSpec; blurb: string }[] = [
@@ -150,27 +152,32 @@ export function LlcView() {
   const [ps, setPs] = useState('11,17,23,29');
   const [sweepSteps, setSweepSteps] = useState(800);
 
+  // Loss curves of a checkpoint run opened from the command line's JSON (they replace the current run's).
+  const [openedTraining, setOpenedTraining] = useState<TrainingCurvePoint[] | null>(null);
   const cpSeries: Series[] = useMemo(() => {
     const s: Series[] = [];
-    if (run) {
-      s.push({ name: 'train loss', color: '#2458c6', points: run.history.map((m) => [m.step, m.trainLoss] as [number, number]) });
-      s.push({ name: 'test loss', color: '#8fa3cc', points: run.history.filter((m) => Number.isFinite(m.testLoss)).map((m) => [m.step, m.testLoss] as [number, number]) });
+    const curve = openedTraining
+      ? openedTraining.map((m) => ({ step: m.step, trainLoss: m.trainLoss ?? NaN, testLoss: m.testLoss ?? NaN }))
+      : run?.history;
+    if (curve) {
+      s.push({ name: 'train loss', color: '#2458c6', points: curve.filter((m) => Number.isFinite(m.trainLoss)).map((m) => [m.step, m.trainLoss] as [number, number]) });
+      s.push({ name: 'test loss', color: '#8fa3cc', points: curve.filter((m) => Number.isFinite(m.testLoss)).map((m) => [m.step, m.testLoss] as [number, number]) });
     }
     return s;
-  }, [run]);
+  }, [run, openedTraining]);
   const cpLlc: Series[] = useMemo(() => [{ name: 'λ̂', color: '#c2410c', points: cpPts.filter((p) => p.llc).map((p) => [p.step, p.llc!.mean] as [number, number]) }], [cpPts]);
   const sweepSeries: Series[] = useMemo(() => {
     const s: Series[] = [];
     for (const op of ['sum', 'random'] as const) {
-      const pts = sweep.points.filter((p) => p.op === op && p.llc);
+      const pts = sweep.points.filter((p) => p.op === op && p.llc).sort((a, b) => a.p - b.p);
       if (!pts.length) continue;
       const color = op === 'sum' ? '#2458c6' : '#c2410c';
-      s.push({ name: op === 'sum' ? 'a + b (generalizes)' : 'random op (memorizes)', color, points: pts.map((p) => [p.p, p.llc!.mean] as [number, number]) });
+      s.push({ name: op === 'sum' ? 'a + b' : 'random op', color, markers: true, points: pts.map((p) => [p.p, p.llc!.mean] as [number, number]) });
       const f = sweep.fits?.[op];
       if (f) {
         const xs = Array.from({ length: 30 }, (_, i) => Math.min(...pts.map((p) => p.p)) + (i / 29) * (Math.max(...pts.map((p) => p.p)) - Math.min(...pts.map((p) => p.p))));
-        s.push({ name: `${op}: linear fit`, color, dashed: true, points: xs.map((x) => [x, f.linear[0] + f.linear[1] * x] as [number, number]) });
-        if (f.quadratic.length) s.push({ name: `${op}: quadratic fit`, color: op === 'sum' ? '#8fa3cc' : '#f0a080', dashed: true, points: xs.map((x) => [x, f.quadratic[0] + f.quadratic[1] * x + f.quadratic[2] * x * x] as [number, number]) });
+        s.push({ name: `${op === 'sum' ? 'a + b' : 'random'}: linear`, color, dashed: true, points: xs.map((x) => [x, f.linear[0] + f.linear[1] * x] as [number, number]) });
+        if (f.quadratic.length) s.push({ name: `${op === 'sum' ? 'a + b' : 'random'}: quadr.`, color: op === 'sum' ? '#8fa3cc' : '#f0a080', dashed: true, points: xs.map((x) => [x, f.quadratic[0] + f.quadratic[1] * x + f.quadratic[2] * x * x] as [number, number]) });
       }
     }
     return s;
@@ -302,6 +309,7 @@ export function LlcView() {
         <button type="button" disabled={!run || !model} onClick={() => void llcOverCheckpoints({ ...opts, chains: Math.min(2, opts.chains ?? 2) })} data-testid="llc-checkpoints-run">Estimate at every checkpoint</button>
         {cpSeries.length > 0 && <LineChart series={cpSeries} logY title="Loss during training" xLabel="step" yLabel="loss" />}
         {cpPts.length > 0 && <LineChart series={cpLlc} dots title="λ̂ at each checkpoint" xLabel="step" yLabel="λ̂" testid="chart-llc-checkpoints" />}
+        <LlcResultsLoader onTraining={setOpenedTraining} />
       </div>
 
       <div className="section">
@@ -315,7 +323,7 @@ export function LlcView() {
             void llcSweep({ ps: list, ops: ['sum', 'random'], arch: 'modadd-gelu', e: 12, h: 48, trainFraction: 0.8, steps: sweepSteps, seed: 0, opts: { ...opts, chains: Math.min(2, opts.chains ?? 2), batchSize: opts.batchSize ?? 'full' } });
           }} data-testid="llc-sweep-run">Run the sweep</button>
         </div>
-        {sweepSeries.length > 0 && <LineChart series={sweepSeries} dots={false} title="λ̂ against p (points joined; dashed: fits)" xLabel="p" yLabel="λ̂" testid="chart-llc-sweep" />}
+        {sweepSeries.length > 0 && <LineChart series={sweepSeries} dots={false} title="λ̂ against p (a + b generalizes, the random operation memorizes; dashed: fits)" xLabel="p" yLabel="λ̂" testid="chart-llc-sweep" />}
         {sweep.fits && <p className="small">Fits: {(['sum', 'random'] as const).map((op) => sweep.fits![op] ? `${op}: linear ${sweep.fits![op]!.linear.map((v) => v.toFixed(2)).join(' + ')}·p${sweep.fits![op]!.quadratic.length ? `; quadratic ${sweep.fits![op]!.quadratic.map((v) => v.toFixed(3)).join(', ')}` : ''}` : '').filter(Boolean).join(' · ')}</p>}
       </div>
     </div>
