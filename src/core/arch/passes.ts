@@ -96,9 +96,12 @@ export function stackPasses(spec: StackPassSpec, layout: ParamLayout): GradPasse
           const grads: Record<string, tf.Tensor> = {};
           let delta = dOut;
           for (let l = L - 1; l >= 0; l--) {
-            grads[spec.weight(l)] = tf.matMul(tf.transpose(delta), hs[l]);
+            // δᵀ once: the weight gradient's left operand, and its row sums are the bias gradient
+            // (a sum along the last axis; wasm's axis-0 sum transposes first).
+            const dT = tf.transpose(delta);
+            grads[spec.weight(l)] = tf.matMul(dT, hs[l]);
             const b = spec.bias(l);
-            if (b) grads[b] = tf.sum(delta, 0);
+            if (b) grads[b] = tf.sum(dT, 1);
             if (l > 0) {
               delta = tf.matMul(delta, W[l]);
               if (spec.relu) delta = tf.mul(delta, tf.step(zs[l - 1]));
@@ -152,12 +155,14 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
         out,
         backward(dOut) {
           const grads: Record<string, tf.Tensor> = {};
-          grads[spec.out] = tf.matMul(tf.transpose(dOut), act);
-          grads[spec.outBias] = tf.sum(dOut, 0);
+          const dOutT = tf.transpose(dOut);
+          grads[spec.out] = tf.matMul(dOutT, act);
+          grads[spec.outBias] = tf.sum(dOutT, 1);
           const dAct = tf.matMul(dOut, W2);
           const dPre = tf.mul(dAct, cdf ? geluPrime(pre, cdf) : tf.step(pre)) as tf.Tensor2D;
-          if (spec.hiddenBias) grads[spec.hiddenBias] = tf.sum(dPre, 0);
           const dTL = tf.scatterND(a, dPre, [p, h]) as tf.Tensor2D, dTR = tf.scatterND(b, dPre, [p, h]) as tf.Tensor2D;
+          // Σ_rows δ = Σ_tokens ∇T_L: p rows to sum instead of B.
+          if (spec.hiddenBias) grads[spec.hiddenBias] = tf.sum(dTL, 0);
           const gL = tf.matMul(tf.transpose(dTL), E), gR = tf.matMul(tf.transpose(dTR), E);
           if ('joined' in spec.first) grads[spec.first.joined] = tf.concat([gL, gR], 1);
           else { grads[spec.first.left] = gL; grads[spec.first.right] = gR; }
