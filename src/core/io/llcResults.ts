@@ -56,8 +56,12 @@ function health(v: unknown, where: string): Health | undefined {
   };
 }
 
-function errorOf(o: Obj): string | undefined {
-  return typeof o.error === 'string' ? o.error : undefined;
+/** The point's verdict and error message, where the file has them. */
+function withHealthAndError<P extends { health?: Health; error?: string }>(out: P, o: Obj, where: string): P {
+  const h = health(o.health, where);
+  if (h) out.health = h;
+  if (typeof o.error === 'string' && o.error) out.error = o.error;
+  return out;
 }
 
 function sweepPoint(v: unknown, i: number): LlcSweepPoint {
@@ -74,11 +78,7 @@ function sweepPoint(v: unknown, i: number): LlcSweepPoint {
   if (memorized !== undefined) out.memorized = memorized;
   if (gamma !== undefined) out.gamma = gamma;
   if (stepSize !== undefined) out.stepSize = stepSize;
-  const h = health(v.health, where);
-  if (h) out.health = h;
-  const e = errorOf(v);
-  if (e) out.error = e;
-  return out;
+  return withHealthAndError(out, v, where);
 }
 
 function fits(v: unknown): LlcSweepResult['fits'] {
@@ -102,11 +102,7 @@ function checkpointPoint(v: unknown, i: number): LlcCheckpointPoint {
   const out: LlcCheckpointPoint = { step, llc: estimate(v, where) };
   const acc = optNum(v, 'mean_acceptance', where);
   if (acc !== undefined) out.meanAcceptance = acc;
-  const h = health(v.health, where);
-  if (h) out.health = h;
-  const e = errorOf(v);
-  if (e) out.error = e;
-  return out;
+  return withHealthAndError(out, v, where);
 }
 
 function trainingCurve(v: unknown): TrainingCurvePoint[] | null {

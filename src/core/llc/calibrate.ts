@@ -209,7 +209,6 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   // Work spent so far, in nominal milliseconds (nominalStepMs): counted, not timed, so the choices
   // do not depend on the machine's load and a seed reproduces them.
   let spent = 0;
-  const elapsed = () => spent;
   const stepMs = nominalStepCost(target, { ...base, chains: 1, mala: true }); // nominal ms per pilot step
   let seedOffset = 1000;
 
@@ -226,7 +225,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     spent += (burnin + draws) * nominalStepCost(target, o);
     return r;
   };
-  const frac = (): [number, number] => { const a = Math.min(0.95, elapsed() / calBudgetMs); return [a, Math.min(0.99, a + 0.05)]; };
+  const frac = (): [number, number] => { const a = Math.min(0.95, spent / calBudgetMs); return [a, Math.min(0.99, a + 0.05)]; };
 
   const stepPass = (r: SgldResult) => !r.diverged && (r.meanAcceptance ?? 0) >= TARGET_ACCEPTANCE;
 
@@ -277,7 +276,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     const gamma = ladder[i];
     const tr = performance.now();
     // Predicted cost of this rung (step search + the shortest pilot); stop if it does not fit.
-    if (rungs.length && Number.isFinite(stepMs) && elapsed() + stepMs * (3 * (STEP_PILOT.burnin + STEP_PILOT.draws) + PILOT_STEPS) > calBudgetMs) {
+    if (rungs.length && spent + stepMs * (3 * (STEP_PILOT.burnin + STEP_PILOT.draws) + PILOT_STEPS) > calBudgetMs) {
       gammaReason = `γ = ${fmt3(rungs[rungs.length - 1].gamma)}: the next rung (γ = ${fmt3(gamma)}) did not fit the work budget (${inp.budgetSeconds} s on the reference machine)`;
       if (chosen && !confirmed) doubts.push(`λ̂ was still rising when γ was lowered to ${fmt3(chosen.gamma)} and smaller γ did not fit the ${inp.budgetSeconds} s budget: the localization may still dominate (raise the budget or give γ)`);
       break;
@@ -286,7 +285,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     let eps = step.stepSize;
     // The γ pilot: double its length until its draws stop drifting (or the budget is spent).
     // At least the slowest relaxation time 2/(ε_s γ) of the directions only γ confines (within budget).
-    const affordable = () => (Number.isFinite(stepMs) ? Math.max(PILOT_STEPS, Math.floor((calBudgetMs - elapsed()) / stepMs / 2)) : PILOT_STEPS);
+    const affordable = () => Math.max(PILOT_STEPS, Math.floor((calBudgetMs - spent) / stepMs / 2));
     let steps = Math.max(PILOT_STEPS, Math.min(affordable(), Math.ceil(4 / (eps * gamma)))), r: SgldResult, st: ReturnType<typeof pilotStats>;
     let recheck = 0;
     for (;;) {
@@ -299,7 +298,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
         continue;
       }
       if (st.driftZ <= DRIFT_OK && !needsPrecision(st)) break;
-      if (elapsed() + stepMs * steps * 2 > calBudgetMs) break;
+      if (spent + stepMs * steps * 2 > calBudgetMs) break;
       steps *= 2;
     }
     const rung: CalibrationRung = {
@@ -370,7 +369,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   let drawReason = 'given';
   if (!given.draws) {
     const want = chosen.variance / Math.max(1e-12, chosen.essPerDraw * base.chains * (TARGET_REL_SE * Math.max(Math.abs(chosen.llc), 1e-3)) ** 2);
-    const remainingMs = budgetMs - elapsed();
+    const remainingMs = budgetMs - spent;
     const affordable = Math.floor(remainingMs / nominalStepCost(target, base) / base.chains) - burnin;
     draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.ceil(want), Math.max(MIN_DRAWS, affordable)));
     drawReason = `${draws} per chain: ${Math.ceil(want) <= draws ? `enough for a ${(100 * TARGET_REL_SE).toFixed(0)} % relative standard error from the pilot's variance and ESS (needs ${Math.ceil(want)}; at least ${MIN_DRAWS})`

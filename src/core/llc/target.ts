@@ -80,8 +80,8 @@ function rowSum(config: ModelConfig, kind: SgldLossKind, out: tf.Tensor2D, y: tf
 /** The head (train/fused.ts) whose batch mean is this loss kind. */
 export function headFor(config: ModelConfig, kind: SgldLossKind): HeadKind {
   if (kind === 'behavioral') return 'sse';
-  if (isClassifier(config)) return 'cross-entropy';
-  return kind === 'train' ? 'mse' : 'half-sse';
+  if (kind === 'train') return lossFor(config).head;
+  return isClassifier(config) ? 'cross-entropy' : 'half-sse';
 }
 
 /** A model on its training rows: rows, targets and w* uploaded once and kept resident. */

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isClassifier, type ModelConfig } from '../models/config';
+import type { HeadKind } from './fused';
 
 /** Per-row cross-entropy −log softmax(z)_y, via a stable log-sum-exp. logits [n, k], labels int32 [n]. */
 export function crossEntropyRows(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
@@ -65,6 +66,8 @@ export type LossKind = 'cross-entropy' | 'mse';
 
 export interface TrainingLoss {
   kind: LossKind;
+  /** The same loss as a head of the hand-written passes (train/fused.ts). */
+  head: HeadKind;
   /** Axis label for plots, e.g. "cross-entropy". */
   label: string;
   /** The mean loss over a batch (what is differentiated). y: int32 labels [n] or float32 targets [n, k]. */
@@ -75,6 +78,7 @@ export interface TrainingLoss {
 
 const CE: TrainingLoss = {
   kind: 'cross-entropy',
+  head: 'cross-entropy',
   label: 'cross-entropy',
   mean: (out, y) => crossEntropy(out, y as tf.Tensor1D),
   rowSum: (out, y) => tf.sum(crossEntropyRows(out, y as tf.Tensor1D)),
@@ -82,6 +86,7 @@ const CE: TrainingLoss = {
 
 const MSE: TrainingLoss = {
   kind: 'mse',
+  head: 'mse',
   label: 'MSE',
   mean: (out, y) => mse(out, y as tf.Tensor2D),
   rowSum: (out, y) => tf.sum(squaredErrorRows(out, y as tf.Tensor2D)),

@@ -15,7 +15,7 @@ import type { JobContext } from '../jobs';
 import { lossFor, type TrainingLoss } from './losses';
 import { createAdamW, createSgd, type FlatOptimizer } from './optimizers';
 import { ensureWasmTrainingKernels } from './wasmKernels';
-import { batchGradient, takeRows, uploadRowChunks, type BatchGradient, type HeadKind } from './fused';
+import { batchGradient, takeRows, uploadRowChunks, type BatchGradient } from './fused';
 
 export { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 import { validateTrainOptions, type Metrics, type TrainOptions } from './options';
@@ -27,12 +27,7 @@ import { validateTrainOptions, type Metrics, type TrainOptions } from './options
  * Call inside tf.tidy; θ is not modified.
  */
 export function lossAndGradient(config: ModelConfig, theta: tf.Tensor1D, x: tf.Tensor2D, y: tf.Tensor, layout: ParamLayout = layoutFor(config)): { value: tf.Scalar; grad: tf.Tensor1D } {
-  return batchGradient(config, layout, trainingHead(config)).valueAndGrad(theta, x, y);
-}
-
-/** The head of the training loss: cross-entropy for classifiers, nn.MSELoss for matfac. */
-export function trainingHead(config: ModelConfig): HeadKind {
-  return isClassifier(config) ? 'cross-entropy' : 'mse';
+  return batchGradient(config, layout, lossFor(config).head).valueAndGrad(theta, x, y);
 }
 
 /** One split of the data resident on the backend. */
@@ -105,7 +100,7 @@ export class Trainer {
     checkCompatible(bundle, dataset, this.layout);
     if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
     this.loss = lossFor(bundle.config);
-    this.grad = batchGradient(bundle.config, this.layout, trainingHead(bundle.config));
+    this.grad = batchGradient(bundle.config, this.layout, this.loss.head);
     this.rng = makeRng(opts.seed);
     const classifier = isClassifier(bundle.config);
     this.train = splitTensors(dataset, dataset.trainIdx, classifier) as SplitTensors;
