@@ -30,6 +30,14 @@ const MUTATIONS = [
     tests: ['tests/unit/lanczos.test.ts'],
   },
   {
+    id: 'krylov-wasm-tail',
+    why: 'the wasm Gram–Schmidt sweep skips the rows after the last full group of eight',
+    file: 'src/core/linalg/krylovBasis.ts',
+    search: 'for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);\n  }\n\n  /** w ← w',
+    replace: '\n  }\n\n  /** w ← w',
+    tests: ['tests/unit/wasmKernels.test.ts'],
+  },
+  {
     id: 'lanczos-sign-local',
     why: 'sign flip in the local three-term step (w + β v_{j−1}); full reorthogonalization repairs the values, so only the cost shows',
     file: 'src/core/linalg/lanczos.ts',

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { gemm, gemmJs } from '../../src/core/linalg/blas';
 import { eighSync } from '../../src/core/linalg/eigh';
 import { tridiagonalize } from '../../src/core/linalg/householder';
+import { KrylovBasis } from '../../src/core/linalg/krylovBasis';
 import { setWasmKernelsEnabled, wasmKernelsEnabled } from '../../src/core/linalg/wasmKernels';
 import { makeRng } from '../../src/core/rng';
 
@@ -154,5 +155,49 @@ describe('eigh through the kernels on hard spectra (divide-and-conquer merges la
       expect(orth).toBeLessThan(4 * n * EPS);
     }
     setWasmKernelsEnabled(true);
+  });
+});
+
+describe('the Krylov basis (Lanczos, SLQ) on the wasm kernels', () => {
+  test('Krylov basis sweeps on wasm (dots, project, combine) equal a Float64 loop over the stored vectors: odd d, Float32 and Float64, sizes across the 8-row groups, the 32-vector chunks and memory growth', async () => {
+    for (const [d, n, storage, seed] of [[37, 5, 'f32', 1], [1003, 45, 'f32', 2], [1003, 45, 'f64', 3], [64, 71, 'f64', 4], [130, 9, 'f32', 5]] as const) {
+      const basis = new KrylovBasis(d, storage, n + 3);
+      expect(basis.simd).toBe(true);
+      for (let i = 0; i < n; i++) basis.push(randomArray(d, seed * 1000 + i));
+      const stored = basis.vectors(n) as ArrayLike<number>[]; // copies of what the basis holds (rounded for f32)
+      expect(stored).toHaveLength(n);
+      const x = randomArray(d, seed + 77);
+      const ref = stored.map((v) => { let s = 0; for (let j = 0; j < d; j++) s += v[j] * x[j]; return s; });
+      const scale = (i: number): number => { let s = 0; for (let j = 0; j < d; j++) s += Math.abs(stored[i][j] * x[j]); return s; };
+      const h = new Float64Array(n + 3);
+      await basis.dots(x, h);
+      for (let i = 0; i < n; i++) expect(Math.abs(h[i] - ref[i])).toBeLessThanOrEqual(8 * d * EPS * scale(i));
+      // project: w − Σ h_i v_i with h = Vᵀ w; x is unchanged by dots.
+      const w = x.slice();
+      await basis.project(w, h);
+      for (let i = 0; i < n; i++) expect(Math.abs(h[i] - ref[i])).toBeLessThanOrEqual(8 * d * EPS * scale(i));
+      for (let j = 0; j < d; j++) {
+        let e = x[j], mag = Math.abs(x[j]);
+        for (let i = 0; i < n; i++) { e -= h[i] * stored[i][j]; mag += Math.abs(h[i] * stored[i][j]); }
+        expect(Math.abs(w[j] - e)).toBeLessThanOrEqual(8 * n * EPS * mag);
+      }
+      // combine: Σ z_i v_i.
+      const z = randomArray(n, seed + 99), out = new Float64Array(d);
+      await basis.combine(z, out);
+      for (let j = 0; j < d; j++) {
+        let e = 0, mag = 0;
+        for (let i = 0; i < n; i++) { e += z[i] * stored[i][j]; mag += Math.abs(z[i] * stored[i][j]); }
+        expect(Math.abs(out[j] - e)).toBeLessThanOrEqual(8 * n * EPS * mag);
+      }
+      // The JS path on the same vectors gives the same coefficients to rounding.
+      setWasmKernelsEnabled(false);
+      const js = new KrylovBasis(d, storage, n + 3);
+      expect(js.simd).toBe(false);
+      for (let i = 0; i < n; i++) js.push(randomArray(d, seed * 1000 + i));
+      const hj = new Float64Array(n + 3);
+      await js.dots(x, hj);
+      for (let i = 0; i < n; i++) expect(Math.abs(hj[i] - h[i])).toBeLessThanOrEqual(16 * d * EPS * scale(i));
+      setWasmKernelsEnabled(true);
+    }
   });
 });

@@ -61,6 +61,50 @@ const F64_ADD = [0xa0];
 const VADD = simd(0xf0), VSUB = simd(0xf1), VMUL = simd(0xf2);
 const lane = (l: number): number[] => simd(0x21, l);
 const zero128 = simd(0x0c, ...new Array<number>(16).fill(0));
+const load64zero = (off: number): number[] => simd(0x5d, ...memarg(off));
+const PROMOTE = simd(0x5f);
+
+/**
+ * The Krylov-basis kernels for R rows at a time (R independent accumulator chains), rows stored
+ * as f32 (`f32`: each pair of floats loaded with v128.load64_zero and promoted) or f64:
+ * - dots: h[r] = Σ_q row_r[q]·w[q] for r < R, over `nq` f64x2 steps (2 entries each);
+ * - axpy: w[q] −= Σ_r h[r]·row_r[q].
+ * Params (i32): 0 vP (first row), 1 wP, 2 hP, 3 rowBytes, 4 nq.
+ */
+function krylovCode(R: number, f32: boolean, axpy: boolean): number[] {
+  const P = 5, WP = P + R, CNT = WP + 1; // i32 locals
+  const ACC = CNT + 1, X = ACC + R; // v128 locals: R accumulators or splat coefficients, then x
+  const step = f32 ? 8 : 16;
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const x of xs) c.push(...x); };
+  const row = (r: number): number[] => (f32 ? [...get(P + r), ...load64zero(0), ...PROMOTE] : [...get(P + r), ...v128load(0)]);
+  e(get(0), set(P));
+  for (let r = 1; r < R; r++) e(get(P + r - 1), get(3), [ADD], set(P + r));
+  e(get(1), set(WP), get(4), set(CNT));
+  for (let r = 0; r < R; r++) e(axpy ? [...get(2), ...loadSplat64(8 * r)] : zero128, set(ACC + r));
+  e(BLOCK, get(CNT), [EQZ], brIf(0), LOOP);
+  if (axpy) {
+    e(get(WP), v128load(0), set(X));
+    for (let r = 0; r < R; r++) e(get(X), get(ACC + r), row(r), VMUL, VSUB, set(X));
+    e(get(WP), get(X), v128store(0));
+  } else {
+    e(get(WP), v128load(0), set(X));
+    for (let r = 0; r < R; r++) e(get(ACC + r), row(r), get(X), VMUL, VADD, set(ACC + r));
+  }
+  for (let r = 0; r < R; r++) e(get(P + r), i32c(step), [ADD], set(P + r));
+  e(get(WP), i32c(16), [ADD], set(WP));
+  e(get(CNT), i32c(-1), [ADD], tee(CNT), brIf(0), END, END);
+  if (!axpy) for (let r = 0; r < R; r++) e(get(2), get(ACC + r), lane(0), get(ACC + r), lane(1), F64_ADD, f64store(8 * r));
+  return body(R + 2, R + 1, c);
+}
+
+/** The Krylov kernels in export order: [name, rows, f32, axpy]. */
+const KRYLOV: [string, number, boolean, boolean][] = [];
+for (const f32 of [true, false]) {
+  for (const axpy of [false, true]) {
+    for (const R of [8, 1]) KRYLOV.push([`${axpy ? 'axpy' : 'dots'}${R}_${f32 ? 'f32' : 'f64'}`, R, f32, axpy]);
+  }
+}
 
 function body(nI32: number, nV128: number, code: number[]): number[] {
   const b = [2, ...uleb(nI32), I32, ...uleb(nV128), V128, ...code, ...END];
@@ -138,11 +182,14 @@ function sweepCode(): number[] {
 }
 
 function moduleBytes(): Uint8Array {
-  const type = section(1, [2, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 9, ...new Array<number>(9).fill(I32), 0]);
-  const func = section(3, [2, 0, 1]);
+  const type = section(1, [3, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 9, ...new Array<number>(9).fill(I32), 0, 0x60, 5, ...new Array<number>(5).fill(I32), 0]);
+  const nf = 2 + KRYLOV.length;
+  const func = section(3, [nf, 0, 1, ...KRYLOV.map(() => 2)]);
   const mem = section(5, [1, 0x00, 1]);
-  const exp = section(7, [3, ...str('mem'), 0x02, 0, ...str('macro'), 0x00, 0, ...str('sweep'), 0x00, 1]);
-  const code = section(10, [2, ...macroCode(), ...sweepCode()]);
+  const exports = [...str('mem'), 0x02, 0, ...str('macro'), 0x00, 0, ...str('sweep'), 0x00, 1];
+  KRYLOV.forEach(([name], i) => exports.push(...str(name), 0x00, 2 + i));
+  const exp = section(7, [nf + 1, ...exports]);
+  const code = section(10, [nf, ...macroCode(), ...sweepCode(), ...KRYLOV.flatMap(([, R, f32, axpy]) => krylovCode(R, f32, axpy))]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...func, ...mem, ...exp, ...code]);
 }
 
@@ -150,6 +197,8 @@ export interface WasmKernels {
   mem: WebAssembly.Memory;
   macro(aP: number, bP: number, cP: number, mc: number, nc: number, kc: number, ldcBytes: number): void;
   sweep(aP: number, vP: number, wP: number, uP: number, pP: number, rowBytes: number, s: number, i0: number, i1: number): void;
+  /** Krylov-basis kernels (krylovCode): `${'dots'|'axpy'}${8|1}_${'f32'|'f64'}`(vP, wP, hP, rowBytes, nq). */
+  krylov: Record<string, (vP: number, wP: number, hP: number, rowBytes: number, nq: number) => void>;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -166,8 +215,10 @@ export function wasmInstance(): WasmKernels | null {
     }
   }
   if (compiled === null) return null;
-  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as WasmKernels;
-  return { mem: ex.mem, macro: ex.macro, sweep: ex.sweep };
+  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as WasmKernels & Record<string, WasmKernels['krylov'][string]>;
+  const krylov: WasmKernels['krylov'] = {};
+  for (const [name] of KRYLOV) krylov[name] = ex[name];
+  return { mem: ex.mem, macro: ex.macro, sweep: ex.sweep, krylov };
 }
 
 /** Whether the wasm kernels are in use (available and not switched off). */
