@@ -9,7 +9,10 @@
  *   found lower loss than w*: w* is not a local minimum at this temperature); mean MALA acceptance
  *   below FAILED_ACCEPTANCE (the step size is far too large: the sampler does not sample the
  *   posterior).
- * - doubtful: acceptance below LOW_ACCEPTANCE; the draws of a chain drift (the means of its first
+ * - doubtful: acceptance below LOW_ACCEPTANCE for unadjusted chains (the step is then large enough
+ *   to bias λ̂), below MALA_LOW_ACCEPTANCE for Metropolis-adjusted ones (which stay exact: a low
+ *   acceptance only slows mixing, which the ESS, R̂ and drift checks measure directly; 0.5 is below
+ *   the ≈ 0.574 that is optimal for MALA, Roberts & Rosenthal, JRSS B 60 (1998) 255–268); the draws of a chain drift (the means of its first
  *   and second halves differ by more than DRIFT_Z standard errors, the standard errors from the
  *   halves' effective sample sizes): burn-in too short or the chain still relaxing; chains disagree
  *   (split-R̂ over all chains' draws above RHAT_MAX); too few effective draws (ESS < MIN_ESS) for a
@@ -43,6 +46,7 @@ export interface HealthChecks {
 
 export const FAILED_ACCEPTANCE = 0.5;
 export const LOW_ACCEPTANCE = 0.8;
+export const MALA_LOW_ACCEPTANCE = 0.5;
 export const DRIFT_Z = 4;
 export const RHAT_MAX = 1.1;
 export const MIN_ESS = 40;
@@ -162,7 +166,7 @@ export function assessHealth(h: HealthInput): Health {
   }
   if (h.meanAcceptance !== null && Number.isFinite(h.meanAcceptance)) {
     if (h.metropolis) {
-      if (h.meanAcceptance < LOW_ACCEPTANCE) doubtful.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${LOW_ACCEPTANCE}: the step size is too large (healthy ≈ 0.9); the Metropolis-adjusted chains stay exact but mix slowly`);
+      if (h.meanAcceptance < MALA_LOW_ACCEPTANCE) doubtful.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${MALA_LOW_ACCEPTANCE}: the step size is too large (≈ 0.57 is optimal for MALA); the Metropolis-adjusted chains stay exact but mix slowly`);
     } else if (h.meanAcceptance < FAILED_ACCEPTANCE) failed.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${FAILED_ACCEPTANCE}: the step size is far too large for this posterior`);
     else if (h.meanAcceptance < LOW_ACCEPTANCE) doubtful.push(`MALA acceptance ${f3(h.meanAcceptance)} < ${LOW_ACCEPTANCE}: the step size is too large (healthy ≈ 0.9); λ̂ carries discretization bias`);
   }

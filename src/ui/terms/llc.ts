@@ -137,7 +137,7 @@ export const LLC_TERMS = {
   },
   llcHealth: {
     label: 'health verdict',
-    definition: 'ok, doubtful or failed, with reasons. Failed: a divergence or NaN, λ̂ < 0 beyond 2 standard errors, or an unadjusted chain with acceptance < 0.5. Doubtful: acceptance < 0.8, draws drifting between the halves of a chain (> 4 s.e.), chains disagreeing (split-R̂ > 1.1), fewer than 40 effective draws, the localization dominating (E‖w − w*‖² > ½·d/γ), or a γ the calibration could not confirm.',
+    definition: 'ok, doubtful or failed, with reasons. Failed: a divergence or NaN, λ̂ < 0 beyond 2 standard errors, or an unadjusted chain with acceptance < 0.5. Doubtful: acceptance < 0.8 for an unadjusted chain, or < 0.5 for a Metropolis-adjusted one (exact at any acceptance; ≈ 0.57 is optimal for MALA), draws drifting between the halves of a chain (> 4 s.e.), chains disagreeing (split-R̂ > 1.1), fewer than 40 effective draws, the localization dominating (E‖w − w*‖² > ½·d/γ), or a γ the calibration could not confirm.',
     tex: '\\hat R = \\sqrt{\\frac{\\tfrac{N-1}{N}W + \\tfrac{1}{N}B}{W}},\\quad \\mathrm{ESS} = \\frac{N}{1 + 2\\sum_k \\rho_k}',
     source: 'src/core/llc/health.ts; Gelman et al. (split-R̂), Geyer (initial monotone sequence ESS)',
   },
