@@ -98,7 +98,15 @@ export function compare(doc: BenchDoc): void {
   if (Number.isFinite(num(cal.ms))) {
     doc.targets.push({
       name: 'LLC on modadd with the defaults (calibration + estimate) under 60 s on wasm', target: 'our time ≤ 60 s',
-      ours: fmtMs(num(cal.ms)), peer: '—', ratio: num(cal.ms) / 60000, met: num(cal.ms) <= 60000, note: `verdict ${String(cal.verdict)}; the budget is wall-clock, so load stretches neither side of it`,
+      ours: fmtMs(num(cal.ms)), peer: '—', ratio: num(cal.ms) / 60000, met: num(cal.ms) <= 60000, note: `verdict ${String(cal.verdict)}; the calibration budget counts nominal work, so load lengthens the time but changes neither the settings nor λ̂`,
+    });
+  }
+  const top1k = obj(O.lanczos1000);
+  if (Number.isFinite(num(top1k.ms))) {
+    doc.targets.push({
+      name: 'Lanczos top-1,000 on modadd within 180 s on one CPU core (issue 14)', target: 'our time ≤ 180 s, all 1,000 converged',
+      ours: fmtMs(num(top1k.ms)), peer: '—', ratio: num(top1k.ms) / 180000, met: num(top1k.ms) <= 180000 && num(top1k.converged) === 1000,
+      note: `${String(top1k.converged)}/1000 converged, ${String(top1k.matvecs)} products, ${String(top1k.storage)} basis of ${String(top1k.basisSize)}; the peer is not run at this size`,
     });
   }
   const lapack = Math.min(num(pd.medianMs), Number.isFinite(num(pd1.medianMs)) ? num(pd1.medianMs) : Infinity);
