@@ -10,7 +10,9 @@
  * 2. γ — walk down GAMMA_LADDER (×10 per rung). At each rung a pilot chain runs until its draws stop
  *    drifting (length doubled from PILOT_STEPS up to the budget); λ̂(γ) is its mean over the second
  *    half. The chosen γ is the largest rung at which λ̂ no longer rises when γ is lowered further,
- *    a rise ≤ PLATEAU_REL·λ̂, measured to within 2·PLATEAU_REL·λ̂ (2 s.e.), keeps γ; a rise that is
+ *    a fall beyond 2 s.e. keeps γ with a doubt (the localization cannot lower λ̂ that way: the chains
+ *    left w*'s neighbourhood for lower loss); a rise ≤ PLATEAU_REL·λ̂, measured to within
+ *    2·PLATEAU_REL·λ̂ (2 s.e.), keeps γ; a rise that is
  *    within 2 s.e. of the tolerance, or a "no rise" too noisy to tell (after lengthening the pilots),
  *    takes the smaller γ and stops, since the localization can only lower λ̂ (noise must not favour
  *    the larger γ); a clear rise goes on down the ladder. Lowering γ lets the chains reach the
@@ -326,6 +328,16 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
       const rise = rung.llc - chosen.llc;
       const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), LLC_FLOOR);
       const se2 = 2 * Math.hypot(rung.stderr, chosen.stderr);
+      if (rise < -se2) {
+        // λ̂ fell beyond noise when γ was lowered. The localization can only lower λ̂, so the chains
+        // at the smaller γ reached loss below L(w*) away from w* (a cross-entropy minimum that is not
+        // one at this temperature, e.g. a memorizing net whose logits can still grow): keep the
+        // larger γ, which holds them near w*, and say so.
+        confirmed = true;
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} lowered λ̂ by ${fmt3(-rise)} ± ${fmt3(se2)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), beyond noise; the localization cannot do that, so the chains there left the neighbourhood of w*`;
+        doubts.push(`λ̂ fell when γ was lowered below ${fmt3(chosen.gamma)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}): away from w* the chains find lower loss, so w* is not a minimum at this temperature and λ̂ depends on γ`);
+        break;
+      }
       if (rise <= rel && se2 <= 2 * rel) {
         // A plateau: the rise is within the tolerance, and the comparison can tell (its 2-s.e. band
         // is within twice the tolerance). A noisy "no rise" is not a plateau: it goes to the next
