@@ -31,10 +31,10 @@ const MUTATIONS = [
   },
   {
     id: 'krylov-wasm-tail',
-    why: 'the wasm Gram–Schmidt sweep skips the rows after the last full group of eight',
+    why: 'the wasm Gram–Schmidt sweeps (dots and axpy) skip the rows after the last full group of eight',
     file: 'src/core/linalg/krylovBasis.ts',
-    search: 'for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);\n  }\n\n  /** w ← w',
-    replace: '\n  }\n\n  /** w ← w',
+    search: 'for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);',
+    replace: '',
     tests: ['tests/unit/wasmKernels.test.ts'],
   },
   {

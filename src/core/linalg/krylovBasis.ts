@@ -176,19 +176,13 @@ export class KrylovBasis {
     }
   }
 
-  /** h[i] = v_iᵀ w (i0 ≤ i < i1) on the kernels, w already in wasm memory; h stays in wasm memory. */
-  private wasmDots(i0: number, i1: number): void {
+  /**
+   * On the kernels, for i0 ≤ i < i1, with w and h in wasm memory: 'dots' sets h[i] = v_iᵀ w (h stays
+   * in wasm memory); 'axpy' does w ← w − Σ h_i v_i.
+   */
+  private wasmSweep(kind: 'dots' | 'axpy', i0: number, i1: number): void {
     const W = this.wasm!, f = this.storage === 'f64' ? 'f64' : 'f32';
-    const k8 = W.k.krylov[`dots8_${f}`], k1 = W.k.krylov[`dots1_${f}`], nq = W.stride / 2;
-    let i = i0;
-    for (; i + 8 <= i1; i += 8) k8(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
-    for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
-  }
-
-  /** w ← w − Σ_{i0 ≤ i < i1} h_i v_i on the kernels, w and h in wasm memory. */
-  private wasmAxpy(i0: number, i1: number): void {
-    const W = this.wasm!, f = this.storage === 'f64' ? 'f64' : 'f32';
-    const k8 = W.k.krylov[`axpy8_${f}`], k1 = W.k.krylov[`axpy1_${f}`], nq = W.stride / 2;
+    const k8 = W.k.krylov[`${kind}8_${f}`], k1 = W.k.krylov[`${kind}1_${f}`], nq = W.stride / 2;
     let i = i0;
     for (; i + 8 <= i1; i += 8) k8(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
     for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
@@ -252,7 +246,7 @@ export class KrylovBasis {
     if (this.wasm) {
       this.wasmVectors().w.set(x);
       for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmDots(i0, Math.min(n, i0 + GS_CHUNK));
+        this.wasmSweep('dots', i0, Math.min(n, i0 + GS_CHUNK));
         if (ctx) await ctx.checkpoint();
       }
       h.set(this.wasmVectors().h.subarray(0, n));
@@ -276,7 +270,7 @@ export class KrylovBasis {
       v.w.fill(0);
       v.h.set(neg.subarray(0, n));
       for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmAxpy(i0, Math.min(n, i0 + GS_CHUNK));
+        this.wasmSweep('axpy', i0, Math.min(n, i0 + GS_CHUNK));
         if (ctx) await ctx.checkpoint();
       }
       v = this.wasmVectors();
@@ -318,11 +312,11 @@ export class KrylovBasis {
     if (this.wasm) {
       this.wasmVectors().w.set(w);
       for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmDots(i0, Math.min(n, i0 + GS_CHUNK));
+        this.wasmSweep('dots', i0, Math.min(n, i0 + GS_CHUNK));
         if (ctx) await ctx.checkpoint();
       }
       for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmAxpy(i0, Math.min(n, i0 + GS_CHUNK));
+        this.wasmSweep('axpy', i0, Math.min(n, i0 + GS_CHUNK));
         if (ctx) await ctx.checkpoint();
       }
       const v = this.wasmVectors();
