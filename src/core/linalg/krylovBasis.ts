@@ -188,6 +188,15 @@ export class KrylovBasis {
     for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
   }
 
+  /** One sweep of `kind` over vectors 0..size−1, GS_CHUNK at a time with a checkpoint after each (cancel). */
+  private async wasmPass(kind: 'dots' | 'axpy', ctx?: JobContext): Promise<void> {
+    const n = this.size;
+    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
+      this.wasmSweep(kind, i0, Math.min(n, i0 + GS_CHUNK));
+      if (ctx) await ctx.checkpoint();
+    }
+  }
+
   /** The wasm-memory copies of w (length d) and h (length capacity). */
   private wasmVectors(): { w: Float64Array; h: Float64Array } {
     const W = this.wasm!, buf = W.k.mem.buffer;
@@ -245,10 +254,7 @@ export class KrylovBasis {
     const n = this.size, d = this.d;
     if (this.wasm) {
       this.wasmVectors().w.set(x);
-      for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmSweep('dots', i0, Math.min(n, i0 + GS_CHUNK));
-        if (ctx) await ctx.checkpoint();
-      }
+      await this.wasmPass('dots', ctx);
       h.set(this.wasmVectors().h.subarray(0, n));
       return;
     }
@@ -266,15 +272,11 @@ export class KrylovBasis {
     for (let i = 0; i < z.length; i++) neg[i] = -z[i];
     const n = this.size, d = this.d;
     if (this.wasm) {
-      let v = this.wasmVectors();
+      const v = this.wasmVectors();
       v.w.fill(0);
       v.h.set(neg.subarray(0, n));
-      for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmSweep('axpy', i0, Math.min(n, i0 + GS_CHUNK));
-        if (ctx) await ctx.checkpoint();
-      }
-      v = this.wasmVectors();
-      out.set(v.w);
+      await this.wasmPass('axpy', ctx);
+      out.set(this.wasmVectors().w);
       return;
     }
     for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
@@ -311,14 +313,8 @@ export class KrylovBasis {
     const n = this.size, d = this.d;
     if (this.wasm) {
       this.wasmVectors().w.set(w);
-      for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmSweep('dots', i0, Math.min(n, i0 + GS_CHUNK));
-        if (ctx) await ctx.checkpoint();
-      }
-      for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-        this.wasmSweep('axpy', i0, Math.min(n, i0 + GS_CHUNK));
-        if (ctx) await ctx.checkpoint();
-      }
+      await this.wasmPass('dots', ctx);
+      await this.wasmPass('axpy', ctx);
       const v = this.wasmVectors();
       w.set(v.w);
       h.set(v.h.subarray(0, n));
