@@ -351,7 +351,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
         // as far as the budget allowed). The localization can only pull λ̂ down, so the smaller γ is
         // the safer choice. (A short pilot at the larger γ can read high by chance: on the normal
         // crossing (1, 3), seed 2, 0.148 ± 0.038 at γ = 10 against 0.141 ± 0.010 at γ = 1 read as a
-        // plateau, and the estimate at γ = 10 gave 0.113 where γ = 1 gives ≈ 0.16 = λ.)
+        // plateau, and the estimate at γ = 10 gave 0.113 where γ = 1 gives 0.149; λ = 1/6.)
         confirmed = true;
         chosen = rung;
         gammaReason = `γ = ${fmt3(gamma)}: lowering γ from ${fmt3(ladder[i - 1])} changed λ̂ by ${fmt3(rise)} ± ${fmt3(se2)}, not distinguishable from the ${(100 * PLATEAU_REL).toFixed(0)} % tolerance (${fmt3(rel)}); the smaller γ is kept because the localization can only lower λ̂`;
