@@ -11,7 +11,7 @@ import { layoutFor, type ModelConfig } from '../../src/core/models/config';
 import { initParams } from '../../src/core/models/init';
 import { makeRng } from '../../src/core/rng';
 import { batchGradient, lossHead, takeRows, uploadRowChunks, type HeadKind } from '../../src/core/train/fused';
-import { ensureWasmTrainingKernels } from '../../src/core/train/wasmKernels';
+import { ensureWasmTrainingKernels, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { useWasm } from './helpers/tf';
 
 beforeAll(useWasm);
@@ -47,8 +47,9 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('hand-written gradient passes agree with autodiff', () => {
   const heads: HeadKind[] = ['cross-entropy', 'half-sse', 'sse', 'mse'];
-  for (const c of cases) {
-    test(`${c.arch}: every head, value and gradient`, async () => {
+  for (const [c, fusedOn] of cases.flatMap((c) => [[c, true], [c, false]] as const)) {
+    test(`${c.arch}: every head, value and gradient (fused wasm kernels: ${String(fusedOn)})`, async () => {
+      setFusedKernelsEnabled(fusedOn);
       const layout = layoutFor(c);
       const theta = initParams(c, 3);
       for (let i = 0; i < theta.length; i++) theta[i] *= 1.7; // away from init, so ReLUs are mixed and logits spread
@@ -75,19 +76,20 @@ describe('hand-written gradient passes agree with autodiff', () => {
         tf.dispose([fv, fg, rv, rg, fo, ro]);
       }
       tf.dispose([w, x, labels, targets]);
+      setFusedKernelsEnabled(true);
     });
   }
 });
 
 describe('loss heads', () => {
-  test('values and cotangents match hand-computed ones', async () => {
+  test.each([true, false])('values and cotangents match hand-computed ones (fused kernel: %s)', async (fused) => {
     const out = [[1, -2, 0.5], [3, 0, -1]];
     const yl = [2, 0], yt = [[0, -1, 1], [2, 2, 0]];
     const B = 2, k = 3;
     const res = tf.tidy(() => {
       const o = tf.tensor2d(out);
       return (['cross-entropy', 'half-sse', 'sse', 'mse'] as HeadKind[]).map((kind) => {
-        const h = lossHead(kind, o, kind === 'cross-entropy' ? tf.tensor1d(yl, 'int32') : tf.tensor2d(yt));
+        const h = lossHead(kind, o, kind === 'cross-entropy' ? tf.tensor1d(yl, 'int32') : tf.tensor2d(yt), { fused });
         return [h.value, h.dOut];
       }).flat();
     });

@@ -11,6 +11,7 @@ import { makeRng } from '../../src/core/rng';
 import { CancelledError, createJobContext } from '../../src/core/jobs';
 import { crossEntropy, mse, accuracy, lossFor } from '../../src/core/train/losses';
 import { createAdamW, createSgd } from '../../src/core/train/optimizers';
+import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { Trainer, lossAndGradient, runTraining, validateTrainOptions, type Metrics, type TrainOptions } from '../../src/core/train/trainer';
 import { ensureWasmTrainingKernels } from '../../src/core/train/wasmKernels';
 import { useWasm } from './helpers/tf';
@@ -207,7 +208,8 @@ describe('optimizers follow PyTorch update rules (Float64 reference)', () => {
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(2e-6 * (1 + Math.abs(want[i])));
   };
 
-  test('AdamW: decoupled decay, bias-corrected moments, three steps', async () => {
+  test.each([true, false])('AdamW: decoupled decay, bias-corrected moments, three steps (fused kernel: %s)', async (fusedOn) => {
+    setFusedKernelsEnabled(fusedOn);
     const before = tf.memory().numTensors;
     const lr = 0.01, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const got = await run((n) => createAdamW(n, { lr, weightDecay: wd }));
@@ -226,6 +228,7 @@ describe('optimizers follow PyTorch update rules (Float64 reference)', () => {
     // First step by hand: θ1 = θ0(1 − lr·wd) − lr·g/(|g| + eps) ≈ θ0(1 − lr·wd) − lr·sign(g).
     expect(got[0][0]).toBeCloseTo(theta0[0] * (1 - lr * wd) - lr * Math.sign(grads[0][0]), 5);
     expect(tf.memory().numTensors).toBe(before);
+    setFusedKernelsEnabled(true);
   });
 
   test('SGD with momentum and L2 weight decay, three steps', async () => {

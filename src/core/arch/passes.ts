@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamLayout } from '../params';
 import { slot } from '../params';
+import { geluWithDerivative } from '../train/wasmKernels';
 
 /** The passes of one architecture at one size. Call inside tf.tidy. */
 export interface GradPasses {
@@ -51,17 +52,6 @@ function flatGrad(layout: ParamLayout, grads: Record<string, tf.Tensor>): tf.Ten
     if (!g) throw new Error(`gradient pass: no gradient for ${t.name}`);
     return tf.reshape(g, [t.size]);
   })) as tf.Tensor1D;
-}
-
-/** Φ(x) = ½(1 + erf(x/√2)): GELU(x) = x·Φ(x) (PyTorch's exact form). */
-function normalCdf(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
-}
-
-/** GELU′(x) = Φ(x) + x·φ(x), from Φ(x) already computed (erf is the slow kernel on wasm). */
-function geluPrime(x: tf.Tensor, cdf: tf.Tensor): tf.Tensor {
-  const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-  return tf.add(cdf, tf.mul(x, pdf));
 }
 
 export interface StackPassSpec {
@@ -147,8 +137,8 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
       const a = tf.slice(x, [0, 0], [B, 1]), b = tf.slice(x, [0, 1], [B, 1]);
       let pre = tf.add(tf.gatherND(TL, a), tf.gatherND(TR, b)) as tf.Tensor2D;
       if (spec.hiddenBias) pre = tf.add(pre, vector(layout, w, spec.hiddenBias));
-      const cdf = spec.activation === 'gelu' ? normalCdf(pre) : null;
-      const act = (cdf ? tf.mul(pre, cdf) : tf.relu(pre)) as tf.Tensor2D;
+      const gelu = spec.activation === 'gelu' ? geluWithDerivative(pre) : null;
+      const act = (gelu ? gelu.act : tf.relu(pre)) as tf.Tensor2D;
       const W2 = param(layout, w, spec.out);
       const out = tf.add(tf.matMul(act, tf.transpose(W2)), vector(layout, w, spec.outBias)) as tf.Tensor2D;
       return {
@@ -159,7 +149,7 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
           grads[spec.out] = tf.matMul(dOutT, act);
           grads[spec.outBias] = tf.sum(dOutT, 1);
           const dAct = tf.matMul(dOut, W2);
-          const dPre = tf.mul(dAct, cdf ? geluPrime(pre, cdf) : tf.step(pre)) as tf.Tensor2D;
+          const dPre = tf.mul(dAct, gelu ? gelu.derivative() : tf.step(pre)) as tf.Tensor2D;
           const dTL = tf.scatterND(a, dPre, [p, h]) as tf.Tensor2D, dTR = tf.scatterND(b, dPre, [p, h]) as tf.Tensor2D;
           // Σ_rows δ = Σ_tokens ∇T_L: p rows to sum instead of B.
           if (spec.hiddenBias) grads[spec.hiddenBias] = tf.sum(dTL, 0);

@@ -19,50 +19,12 @@
  *   A[r][j] ← A[r][j] − v_r w_j − w_r v_j, then p_r += Σ_j A[r][j] u_j and p_j += Σ_r A[r][j] u_r.
  */
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-}
-function section(id: number, body: number[]): number[] { return [id, ...uleb(body.length), ...body]; }
-function str(s: string): number[] { return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))]; }
+import {
+  ADD, BLOCK, END, EQZ, F64X2, F64_ADD, GE_S, LOOP, LT_U, MUL, SHR_U, SUB, body, br, brIf, f64load, f64store, get, i32c,
+  load64zero, loadSplat64, moduleOf, set, tee, v128load, v128store, zero128,
+} from '../wasm/asm';
 
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const tee = (i: number): number[] => [0x22, ...uleb(i)];
-const i32c = (v: number): number[] => [0x41, ...sleb(v)];
-const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHR_U = 0x76, LT_U = 0x49, GE_S = 0x4e, EQZ = 0x45;
-const LOOP = [0x03, 0x40], BLOCK = [0x02, 0x40], END = [0x0b];
-const brIf = (d: number): number[] => [0x0d, ...uleb(d)];
-const br = (d: number): number[] => [0x0c, ...uleb(d)];
-const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...imm];
-const memarg = (offset: number): number[] => [3, ...uleb(offset)]; // alignment hint 2³
-const v128load = (off: number): number[] => simd(0x00, ...memarg(off));
-const v128store = (off: number): number[] => simd(0x0b, ...memarg(off));
-const loadSplat64 = (off: number): number[] => simd(0x0a, ...memarg(off));
-const f64load = (off: number): number[] => [0x2b, ...memarg(off)];
-const f64store = (off: number): number[] => [0x39, ...memarg(off)];
-const F64_ADD = [0xa0];
-const VADD = simd(0xf0), VSUB = simd(0xf1), VMUL = simd(0xf2);
-const lane = (l: number): number[] => simd(0x21, l);
-const zero128 = simd(0x0c, ...new Array<number>(16).fill(0));
-const load64zero = (off: number): number[] => simd(0x5d, ...memarg(off));
-const PROMOTE = simd(0x5f);
+const { add: VADD, sub: VSUB, mul: VMUL, lane, promoteLow: PROMOTE } = F64X2;
 
 /**
  * The Krylov-basis kernels for R rows at a time (R independent accumulator chains), rows stored
@@ -104,11 +66,6 @@ for (const f32 of [true, false]) {
   for (const axpy of [false, true]) {
     for (const R of [8, 1]) KRYLOV.push([`${axpy ? 'axpy' : 'dots'}${R}_${f32 ? 'f32' : 'f64'}`, R, f32, axpy]);
   }
-}
-
-function body(nI32: number, nV128: number, code: number[]): number[] {
-  const b = [2, ...uleb(nI32), I32, ...uleb(nV128), V128, ...code, ...END];
-  return [...uleb(b.length), ...b];
 }
 
 function macroCode(): number[] {
@@ -182,15 +139,11 @@ function sweepCode(): number[] {
 }
 
 function moduleBytes(): Uint8Array {
-  const type = section(1, [3, 0x60, 7, ...new Array<number>(7).fill(I32), 0, 0x60, 9, ...new Array<number>(9).fill(I32), 0, 0x60, 5, ...new Array<number>(5).fill(I32), 0]);
-  const nf = 2 + KRYLOV.length;
-  const func = section(3, [nf, 0, 1, ...KRYLOV.map(() => 2)]);
-  const mem = section(5, [1, 0x00, 1]);
-  const exports = [...str('mem'), 0x02, 0, ...str('macro'), 0x00, 0, ...str('sweep'), 0x00, 1];
-  KRYLOV.forEach(([name], i) => exports.push(...str(name), 0x00, 2 + i));
-  const exp = section(7, [nf + 1, ...exports]);
-  const code = section(10, [nf, ...macroCode(), ...sweepCode(), ...KRYLOV.flatMap(([, R, f32, axpy]) => krylovCode(R, f32, axpy))]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...func, ...mem, ...exp, ...code]);
+  return moduleOf([7, 9, 5], [
+    { name: 'macro', type: 0, code: macroCode() },
+    { name: 'sweep', type: 1, code: sweepCode() },
+    ...KRYLOV.map(([name, R, f32, axpy]) => ({ name, type: 2, code: krylovCode(R, f32, axpy) })),
+  ]);
 }
 
 export interface WasmKernels {

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SgldTarget } from './target';
+import { fusedLangevinStep } from '../train/wasmKernels';
 
 /** U, its (projected) gradient and ‖w − w*‖² at a point. */
 export interface Potential { u: tf.Scalar; drift: tf.Tensor1D; dist2: tf.Scalar }
@@ -96,6 +97,14 @@ export function sgldStep(k: LangevinKernel, w: tf.Variable<tf.Rank.R1>, rows: In
   const out = tf.tidy((): tf.Tensor[] => {
     const rowsT = rows ? tf.tensor1d(rows, 'int32') : null;
     const { value, grad } = k.target.lossAndGrad(w, rowsT);
+    if (!transition && !k.gHat) {
+      // The plain step (no projection, nothing kept for a MALA ratio) as one fused kernel on wasm.
+      const f = fusedLangevinStep(w, k.target.wStar, grad, tf.tensor1d(xi, 'float32'), k);
+      if (f) {
+        w.assign(f.next);
+        return [tf.stack([value, f.dist2])];
+      }
+    }
     const { u, drift, dist2 } = potential(k, w, value, grad);
     const noise = project(k, tf.tensor1d(xi, 'float32'));
     w.assign(propose(k, w, drift, noise));

@@ -17,14 +17,20 @@ import type { GradPasses } from '../arch/passes';
 import type { ModelConfig } from '../models/config';
 import { forward } from '../models/forward';
 import type { ParamLayout } from '../params';
-import { ensureWasmTrainingKernels } from './wasmKernels';
+import { ensureWasmTrainingKernels, fusedSoftmaxCrossEntropy } from './wasmKernels';
 
 export type HeadKind = 'cross-entropy' | 'half-sse' | 'sse' | 'mse';
 
-/** The loss of a batch and its cotangent ∂ℓ/∂f. y: int32 labels [B] (cross-entropy) or float32 [B, k]. Inside tidy. */
-export function lossHead(kind: HeadKind, out: tf.Tensor2D, y: tf.Tensor): { value: tf.Scalar; dOut: tf.Tensor2D } {
+/**
+ * The loss of a batch and its cotangent ∂ℓ/∂f. y: int32 labels [B] (cross-entropy) or float32
+ * [B, k]. `fused: false` keeps to tfjs ops (the fused cross-entropy kernel on wasm has no
+ * gradient, so autodiff through the head needs the ops). Inside tidy.
+ */
+export function lossHead(kind: HeadKind, out: tf.Tensor2D, y: tf.Tensor, opts: { fused?: boolean } = {}): { value: tf.Scalar; dOut: tf.Tensor2D } {
   const [B, k] = out.shape;
   if (kind === 'cross-entropy') {
+    const f = opts.fused === false ? null : fusedSoftmaxCrossEntropy(out, y);
+    if (f) return f;
     const logp = tf.sub(out, tf.logSumExp(out, 1, true));
     const oh = tf.oneHot(y as tf.Tensor1D, k);
     return {
@@ -70,7 +76,7 @@ export function batchGradient(config: ModelConfig, layout: ParamLayout, kind: He
   return {
     handWritten: false,
     valueAndGrad(w, x, y) {
-      const f = (th: tf.Tensor): tf.Scalar => lossHead(kind, forward(config, th as tf.Tensor1D, x, layout), y).value;
+      const f = (th: tf.Tensor): tf.Scalar => lossHead(kind, forward(config, th as tf.Tensor1D, x, layout), y, { fused: false }).value;
       const { value, grad } = tf.valueAndGrad(f)(w);
       return { value, grad: grad as tf.Tensor1D };
     },

@@ -5,6 +5,7 @@
  * stalling a GPU. Bias corrections are computed in JS doubles from the step count.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ensureWasmTrainingKernels, fusedAdamW } from './wasmKernels';
 
 /** A non-trainable zero variable; the initial tensor is released (tf.variable keeps its own reference). */
 function zerosVariable(size: number): tf.Variable {
@@ -41,6 +42,7 @@ export interface AdamWOptions {
  *   θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + eps)
  */
 export function createAdamW(size: number, o: AdamWOptions): FlatOptimizer {
+  if (tf.getBackend() === 'wasm') ensureWasmTrainingKernels();
   const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999, eps = o.eps ?? 1e-8;
   const m = zerosVariable(size);
   const v = zerosVariable(size);
@@ -54,6 +56,13 @@ export function createAdamW(size: number, o: AdamWOptions): FlatOptimizer {
       const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
       const stepSize = lr / bc1;
       tf.tidy(() => {
+        const f = fusedAdamW(theta as tf.Tensor1D, m as tf.Tensor1D, v as tf.Tensor1D, grad, { lr, weightDecay: o.weightDecay, beta1, beta2, eps, bc1, bc2Sqrt });
+        if (f) {
+          m.assign(f.m);
+          v.assign(f.v);
+          theta.assign(f.theta);
+          return;
+        }
         const decayed = o.weightDecay !== 0 ? tf.mul(theta, 1 - lr * o.weightDecay) : theta;
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));

@@ -17,8 +17,14 @@
  *
  * Slice on wasm copies its whole input first (see fastSlice); it is replaced by one that copies
  * only the slice.
+ *
+ * Two fused kernels of our own replace chains of slow scalar ones (wasmElementwise.ts, f32x4):
+ * GELU with its derivative, and softmax cross-entropy with its cotangent. They are called through
+ * `geluWithDerivative` and `softmaxCrossEntropy` below, which fall back to tfjs ops on other
+ * backends and without WebAssembly SIMD.
  */
 import * as tf from '@tensorflow/tfjs';
+import { elementwiseKernels } from './wasmElementwise';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -119,6 +125,171 @@ function fastMatMulGradient(original: GradConfig): GradConfig {
   };
 }
 
+const GELU = 'SltGeluWithDerivative', SOFTMAX_XENT = 'SltSoftmaxCrossEntropy', ADAMW = 'SltAdamW', LANGEVIN = 'SltLangevinStep';
+
+/** The constants of an unadjusted Langevin step on U(w) = nβ·L(w) + (γ/2)‖w − w*‖² with step ε. */
+export interface LangevinConsts { nBeta: number; gamma: number; eps: number }
+
+/**
+ * One unadjusted Langevin step: w′ = w − (ε/2)(nβ·g + γ(w − w*)) + √ε·ξ, written to `out`
+ * (which may be w); returns ‖w − w*‖² at w (before the step). Float64 per element.
+ */
+export function langevinUpdate(w: Float32Array, wStar: Float32Array, g: Float32Array, xi: Float32Array, c: LangevinConsts, out: Float32Array): number {
+  const h = c.eps / 2, a = h * c.nBeta, b = h * c.gamma, s = Math.sqrt(c.eps);
+  let dist2 = 0;
+  for (let i = 0; i < w.length; i++) {
+    const wi = w[i], diff = wi - wStar[i];
+    dist2 += diff * diff;
+    out[i] = wi - (a * g[i] + b * diff) + s * xi[i];
+  }
+  return dist2;
+}
+
+
+/** AdamW's step constants (see optimizers.ts createAdamW; bc1 = 1 − β1ᵗ, bc2Sqrt = √(1 − β2ᵗ)). */
+export interface AdamWStep { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number }
+
+/**
+ * One AdamW update over flat Float32 θ, m, v and g (outputs may alias inputs), in torch.optim.AdamW's
+ * order of operations, each element in Float64 and rounded once.
+ */
+export function adamWUpdate(theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: AdamWStep, outTheta: Float32Array, outM: Float32Array, outV: Float32Array): void {
+  const decay = 1 - s.lr * s.weightDecay, stepSize = s.lr / s.bc1, b1 = s.beta1, b2 = s.beta2, c1 = 1 - b1, c2 = 1 - b2;
+  const invBc2 = 1 / s.bc2Sqrt, eps = s.eps;
+  for (let i = 0; i < theta.length; i++) {
+    const gi = g[i];
+    const mi = Math.fround(b1 * m[i] + c1 * gi);
+    const vi = Math.fround(b2 * v[i] + c2 * gi * gi);
+    outM[i] = mi;
+    outV[i] = vi;
+    outTheta[i] = theta[i] * decay - stepSize * (mi / (Math.sqrt(vi) * invBc2 + eps));
+  }
+}
+
+/** The fused kernels, registered for wasm when WebAssembly SIMD is there. */
+function registerFusedKernels(): void {
+  const k = elementwiseKernels();
+  if (!k) return;
+  tf.registerKernel({
+    kernelName: GELU,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      if (x.dtype !== 'float32') throw new Error(`${GELU}: float32 input expected, got ${x.dtype}`);
+      const b = backend as unknown as WasmBackendLike;
+      const act = b.makeOutput(x.shape, 'float32'), der = b.makeOutput(x.shape, 'float32');
+      // Views after every allocation (an allocation can grow the heap and detach earlier views).
+      k.gelu(b.typedArrayFromHeap(x) as Float32Array, b.typedArrayFromHeap(act) as Float32Array, b.typedArrayFromHeap(der) as Float32Array);
+      return [act, der];
+    },
+  });
+  tf.registerKernel({
+    kernelName: SOFTMAX_XENT,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const logits = inputs.logits as tf.TensorInfo, labels = inputs.labels as tf.TensorInfo;
+      if (logits.dtype !== 'float32' || logits.shape.length !== 2) throw new Error(`${SOFTMAX_XENT}: float32 [B, k] logits expected`);
+      if (labels.dtype !== 'int32' || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) throw new Error(`${SOFTMAX_XENT}: int32 [B] labels expected`);
+      const b = backend as unknown as WasmBackendLike;
+      const value = b.makeOutput([], 'float32'), dOut = b.makeOutput(logits.shape, 'float32');
+      const loss = k.softmaxCrossEntropy(b.typedArrayFromHeap(logits) as Float32Array, b.typedArrayFromHeap(labels) as Int32Array, logits.shape[1], b.typedArrayFromHeap(dOut) as Float32Array);
+      (b.typedArrayFromHeap(value) as Float32Array)[0] = loss;
+      return [value, dOut];
+    },
+  });
+}
+
+/** The fused AdamW step (JS over the heap: one kernel instead of a dozen, each with its own dispatch). */
+function registerAdamW(): void {
+  tf.registerKernel({
+    kernelName: ADAMW,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { theta, m, v, grad } = inputs as Record<string, tf.TensorInfo>;
+      for (const t of [theta, m, v, grad]) if (t.dtype !== 'float32' || t.shape.length !== 1 || t.shape[0] !== theta.shape[0]) throw new Error(`${ADAMW}: four float32 vectors of one length expected`);
+      const b = backend as unknown as WasmBackendLike;
+      const out = [b.makeOutput(theta.shape, 'float32'), b.makeOutput(theta.shape, 'float32'), b.makeOutput(theta.shape, 'float32')];
+      const f = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t) as Float32Array;
+      adamWUpdate(f(theta), f(m), f(v), f(grad), attrs as unknown as AdamWStep, f(out[0]), f(out[1]), f(out[2]));
+      return out;
+    },
+  });
+}
+
+/**
+ * θ, m and v after one AdamW step, from one fused kernel on wasm; null elsewhere (the caller keeps
+ * its tfjs ops). Inside tidy.
+ */
+export function fusedAdamW(theta: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, grad: tf.Tensor1D, s: AdamWStep): { theta: tf.Tensor1D; m: tf.Tensor1D; v: tf.Tensor1D } | null {
+  if (!fused(ADAMW) || grad.dtype !== 'float32') return null;
+  const [t1, m1, v1] = tf.engine().runKernel(ADAMW, { theta, m, v, grad }, s as unknown as tf.NamedAttrMap) as tf.Tensor1D[];
+  return { theta: t1, m: m1, v: v1 };
+}
+
+let fusedOn = true;
+
+/** Switch the fused kernels off or on (tests run both paths; default on). */
+export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
+
+/** The fused unadjusted Langevin step (JS over the heap, one kernel for what took a dozen). */
+function registerLangevin(): void {
+  tf.registerKernel({
+    kernelName: LANGEVIN,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { w, wStar, grad, noise } = inputs as Record<string, tf.TensorInfo>;
+      for (const t of [w, wStar, grad, noise]) if (t.dtype !== 'float32' || t.shape.length !== 1 || t.shape[0] !== w.shape[0]) throw new Error(`${LANGEVIN}: four float32 vectors of one length expected`);
+      const b = backend as unknown as WasmBackendLike;
+      const out = b.makeOutput(w.shape, 'float32'), dist2 = b.makeOutput([], 'float32');
+      const f = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t) as Float32Array;
+      f(dist2)[0] = langevinUpdate(f(w), f(wStar), f(grad), f(noise), attrs as unknown as LangevinConsts, f(out));
+      return [out, dist2];
+    },
+  });
+}
+
+/**
+ * The next point of an unadjusted Langevin step and ‖w − w*‖² at w, from one fused kernel on wasm;
+ * null elsewhere (the caller keeps its tfjs ops). Inside tidy.
+ */
+export function fusedLangevinStep(w: tf.Tensor1D, wStar: tf.Tensor1D, grad: tf.Tensor1D, noise: tf.Tensor1D, c: LangevinConsts): { next: tf.Tensor1D; dist2: tf.Scalar } | null {
+  if (!fused(LANGEVIN) || grad.dtype !== 'float32') return null;
+  const [next, dist2] = tf.engine().runKernel(LANGEVIN, { w, wStar, grad, noise }, c as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { next: next as tf.Tensor1D, dist2: dist2 as tf.Scalar };
+}
+
+/** Whether a fused kernel runs here (switched on, the wasm backend, registered). */
+function fused(name: string): boolean {
+  return fusedOn && tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined;
+}
+
+/**
+ * GELU(x) = x·Φ(x) and, on demand, GELU′(x) = Φ(x) + x·φ(x) (PyTorch's exact, erf-based GELU).
+ * On wasm both come from one fused kernel; elsewhere from tfjs ops (Φ shared). Inside tidy.
+ */
+export function geluWithDerivative(x: tf.Tensor): { act: tf.Tensor; derivative(): tf.Tensor } {
+  if (fused(GELU)) {
+    const [act, der] = tf.engine().runKernel(GELU, { x }, {}) as tf.Tensor[];
+    return { act, derivative: () => der };
+  }
+  const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
+  return {
+    act: tf.mul(x, cdf),
+    derivative: () => tf.add(cdf, tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))),
+  };
+}
+
+/**
+ * Mean softmax cross-entropy of logits [B, k] against int32 labels [B] and its cotangent
+ * (softmax − onehot)/B: on wasm one fused kernel, or null where the caller should use tfjs ops.
+ * Inside tidy.
+ */
+export function fusedSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor): { value: tf.Scalar; dOut: tf.Tensor2D } | null {
+  if (!fused(SOFTMAX_XENT) || labels.dtype !== 'int32' || labels.rank !== 1) return null;
+  const [value, dOut] = tf.engine().runKernel(SOFTMAX_XENT, { logits, labels }, {}) as tf.Tensor[];
+  return { value: value as tf.Scalar, dOut: dOut as tf.Tensor2D };
+}
+
 let registered = false;
 
 /** Registers the missing wasm kernels once (idempotent; a no-op where tfjs already has them). */
@@ -132,6 +303,9 @@ export function ensureWasmTrainingKernels(): void {
     tf.unregisterKernel('Slice', 'wasm');
     tf.registerKernel(fastSlice(slice));
   }
+  registerFusedKernels();
+  registerAdamW();
+  registerLangevin();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',

@@ -1,0 +1,294 @@
+/**
+ * Float32 elementwise kernels on WebAssembly SIMD (f32x4) for the tails of the training and SGLD
+ * steps, where tfjs-backend-wasm 4.22 is slow: its Exp and Erf kernels are scalar and took
+ * 20–35 ns an element here (a modadd-gelu training step spent 4.7 of its 7.8 ms in them: the
+ * GELU's erf and exp, the softmax's two exps). These take ≈ 1–2 ns an element.
+ *
+ * - `exp(inP, outP, n16)`: out = eˣ over n16 groups of sixteen floats (in place allowed). Cody–Waite
+ *   range reduction x = n·ln 2 + r, |r| ≤ ½ ln 2, Cephes' expf polynomial for eʳ (≈ 1 ulp), and
+ *   2ⁿ built in the exponent bits. Inputs are clamped to [−87.3, 88.3], so eˣ of x below −87.3
+ *   reads ≈ 1.2e−38 instead of a denormal or 0, and above 88.3 ≈ 2.2e38 instead of ∞; NaN stays NaN.
+ * - `gelu(xP, actP, derP, n16)`: GELU(x) = x·Φ(x) and GELU′(x) = Φ(x) + x·φ(x) (PyTorch's exact,
+ *   erf-based GELU), with Φ from erfc(|x|/√2) by Numerical Recipes' erfcc (fractional error
+ *   < 1.2e−7 everywhere: Press et al., Numerical Recipes §6.2), so Φ keeps its relative accuracy
+ *   in the left tail where 1 + erf(x/√2) in float32 cancels.
+ *
+ * JS wrappers copy the operands into the module's own memory (grown on demand) and the results
+ * back; at our sizes (10⁵ floats) the copies cost ≈ 0.03 ms. Without WebAssembly SIMD
+ * `elementwiseKernels()` returns null and callers keep the tfjs ops.
+ */
+import {
+  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, moduleOf, set, tee,
+  v128load, v128store,
+} from '../wasm/asm';
+
+const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
+/** Cephes expf: eʳ ≈ 1 + r + r²·P(r) on |r| ≤ ½ ln 2. */
+const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+/** Numerical Recipes erfcc: erfc(z) ≈ t·exp(−z² + Q(t)), t = 1/(1 + z/2); Q's coefficients from t⁰ up. */
+const ERFC_Q = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+const { mul, add, sub, div, pmin, pmax, abs, neg, ge } = F32X4;
+
+/**
+ * Constants live in a table at the start of the module's memory (four copies of each float) and
+ * are loaded with v128.load: V8 builds a v128.const from immediates in 3–4 instructions, a load
+ * from L1 is one, and these kernels use ~30 constants per group of four floats.
+ */
+const CONSTS: number[] = [];
+const splat = (x: number): number[] => {
+  let i = CONSTS.indexOf(x);
+  if (i < 0) { i = CONSTS.length; CONSTS.push(x); }
+  return [...i32c(0), ...v128load(16 * i)];
+};
+/** Bytes reserved for the constant table; operands start here. */
+const DATA = 1024;
+/** 1.5·2²³: adding it rounds a float32 of magnitude < 2²² to an integer, held in the low mantissa bits. */
+const ROUND = 12582912;
+
+/** Locals of one group of four floats in a kernel that interleaves G groups. */
+interface Lanes { x: number; n: number; r: number; p: number }
+
+/**
+ * e^(local x) into local p, as a list of steps (each a few instructions) so that several groups'
+ * steps can be interleaved: every step here depends on the one before, and a single chain of them
+ * runs at the latency of the FP units (≈ 4 cycles an instruction), not their throughput.
+ * x is clamped in place; n and r are scratch. The rounding n = round(x·log₂e) adds 1.5·2²³ (no
+ * f32x4.nearest, no float→int conversion): the sum's bits are 0x4B400000 + n, and shifting
+ * (bits + 127) left by 23 drops the 0x4B4… part and leaves n + 127 in the exponent field, i.e. 2ⁿ,
+ * for −126 ≤ n ≤ 127.
+ */
+function expSteps(l: Lanes): number[][] {
+  const { x, n, r, p } = l;
+  const steps: number[][] = [
+    [...get(x), ...splat(-87.3), ...pmax, ...splat(88.3), ...pmin, ...set(x)],
+    [...get(x), ...splat(LOG2E), ...mul, ...splat(ROUND), ...add, ...set(n)], // n: the biased sum until 2ⁿ is built
+    [...get(n), ...splat(ROUND), ...sub, ...set(r)],
+    [...get(x), ...get(r), ...splat(LN2_HI), ...mul, ...sub, ...get(r), ...splat(LN2_LO), ...mul, ...sub, ...set(r)],
+    [...splat(EXP_P[0]), ...set(p)],
+  ];
+  for (let i = 1; i < EXP_P.length; i++) steps.push([...get(p), ...get(r), ...mul, ...splat(EXP_P[i]), ...add, ...set(p)]);
+  steps.push([...get(p), ...get(r), ...get(r), ...mul, ...mul, ...get(r), ...add, ...splat(1), ...add, ...set(p)]);
+  steps.push([...get(p), ...get(n), ...i32c(127), ...I32X4.splat, ...I32X4.add, ...i32c(23), ...I32X4.shl, ...mul, ...set(p)]);
+  return steps;
+}
+
+/** Steps of G groups interleaved: step i of group 0, of group 1, …, then step i + 1. */
+function interleave(groups: number[][][]): number[] {
+  const out: number[] = [];
+  const len = Math.max(...groups.map((g) => g.length));
+  for (let i = 0; i < len; i++) for (const g of groups) if (i < g.length) out.push(...g[i]);
+  return out;
+}
+
+/** Groups of four floats per pass: independent chains the CPU can overlap. */
+const G = 4;
+
+/** Params (i32): 0 inP, 1 outP, 2 n16 (groups of sixteen floats). */
+function expCode(): number[] {
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s of xs) c.push(...s); };
+  const lanes = (g: number): Lanes => ({ x: 3 + 4 * g, n: 4 + 4 * g, r: 5 + 4 * g, p: 6 + 4 * g });
+  e(BLOCK, get(2), [EQZ], brIf(0), LOOP);
+  e(interleave(Array.from({ length: G }, (_, g) => [
+    [...get(0), ...v128load(16 * g), ...set(lanes(g).x)],
+    ...expSteps(lanes(g)),
+    [...get(1), ...get(lanes(g).p), ...v128store(16 * g)],
+  ])));
+  e(get(0), i32c(16 * G), [ADD], set(0), get(1), i32c(16 * G), [ADD], set(1));
+  e(get(2), i32c(-1), [ADD], tee(2), brIf(0), END, END);
+  return body(0, 4 * G, c);
+}
+
+/** GELU and GELU′ of the four floats at byte offset 16·g from the pointers; v128 locals from l. */
+function geluSteps(g: number, l: number): number[][] {
+  const V = l, Z = l + 1, T = l + 2, Q = l + 3, A = l + 4, EC = l + 5, CDF = l + 6, S = l + 7;
+  const eA: Lanes = { x: A, n: l + 8, r: l + 9, p: EC };
+  const eQ: Lanes = { x: S, n: l + 10, r: l + 11, p: S };
+  const off = 16 * g;
+  const steps: number[][] = [
+    [...get(0), ...v128load(off), ...set(V)],
+    [...get(V), ...abs, ...splat(Math.SQRT1_2), ...mul, ...set(Z)],
+    [...splat(1), ...splat(1), ...get(Z), ...splat(0.5), ...mul, ...add, ...div, ...set(T)],
+    [...get(Z), ...get(Z), ...mul, ...neg, ...tee(Q), ...set(S)],
+    // A = −z² + Q(t) by Horner from the top coefficient; erfc = t·e^A.
+    [...splat(ERFC_Q[ERFC_Q.length - 1]), ...set(A)],
+  ];
+  for (let i = ERFC_Q.length - 2; i >= 0; i--) steps.push([...get(A), ...get(T), ...mul, ...splat(ERFC_Q[i]), ...add, ...set(A)]);
+  steps.push([...get(A), ...get(Q), ...add, ...set(A)]);
+  // e^A and e^(−z²) side by side (two more independent chains).
+  const ea = expSteps(eA), eq = expSteps(eQ);
+  for (let i = 0; i < ea.length; i++) steps.push([...ea[i], ...eq[i]]);
+  steps.push(
+    [...get(T), ...get(EC), ...mul, ...splat(0.5), ...mul, ...set(EC)], // ½ erfc(|x|/√2) = Φ(−|x|)
+    [...splat(1), ...get(EC), ...sub, ...get(EC), ...get(V), ...splat(0), ...ge, ...V128_BITSELECT, ...set(CDF)],
+    [...get(1), ...get(V), ...get(CDF), ...mul, ...v128store(off)],
+    // GELU′ = Φ + x·φ(x), φ(x) = e^(−z²)/√(2π).
+    [...get(2), ...get(CDF), ...get(V), ...get(S), ...mul, ...splat(INV_SQRT_2PI), ...mul, ...add, ...v128store(off)],
+  );
+  return steps;
+}
+
+/** Params (i32): 0 xP, 1 actP, 2 derP, 3 n16 (groups of sixteen floats). */
+function geluCode(): number[] {
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s of xs) c.push(...s); };
+  e(BLOCK, get(3), [EQZ], brIf(0), LOOP);
+  e(interleave(Array.from({ length: G }, (_, g) => geluSteps(g, 4 + 12 * g))));
+  for (const p of [0, 1, 2]) e(get(p), i32c(16 * G), [ADD], set(p));
+  e(get(3), i32c(-1), [ADD], tee(3), brIf(0), END, END);
+  return body(0, 12 * G, c);
+}
+
+/** Byte offset of the four tail masks (mask t: lanes < t all ones) in the constant area. */
+const MASKS = 768;
+
+/**
+ * Row-wise softmax for the cross-entropy head. Params (i32): 0 inP, 1 outP, 2 statP, 3 B, 4 k.
+ * For each of the B rows of k floats at inP (row-major, any alignment): m = max, then
+ * e_j = exp(x_j − m), s = Σ e_j, and out_j = e_j/(B·s) written at outP (same layout; the last
+ * group's store may run up to 3 floats past the row, so outP needs 3 floats of slack at the end);
+ * stat gets [m, s] per row. A row's last k mod 4 floats are loaded as a group with the lanes past
+ * the row masked to −∞ (so they add 0).
+ */
+function xentCode(): number[] {
+  const R = 5, PI = 6, PO = 7, J = 8, NF = 9, TAIL = 10, PS = 11; // i32 locals
+  const M = 12, S = 13, X = 14, N = 15, RR = 16, P = 17, TM = 18; // v128 locals
+  const lanes: Lanes = { x: X, n: N, r: RR, p: P };
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  /** Loop over the row's full groups: body(ptrIn, ptrOut) with J counting down from NF. */
+  const groups = (inner: number[]): void => {
+    e(get(NF), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+    e(inner);
+    e(get(PI), i32c(16), [ADD], set(PI), get(PO), i32c(16), [ADD], set(PO));
+    e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  };
+  const tailLoad = [...get(PI), ...v128load(0), ...splat(-Infinity), ...get(TM), ...V128_BITSELECT];
+  const hmax = (v: number): number[] => [...get(v), ...F32.extractLane(0), ...get(v), ...F32.extractLane(1), ...F32.max, ...get(v), ...F32.extractLane(2), ...F32.max, ...get(v), ...F32.extractLane(3), ...F32.max];
+  const hsum = (v: number): number[] => [...get(v), ...F32.extractLane(0), ...get(v), ...F32.extractLane(1), ...F32.add, ...get(v), ...F32.extractLane(2), ...F32.add, ...get(v), ...F32.extractLane(3), ...F32.add];
+  e(get(4), i32c(2), [SHR_U], set(NF));
+  e(get(4), i32c(3), [AND], set(TAIL));
+  e(get(TAIL), i32c(4), [SHL], v128load(MASKS), set(TM));
+  e(get(2), set(PS), get(3), set(R));
+  e(BLOCK, get(R), [EQZ], brIf(0), LOOP);
+  // Pass 1: the row max.
+  e(get(0), set(PI), get(1), set(PO), splat(-Infinity), set(M));
+  groups([...get(M), ...get(PI), ...v128load(0), ...pmax, ...set(M)]);
+  e(BLOCK, get(TAIL), [EQZ], brIf(0), get(M), tailLoad, pmax, set(M), END);
+  e(hmax(M), F32.splat, set(M));
+  e(get(PS), get(M), F32.extractLane(0), F32.store(0));
+  // Pass 2: e_j = exp(x_j − m) stored, s = Σ e_j.
+  e(get(0), set(PI), get(1), set(PO), splat(0), set(S));
+  groups([...get(PI), ...v128load(0), ...get(M), ...sub, ...set(X), ...expSteps(lanes).flat(), ...get(PO), ...get(P), ...v128store(0), ...get(S), ...get(P), ...add, ...set(S)]);
+  e(BLOCK, get(TAIL), [EQZ], brIf(0), tailLoad, get(M), sub, set(X), expSteps(lanes).flat(), get(P), get(TM), V128_AND, set(P));
+  e(get(PO), get(P), v128store(0), get(S), get(P), add, set(S), END);
+  e(get(PS), hsum(S), F32.store(4));
+  // Pass 3: out_j = e_j / (B·s).
+  e(splat(1), hsum(S), get(3), F32.convertI32S, F32.mul, F32.splat, div, set(S));
+  e(get(1), set(PO));
+  groups([...get(PO), ...get(PO), ...v128load(0), ...get(S), ...mul, ...v128store(0)]);
+  e(BLOCK, get(TAIL), [EQZ], brIf(0), get(PO), get(PO), v128load(0), get(S), mul, v128store(0), END);
+  // Next row.
+  e(get(4), i32c(4), [MUL], set(J));
+  e(get(0), get(J), [ADD], set(0), get(1), get(J), [ADD], set(1), get(PS), i32c(8), [ADD], set(PS));
+  e(get(R), i32c(-1), [ADD], tee(R), brIf(0), END, END);
+  return body(7, 7, c);
+}
+
+function moduleBytes(): Uint8Array {
+  CONSTS.length = 0;
+  const code = moduleOf([3, 4, 5], [{ name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() }]);
+  if (CONSTS.length * 16 > MASKS) throw new Error('wasmElementwise: constant table overflow');
+  return code;
+}
+
+interface Exports {
+  mem: WebAssembly.Memory;
+  exp(inP: number, outP: number, n16: number): void;
+  gelu(xP: number, actP: number, derP: number, n16: number): void;
+  xent(inP: number, outP: number, statP: number, B: number, k: number): void;
+}
+
+/** The kernels over Float32Arrays (operands are copied in and results out). */
+export interface ElementwiseKernels {
+  /** out[i] = e^{x[i]} (out may be x). */
+  exp(x: Float32Array, out: Float32Array): void;
+  /** act[i] = GELU(x[i]), der[i] = GELU′(x[i]). */
+  gelu(x: Float32Array, act: Float32Array, der: Float32Array): void;
+  /**
+   * Mean softmax cross-entropy of logits [B, k] (row-major) against labels [B], and its cotangent
+   * dOut = (softmax − onehot)/B written to `dOut`; a label outside [0, k) contributes 0 to the loss
+   * and no −1/B (what oneHot gives). Max-shifted, sums in Float64.
+   */
+  softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, k: number, dOut: Float32Array): number;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+let instance: ElementwiseKernels | null | undefined;
+
+function make(ex: Exports): ElementwiseKernels {
+  let f32 = new Float32Array(ex.mem.buffer);
+  CONSTS.forEach((x, i) => f32.fill(x, 4 * i, 4 * i + 4));
+  const masks = new Int32Array(ex.mem.buffer, MASKS, 16);
+  for (let t = 0; t < 4; t++) for (let l = 0; l < t; l++) masks[4 * t + l] = -1;
+  const D = DATA / 4;
+  /** The memory as floats, grown to hold `floats` operand floats after the constant table. */
+  const heap = (floats: number): Float32Array => {
+    const bytes = DATA + floats * 4;
+    if (ex.mem.buffer.byteLength < bytes) ex.mem.grow(Math.ceil((bytes - ex.mem.buffer.byteLength) / 65536));
+    if (f32.buffer !== ex.mem.buffer) f32 = new Float32Array(ex.mem.buffer);
+    return f32;
+  };
+  /** Operands are padded to whole passes of 4·G floats. */
+  const pad = (n: number): number => Math.ceil(n / (4 * G)) * 4 * G;
+  return {
+    exp(x, out) {
+      const n = x.length, h = heap(pad(n));
+      h.set(x, D);
+      ex.exp(DATA, DATA, pad(n) / (4 * G));
+      out.set(h.subarray(D, D + n));
+    },
+    gelu(x, act, der) {
+      const n = x.length, m = pad(n), h = heap(3 * m);
+      h.set(x, D);
+      ex.gelu(DATA, DATA + 4 * m, DATA + 8 * m, m / (4 * G));
+      act.set(h.subarray(D + m, D + m + n));
+      der.set(h.subarray(D + 2 * m, D + 2 * m + n));
+    },
+    softmaxCrossEntropy(logits, labels, k, dOut) {
+      const B = labels.length, n = B * k;
+      if (logits.length !== n || dOut.length !== n) throw new Error(`softmaxCrossEntropy: logits have ${logits.length} values, expected ${B}×${k}`);
+      // Layout after the constants: logits (n + 4 slack), softmax/B (n + 4 slack), [max, sum] per row.
+      const o1 = pad(n + 4), o2 = 2 * o1, h = heap(o2 + 2 * B);
+      h.set(logits, D);
+      ex.xent(DATA, DATA + 4 * o1, DATA + 4 * o2, B, k);
+      dOut.set(h.subarray(D + o1, D + o1 + n));
+      const invB = 1 / B;
+      let loss = 0;
+      for (let r = 0, o = 0, st = D + o2; r < B; r++, o += k, st += 2) {
+        const y = labels[r];
+        if (y < 0 || y >= k) continue;
+        // −log softmax_y = log s − (x_y − m)
+        loss += Math.log(h[st + 1]) - (logits[o + y] - h[st]);
+        dOut[o + y] -= invB;
+      }
+      return loss * invB;
+    },
+  };
+}
+
+/** The kernels (one shared instance), or null without WebAssembly SIMD. */
+export function elementwiseKernels(): ElementwiseKernels | null {
+  if (instance !== undefined) return instance;
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(moduleBytes() as BufferSource);
+    } catch {
+      compiled = null;
+    }
+  }
+  instance = compiled ? make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports) : null;
+  return instance;
+}
