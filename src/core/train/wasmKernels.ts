@@ -18,13 +18,13 @@
  * Slice on wasm copies its whole input first (see fastSlice); it is replaced by one that copies
  * only the slice.
  *
- * Two fused kernels of our own replace chains of slow scalar ones (wasmElementwise.ts, f32x4):
+ * Two fused kernels of our own replace chains of slow scalar ones (wasmF32.ts, f32x4):
  * GELU with its derivative, and softmax cross-entropy with its cotangent. They are called through
  * `geluWithDerivative` and `softmaxCrossEntropy` below, which fall back to tfjs ops on other
  * backends and without WebAssembly SIMD.
  */
 import * as tf from '@tensorflow/tfjs';
-import { elementwiseKernels } from './wasmElementwise';
+import { elementwiseKernels } from './wasmF32';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -124,6 +124,8 @@ function fastMatMulGradient(original: GradConfig): GradConfig {
     },
   };
 }
+
+let fusedOn = true;
 
 const GELU = 'SltGeluWithDerivative', SOFTMAX_XENT = 'SltSoftmaxCrossEntropy', ADAMW = 'SltAdamW', LANGEVIN = 'SltLangevinStep';
 
@@ -226,7 +228,6 @@ export function fusedAdamW(theta: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, g
   return { theta: t1, m: m1, v: v1 };
 }
 
-let fusedOn = true;
 
 /** Switch the fused kernels off or on (tests run both paths; default on). */
 export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
@@ -256,6 +257,39 @@ export function fusedLangevinStep(w: tf.Tensor1D, wStar: tf.Tensor1D, grad: tf.T
   if (!fused(LANGEVIN) || grad.dtype !== 'float32') return null;
   const [next, dist2] = tf.engine().runKernel(LANGEVIN, { w, wStar, grad, noise }, c as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { next: next as tf.Tensor1D, dist2: dist2 as tf.Scalar };
+}
+
+/**
+ * Where our f32x4 GEMM (wasmF32.ts) beats tfjs-backend-wasm's BatchMatMul, measured on the
+ * reference machine (BENCHMARKS.md "matMul shapes"): every shape tried with K ≤ 512 or N ≤ 256
+ * (1.1–6× faster; small K, as in every modadd layer and the MNIST minibatches, 4–8×); tfjs's is
+ * faster with large K and large N together (1024³: 31 against 20 GFLOP/s), where ours re-reads A
+ * once per 8-column panel from beyond L2. Operands over 256 MiB also stay with tfjs.
+ */
+export function gemmServes(m: number, k: number, n: number): boolean {
+  return (k <= 512 || n <= 256) && (m * k + k * n + m * n) * 4 <= 256 * 2 ** 20;
+}
+
+/** BatchMatMul on wasm: 2-D (or one-batch 3-D) float32 products without transposes by our GEMM where it is faster. */
+function fastMatMul(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+      const k = elementwiseKernels();
+      const rank = a.shape.length;
+      const oneBatch = rank === 2 || (rank === 3 && a.shape[0] === 1 && b.shape.length === 3 && b.shape[0] === 1);
+      if (!k || !fusedOn || transposeA || transposeB || !oneBatch || b.shape.length !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
+      const [m, kk] = a.shape.slice(-2), n = b.shape[rank - 1];
+      if (b.shape[rank - 2] !== kk || !gemmServes(m, kk, n)) return original.kernelFunc(args);
+      const be = args.backend as unknown as WasmBackendLike;
+      const out = be.makeOutput(rank === 2 ? [m, n] : [1, m, n], 'float32');
+      k.matMul(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array, m, kk, n);
+      return out;
+    },
+  };
 }
 
 /** Whether a fused kernel runs here (switched on, the wasm backend, registered). */
@@ -302,6 +336,11 @@ export function ensureWasmTrainingKernels(): void {
   if (slice) {
     tf.unregisterKernel('Slice', 'wasm');
     tf.registerKernel(fastSlice(slice));
+  }
+  const matMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (matMul && elementwiseKernels()) {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel(fastMatMul(matMul));
   }
   registerFusedKernels();
   registerAdamW();

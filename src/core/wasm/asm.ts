@@ -2,7 +2,7 @@
  * A few hundred lines of WebAssembly are assembled by hand in this project (no toolchain, nothing
  * fetched): the Float64 kernels of the dense eigensolver and the Krylov basis
  * (linalg/wasmKernels.ts) and the Float32 elementwise kernels of training and sampling
- * (train/wasmElementwise.ts). These are the encoders they share: LEB128 integers, sections, and
+ * (train/wasmF32.ts). These are the encoders they share: LEB128 integers, sections, and
  * the instructions they use, named as in the WebAssembly spec (core 2.0 with fixed-width SIMD).
  */
 
@@ -74,6 +74,8 @@ export const F32 = {
 export const V128_AND = simd(0x4e);
 /** i32 bitwise ops. */
 export const AND = 0x71, SHL = 0x74;
+/** v128.load32_splat: one float (or i32) loaded into all four lanes. */
+export const load32splat = (off: number): number[] => simd(0x09, 2, ...uleb(off));
 export const I32X4 = { splat: simd(0x11), add: simd(0xae), shl: simd(0xab) };
 export const V128_BITSELECT = simd(0x52);
 

@@ -18,8 +18,8 @@
  * `elementwiseKernels()` returns null and callers keep the tfjs ops.
  */
 import {
-  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, moduleOf, set, tee,
-  v128load, v128store,
+  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, load32splat,
+  moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
 
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
@@ -197,10 +197,53 @@ function xentCode(): number[] {
   return body(7, 7, c);
 }
 
+/**
+ * C[M × N] = A[M × K]·B[K × N], all row-major Float32, M a multiple of 4 and N of 8 (the caller
+ * pads). Params (i32): 0 aP, 1 bP, 2 cP, 3 M, 4 N, 5 K. A 4 × 8 block of C lives in eight v128
+ * accumulators over the whole of K (no packing: for the small K this serves, one 8-column panel
+ * of B, K·32 bytes, stays in L1 while every row quad of A streams past it). Per k: two loads of B,
+ * four splat loads of A, eight multiplies and eight adds.
+ */
+function gemmCode(): number[] {
+  const I = 6, J = 7, KK = 8, PB = 9, PC = 10, RS = 11, A0 = 12; // i32 locals; A0..A0+3: row pointers
+  const ACC = 16, B0 = 24, B1 = 25, AV = 26; // v128 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(get(5), i32c(4), [MUL], set(RS)); // A row stride in bytes
+  e(i32c(0), set(J), BLOCK, get(4), [EQZ], brIf(0), LOOP);
+  e(i32c(0), set(I), LOOP);
+  e(get(0), get(I), get(RS), [MUL], [ADD], set(A0));
+  for (let r = 1; r < 4; r++) e(get(A0 + r - 1), get(RS), [ADD], set(A0 + r));
+  e(get(1), get(J), i32c(4), [MUL], [ADD], set(PB));
+  for (let q = 0; q < 8; q++) e(zero128, set(ACC + q));
+  e(get(5), set(KK), BLOCK, get(KK), [EQZ], brIf(0), LOOP);
+  e(get(PB), v128load(0), set(B0), get(PB), v128load(16), set(B1));
+  for (let r = 0; r < 4; r++) {
+    e(get(A0 + r), load32splat(0), set(AV));
+    e(get(ACC + 2 * r), get(AV), get(B0), mul, add, set(ACC + 2 * r));
+    e(get(ACC + 2 * r + 1), get(AV), get(B1), mul, add, set(ACC + 2 * r + 1));
+    e(get(A0 + r), i32c(4), [ADD], set(A0 + r));
+  }
+  e(get(PB), get(4), i32c(4), [MUL], [ADD], set(PB));
+  e(get(KK), i32c(-1), [ADD], tee(KK), brIf(0), END, END);
+  // Store the block: rows I..I+3, columns J..J+7.
+  e(get(2), get(I), get(4), [MUL], get(J), [ADD], i32c(4), [MUL], [ADD], set(PC));
+  for (let r = 0; r < 4; r++) {
+    e(get(PC), get(ACC + 2 * r), v128store(0), get(PC), get(ACC + 2 * r + 1), v128store(16));
+    if (r < 3) e(get(PC), get(4), i32c(4), [MUL], [ADD], set(PC));
+  }
+  e(get(I), i32c(4), [ADD], tee(I), get(3), [LT_U], brIf(0), END);
+  e(get(J), i32c(8), [ADD], tee(J), get(4), [LT_U], brIf(0), END, END);
+  return body(10, 11, c);
+}
+
 function moduleBytes(): Uint8Array {
   CONSTS.length = 0;
-  const code = moduleOf([3, 4, 5], [{ name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() }]);
-  if (CONSTS.length * 16 > MASKS) throw new Error('wasmElementwise: constant table overflow');
+  const code = moduleOf([3, 4, 5, 6], [
+    { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
+    { name: 'gemm', type: 3, code: gemmCode() },
+  ]);
+  if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
 }
 
@@ -209,6 +252,7 @@ interface Exports {
   exp(inP: number, outP: number, n16: number): void;
   gelu(xP: number, actP: number, derP: number, n16: number): void;
   xent(inP: number, outP: number, statP: number, B: number, k: number): void;
+  gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -223,6 +267,8 @@ export interface ElementwiseKernels {
    * and no −1/B (what oneHot gives). Max-shifted, sums in Float64.
    */
   softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, k: number, dOut: Float32Array): number;
+  /** c = a·b for row-major a [m × k], b [k × n], c [m × n] (Float32 accumulation in k order). */
+  matMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -275,6 +321,18 @@ function make(ex: Exports): ElementwiseKernels {
         dOut[o + y] -= invB;
       }
       return loss * invB;
+    },
+    matMul(a, b, c, m, k, n) {
+      if (a.length !== m * k || b.length !== k * n || c.length !== m * n) throw new Error(`matMul: sizes do not match [${m}, ${k}]·[${k}, ${n}]`);
+      const m4 = (m + 3) & ~3, n8 = (n + 7) & ~7;
+      const oB = m4 * k, oC = oB + k * n8, h = heap(oC + m4 * n8);
+      h.set(a, D);
+      h.fill(0, D + m * k, D + oB);
+      if (n8 === n) h.set(b, D + oB);
+      else for (let r = 0; r < k; r++) { const o = D + oB + r * n8; h.set(b.subarray(r * n, r * n + n), o); h.fill(0, o + n, o + n8); }
+      ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k);
+      if (n8 === n) c.set(h.subarray(D + oC, D + oC + m * n));
+      else for (let r = 0; r < m; r++) c.set(h.subarray(D + oC + r * n8, D + oC + r * n8 + n), r * n);
     },
   };
 }

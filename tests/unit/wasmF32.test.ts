@@ -1,5 +1,5 @@
 /**
- * The f32x4 elementwise kernels (src/core/train/wasmElementwise.ts) against Float64 references
+ * The f32x4 elementwise kernels (src/core/train/wasmF32.ts) against Float64 references
  * computed here by other means: Math.exp; Φ from a power series of erf (|x|/√2 < 3) and a
  * continued fraction of erfc (beyond), not the kernel's rational approximation; GELU′ against a
  * central difference of that reference GELU; the softmax cross-entropy from its definition. Then
@@ -14,7 +14,7 @@ import type { ModelBundle } from '../../src/core/models/bundle';
 import type { ModelConfig } from '../../src/core/models/config';
 import { initParams } from '../../src/core/models/init';
 import { makeRng } from '../../src/core/rng';
-import { elementwiseKernels } from '../../src/core/train/wasmElementwise';
+import { elementwiseKernels } from '../../src/core/train/wasmF32';
 import { ensureWasmTrainingKernels, fusedSoftmaxCrossEntropy, geluWithDerivative, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { useWasm } from './helpers/tf';
 
@@ -152,6 +152,49 @@ describe('f32x4 elementwise kernels against Float64 references', () => {
       }
       expect(Math.abs(value - ref / B)).toBeLessThan(1e-5 * Math.max(1, Math.abs(ref / B)));
       expect(worst).toBeLessThan(1e-7);
+    }
+  });
+});
+
+describe('f32x4 GEMM', () => {
+  test('c = a·b against a Float64 triple loop: ragged m and n, k = 1, larger k', () => {
+    const k = elementwiseKernels()!;
+    const rng = makeRng(41);
+    for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [4, 8, 8], [37, 53, 19], [130, 1, 257], [9, 700, 33]]) {
+      const a = Float32Array.from({ length: m * kk }, () => rng.normal()), b = Float32Array.from({ length: kk * n }, () => rng.normal());
+      const c = new Float32Array(m * n).fill(NaN);
+      k.matMul(a, b, c, m, kk, n);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0, sa = 0;
+          for (let q = 0; q < kk; q++) { s += a[i * kk + q] * b[q * n + j]; sa += Math.abs(a[i * kk + q] * b[q * n + j]); }
+          expect(Math.abs(c[i * n + j] - s)).toBeLessThanOrEqual(1e-6 * kk * sa + 1e-30);
+        }
+      }
+    }
+    expect(() => k.matMul(new Float32Array(6), new Float32Array(6), new Float32Array(4), 2, 3, 3)).toThrow(/sizes/);
+  });
+
+  test('tf.matMul on wasm (our GEMM where it serves) equals tfjs own kernel: 2-D, one-batch 3-D, transposes, shapes on both sides of the rule', async () => {
+    ensureWasmTrainingKernels();
+    const rng = makeRng(43);
+    const t = (shape: number[]): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal()), shape);
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[37, 53], [53, 19], false, false], [[1, 37, 53], [1, 53, 19], false, false], [[53, 37], [53, 19], true, false],
+      [[37, 53], [19, 53], false, true], [[2, 5, 6], [2, 6, 3], false, false], [[8, 600], [600, 300], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = t(sa), b = t(sb);
+      const ours = tf.matMul(a, b, ta, tb);
+      setFusedKernelsEnabled(false);
+      const ref = tf.matMul(a, b, ta, tb);
+      setFusedKernelsEnabled(true);
+      expect(ours.shape).toEqual(ref.shape);
+      const [x, y] = [await ours.data(), await ref.data()];
+      let worst = 0, big = 0;
+      for (let i = 0; i < x.length; i++) { worst = Math.max(worst, Math.abs(x[i] - y[i])); big = Math.max(big, Math.abs(y[i])); }
+      expect(worst / big, `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThan(1e-6);
+      tf.dispose([a, b, ours, ref]);
     }
   });
 });
