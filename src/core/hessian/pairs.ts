@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
+import { geluWithDerivative } from '../train/wasmKernels';
 import { CHUNK_ELEMENTS, chunkRanges, chunkSizeFor, mm, type ChunkShape, type Engine } from './engine';
 
 /** Where a token-pair model's tensors sit in θ, and its hidden nonlinearity. */
@@ -28,9 +29,8 @@ export interface PairNet {
 
 /** GELU(z) = z Φ(z) and GELU′(z) = Φ(z) + z φ(z) (exact erf form, as PyTorch's nn.GELU). */
 function geluAndDerivative(z: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  const Phi = tf.mul(tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2))), 0.5);
-  const phi = tf.mul(tf.exp(tf.mul(tf.square(z), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-  return [tf.mul(z, Phi) as tf.Tensor2D, tf.add(Phi, tf.mul(z, phi)) as tf.Tensor2D];
+  const g = geluWithDerivative(z);
+  return [g.act as tf.Tensor2D, g.derivative() as tf.Tensor2D];
 }
 
 /**

@@ -260,14 +260,17 @@ export function fusedLangevinStep(w: tf.Tensor1D, wStar: tf.Tensor1D, grad: tf.T
 }
 
 /**
- * Where our f32x4 GEMM (wasmF32.ts) beats tfjs-backend-wasm's BatchMatMul, measured on the
- * reference machine (BENCHMARKS.md "matMul shapes"): every shape tried with K ≤ 512 or N ≤ 256
- * (1.1–6× faster; small K, as in every modadd layer and the MNIST minibatches, 4–8×); tfjs's is
- * faster with large K and large N together (1024³: 31 against 20 GFLOP/s), where ours re-reads A
- * once per 8-column panel from beyond L2. Operands over 256 MiB also stay with tfjs.
+ * Where our f32x4 GEMM (wasmF32.ts) beats tfjs-backend-wasm's BatchMatMul (BENCHMARKS.md "Our
+ * GEMM"). tfjs's kernel is XNNPACK with the operator, and B packed into it, cached per B tensor:
+ * fast when B is a constant reused call after call (the Gauss–Newton products), slow when B is
+ * new every call (training and SGLD steps: fresh transposed weights and activations), where it
+ * took 2–8× our time. Ours copies A and B into its own memory, so it loses a little on large
+ * operands against the cached kernel. Rule: ours when K ≤ 512, or when N ≤ 256, K ≤ 4,096 and A
+ * has at most 2²² entries; tfjs otherwise (1024³, the [8000, 669]-row products of MNIST's Gauss–Newton
+ * passes), and for operands over 256 MiB.
  */
 export function gemmServes(m: number, k: number, n: number): boolean {
-  return (k <= 512 || n <= 256) && (m * k + k * n + m * n) * 4 <= 256 * 2 ** 20;
+  return (k <= 512 || (n <= 256 && k <= 4096 && m * k <= 2 ** 22)) && (m * k + k * n + m * n) * 4 <= 256 * 2 ** 20;
 }
 
 /** BatchMatMul on wasm: 2-D (or one-batch 3-D) float32 products without transposes by our GEMM where it is faster. */
