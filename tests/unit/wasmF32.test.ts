@@ -157,17 +157,19 @@ describe('f32x4 elementwise kernels against Float64 references', () => {
 });
 
 describe('f32x4 GEMM', () => {
-  test('c = a·b against a Float64 triple loop: ragged m and n, k = 1, larger k', () => {
+  test('c = op(a)·op(b) against a Float64 triple loop: ragged m and n, k = 1, larger k, transposed operands', () => {
     const k = elementwiseKernels()!;
     const rng = makeRng(41);
-    for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [4, 8, 8], [37, 53, 19], [130, 1, 257], [9, 700, 33]]) {
+    const shapes = [[1, 1, 1], [3, 5, 7], [4, 8, 8], [37, 53, 19], [130, 1, 257], [9, 700, 33]];
+    for (const [[m, kk, n], ta, tb] of shapes.flatMap((s) => [[s, false, false], [s, true, false], [s, false, true], [s, true, true]] as const)) {
       const a = Float32Array.from({ length: m * kk }, () => rng.normal()), b = Float32Array.from({ length: kk * n }, () => rng.normal());
+      const A = (i: number, q: number): number => (ta ? a[q * m + i] : a[i * kk + q]), B = (q: number, j: number): number => (tb ? b[j * kk + q] : b[q * n + j]);
       const c = new Float32Array(m * n).fill(NaN);
-      k.matMul(a, b, c, m, kk, n);
+      k.matMul(a, b, c, m, kk, n, ta, tb);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let s = 0, sa = 0;
-          for (let q = 0; q < kk; q++) { s += a[i * kk + q] * b[q * n + j]; sa += Math.abs(a[i * kk + q] * b[q * n + j]); }
+          for (let q = 0; q < kk; q++) { s += A(i, q) * B(q, j); sa += Math.abs(A(i, q) * B(q, j)); }
           expect(Math.abs(c[i * n + j] - s)).toBeLessThanOrEqual(1e-6 * kk * sa + 1e-30);
         }
       }
@@ -181,8 +183,11 @@ describe('f32x4 GEMM', () => {
     const t = (shape: number[]): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal()), shape);
     const cases: [number[], number[], boolean, boolean][] = [
       [[37, 53], [53, 19], false, false], [[1, 37, 53], [1, 53, 19], false, false], [[53, 37], [53, 19], true, false],
-      [[37, 53], [19, 53], false, true], [[2, 5, 6], [2, 6, 3], false, false], [[8, 600], [600, 300], false, false],
+      [[37, 53], [19, 53], false, true], [[53, 37], [19, 53], true, true], [[2, 5, 6], [2, 6, 3], false, false],
+      [[8, 600], [600, 300], false, false], [[600, 8], [600, 300], true, false], [[8, 600], [300, 600], false, true],
     ];
+    const backend = tf.engine().backend;
+    const ids = backend.numDataIds();
     for (const [sa, sb, ta, tb] of cases) {
       const a = t(sa), b = t(sb);
       const ours = tf.matMul(a, b, ta, tb);
@@ -196,6 +201,7 @@ describe('f32x4 GEMM', () => {
       expect(worst / big, `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThan(1e-6);
       tf.dispose([a, b, ours, ref]);
     }
+    expect(backend.numDataIds()).toBe(ids); // the explicit transposes of the fallback are released
   });
 });
 

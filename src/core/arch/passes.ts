@@ -9,7 +9,8 @@
  * forwardTrace took 28 ms a step, most of it in tf.gather (6 ms for 512 embedding rows, its
  * gradient a JS segment sum), weight and activation transposes and the concat of the two
  * embeddings. Here the only gathers are gatherND (0.1–1.5 ms), the embedding sums are scatterND
- * (0.08 ms), weights are transposed once per step and no [B, in] activation is ever transposed:
+ * (0.08 ms), weights enter as transposed operands of the matMul (on wasm our GEMM takes the
+ * transpose while copying them in: train/wasmKernels.ts) and no [B, in] activation is ever transposed:
  * weight gradients are δᵀ·h with δ [B, out] small.
  *
  * Shapes follow PyTorch: a weight W is [out, in], z = h·Wᵀ + b.
@@ -72,7 +73,7 @@ export function stackPasses(spec: StackPassSpec, layout: ParamLayout): GradPasse
       let z: tf.Tensor2D = x;
       for (let l = 0; l < L; l++) {
         W.push(param(layout, w, spec.weight(l)));
-        z = tf.matMul(hs[l], tf.transpose(W[l]));
+        z = tf.matMul(hs[l], W[l], false, true);
         const b = spec.bias(l);
         if (b) z = tf.add(z, vector(layout, w, b));
         if (l < L - 1) {
@@ -133,14 +134,14 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
         WL = param(layout, w, spec.first.left);
         WR = param(layout, w, spec.first.right);
       }
-      const TL = tf.matMul(E, tf.transpose(WL)), TR = tf.matMul(E, tf.transpose(WR));
+      const TL = tf.matMul(E, WL, false, true), TR = tf.matMul(E, WR, false, true);
       const a = tf.slice(x, [0, 0], [B, 1]), b = tf.slice(x, [0, 1], [B, 1]);
       let pre = tf.add(tf.gatherND(TL, a), tf.gatherND(TR, b)) as tf.Tensor2D;
       if (spec.hiddenBias) pre = tf.add(pre, vector(layout, w, spec.hiddenBias));
       const gelu = spec.activation === 'gelu' ? geluWithDerivative(pre) : null;
       const act = (gelu ? gelu.act : tf.relu(pre)) as tf.Tensor2D;
       const W2 = param(layout, w, spec.out);
-      const out = tf.add(tf.matMul(act, tf.transpose(W2)), vector(layout, w, spec.outBias)) as tf.Tensor2D;
+      const out = tf.add(tf.matMul(act, W2, false, true), vector(layout, w, spec.outBias)) as tf.Tensor2D;
       return {
         out,
         backward(dOut) {
@@ -153,7 +154,7 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
           const dTL = tf.scatterND(a, dPre, [p, h]) as tf.Tensor2D, dTR = tf.scatterND(b, dPre, [p, h]) as tf.Tensor2D;
           // Σ_rows δ = Σ_tokens ∇T_L: p rows to sum instead of B.
           if (spec.hiddenBias) grads[spec.hiddenBias] = tf.sum(dTL, 0);
-          const gL = tf.matMul(tf.transpose(dTL), E), gR = tf.matMul(tf.transpose(dTR), E);
+          const gL = tf.matMul(dTL, E, true, false), gR = tf.matMul(dTR, E, true, false);
           if ('joined' in spec.first) grads[spec.first.joined] = tf.concat([gL, gR], 1);
           else { grads[spec.first.left] = gL; grads[spec.first.right] = gR; }
           grads[spec.embed] = tf.add(tf.matMul(dTL, WL), tf.matMul(dTR, WR));

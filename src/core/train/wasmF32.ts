@@ -267,8 +267,12 @@ export interface ElementwiseKernels {
    * and no −1/B (what oneHot gives). Max-shifted, sums in Float64.
    */
   softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, k: number, dOut: Float32Array): number;
-  /** c = a·b for row-major a [m × k], b [k × n], c [m × n] (Float32 accumulation in k order). */
-  matMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void;
+  /**
+   * c = op(a)·op(b) for row-major op(a) [m × k], op(b) [k × n], c [m × n] (Float32 accumulation in
+   * k order); op(x) = xᵀ when `ta` / `tb` (a then stored [k × m], b [n × k]), transposed while
+   * copied in.
+   */
+  matMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, ta?: boolean, tb?: boolean): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -322,13 +326,17 @@ function make(ex: Exports): ElementwiseKernels {
       }
       return loss * invB;
     },
-    matMul(a, b, c, m, k, n) {
+    matMul(a, b, c, m, k, n, ta = false, tb = false) {
       if (a.length !== m * k || b.length !== k * n || c.length !== m * n) throw new Error(`matMul: sizes do not match [${m}, ${k}]·[${k}, ${n}]`);
       const m4 = (m + 3) & ~3, n8 = (n + 7) & ~7;
       const oB = m4 * k, oC = oB + k * n8, h = heap(oC + m4 * n8);
-      h.set(a, D);
+      if (!ta) h.set(a, D);
+      else for (let q = 0; q < k; q++) for (let i = 0, src = q * m, dst = D + q; i < m; i++, dst += k) h[dst] = a[src + i];
       h.fill(0, D + m * k, D + oB);
-      if (n8 === n) h.set(b, D + oB);
+      if (tb) {
+        for (let j = 0; j < n; j++) for (let q = 0, src = j * k, dst = D + oB + j; q < k; q++, dst += n8) h[dst] = b[src + q];
+        if (n8 !== n) for (let q = 0; q < k; q++) h.fill(0, D + oB + q * n8 + n, D + oB + (q + 1) * n8);
+      } else if (n8 === n) h.set(b, D + oB);
       else for (let r = 0; r < k; r++) { const o = D + oB + r * n8; h.set(b.subarray(r * n, r * n + n), o); h.fill(0, o + n, o + n8); }
       ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k);
       if (n8 === n) c.set(h.subarray(D + oC, D + oC + m * n));

@@ -273,8 +273,14 @@ export function gemmServes(m: number, k: number, n: number): boolean {
   return (k <= 512 || (n <= 256 && k <= 4096 && m * k <= 2 ** 22)) && (m * k + k * n + m * n) * 4 <= 256 * 2 ** 20;
 }
 
-/** BatchMatMul on wasm: 2-D (or one-batch 3-D) float32 products without transposes by our GEMM where it is faster. */
+/**
+ * BatchMatMul on wasm: 2-D (or one-batch 3-D) float32 products by our GEMM where it is faster,
+ * transposes included (taken while copying the operands in). A transposed product our GEMM does
+ * not serve is given to tfjs's kernel as an explicit transpose and a plain product: tfjs's own
+ * transposed products leave its fast path (a [2247, 256]·[256, 256]ᵀ took 139 ms against 22 ms).
+ */
 function fastMatMul(original: tf.KernelConfig): tf.KernelConfig {
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
   return {
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
@@ -284,12 +290,26 @@ function fastMatMul(original: tf.KernelConfig): tf.KernelConfig {
       const k = elementwiseKernels();
       const rank = a.shape.length;
       const oneBatch = rank === 2 || (rank === 3 && a.shape[0] === 1 && b.shape.length === 3 && b.shape[0] === 1);
-      if (!k || !fusedOn || transposeA || transposeB || !oneBatch || b.shape.length !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
-      const [m, kk] = a.shape.slice(-2), n = b.shape[rank - 1];
-      if (b.shape[rank - 2] !== kk || !gemmServes(m, kk, n)) return original.kernelFunc(args);
+      if (!oneBatch || b.shape.length !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
+      const [a0, a1] = a.shape.slice(-2), [b0, b1] = b.shape.slice(-2);
+      const [m, kk] = transposeA ? [a1, a0] : [a0, a1], [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+      if (kb !== kk) return original.kernelFunc(args);
       const be = args.backend as unknown as WasmBackendLike;
-      const out = be.makeOutput(rank === 2 ? [m, n] : [1, m, n], 'float32');
-      k.matMul(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array, m, kk, n);
+      if (k && fusedOn && gemmServes(m, kk, n)) {
+        const out = be.makeOutput(rank === 2 ? [m, n] : [1, m, n], 'float32');
+        k.matMul(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array, m, kk, n, transposeA, transposeB);
+        return out;
+      }
+      if ((!transposeA && !transposeB) || !transposeKernel || rank !== 2) return original.kernelFunc(args);
+      const temps: tf.TensorInfo[] = [];
+      const plain = (x: tf.TensorInfo, t: boolean): tf.TensorInfo => {
+        if (!t) return x;
+        const y = transposeKernel.kernelFunc({ inputs: { x }, attrs: { perm: [1, 0] }, backend: args.backend }) as tf.TensorInfo;
+        temps.push(y);
+        return y;
+      };
+      const out = original.kernelFunc({ ...args, inputs: { a: plain(a, transposeA), b: plain(b, transposeB) }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      for (const t of temps) (args.backend as unknown as { disposeData(id: unknown): void }).disposeData(t.dataId);
       return out;
     },
   };
