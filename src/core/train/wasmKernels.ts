@@ -232,6 +232,11 @@ export function fusedAdamW(theta: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, g
 /** Switch the fused kernels off or on (tests run both paths; default on). */
 export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
 
+let gemmOn = true;
+
+/** Switch our GEMM alone off or on (the bench measures what it adds to a whole step; default on). */
+export function setGemmEnabled(on: boolean): void { gemmOn = on; }
+
 /** The fused unadjusted Langevin step (JS over the heap, one kernel for what took a dozen). */
 function registerLangevin(): void {
   tf.registerKernel({
@@ -260,16 +265,19 @@ export function fusedLangevinStep(w: tf.Tensor1D, wStar: tf.Tensor1D, grad: tf.T
 }
 
 /**
- * Where our f32x4 GEMM (wasmF32.ts) beats tfjs-backend-wasm's BatchMatMul (BENCHMARKS.md "Our
- * GEMM"). tfjs's kernel is XNNPACK with the operator, and B packed into it, cached per B tensor:
- * fast when B is a constant reused call after call (the Gauss–Newton products), slow when B is
- * new every call (training and SGLD steps: fresh transposed weights and activations), where it
- * took 2–8× our time. Ours copies A and B into its own memory, so it loses a little on large
- * operands against the cached kernel. Rule: ours when K ≤ 512, or when N ≤ 256, K ≤ 4,096 and A
- * has at most 2²² entries; tfjs otherwise (1024³, the [8000, 669]-row products of MNIST's Gauss–Newton
- * passes), and for operands over 256 MiB.
+ * Where our f32x4 GEMM (wasmF32.ts) beats tfjs-backend-wasm's BatchMatMul (`npm run bench:kernels`,
+ * BENCHMARKS.md "Our wasm kernels"). tfjs's kernel is XNNPACK with the operator, and B packed into
+ * it, cached per B tensor: good when B is a constant reused call after call (the Gauss–Newton
+ * products), slower when B is new every call (training and SGLD steps: fresh weights and
+ * activations). Ours copies A and B into its own memory and pads N to a multiple of 8, so it loses
+ * on large operands against the cached kernel and, with a small K, on a ragged N (the rows are
+ * copied out one by one). Rule: ours when K ≤ 512, or when N ≤ 256, K ≤ 4,096 and A has at most
+ * 2²² entries — but not with K < 128, N not a multiple of 8 and C of 2¹⁶ entries or more; tfjs
+ * otherwise (1024³, the [8000, 669]-row products of MNIST's Gauss–Newton passes), and for operands
+ * over 256 MiB.
  */
 export function gemmServes(m: number, k: number, n: number): boolean {
+  if (k < 128 && n % 8 !== 0 && m * n >= 65536) return false;
   return (k <= 512 || (n <= 256 && k <= 4096 && m * k <= 2 ** 22)) && (m * k + k * n + m * n) * 4 <= 256 * 2 ** 20;
 }
 
@@ -295,7 +303,7 @@ function fastMatMul(original: tf.KernelConfig): tf.KernelConfig {
       const [m, kk] = transposeA ? [a1, a0] : [a0, a1], [kb, n] = transposeB ? [b1, b0] : [b0, b1];
       if (kb !== kk) return original.kernelFunc(args);
       const be = args.backend as unknown as WasmBackendLike;
-      if (k && fusedOn && gemmServes(m, kk, n)) {
+      if (k && fusedOn && gemmOn && gemmServes(m, kk, n)) {
         const out = be.makeOutput(rank === 2 ? [m, n] : [1, m, n], 'float32');
         k.matMul(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array, m, kk, n, transposeA, transposeB);
         return out;

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:kernels [-- --reps N]`: our wasm kernels (src/core/train/wasmF32.ts, registered by
+ * train/wasmKernels.ts) against tfjs-backend-wasm's own, in one process, ALTERNATING the two paths
+ * (setFusedKernelsEnabled) so both see the same machine load; medians are reported.
+ *
+ * 1. matMul shapes from the training, SGLD and Gauss–Newton passes, and 1024³: ours against
+ *    tfjs's BatchMatMul (XNNPACK) twice — with B reused call after call (tfjs caches its operator,
+ *    B packed, per B tensor: the Gauss–Newton products) and with a fresh B every call (the
+ *    training and SGLD steps, whose weights and activations are new tensors each step).
+ * 2. Whole steps: training (each architecture's recipe) and plain SGLD draws (batch 512, one draw
+ *    per step) on the shipped models, all our kernels on against off, and our GEMM alone on
+ *    against off (the fused tails on in both arms).
+ *
+ * Writes bench/results/kernels-latest.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { decodeModelFile } from '../src/core/io/modelFile';
+import { sgldStep, type LangevinKernel } from '../src/core/llc/langevin';
+import { modelTarget } from '../src/core/llc/target';
+import type { ArchId } from '../src/core/models/config';
+import { makeRng } from '../src/core/rng';
+import { datasetFor } from '../src/core/tasks/env';
+import { DEFAULT_RECIPES } from '../src/core/train/recipes';
+import { Trainer } from '../src/core/train/trainer';
+import { gemmServes, setFusedKernelsEnabled, setGemmEnabled } from '../src/core/train/wasmKernels';
+import { nodeAssetReader } from '../src/node/assets';
+import { median } from '../src/core/bench/measure';
+import { log, type Json } from './helpers';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' } } });
+const REPS = Number(argv.reps);
+
+const SHAPES: [string, number, number, number][] = [
+  ['modadd out layer, backward (dOut·W₂)', 2247, 53, 256],
+  ['modadd out-weight gradient (dOutᵀ·act)', 53, 2247, 256],
+  ['modadd-gelu out layer (act·W₂ᵀ)', 2247, 48, 53],
+  ['modadd embedding tables (E·W_Lᵀ)', 53, 128, 256],
+  ['mnist SGLD forward (x·W₁ᵀ), batch 512', 512, 784, 50],
+  ['mnist SGLD weight gradient (δᵀ·x)', 50, 512, 784],
+  ['modadd Gauss–Newton ([g | 1]·[W₂ᵀ; b₂])', 2248, 257, 53],
+  ['mnist Gauss–Newton ([x | 1]·[Ẇ₁ᵀ; ḃ₁])', 8000, 669, 50],
+  ['mnist Gauss–Newton, second layer', 8000, 51, 50],
+  ['1024³', 1024, 1024, 1024],
+];
+
+/** Alternating timings of `run` with a switch on and off (default: all our kernels); medians in ms. */
+async function alternate(run: () => Promise<void>, reps: number, toggle: (on: boolean) => void = setFusedKernelsEnabled): Promise<{ on: number; off: number }> {
+  const t: { on: number[]; off: number[] } = { on: [], off: [] };
+  for (let r = 0; r < 2 * reps + 2; r++) {
+    const on = r % 2 === 0;
+    toggle(on);
+    const t0 = performance.now();
+    await run();
+    if (r >= 2) t[on ? 'on' : 'off'].push(performance.now() - t0);
+  }
+  toggle(true);
+  return { on: median(t.on), off: median(t.off) };
+}
+
+async function matMuls(): Promise<Json[]> {
+  const rows: Json[] = [];
+  // Warm-up: every shape once on both paths (compilation and memory growth out of the timings).
+  for (const [, m, k, n] of SHAPES) {
+    for (const on of [true, false]) {
+      setFusedKernelsEnabled(on);
+      const c = tf.tidy(() => tf.matMul(tf.ones([m, k]), tf.ones([k, n])));
+      await c.data();
+      c.dispose();
+    }
+  }
+  setFusedKernelsEnabled(true);
+  for (const [what, m, k, n] of SHAPES) {
+    const rng = makeRng(m * 7 + k);
+    const a = tf.tensor2d(Float32Array.from({ length: m * k }, () => rng.normal()), [m, k]);
+    const bHost = Float32Array.from({ length: k * n }, () => rng.normal());
+    const b = tf.tensor2d(bHost, [k, n]);
+    const calls = Math.max(1, Math.min(20, Math.round(2e8 / (2 * m * k * n))));
+    const reused = await alternate(async () => {
+      for (let i = 0; i < calls; i++) { const c = tf.matMul(a, b); await c.data(); c.dispose(); }
+    }, REPS);
+    const fresh = await alternate(async () => {
+      for (let i = 0; i < calls; i++) {
+        const bi = tf.tensor2d(bHost, [k, n]);
+        const c = tf.matMul(a, bi);
+        await c.data();
+        tf.dispose([c, bi]);
+      }
+    }, REPS);
+    const ms = (x: number): number => x / calls;
+    const gf = (x: number): number => (2 * m * k * n) / (ms(x) * 1e6);
+    rows.push({ what, m, k, n, oursServes: gemmServes(m, k, n), reusedB: { oursMs: ms(reused.on), tfjsMs: ms(reused.off) }, freshB: { oursMs: ms(fresh.on), tfjsMs: ms(fresh.off) } });
+    log(`[${m},${k}]·[${k},${n}] ${what}: B reused ${ms(reused.on).toFixed(2)} vs ${ms(reused.off).toFixed(2)} ms; fresh B ${ms(fresh.on).toFixed(2)} vs ${ms(fresh.off).toFixed(2)} ms (${gf(fresh.on).toFixed(1)} vs ${gf(fresh.off).toFixed(1)} GFLOP/s)${gemmServes(m, k, n) ? '' : ' — tfjs keeps this shape'}`);
+    tf.dispose([a, b]);
+  }
+  return rows;
+}
+
+async function steps(): Promise<Json[]> {
+  const rows: Json[] = [];
+  const env = { readAsset: nodeAssetReader() };
+  for (const arch of ['modadd', 'modadd-gelu', 'mnist-mlp', 'matfac'] as ArchId[]) {
+    const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${arch}.safetensors`))), { name: arch });
+    const ds = await datasetFor(model, env);
+    const trainer = new Trainer(model, ds, { ...DEFAULT_RECIPES[arch], evalEvery: 0, checkpointEvery: 0 });
+    const per = arch === 'modadd' ? 30 : arch === 'modadd-gelu' ? 80 : 400;
+    for (let i = 0; i < 5; i++) await trainer.step();
+    const block = async (): Promise<void> => { for (let i = 0; i < per; i++) await trainer.step(); await trainer.lastBatchLoss(); };
+    const t = await alternate(block, REPS), g = await alternate(block, REPS, setGemmEnabled);
+    trainer.dispose();
+    const rate = (ms: number): number => (per * 1e3) / ms;
+    rows.push({ what: `train ${arch}`, batch: DEFAULT_RECIPES[arch].batchSize, fusedPerS: rate(t.on), opsPerS: rate(t.off), gemm: { onPerS: rate(g.on), offPerS: rate(g.off) } });
+    log(`train ${arch}: ${rate(t.on).toFixed(1)} steps/s with our kernels, ${rate(t.off).toFixed(1)} with tfjs's; our GEMM alone ${(g.off / g.on).toFixed(2)}×`);
+    if (arch !== 'modadd' && arch !== 'mnist-mlp') continue;
+    const target = modelTarget(model, ds, 'train');
+    const k: LangevinKernel = { target, nBeta: 300, gamma: 100, eps: 3e-5, gHat: null };
+    const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
+    const rng = makeRng(1);
+    const xi = new Float32Array(target.d);
+    const draws = 40;
+    const chain = async (): Promise<void> => {
+      let last: tf.Tensor | null = null;
+      for (let i = 0; i < draws; i++) {
+        rng.fillNormal(xi);
+        const rows = Int32Array.from({ length: 512 }, () => rng.int(target.n));
+        const st = sgldStep(k, w, rows, xi, null);
+        last?.dispose();
+        last = st.stats;
+      }
+      await last?.data();
+      last?.dispose();
+    };
+    const s = await alternate(chain, REPS), sg = await alternate(chain, REPS, setGemmEnabled);
+    tf.dispose(w);
+    target.dispose();
+    const drawRate = (ms: number): number => (draws * 1e3) / ms;
+    rows.push({ what: `SGLD ${arch}`, batch: 512, fusedPerS: drawRate(s.on), opsPerS: drawRate(s.off), gemm: { onPerS: drawRate(sg.on), offPerS: drawRate(sg.off) } });
+    log(`SGLD ${arch}: ${drawRate(s.on).toFixed(1)} draws/s with our kernels, ${drawRate(s.off).toFixed(1)} with tfjs's; our GEMM alone ${(sg.off / sg.on).toFixed(2)}×`);
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const info = await initBackend('wasm');
+  if (info.active !== 'wasm') throw new Error(`expected the wasm backend, got ${info.summary}`);
+  const started = new Date();
+  const doc: Json = { started: started.toISOString(), backend: info.summary, node: process.version, cpu: cpus()[0]?.model, nproc: cpus().length, loadavg: loadavg(), reps: REPS };
+  doc.matMul = await matMuls();
+  doc.steps = await steps();
+  doc.loadavgAtEnd = loadavg();
+  doc.totalS = Math.round((Date.now() - started.getTime()) / 1e3);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'kernels-latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  log(`written to bench/results/kernels-latest.json (${String(doc.totalS)} s)`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`[bench:kernels] error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 2;
+});
