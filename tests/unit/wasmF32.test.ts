@@ -205,6 +205,32 @@ describe('f32x4 GEMM', () => {
   });
 });
 
+describe('row gathers on wasm', () => {
+  test('tf.gatherND of whole rows by [B, 1] indices equals tfjs own kernel (wide and narrow rows, 1-D, int32); a bad index is an error', async () => {
+    ensureWasmTrainingKernels();
+    const rng = makeRng(47);
+    const cases: [number[], 'float32' | 'int32'][] = [[[30, 100], 'float32'], [[30, 7], 'float32'], [[30], 'int32'], [[30, 3], 'int32']];
+    for (const [shape, dtype] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const params = tf.tensor(dtype === 'int32' ? Int32Array.from({ length: size }, () => rng.int(1000)) : Float32Array.from({ length: size }, () => rng.normal()), shape, dtype);
+      const idx = tf.tensor2d(Int32Array.from({ length: 41 }, () => rng.int(shape[0])), [41, 1], 'int32');
+      const ours = tf.gatherND(params, idx);
+      setFusedKernelsEnabled(false);
+      const ref = tf.gatherND(params, idx);
+      setFusedKernelsEnabled(true);
+      expect(ours.shape).toEqual(ref.shape);
+      expect(ours.dtype).toBe(dtype);
+      expect(Array.from(await ours.data())).toEqual(Array.from(await ref.data()));
+      tf.dispose([params, idx, ours, ref]);
+    }
+    const p2 = tf.zeros([5, 3]), bad = tf.tensor2d([1, 5], [2, 1], 'int32');
+    const ids = tf.engine().backend.numDataIds();
+    expect(() => tf.gatherND(p2, bad)).toThrow(/index 5/);
+    expect(tf.engine().backend.numDataIds()).toBe(ids);
+    tf.dispose([p2, bad]);
+  });
+});
+
 describe('the fused tfjs kernels on wasm', () => {
   beforeAll(() => { ensureWasmTrainingKernels(); });
 
