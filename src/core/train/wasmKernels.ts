@@ -324,8 +324,8 @@ function fastMatMul(original: tf.KernelConfig): tf.KernelConfig {
 }
 
 /**
- * GatherNd on wasm for the one form the passes use, whole rows by [B, 1] indices (minibatch rows,
- * embedding-table rows): a row copy each, from views of the heap. tfjs-wasm's kernel took 0.25 ms
+ * GatherNd on wasm for whole rows of 64 values or more by [B, 1] indices (minibatch rows): a row
+ * copy each, from views of the heap. tfjs-wasm's kernel took 0.25 ms
  * for 512 rows of MNIST (784 floats). Every other form goes to tfjs's kernel.
  */
 function fastGatherNd(original: tf.KernelConfig): tf.KernelConfig {
@@ -335,19 +335,21 @@ function fastGatherNd(original: tf.KernelConfig): tf.KernelConfig {
     kernelFunc: (args) => {
       const { params, indices } = args.inputs as { params: tf.TensorInfo; indices: tf.TensorInfo };
       const rank = params.shape.length;
-      if (!fusedOn || indices.dtype !== 'int32' || indices.shape.length !== 2 || indices.shape[1] !== 1 || rank < 1 || rank > 2 || (params.dtype !== 'float32' && params.dtype !== 'int32')) return original.kernelFunc(args);
+      const C = params.shape.length === 2 ? params.shape[1] : 0;
+      // Rows narrower than 64 values (embedding tables, label vectors) stay with tfjs's kernel: a
+      // JS loop per row measured slower there.
+      if (!fusedOn || indices.dtype !== 'int32' || indices.shape.length !== 2 || indices.shape[1] !== 1 || rank !== 2 || C < 64 || (params.dtype !== 'float32' && params.dtype !== 'int32')) return original.kernelFunc(args);
       const be = args.backend as unknown as WasmBackendLike;
-      const B = indices.shape[0], R = params.shape[0], C = rank === 2 ? params.shape[1] : 1;
+      const B = indices.shape[0], R = params.shape[0];
       const idx = be.typedArrayFromHeap(indices) as Int32Array;
       for (let i = 0; i < B; i++) if (!(idx[i] >= 0 && idx[i] < R)) throw new Error(`GatherNd: index ${idx[i]} is not in [0, ${R})`);
-      const out = be.makeOutput(rank === 2 ? [B, C] : [B], params.dtype);
+      const out = be.makeOutput([B, C], params.dtype);
       // Views after the allocation (it can grow the heap and detach earlier views).
       const pv = be.typedArrayFromHeap(params) as Float32Array | Int32Array, iv = be.typedArrayFromHeap(indices) as Int32Array;
       const ov = be.typedArrayFromHeap(out) as Float32Array | Int32Array;
       for (let i = 0; i < B; i++) {
         const r = iv[i];
-        if (C >= 64) ov.set(pv.subarray(r * C, r * C + C), i * C);
-        else for (let j = 0, src = r * C, dst = i * C; j < C; j++) ov[dst + j] = pv[src + j];
+        ov.set(pv.subarray(r * C, r * C + C), i * C);
       }
       return out;
     },
