@@ -18,10 +18,13 @@
  * Slice on wasm copies its whole input first (see fastSlice); it is replaced by one that copies
  * only the slice.
  *
- * Two fused kernels of our own replace chains of slow scalar ones (wasmF32.ts, f32x4):
- * GELU with its derivative, and softmax cross-entropy with its cotangent. They are called through
- * `geluWithDerivative` and `softmaxCrossEntropy` below, which fall back to tfjs ops on other
- * backends and without WebAssembly SIMD.
+ * Kernels of our own replace slow ones or chains of small ones (BENCHMARKS.md "Our wasm kernels"):
+ * BatchMatMul by our f32x4 GEMM where it measures faster (wasmF32.ts; `gemmServes`), GatherNd of
+ * whole rows as row copies, GELU with its derivative and softmax cross-entropy with its cotangent
+ * (f32x4, wasmF32.ts), and one-kernel AdamW and unadjusted Langevin steps (JS over heap views).
+ * The fused ones are called through `geluWithDerivative`, `fusedSoftmaxCrossEntropy`, `fusedAdamW`
+ * and `fusedLangevinStep`, which fall back to tfjs ops on other backends, without WebAssembly SIMD
+ * and when switched off (`setFusedKernelsEnabled`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { elementwiseKernels } from './wasmF32';
@@ -125,7 +128,13 @@ function fastMatMulGradient(original: GradConfig): GradConfig {
   };
 }
 
-let fusedOn = true;
+let fusedOn = true, gemmOn = true;
+
+/** Switch our kernels (fused tails, GEMM, row gathers) off or on (tests run both paths; default on). */
+export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
+
+/** Switch our GEMM alone off or on (the bench measures what it adds to a whole step; default on). */
+export function setGemmEnabled(on: boolean): void { gemmOn = on; }
 
 const GELU = 'SltGeluWithDerivative', SOFTMAX_XENT = 'SltSoftmaxCrossEntropy', ADAMW = 'SltAdamW', LANGEVIN = 'SltLangevinStep';
 
@@ -146,7 +155,6 @@ export function langevinUpdate(w: Float32Array, wStar: Float32Array, g: Float32A
   }
   return dist2;
 }
-
 
 /** AdamW's step constants (see optimizers.ts createAdamW; bc1 = 1 − β1ᵗ, bc2Sqrt = √(1 − β2ᵗ)). */
 export interface AdamWStep { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number }
@@ -201,20 +209,32 @@ function registerFusedKernels(): void {
   });
 }
 
+/**
+ * Registers a fused kernel on wasm over equal-length float32 vectors: `inputs` by name, outputs of
+ * the given shapes (as functions of the length), `run` on Float32 views of the heap.
+ */
+function registerVectorKernel(name: string, inputs: string[], outShapes: (n: number) => number[][], run: (ins: Float32Array[], outs: Float32Array[], attrs: unknown) => void): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const ts = inputs.map((k) => (args.inputs as Record<string, tf.TensorInfo>)[k]);
+      const n = ts[0].shape[0];
+      for (const t of ts) if (t.dtype !== 'float32' || t.shape.length !== 1 || t.shape[0] !== n) throw new Error(`${name}: ${inputs.length} float32 vectors of one length expected`);
+      const b = args.backend as unknown as WasmBackendLike;
+      const outs = outShapes(n).map((shape) => b.makeOutput(shape, 'float32'));
+      // Views after every allocation (an allocation can grow the heap and detach earlier views).
+      const f = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t) as Float32Array;
+      run(ts.map(f), outs.map(f), args.attrs);
+      return outs;
+    },
+  });
+}
+
 /** The fused AdamW step (JS over the heap: one kernel instead of a dozen, each with its own dispatch). */
 function registerAdamW(): void {
-  tf.registerKernel({
-    kernelName: ADAMW,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { theta, m, v, grad } = inputs as Record<string, tf.TensorInfo>;
-      for (const t of [theta, m, v, grad]) if (t.dtype !== 'float32' || t.shape.length !== 1 || t.shape[0] !== theta.shape[0]) throw new Error(`${ADAMW}: four float32 vectors of one length expected`);
-      const b = backend as unknown as WasmBackendLike;
-      const out = [b.makeOutput(theta.shape, 'float32'), b.makeOutput(theta.shape, 'float32'), b.makeOutput(theta.shape, 'float32')];
-      const f = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t) as Float32Array;
-      adamWUpdate(f(theta), f(m), f(v), f(grad), attrs as unknown as AdamWStep, f(out[0]), f(out[1]), f(out[2]));
-      return out;
-    },
+  registerVectorKernel(ADAMW, ['theta', 'm', 'v', 'grad'], (n) => [[n], [n], [n]], ([theta, m, v, g], [t1, m1, v1], attrs) => {
+    adamWUpdate(theta, m, v, g, attrs as AdamWStep, t1, m1, v1);
   });
 }
 
@@ -229,28 +249,10 @@ export function fusedAdamW(theta: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, g
 }
 
 
-/** Switch the fused kernels off or on (tests run both paths; default on). */
-export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
-
-let gemmOn = true;
-
-/** Switch our GEMM alone off or on (the bench measures what it adds to a whole step; default on). */
-export function setGemmEnabled(on: boolean): void { gemmOn = on; }
-
 /** The fused unadjusted Langevin step (JS over the heap, one kernel for what took a dozen). */
 function registerLangevin(): void {
-  tf.registerKernel({
-    kernelName: LANGEVIN,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { w, wStar, grad, noise } = inputs as Record<string, tf.TensorInfo>;
-      for (const t of [w, wStar, grad, noise]) if (t.dtype !== 'float32' || t.shape.length !== 1 || t.shape[0] !== w.shape[0]) throw new Error(`${LANGEVIN}: four float32 vectors of one length expected`);
-      const b = backend as unknown as WasmBackendLike;
-      const out = b.makeOutput(w.shape, 'float32'), dist2 = b.makeOutput([], 'float32');
-      const f = (t: tf.TensorInfo): Float32Array => b.typedArrayFromHeap(t) as Float32Array;
-      f(dist2)[0] = langevinUpdate(f(w), f(wStar), f(grad), f(noise), attrs as unknown as LangevinConsts, f(out));
-      return [out, dist2];
-    },
+  registerVectorKernel(LANGEVIN, ['w', 'wStar', 'grad', 'noise'], (n) => [[n], []], ([w, wStar, g, xi], [next, dist2], attrs) => {
+    dist2[0] = langevinUpdate(w, wStar, g, xi, attrs as LangevinConsts, next);
   });
 }
 
