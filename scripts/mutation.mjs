@@ -134,6 +134,14 @@ const MUTATIONS = [
     tests: ['tests/unit/wasmF32.test.ts', 'tests/unit/fused.test.ts'],
   },
   {
+    id: 'pair-sums-right-token',
+    why: 'the fused per-token sums add each row to the right table of its left token (b read as a)',
+    file: 'src/core/train/wasmF32.ts',
+    search: 'e(get(2), get(1), i32load(4), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));',
+    replace: 'e(get(2), get(1), i32load(0), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));',
+    tests: ['tests/unit/wasmF32.test.ts', 'tests/unit/fused.test.ts', 'tests/unit/gn.test.ts'],
+  },
+  {
     id: 'gemm-transposed-a',
     why: 'our GEMM copies a transposed A operand with the wrong stride (one element per row)',
     file: 'src/core/train/wasmF32.ts',

@@ -19,6 +19,9 @@ beforeAll(useWasm);
 const cases: ModelConfig[] = [
   { arch: 'modadd', p: 11, e: 6, h: 9 },
   { arch: 'modadd-gelu', p: 11, e: 5, h: 7 },
+  // h a multiple of 4: the embedding-table sums run on the fused wasm kernel (fusedPairSums).
+  { arch: 'modadd', p: 11, e: 6, h: 8 },
+  { arch: 'modadd-gelu', p: 11, e: 5, h: 12 },
   { arch: 'mnist-mlp', hidden: [9, 6] },
   { arch: 'matfac', widths: [5, 4, 3, 6] },
 ];

@@ -255,6 +255,9 @@ function makeCases(): Case[] {
     mk('modadd-gelu', { arch: 'modadd-gelu', p: 7, e: 3, h: 5 }, modAddDataset({ p: 7, trainFraction: 0.7, seed: 2, op: 'random' }), 6),
     mk('mnist-mlp', { arch: 'mnist-mlp', hidden: [6, 5] }, fakeMnist(7, 3), 7),
     mk('matfac', { arch: 'matfac', widths: [4, 3, 5] }, matfacDataset({ inDim: 4, outDim: 5, nTrain: 6, seed: 3 }), 8),
+    // h a multiple of 4: the per-token sums run on the fused wasm kernel (fusedPairSums) instead of the grid or segment sums.
+    mk('modadd (h = 8)', { arch: 'modadd', p: 7, e: 4, h: 8 }, modAddDataset({ p: 7, trainFraction: 0.6, seed: 4 }), 9),
+    mk('modadd-gelu (h = 4)', { arch: 'modadd-gelu', p: 7, e: 3, h: 4 }, modAddDataset({ p: 7, trainFraction: 0.7, seed: 5, op: 'random' }), 10),
   ];
 }
 

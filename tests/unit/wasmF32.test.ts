@@ -15,7 +15,7 @@ import type { ModelConfig } from '../../src/core/models/config';
 import { initParams } from '../../src/core/models/init';
 import { makeRng } from '../../src/core/rng';
 import { elementwiseKernels } from '../../src/core/train/wasmF32';
-import { ensureWasmTrainingKernels, fusedSoftmaxCrossEntropy, geluWithDerivative, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
+import { ensureWasmTrainingKernels, fusedPairSums, fusedSoftmaxCrossEntropy, geluWithDerivative, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { useWasm } from './helpers/tf';
 
 beforeAll(useWasm);
@@ -202,6 +202,40 @@ describe('f32x4 GEMM', () => {
       tf.dispose([a, b, ours, ref]);
     }
     expect(backend.numDataIds()).toBe(ids); // the explicit transposes of the fallback are released
+  });
+});
+
+describe('per-token sums of a token-pair batch', () => {
+  test('pairSums against a Float64 loop (repeated tokens, both columns); the tfjs kernel equals the scatterND path; a bad token is an error', async () => {
+    const k = elementwiseKernels()!;
+    const rng = makeRng(53);
+    const p = 7, h = 12, n = 40;
+    const dz = Float32Array.from({ length: n * h }, () => rng.normal());
+    const pairs = Int32Array.from({ length: 2 * n }, () => rng.int(3)); // tokens 0..2 only: many repeats, tokens 3..6 empty
+    const out = new Float32Array(2 * p * h).fill(NaN);
+    k.pairSums(dz, pairs, p, h, out);
+    for (let t = 0; t < p; t++) {
+      for (let j = 0; j < h; j++) {
+        let sa = 0, sb = 0;
+        for (let r = 0; r < n; r++) { if (pairs[2 * r] === t) sa += dz[r * h + j]; if (pairs[2 * r + 1] === t) sb += dz[r * h + j]; }
+        expect(Math.abs(out[t * 2 * h + j] - sa)).toBeLessThan(1e-5);
+        expect(Math.abs(out[t * 2 * h + h + j] - sb)).toBeLessThan(1e-5);
+      }
+    }
+    expect(() => k.pairSums(dz, Int32Array.from(pairs, (v, i) => (i === 5 ? p : v)), p, h, out)).toThrow(/token 7/);
+    ensureWasmTrainingKernels();
+    const [fs, a, b] = tf.tidy(() => {
+      const d = tf.tensor2d(dz, [n, h]), x = tf.tensor2d(pairs, [n, 2], 'int32');
+      const S = fusedPairSums(d, x, p);
+      if (!S) throw new Error('the fused pair sums did not run');
+      return [S, tf.scatterND(tf.slice(x, [0, 0], [n, 1]), d, [p, h]), tf.scatterND(tf.slice(x, [0, 1], [n, 1]), d, [p, h])];
+    });
+    const [sv, av, bv] = [await fs.data(), await a.data(), await b.data()];
+    for (let t = 0; t < p; t++) for (let j = 0; j < h; j++) {
+      expect(Math.abs(sv[t * 2 * h + j] - av[t * h + j])).toBeLessThan(1e-5);
+      expect(Math.abs(sv[t * 2 * h + h + j] - bv[t * h + j])).toBeLessThan(1e-5);
+    }
+    tf.dispose([fs, a, b]);
   });
 });
 

@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamLayout } from '../params';
 import { slot } from '../params';
-import { geluWithDerivative } from '../train/wasmKernels';
+import { fusedPairSums, geluWithDerivative } from '../train/wasmKernels';
 
 /** The passes of one architecture at one size. Call inside tf.tidy. */
 export interface GradPasses {
@@ -151,7 +151,10 @@ export function pairsPasses(spec: PairsPassSpec, layout: ParamLayout): GradPasse
           grads[spec.outBias] = tf.sum(dOutT, 1);
           const dAct = tf.matMul(dOut, W2);
           const dPre = tf.mul(dAct, gelu ? gelu.derivative() : tf.step(pre)) as tf.Tensor2D;
-          const dTL = tf.scatterND(a, dPre, [p, h]) as tf.Tensor2D, dTR = tf.scatterND(b, dPre, [p, h]) as tf.Tensor2D;
+          // ∇T_L = Σ_{rows with a} δ and ∇T_R likewise: one kernel for both on wasm, else two scatters.
+          const S = fusedPairSums(dPre, x, p);
+          const dTL = (S ? tf.slice(S, [0, 0], [p, h]) : tf.scatterND(a, dPre, [p, h])) as tf.Tensor2D;
+          const dTR = (S ? tf.slice(S, [0, h], [p, h]) : tf.scatterND(b, dPre, [p, h])) as tf.Tensor2D;
           // Σ_rows δ = Σ_tokens ∇T_L: p rows to sum instead of B.
           if (spec.hiddenBias) grads[spec.hiddenBias] = tf.sum(dTL, 0);
           const gL = tf.matMul(dTL, E, true, false), gR = tf.matMul(dTR, E, true, false);

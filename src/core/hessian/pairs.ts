@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import { geluWithDerivative } from '../train/wasmKernels';
+import { fusedPairSums, geluWithDerivative } from '../train/wasmKernels';
 import { CHUNK_ELEMENTS, chunkRanges, chunkSizeFor, mm, type ChunkShape, type Engine } from './engine';
 
 /** Where a token-pair model's tensors sit in θ, and its hidden nonlinearity. */
@@ -108,6 +108,8 @@ export function pairsEngine(net: PairNet, theta: Float32Array, dataset: Dataset,
   const chunks: ChunkShape[] = [];
   const ia: tf.Tensor2D[] = [], ib: tf.Tensor2D[] = [], deriv: tf.Tensor2D[] = [], actAug: tf.Tensor2D[] = [], actAugT: tf.Tensor2D[] = [];
   const grid: (tf.Tensor2D | null)[] = [], ta: (tf.Tensor1D | null)[] = [], tb: (tf.Tensor1D | null)[] = [];
+  /** Per chunk, the token pair of each (padded) row for the fused per-token sums (placeholder row: 0, 0; its dz is 0). */
+  const px: tf.Tensor2D[] = [];
   const outputs: tf.Tensor2D[] = [];
   const x = dataset.x as Int32Array;
   for (const [s0, s1] of ranges) {
@@ -139,6 +141,9 @@ export function pairsEngine(net: PairNet, theta: Float32Array, dataset: Dataset,
       grid.push(null);
       ta.push(tf.tensor1d(a, 'int32')); tb.push(tf.tensor1d(b, 'int32'));
     }
+    const pairs = new Int32Array(2 * padded);
+    for (let i = 0; i < m; i++) { pairs[2 * i] = a[i]; pairs[2 * i + 1] = b[i]; }
+    px.push(tf.tensor2d(pairs, [padded, 2], 'int32'));
     const ci = ia.length;
     ia.push(tf.tensor2d(a2, [padded, 1], 'int32'));
     ib.push(tf.tensor2d(b2, [padded, 1], 'int32'));
@@ -160,7 +165,7 @@ export function pairsEngine(net: PairNet, theta: Float32Array, dataset: Dataset,
     chunks,
     outputs,
     flops: 2 * mac,
-    constants: [EOneT, WStack, W2, W2t, ...ia, ...ib, ...deriv, ...actAug, ...actAugT,
+    constants: [EOneT, WStack, W2, W2t, ...ia, ...ib, ...px, ...deriv, ...actAug, ...actAugT,
       ...grid.filter((t): t is tf.Tensor2D => t !== null), ...ta.filter((t): t is tf.Tensor1D => t !== null), ...tb.filter((t): t is tf.Tensor1D => t !== null)],
     prepare(v) {
       return { table: tables(tableLeft(v), tableRight(v)), out: tf.tensor2d(outT(v), [h + 1, p]) };
@@ -171,6 +176,8 @@ export function pairsEngine(net: PairNet, theta: Float32Array, dataset: Dataset,
     },
     vjp(delta, c) {
       const dz = tf.mul(mm(delta, W2), deriv[c]);
+      const fusedS = fusedPairSums(dz as tf.Tensor2D, px[c], p);
+      if (fusedS) return { out: mm(actAugT[c], delta), S: fusedS };
       let GA: tf.Tensor, GB: tf.Tensor;
       const gi = grid[c];
       if (gi) {

@@ -18,8 +18,8 @@
  * `elementwiseKernels()` returns null and callers keep the tfjs ops.
  */
 import {
-  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, load32splat,
-  moduleOf, set, tee, v128load, v128store, zero128,
+  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
+  load32splat, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
 
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
@@ -237,11 +237,37 @@ function gemmCode(): number[] {
   return body(10, 11, c);
 }
 
+/**
+ * Per-token sums of the rows of a token-pair batch. Params (i32): 0 dzP (rows [n × h] float32),
+ * 1 xP (int32 pairs [n × 2]: tokens a, b), 2 outP ([p × 2h], zeroed by the caller), 3 n, 4 h4 = h/4.
+ * out[a][0..h) += dz[r] and out[b][h..2h) += dz[r] for every row r: the gradients of the two
+ * embedding tables, [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r], in one pass over dz.
+ */
+function pairSumsCode(): number[] {
+  const R = 5, PA = 6, PB = 7, J = 8, S = 9; // i32 locals
+  const X = 10; // v128
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(get(4), i32c(5), [SHL], set(S)); // output row stride in bytes: 2h floats = 32·h4
+  e(get(3), set(R), BLOCK, get(R), [EQZ], brIf(0), LOOP);
+  e(get(2), get(1), i32load(0), get(S), [MUL], [ADD], set(PA));
+  e(get(2), get(1), i32load(4), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));
+  e(get(4), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+  e(get(0), v128load(0), set(X));
+  e(get(PA), get(PA), v128load(0), get(X), add, v128store(0));
+  e(get(PB), get(PB), v128load(0), get(X), add, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(PA), i32c(16), [ADD], set(PA), get(PB), i32c(16), [ADD], set(PB));
+  e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  e(get(1), i32c(8), [ADD], set(1));
+  e(get(R), i32c(-1), [ADD], tee(R), brIf(0), END, END);
+  return body(5, 1, c);
+}
+
 function moduleBytes(): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 6], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
-    { name: 'gemm', type: 3, code: gemmCode() },
+    { name: 'gemm', type: 3, code: gemmCode() }, { name: 'pairSums', type: 2, code: pairSumsCode() },
   ]);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
@@ -253,6 +279,7 @@ interface Exports {
   gelu(xP: number, actP: number, derP: number, n16: number): void;
   xent(inP: number, outP: number, statP: number, B: number, k: number): void;
   gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number): void;
+  pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -273,6 +300,11 @@ export interface ElementwiseKernels {
    * copied in.
    */
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, ta?: boolean, tb?: boolean): void;
+  /**
+   * [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r] for tokens t < p into out [p × 2h], from rows dz [n × h]
+   * and token pairs [n × 2] (h a multiple of 4; a token outside [0, p) is an error).
+   */
+  pairSums(dz: Float32Array, pairs: Int32Array, p: number, h: number, out: Float32Array): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -325,6 +357,17 @@ function make(ex: Exports): ElementwiseKernels {
         dOut[o + y] -= invB;
       }
       return loss * invB;
+    },
+    pairSums(dz, pairs, p, h, out) {
+      const n = pairs.length / 2;
+      if (h % 4 !== 0 || dz.length !== n * h || out.length !== 2 * p * h) throw new Error(`pairSums: sizes do not match (n ${n}, h ${h}, p ${p})`);
+      for (let i = 0; i < pairs.length; i++) if (!(pairs[i] >= 0 && pairs[i] < p)) throw new Error(`pairSums: token ${pairs[i]} is not in [0, ${p})`);
+      const oX = n * h, oOut = oX + 2 * n, hp = heap(oOut + 2 * p * h);
+      hp.set(dz, D);
+      new Int32Array(hp.buffer, DATA + 4 * oX, 2 * n).set(pairs);
+      hp.fill(0, D + oOut, D + oOut + 2 * p * h);
+      ex.pairSums(DATA, DATA + 4 * oX, DATA + 4 * oOut, n, h / 4);
+      out.set(hp.subarray(D + oOut, D + oOut + 2 * p * h));
     },
     matMul(a, b, c, m, k, n, ta = false, tb = false) {
       if (a.length !== m * k || b.length !== k * n || c.length !== m * n) throw new Error(`matMul: sizes do not match [${m}, ${k}]·[${k}, ${n}]`);

@@ -137,6 +137,7 @@ export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
 export function setGemmEnabled(on: boolean): void { gemmOn = on; }
 
 const GELU = 'SltGeluWithDerivative', SOFTMAX_XENT = 'SltSoftmaxCrossEntropy', ADAMW = 'SltAdamW', LANGEVIN = 'SltLangevinStep';
+const PAIR_SUMS = 'SltPairSums';
 
 /** The constants of an unadjusted Langevin step on U(w) = nβ·L(w) + (γ/2)‖w − w*‖² with step ε. */
 export interface LangevinConsts { nBeta: number; gamma: number; eps: number }
@@ -358,6 +359,39 @@ function fastGatherNd(original: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
+/** Per-token sums of a token-pair batch's rows (wasmF32.ts pairSums) as a tfjs kernel on wasm. */
+function registerPairSums(): void {
+  const k = elementwiseKernels();
+  if (!k) return;
+  tf.registerKernel({
+    kernelName: PAIR_SUMS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const dz = inputs.dz as tf.TensorInfo, pairs = inputs.pairs as tf.TensorInfo;
+      const { p } = attrs as unknown as { p: number };
+      const [n, h] = dz.shape;
+      if (dz.dtype !== 'float32' || pairs.dtype !== 'int32' || pairs.shape[0] !== n || pairs.shape[1] !== 2) throw new Error(`${PAIR_SUMS}: float32 [n, h] rows and int32 [n, 2] pairs expected`);
+      const b = backend as unknown as WasmBackendLike;
+      const pv = b.typedArrayFromHeap(pairs) as Int32Array;
+      for (let i = 0; i < pv.length; i++) if (!(pv[i] >= 0 && pv[i] < p)) throw new Error(`${PAIR_SUMS}: token ${pv[i]} is not in [0, ${p})`);
+      const out = b.makeOutput([p, 2 * h], 'float32');
+      k.pairSums(b.typedArrayFromHeap(dz) as Float32Array, b.typedArrayFromHeap(pairs) as Int32Array, p, h, b.typedArrayFromHeap(out) as Float32Array);
+      return out;
+    },
+  });
+}
+
+/**
+ * [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r] for tokens t < p, [p, 2h], from rows dz [n, h] and int32
+ * token pairs [n, 2] (the embedding-table gradients of the pair models), as one kernel on wasm;
+ * null elsewhere or for h not a multiple of 4 (the caller keeps scatterND or its grid sums).
+ * Inside tidy.
+ */
+export function fusedPairSums(dz: tf.Tensor2D, pairs: tf.Tensor2D, p: number): tf.Tensor2D | null {
+  if (!fused(PAIR_SUMS) || dz.dtype !== 'float32' || pairs.dtype !== 'int32' || dz.shape[1] % 4 !== 0) return null;
+  return tf.engine().runKernel(PAIR_SUMS, { dz, pairs }, { p }) as tf.Tensor2D;
+}
+
 /** Whether a fused kernel runs here (switched on, the wasm backend, registered). */
 function fused(name: string): boolean {
   return fusedOn && tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') !== undefined;
@@ -416,6 +450,7 @@ export function ensureWasmTrainingKernels(): void {
   registerFusedKernels();
   registerAdamW();
   registerLangevin();
+  registerPairSums();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',

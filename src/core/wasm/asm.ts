@@ -50,6 +50,7 @@ export const v128store = (off: number): number[] => simd(0x0b, ...memarg(off));
 export const loadSplat64 = (off: number): number[] => simd(0x0a, ...memarg(off));
 export const load64zero = (off: number): number[] => simd(0x5d, ...memarg(off));
 export const f64load = (off: number): number[] => [0x2b, ...memarg(off)];
+export const i32load = (off: number): number[] => [0x28, 2, ...uleb(off)];
 export const f64store = (off: number): number[] => [0x39, ...memarg(off)];
 export const F64_ADD = [0xa0];
 export const zero128 = simd(0x0c, ...new Array<number>(16).fill(0));
