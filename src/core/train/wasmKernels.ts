@@ -20,10 +20,10 @@
  *
  * Kernels of our own replace slow ones or chains of small ones (BENCHMARKS.md "Our wasm kernels"):
  * BatchMatMul by our f32x4 GEMM where it measures faster (wasmF32.ts; `gemmServes`), GatherNd of
- * whole rows as row copies, GELU with its derivative and softmax cross-entropy with its cotangent
- * (f32x4, wasmF32.ts), and one-kernel AdamW and unadjusted Langevin steps (JS over heap views).
- * The fused ones are called through `geluWithDerivative`, `fusedSoftmaxCrossEntropy`, `fusedAdamW`
- * and `fusedLangevinStep`, which fall back to tfjs ops on other backends, without WebAssembly SIMD
+ * whole rows as row copies, GELU with its derivative, softmax cross-entropy with its cotangent and
+ * the per-token sums of a token-pair batch (f32x4, wasmF32.ts), and one-kernel AdamW and unadjusted
+ * Langevin steps (JS over heap views). The fused ones are called through `geluWithDerivative`,
+ * `fusedSoftmaxCrossEntropy`, `fusedPairSums`, `fusedAdamW` and `fusedLangevinStep`, which fall back to tfjs ops on other backends, without WebAssembly SIMD
  * and when switched off (`setFusedKernelsEnabled`).
  */
 import * as tf from '@tensorflow/tfjs';
