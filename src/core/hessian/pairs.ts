@@ -27,12 +27,6 @@ export interface PairNet {
   wAt(s: number, i: number, k: number): number;
 }
 
-/** GELU(z) = z Φ(z) and GELU′(z) = Φ(z) + z φ(z) (exact erf form, as PyTorch's nn.GELU). */
-function geluAndDerivative(z: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  const g = geluWithDerivative(z);
-  return [g.act as tf.Tensor2D, g.derivative() as tf.Tensor2D];
-}
-
 /**
  * z(a, b) = E[a] W_Lᵀ + E[b] W_Rᵀ (+ b1), g = act(z), f = [g | 1]·[W2ᵀ; b2].
  * Forward mode: ż(a, b) = TL[a] + TR[b] with the p×h tables
@@ -148,7 +142,9 @@ export function pairsEngine(net: PairNet, theta: Float32Array, dataset: Dataset,
     ia.push(tf.tensor2d(a2, [padded, 1], 'int32'));
     ib.push(tf.tensor2d(b2, [padded, 1], 'int32'));
     const z = tf.add(tf.gatherND(table0, ia[ci]), tf.gatherND(table0, ib[ci])) as tf.Tensor2D;
-    let [g, dg] = relu ? [tf.relu(z), tf.cast(tf.greater(z, 0), 'float32') as tf.Tensor2D] : geluAndDerivative(z);
+    // GELU and GELU′ (exact erf form, as PyTorch's nn.GELU) from the shared fused kernel.
+    const gelu = relu ? null : geluWithDerivative(z);
+    let [g, dg] = gelu ? [gelu.act as tf.Tensor2D, gelu.derivative() as tf.Tensor2D] : [tf.relu(z), tf.cast(tf.greater(z, 0), 'float32') as tf.Tensor2D];
     const valid = tf.tensor2d(Float32Array.from({ length: padded }, (_, i) => (i < m ? 1 : 0)), [padded, 1]);
     if (useGrid) { g = tf.mul(g, valid); dg = tf.mul(dg, valid); }
     deriv.push(dg);

@@ -208,6 +208,23 @@ function registerFusedKernels(): void {
       return [value, dOut];
     },
   });
+  // Per-token sums of a token-pair batch's rows (wasmF32.ts pairSums).
+  tf.registerKernel({
+    kernelName: PAIR_SUMS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const dz = inputs.dz as tf.TensorInfo, pairs = inputs.pairs as tf.TensorInfo;
+      const { p } = attrs as unknown as { p: number };
+      const [n, h] = dz.shape;
+      if (dz.dtype !== 'float32' || pairs.dtype !== 'int32' || pairs.shape[0] !== n || pairs.shape[1] !== 2) throw new Error(`${PAIR_SUMS}: float32 [n, h] rows and int32 [n, 2] pairs expected`);
+      const b = backend as unknown as WasmBackendLike;
+      const pv = b.typedArrayFromHeap(pairs) as Int32Array;
+      for (let i = 0; i < pv.length; i++) if (!(pv[i] >= 0 && pv[i] < p)) throw new Error(`${PAIR_SUMS}: token ${pv[i]} is not in [0, ${p})`);
+      const out = b.makeOutput([p, 2 * h], 'float32');
+      k.pairSums(b.typedArrayFromHeap(dz) as Float32Array, b.typedArrayFromHeap(pairs) as Int32Array, p, h, b.typedArrayFromHeap(out) as Float32Array);
+      return out;
+    },
+  });
 }
 
 /**
@@ -359,27 +376,6 @@ function fastGatherNd(original: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
-/** Per-token sums of a token-pair batch's rows (wasmF32.ts pairSums) as a tfjs kernel on wasm. */
-function registerPairSums(): void {
-  const k = elementwiseKernels();
-  if (!k) return;
-  tf.registerKernel({
-    kernelName: PAIR_SUMS,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const dz = inputs.dz as tf.TensorInfo, pairs = inputs.pairs as tf.TensorInfo;
-      const { p } = attrs as unknown as { p: number };
-      const [n, h] = dz.shape;
-      if (dz.dtype !== 'float32' || pairs.dtype !== 'int32' || pairs.shape[0] !== n || pairs.shape[1] !== 2) throw new Error(`${PAIR_SUMS}: float32 [n, h] rows and int32 [n, 2] pairs expected`);
-      const b = backend as unknown as WasmBackendLike;
-      const pv = b.typedArrayFromHeap(pairs) as Int32Array;
-      for (let i = 0; i < pv.length; i++) if (!(pv[i] >= 0 && pv[i] < p)) throw new Error(`${PAIR_SUMS}: token ${pv[i]} is not in [0, ${p})`);
-      const out = b.makeOutput([p, 2 * h], 'float32');
-      k.pairSums(b.typedArrayFromHeap(dz) as Float32Array, b.typedArrayFromHeap(pairs) as Int32Array, p, h, b.typedArrayFromHeap(out) as Float32Array);
-      return out;
-    },
-  });
-}
 
 /**
  * [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r] for tokens t < p, [p, 2h], from rows dz [n, h] and int32
@@ -450,7 +446,6 @@ export function ensureWasmTrainingKernels(): void {
   registerFusedKernels();
   registerAdamW();
   registerLangevin();
-  registerPairSums();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
