@@ -10,7 +10,7 @@ import react from '@vitejs/plugin-react';
 export const CSP = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
+  "worker-src 'self' blob:",
   "connect-src 'self'",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
@@ -19,6 +19,17 @@ export const CSP = [
   "base-uri 'self'",
   "form-action 'none'",
 ].join('; ');
+
+/**
+ * Cross-origin isolation (COOP/COEP): without it a browser offers no SharedArrayBuffer, and our
+ * kernel threads (src/core/wasm/threads.ts: the Lanczos sweeps, large products) stay on one
+ * thread. A static host serving dist/ should send the same two headers; the app works without them.
+ * (The helpers are Blob-URL workers, hence `blob:` in worker-src above.)
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 function cspPlugin(): Plugin {
   return {
@@ -39,6 +50,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     sourcemap: true,
   },
-  server: { port: 5173 },
-  preview: { port: 4173 },
+  server: { port: 5173, headers: ISOLATION_HEADERS },
+  preview: { port: 4173, headers: ISOLATION_HEADERS },
 });

@@ -15,6 +15,7 @@ import {
   calibrate, chooseBackend, choiceKey, validRecord,
   type AdapterFacts, type BackendMeasurement, type CalibrationRecord, type MeasuredBackend,
 } from './backendChoice';
+import { initThreads } from './wasm/threads';
 import { ensureWasmTrainingKernels } from './train/wasmKernels';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -39,6 +40,11 @@ export interface BackendInfo {
   adapter?: string;
   /** "auto" only: the measurements and the decision (or the remembered ones). */
   calibration?: CalibrationInfo;
+  /**
+   * Threads our own wasm kernels (Krylov sweeps, large GEMMs) run on, the caller included: 1 where
+   * threads are unavailable (a page that is not cross-origin isolated) or not wanted.
+   */
+  kernelThreads?: number;
 }
 
 export interface CalibrationInfo {
@@ -71,6 +77,32 @@ export interface BackendOptions {
   remembered?: Readonly<Record<string, unknown>>;
   /** "auto": calibration budget per backend in ms (default webgpu 550, wasm 300, cpu 300). */
   calibrationBudgetMs?: Partial<Record<MeasuredBackend, number>>;
+  /**
+   * Threads for our wasm kernels (the Krylov sweeps, large GEMMs), the caller included; default
+   * `defaultKernelThreads()`. tfjs's own kernels stay on one thread.
+   */
+  threads?: number;
+}
+
+/**
+ * The default thread count for our wasm kernels: SLT_THREADS when set (Node), else the cores this
+ * runtime reports (Node: os.availableParallelism, browser: navigator.hardwareConcurrency), at most 4. Each kernel still runs on one thread below a
+ * measured size (BENCHMARKS.md "Threads"), so small work stays where one core is faster.
+ */
+export async function defaultKernelThreads(): Promise<number> {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined>; versions?: { node?: string } }; navigator?: { hardwareConcurrency?: number } };
+  const env = g.process?.env?.SLT_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+  }
+  let cores = g.navigator?.hardwareConcurrency ?? 1;
+  if (g.process?.versions?.node) {
+    const spec = 'node:os';
+    const os = (await import(/* @vite-ignore */ spec)) as typeof import('node:os');
+    cores = os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, Math.min(4, Math.floor(cores)));
 }
 
 /** The candidates tried for a preference: the preferred one first, then the rest in order. */
@@ -177,7 +209,13 @@ async function tryCpu(): Promise<{ ok: boolean; reason: string }> {
  * used. Throws only if none works (not expected: cpu always exists).
  */
 export async function initBackend(pref: BackendPreference = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
-  if (pref === 'auto') return initAuto(opts);
+  // Our own kernel threads (wasm/threads.ts), whatever tfjs runs on: before any kernel instance exists.
+  const threads = await initThreads(opts.threads ?? (await defaultKernelThreads()));
+  const info = pref === 'auto' ? await initAuto(opts) : await initPreferred(pref, opts);
+  return { ...info, kernelThreads: threads, summary: threads > 1 ? `${info.summary}; our kernels on ${threads} threads` : info.summary };
+}
+
+async function initPreferred(pref: Exclude<BackendPreference, 'auto'>, opts: BackendOptions): Promise<BackendInfo> {
   const attempts: BackendAttempt[] = [];
   let adapter: string | undefined;
   for (const name of candidatesFor(pref)) {

@@ -455,6 +455,19 @@ test('the in-browser benchmark reports H·v throughput, Lanczos and the matMul r
   await page.close();
 });
 
+test('the page is cross-origin isolated, and our kernels run on the cores (threads shown in the badge)', async () => {
+  const { page, errors } = await openApp('?backend=wasm&arch=matfac&view=forward');
+  await waitReady(page);
+  const { isolated, cores } = await page.evaluate(() => ({ isolated: globalThis.crossOriginIsolated === true, cores: navigator.hardwareConcurrency }));
+  assert(isolated, 'not cross-origin isolated: the server did not send COOP/COEP');
+  const threads = Number(await page.getByTestId('backend-threads').getAttribute('data-threads'));
+  const want = Math.max(1, Math.min(4, cores));
+  assert(threads === want, `badge says ${threads} threads, expected ${want} (${cores} cores)`);
+  assert(new RegExp(`${want} threads?`).test(await page.getByTestId('backend-threads').textContent()), 'badge text');
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+  await page.close();
+});
+
 test('no request leaves the app origin', async () => {
   const { requests } = shared;
   const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'));

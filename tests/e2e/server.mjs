@@ -17,7 +17,12 @@ const TYPES = {
   '.safetensors': 'application/octet-stream',
 };
 
-export async function serve(root, port = 0) {
+/**
+ * Serves `root`; with `isolated` (default) it sends COOP/COEP as vite.config.ts's ISOLATION_HEADERS
+ * do, so the page is cross-origin isolated and our kernel threads run (src/core/wasm/threads.ts).
+ */
+export async function serve(root, port = 0, { isolated = true } = {}) {
+  const iso = isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -27,7 +32,7 @@ export async function serve(root, port = 0) {
       const s = await stat(path).catch(() => null);
       if (!s || s.isDirectory()) path = join(base, 'index.html');
       const body = await readFile(path);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...iso });
       res.end(body);
     } catch (e) {
       res.writeHead(500).end(String(e));

@@ -13,7 +13,8 @@
 import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import { gemm, GEMM_WORK } from './blas';
-import { wasmInstance, wasmKernelsEnabled, type WasmKernels } from './wasmKernels';
+import { KERNEL_NAMES, wasmInstance, wasmKernelsEnabled, wasmThreadedInstance, type ThreadedKernels, type WasmKernels } from './wasmKernels';
+import { splitRange, type Segment } from '../wasm/threads';
 
 export type BasisStorage = 'f64' | 'f32';
 
@@ -89,8 +90,10 @@ function axpy32(vs: Float32Array[], i0: number, i1: number, w: Float64Array, h: 
 }
 
 
-/** Basis vectors handled between two checkpoints inside one Gram–Schmidt sweep. */
+/** Basis vectors handled between two checkpoints inside one Gram–Schmidt sweep (4× that with threads). */
 const GS_CHUNK = 32;
+/** Rows × stride below which a sweep stays on the calling thread (waking the helpers costs more). */
+const PAR_MIN_WORK = 1 << 16;
 
 /** The largest wasm memory the basis asks for (wasm32 allows 4 GiB; beyond this the vectors stay in JS). */
 const WASM_MAX_BYTES = 3.5 * 2 ** 30;
@@ -105,6 +108,8 @@ const WASM_GROW_ROWS = 32;
  */
 interface WasmStore {
   k: WasmKernels;
+  /** The same kernels in the thread pool's helpers, when there is a pool (the sweeps are then split). */
+  par: ThreadedKernels | null;
   hOff: number;
   wOff: number;
   rowsOff: number;
@@ -121,7 +126,8 @@ function openWasmStore(d: number, storage: BasisStorage, capacity: number): Wasm
   const wOff = (capacity * 8 + 15) & ~15;
   const rowsOff = wOff + stride * 8;
   if (rowsOff + capacity * rowBytes > WASM_MAX_BYTES) return null;
-  const k = wasmInstance();
+  const par = wasmThreadedInstance();
+  const k = par ?? wasmInstance();
   if (k === null) return null;
   try {
     const need = rowsOff + Math.min(capacity, WASM_GROW_ROWS) * rowBytes;
@@ -130,7 +136,7 @@ function openWasmStore(d: number, storage: BasisStorage, capacity: number): Wasm
   } catch {
     return null; // the memory could not grow: keep the vectors in JS
   }
-  return { k, hOff, wOff, rowsOff, stride, rowBytes, rows: 0 };
+  return { k, par, hOff, wOff, rowsOff, stride, rowBytes, rows: 0 };
 }
 
 /**
@@ -182,17 +188,49 @@ export class KrylovBasis {
    */
   private wasmSweep(kind: 'dots' | 'axpy', i0: number, i1: number): void {
     const W = this.wasm!, f = this.storage === 'f64' ? 'f64' : 'f32';
+    if (W.par !== null && (i1 - i0) * W.stride >= PAR_MIN_WORK) { this.parSweep(W, W.par, kind, f, i0, i1); return; }
     const k8 = W.k.krylov[`${kind}8_${f}`], k1 = W.k.krylov[`${kind}1_${f}`], nq = W.stride / 2;
     let i = i0;
     for (; i + 8 <= i1; i += 8) k8(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
     for (; i < i1; i++) k1(W.rowsOff + i * W.rowBytes, W.wOff, W.hOff + 8 * i, W.rowBytes, nq);
   }
 
+  /**
+   * `wasmSweep` split over the pool's threads: the dots by rows (each thread writes its own h_i),
+   * the axpy by coordinates (each thread updates its own slice of w from every row's slice).
+   */
+  private parSweep(W: WasmStore, par: ThreadedKernels, kind: 'dots' | 'axpy', f: 'f32' | 'f64', i0: number, i1: number): void {
+    const idx8 = KERNEL_NAMES.indexOf(`${kind}8_${f}`), idx1 = KERNEL_NAMES.indexOf(`${kind}1_${f}`);
+    const T = par.pool.threads, elem = f === 'f64' ? 8 : 4;
+    const jobs: Segment[][] = [];
+    if (kind === 'dots') {
+      const nq = W.stride / 2;
+      for (const [a, b] of splitRange(i1 - i0, T, 8)) {
+        const r0 = i0 + a, n8 = (b - a) >> 3, rest = (b - a) & 7, segs: Segment[] = [];
+        const strides = [8 * W.rowBytes, 0, 64, 0, 0];
+        if (n8) segs.push({ fn: idx8, count: n8, args: [W.rowsOff + r0 * W.rowBytes, W.wOff, W.hOff + 8 * r0, W.rowBytes, nq], strides });
+        const r1 = r0 + 8 * n8;
+        if (rest) segs.push({ fn: idx1, count: rest, args: [W.rowsOff + r1 * W.rowBytes, W.wOff, W.hOff + 8 * r1, W.rowBytes, nq], strides: [W.rowBytes, 0, 8, 0, 0] });
+        jobs.push(segs);
+      }
+    } else {
+      const n8 = (i1 - i0) >> 3, r1 = i0 + 8 * n8, rest = i1 - r1;
+      for (const [c0, c1] of splitRange(W.stride, T, 4)) {
+        const nq = (c1 - c0) / 2, segs: Segment[] = [];
+        if (n8) segs.push({ fn: idx8, count: n8, args: [W.rowsOff + i0 * W.rowBytes + c0 * elem, W.wOff + 8 * c0, W.hOff + 8 * i0, W.rowBytes, nq], strides: [8 * W.rowBytes, 0, 64, 0, 0] });
+        if (rest) segs.push({ fn: idx1, count: rest, args: [W.rowsOff + r1 * W.rowBytes + c0 * elem, W.wOff + 8 * c0, W.hOff + 8 * r1, W.rowBytes, nq], strides: [W.rowBytes, 0, 8, 0, 0] });
+        jobs.push(segs);
+      }
+    }
+    par.pool.run(par.attached, jobs);
+  }
+
   /** One sweep of `kind` over vectors 0..size−1, GS_CHUNK at a time with a checkpoint after each (cancel). */
   private async wasmPass(kind: 'dots' | 'axpy', ctx?: JobContext): Promise<void> {
     const n = this.size;
-    for (let i0 = 0; i0 < n; i0 += GS_CHUNK) {
-      this.wasmSweep(kind, i0, Math.min(n, i0 + GS_CHUNK));
+    const chunk = this.wasm!.par !== null ? 4 * GS_CHUNK : GS_CHUNK;
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      this.wasmSweep(kind, i0, Math.min(n, i0 + chunk));
       if (ctx) await ctx.checkpoint();
     }
   }

@@ -4,14 +4,33 @@
  * block of α·A is packed and the kernel accumulates into a copy of those rows of C held in wasm
  * memory, which is copied back.
  */
-import { heapOf, wasmInstance, wasmKernelsEnabled, type WasmKernels } from './wasmKernels';
+import { splitRange, threadPool, type ThreadPool } from '../wasm/threads';
+import { heapOf, KERNEL_NAMES, wasmInstance, wasmKernelsEnabled, wasmThreadedInstance, type ThreadedKernels, type WasmKernels } from './wasmKernels';
 
 let kernel: WasmKernels | null | undefined;
+/** The thread pool `kernel` was made for (a new pool makes a new instance). */
+let kernelPool: ThreadPool | null = null;
 
 function instance(): WasmKernels | null {
   if (!wasmKernelsEnabled()) return null;
-  if (kernel === undefined) kernel = wasmInstance();
+  const pool = threadPool();
+  if (kernel === undefined || (kernel !== null && pool !== kernelPool)) {
+    kernelPool = pool;
+    kernel = wasmThreadedInstance(true) ?? wasmInstance();
+  }
   return kernel;
+}
+
+/** Multiply–adds of one macro-kernel call below which it stays on the calling thread. */
+const PAR_MIN = 1 << 18;
+
+/** macro(…) over the column panels of B̃/C, split over the pool's threads when it is large enough. */
+function macro(k: WasmKernels, aP: number, bP: number, cP: number, mp: number, np: number, kb: number, ldcBytes: number): void {
+  const par = 'pool' in k ? (k as ThreadedKernels) : null;
+  if (par === null || mp * np * kb < PAR_MIN || np < 8) { k.macro(aP, bP, cP, mp, np, kb, ldcBytes); return; }
+  const fn = KERNEL_NAMES.indexOf('macro');
+  const jobs = splitRange(np, par.pool.threads, 8).map(([j0, j1]) => [{ fn, count: 1, args: [aP, bP + 8 * j0 * kb, cP + 8 * j0, mp, j1 - j0, kb, ldcBytes] }]);
+  par.pool.run(par.attached, jobs);
 }
 
 const MC = 64;
@@ -88,7 +107,7 @@ export function wasmGemm(
           }
         }
       }
-      k.macro(8 * aBase, 8 * (bBase + p0 * Np), 8 * cBase, mp, Np, kb, 8 * Np);
+      macro(k, 8 * aBase, 8 * (bBase + p0 * Np), 8 * cBase, mp, Np, kb, 8 * Np);
     }
     for (let r = 0; r < mb; r++) {
       const o = cBase + r * Np;

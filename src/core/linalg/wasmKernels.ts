@@ -23,6 +23,7 @@ import {
   ADD, BLOCK, END, EQZ, F64X2, F64_ADD, GE_S, LOOP, LT_U, MUL, SHR_U, SUB, body, br, brIf, f64load, f64store, get, i32c,
   load64zero, loadSplat64, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
+import { threadPool, type Attached, type ThreadPool } from '../wasm/threads';
 
 const { add: VADD, sub: VSUB, mul: VMUL, lane, promoteLow: PROMOTE } = F64X2;
 
@@ -138,13 +139,18 @@ function sweepCode(): number[] {
   return body(8, 21, c);
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(sharedMaxPages?: number): Uint8Array {
   return moduleOf([7, 9, 5], [
     { name: 'macro', type: 0, code: macroCode() },
     { name: 'sweep', type: 1, code: sweepCode() },
     ...KRYLOV.map(([name, R, f32, axpy]) => ({ name, type: 2, code: krylovCode(R, f32, axpy) })),
-  ]);
+  ], sharedMaxPages);
 }
+
+/** The exports a threaded instance names, in order (Attached.fns indices). */
+export const KERNEL_NAMES = ['macro', 'sweep', ...KRYLOV.map(([name]) => name)];
+/** 3.5 GiB in 64 KiB pages: the most a shared kernel memory may grow to (the Krylov basis' bound). */
+const SHARED_MAX_PAGES = 57344;
 
 export interface WasmKernels {
   mem: WebAssembly.Memory;
@@ -155,7 +161,38 @@ export interface WasmKernels {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+let compiledShared: WebAssembly.Module | null | undefined;
 let enabled = true;
+
+/** A threaded instance: the kernels on a shared memory, also instantiated in the pool's helpers. */
+export interface ThreadedKernels extends WasmKernels {
+  pool: ThreadPool;
+  attached: Attached;
+}
+
+/**
+ * A fresh instance on its own shared memory, attached to the thread pool (wasm/threads.ts), or
+ * null without a pool, without WebAssembly SIMD or threads, or when switched off. `pinned` for a
+ * process-wide instance (the pool keeps it however many Krylov bases come and go).
+ */
+export function wasmThreadedInstance(pinned = false): ThreadedKernels | null {
+  const pool = threadPool();
+  if (!enabled || pool === null) return null;
+  if (compiledShared === undefined) {
+    try {
+      compiledShared = new WebAssembly.Module(moduleBytes(SHARED_MAX_PAGES) as BufferSource);
+    } catch {
+      compiledShared = null;
+    }
+  }
+  if (compiledShared === null) return null;
+  const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+  const attached = pool.attach(compiledShared, mem, KERNEL_NAMES, pinned);
+  const fn = (name: string): WasmKernels['krylov'][string] => attached.fns[KERNEL_NAMES.indexOf(name)] as WasmKernels['krylov'][string];
+  const krylov: WasmKernels['krylov'] = {};
+  for (const [name] of KRYLOV) krylov[name] = fn(name);
+  return { mem, macro: fn('macro') as unknown as WasmKernels['macro'], sweep: fn('sweep') as unknown as WasmKernels['sweep'], krylov, pool, attached };
+}
 
 /** A fresh instance (own memory) of the kernels, or null without WebAssembly SIMD or when switched off. */
 export function wasmInstance(): WasmKernels | null {

@@ -21,6 +21,7 @@ import {
   ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
   load32splat, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
+import { splitRange, threadPool, type Attached, type ThreadPool } from '../wasm/threads';
 
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
 /** Cephes expf: eʳ ≈ 1 + r + r²·P(r) on |r| ≤ ½ ln 2. */
@@ -263,12 +264,12 @@ function pairSumsCode(): number[] {
   return body(5, 1, c);
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 6], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'pairSums', type: 2, code: pairSumsCode() },
-  ]);
+  ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
 }
@@ -308,9 +309,20 @@ export interface ElementwiseKernels {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+let compiledShared: WebAssembly.Module | null | undefined;
 let instance: ElementwiseKernels | null | undefined;
+/** The thread pool `instance` was made for (a new pool makes a new instance). */
+let instancePool: ThreadPool | null = null;
+/** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
+const SHARED_MAX_PAGES = 16384;
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums'];
+/** Multiply–adds below which a product stays on the calling thread (waking a helper costs more); measured by bench/threads.ts. */
+export const PAR_GEMM_MIN = 1 << 19;
+let parGemmMin = PAR_GEMM_MIN;
+/** The split threshold in multiply–adds (the bench measures around it; tests set 0 to force splits). */
+export function setGemmSplitMin(n: number = PAR_GEMM_MIN): void { parGemmMin = n; }
 
-function make(ex: Exports): ElementwiseKernels {
+function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null): ElementwiseKernels {
   let f32 = new Float32Array(ex.mem.buffer);
   CONSTS.forEach((x, i) => f32.fill(x, 4 * i, 4 * i + 4));
   const masks = new Int32Array(ex.mem.buffer, MASKS, 16);
@@ -381,16 +393,27 @@ function make(ex: Exports): ElementwiseKernels {
         if (n8 !== n) for (let q = 0; q < k; q++) h.fill(0, D + oB + q * n8 + n, D + oB + (q + 1) * n8);
       } else if (n8 === n) h.set(b, D + oB);
       else for (let r = 0; r < k; r++) { const o = D + oB + r * n8; h.set(b.subarray(r * n, r * n + n), o); h.fill(0, o + n, o + n8); }
-      ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k);
+      if (par !== null && m4 >= 8 && m4 * n8 * k >= parGemmMin) {
+        // Split the rows of C (multiples of 4) over the threads; each reads all of B.
+        const gi = NAMES.indexOf('gemm');
+        const jobs = splitRange(m4, par.pool.threads, 4).map(([r0, r1]) => [{ fn: gi, count: 1, args: [DATA + 4 * r0 * k, DATA + 4 * oB, DATA + 4 * (oC + r0 * n8), r1 - r0, n8, k] }]);
+        par.pool.run(par.attached, jobs);
+      } else {
+        ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k);
+      }
       if (n8 === n) c.set(h.subarray(D + oC, D + oC + m * n));
       else for (let r = 0; r < m; r++) c.set(h.subarray(D + oC + r * n8, D + oC + r * n8 + n), r * n);
     },
   };
 }
 
-/** The kernels (one shared instance), or null without WebAssembly SIMD. */
+/**
+ * The kernels (one instance per thread pool), or null without WebAssembly SIMD. With a pool
+ * (wasm/threads.ts) the memory is shared and large products are split over the threads.
+ */
 export function elementwiseKernels(): ElementwiseKernels | null {
-  if (instance !== undefined) return instance;
+  const pool = threadPool();
+  if (instance !== undefined && (instance === null || pool === instancePool)) return instance;
   if (compiled === undefined) {
     try {
       compiled = new WebAssembly.Module(moduleBytes() as BufferSource);
@@ -398,6 +421,22 @@ export function elementwiseKernels(): ElementwiseKernels | null {
       compiled = null;
     }
   }
-  instance = compiled ? make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports) : null;
-  return instance;
+  instancePool = pool;
+  if (compiled === null) return (instance = null);
+  if (pool !== null) {
+    if (compiledShared === undefined) {
+      try {
+        compiledShared = new WebAssembly.Module(moduleBytes(SHARED_MAX_PAGES) as BufferSource);
+      } catch {
+        compiledShared = null;
+      }
+    }
+    if (compiledShared !== null) {
+      const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+      const attached = pool.attach(compiledShared, mem, NAMES, true);
+      const ex = Object.fromEntries(NAMES.map((k, i) => [k, attached.fns[i]]));
+      return (instance = make({ ...ex, mem } as unknown as Exports, { pool, attached }));
+    }
+  }
+  return (instance = make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports, null));
 }

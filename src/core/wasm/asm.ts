@@ -91,13 +91,21 @@ export function i32TypeSection(arities: number[]): number[] {
   return section(1, [...uleb(arities.length), ...arities.flatMap((n) => [0x60, ...uleb(n), ...new Array<number>(n).fill(I32), 0])]);
 }
 
-/** A whole module: functions of i32 parameters (given by type index into `arities`), one exported memory "mem". */
-export function moduleOf(arities: number[], funcs: { name: string; type: number; code: number[] }[]): Uint8Array {
+/**
+ * A whole module: functions of i32 parameters (given by type index into `arities`), one exported
+ * memory "mem". With `sharedMaxPages` the memory is not the module's own but imported as env.mem, a
+ * shared memory of at most that many 64 KiB pages (what wasm/threads.ts runs kernels on).
+ */
+export function moduleOf(arities: number[], funcs: { name: string; type: number; code: number[] }[], sharedMaxPages?: number): Uint8Array {
   const type = i32TypeSection(arities);
   const func = section(3, [...uleb(funcs.length), ...funcs.flatMap((f) => uleb(f.type))]);
-  const mem = section(5, [1, 0x00, 1]);
+  const mem = sharedMaxPages === undefined
+    ? section(5, [1, 0x00, 1])
+    : section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x03, 1, ...uleb(sharedMaxPages)]);
   const exports = [...str('mem'), 0x02, 0, ...funcs.flatMap((f, i) => [...str(f.name), 0x00, ...uleb(i)])];
   const exp = section(7, [...uleb(funcs.length + 1), ...exports]);
   const code = section(10, [...uleb(funcs.length), ...funcs.flatMap((f) => f.code)]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...func, ...mem, ...exp, ...code]);
+  // Section order: type (1), import (2), function (3), memory (5), export (7), code (10).
+  const head = sharedMaxPages === undefined ? [...type, ...func, ...mem] : [...type, ...mem, ...func];
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...head, ...exp, ...code]);
 }

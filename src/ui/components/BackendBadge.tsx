@@ -55,6 +55,16 @@ export function BackendBadge() {
         Backend: <strong data-testid="backend-name">{label}</strong>
         {info && info.attempts.some((a) => !a.ok) && <span className="backend-why"> ({info.attempts.filter((a) => !a.ok).map((a) => a.reason).join('; ')})</span>}
         {info?.calibration && <Calibration c={info.calibration} />}
+        {info && (
+          <span
+            className="backend-threads" data-testid="backend-threads" data-threads={info.kernelThreads ?? 1}
+            title={(info.kernelThreads ?? 1) > 1
+              ? 'Our own wasm kernels (the Lanczos Gram–Schmidt sweeps, large products) split their work over this many threads; tfjs itself runs on one.'
+              : 'Our own wasm kernels run on one thread: this page is not cross-origin isolated (no COOP/COEP headers), or the device has one core.'}
+          >
+            {' '}· {info.kernelThreads ?? 1} {(info.kernelThreads ?? 1) === 1 ? 'thread' : 'threads'}
+          </span>
+        )}
       </span>
       {info?.calibration && (
         <button type="button" className="backend-remeasure" onClick={remeasure} data-testid="backend-remeasure" title="Forget the remembered choice for this device and measure again">
