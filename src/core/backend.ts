@@ -99,7 +99,7 @@ export async function defaultKernelThreads(): Promise<number> {
   let cores = g.navigator?.hardwareConcurrency ?? 1;
   if (g.process?.versions?.node) {
     const spec = 'node:os';
-    const os = (await import(/* @vite-ignore */ spec)) as typeof import('node:os');
+    const os = (await import(/* @vite-ignore */ spec)) as { availableParallelism?: () => number; cpus: () => unknown[] };
     cores = os.availableParallelism?.() ?? os.cpus().length;
   }
   return Math.max(1, Math.min(4, Math.floor(cores)));

@@ -167,7 +167,7 @@ async function spawn(): Promise<HelperHandle> {
   const g = globalThis as { process?: { versions?: { node?: string } } };
   if (g.process?.versions?.node) {
     const spec = 'node:worker_threads';
-    const wt = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
+    const wt = (await import(/* @vite-ignore */ spec)) as { Worker: new (code: string, opts: { eval: boolean }) => { postMessage(m: unknown): void; unref(): void; terminate(): Promise<number> } };
     const w = new wt.Worker(HELPER_SOURCE, { eval: true });
     w.unref(); // an idle helper must not keep a CLI process alive
     return { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
