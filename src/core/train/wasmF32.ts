@@ -316,8 +316,14 @@ let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
 const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums'];
-/** Multiply–adds below which a product stays on the calling thread (waking a helper costs more); measured by bench/threads.ts. */
-export const PAR_GEMM_MIN = 1 << 19;
+/**
+ * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
+ * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
+ * 0.55× — the transposing copy, moving the operands to the other core and the handshake cost more
+ * than half of a 35 µs product — while at 2²¹ no step got slower beyond the noise (modadd
+ * training 1.2×, SGLD mnist 1.09×); stricter rules (also m ≥ 64 and k ≥ 64) gained nothing.
+ */
+export const PAR_GEMM_MIN = 1 << 21;
 let parGemmMin = PAR_GEMM_MIN;
 /** The split threshold in multiply–adds (the bench measures around it; tests set 0 to force splits). */
 export function setGemmSplitMin(n: number = PAR_GEMM_MIN): void { parGemmMin = n; }
