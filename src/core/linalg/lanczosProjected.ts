@@ -14,7 +14,12 @@ import type { KrylovBasis } from './krylovBasis';
 
 export class ProjectedMatrix {
   readonly m: number;
-  readonly T: Float64Array;
+  /**
+   * T itself, dense (m² doubles), allocated at the first thick restart: before it T is the
+   * tridiagonal `al`/`be` (a run that never restarts — the MNIST top-8,000, m ≈ 10⁴ — never
+   * holds the 0.8 GB this would take).
+   */
+  T: Float64Array = new Float64Array(0);
   readonly al: Float64Array;
   readonly be: Float64Array;
   /** Size of the arrowhead block (0 before the first restart). */
@@ -22,7 +27,6 @@ export class ProjectedMatrix {
 
   constructor(m: number) {
     this.m = m;
-    this.T = new Float64Array(m * m);
     this.al = new Float64Array(m);
     this.be = new Float64Array(m);
   }
@@ -30,14 +34,16 @@ export class ProjectedMatrix {
   /** Couples v_j to v_{j−1} by β (the three-term recurrence; not after a restart, where the arrowhead holds the couplings). */
   couple(j: number, beta: number): void {
     const { T, m } = this;
-    T[j * m + j - 1] = beta;
-    T[(j - 1) * m + j] = beta;
+    if (this.arrow > 0) {
+      T[j * m + j - 1] = beta;
+      T[(j - 1) * m + j] = beta;
+    }
     this.be[j - 1] = beta;
   }
 
   /** α_j = v_jᵀ H v_j on the diagonal. */
   setDiagonal(j: number, alpha: number): void {
-    this.T[j * this.m + j] = alpha;
+    if (this.arrow > 0) this.T[j * this.m + j] = alpha;
     this.al[j] = alpha;
   }
 
@@ -66,12 +72,14 @@ export class ProjectedMatrix {
    * [diag(θ) s; sᵀ ·]. `beforeRotate` runs once the Ritz vectors are known (progress report).
    */
   async thickRestart(basis: KrylovBasis, size: number, keep: number, betaPrev: number, beforeRotate: () => void, ctx?: JobContext): Promise<void> {
-    const { T, m } = this;
+    const { m } = this;
     const { values, vectors } = this.ritzFull(size);
     const ysel = new Float64Array(size * keep);
     for (let i = 0; i < size; i++) for (let r = 0; r < keep; r++) ysel[i * keep + r] = vectors[i * size + r];
     beforeRotate();
     await basis.rotate(ysel, keep, ctx);
+    if (this.T.length === 0) this.T = new Float64Array(m * m);
+    const T = this.T;
     T.fill(0);
     // Arrowhead [diag(θ) s; sᵀ ·] with the hub (index keep) first, reduced with the hub fixed.
     const hub = new Float64Array((keep + 1) * (keep + 1));
