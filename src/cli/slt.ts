@@ -39,7 +39,9 @@ commands:
                                                   trains (defaults: the architecture's recipe) and saves the model
 
   spectrum <file> [--split train|all] [--method auto|dense|lanczos] [--k K] [--loss mse|kl] [--tol T]
-                                                  eigenvalues of the behavioral-loss Hessian (descending) and residuals
+           [--memory-mib M] [--lean]              eigenvalues of the behavioral-loss Hessian (descending) and residuals
+                                                  (--memory-mib: the Lanczos basis budget, default 512; --lean: no restarts,
+                                                  a verified sample of residuals, for a top k near what the budget holds)
   density <file> [--k K --probes P --steps S ...]  SLQ spectral density and the d1(ε) curve with error bands and LLC bounds
   project <file> --k K1,K2,… [--cutoff 0.995]     accuracies (MSE for matfac) of θ projected on the top-k eigenvectors
   sync <file> [--tol t --measure fraction|eq17]     synchronized ReLU blocks, ranks, free directions N, dead/always-on
@@ -144,6 +146,8 @@ const SPECTRUM_OPTIONS = {
   steps: { type: 'string' },
   seed: { type: 'string' },
   tol: { type: 'string' },
+  'memory-mib': { type: 'string' },
+  lean: { type: 'boolean', default: false },
 } as const;
 
 function spectrumParams(values: Record<string, string | boolean | undefined>): Omit<SpectrumParams, 'model'> {
@@ -153,11 +157,15 @@ function spectrumParams(values: Record<string, string | boolean | undefined>): O
   if (!['auto', 'dense', 'lanczos'].includes(method)) throw new UsageError(`--method must be auto, dense or lanczos (got "${method}")`);
   const loss = values.loss as string;
   if (loss !== 'mse' && loss !== 'kl') throw new UsageError(`--loss must be mse or kl (got "${loss}")`);
+  const mib = num('memory-mib', values['memory-mib'] as string | undefined);
+  if (mib !== undefined && !(mib >= 1)) throw new UsageError(`--memory-mib must be at least 1 (got "${String(values['memory-mib'])}")`);
   return {
     split, method: method as SpectrumParams['method'], loss,
     k: int('k', values.k as string | undefined), probes: int('probes', values.probes as string | undefined),
     steps: int('steps', values.steps as string | undefined), seed: int('seed', values.seed as string | undefined) ?? 0,
     tol: num('tol', values.tol as string | undefined),
+    memoryBudgetBytes: mib === undefined ? undefined : mib * 2 ** 20,
+    lean: values.lean === true,
   };
 }
 

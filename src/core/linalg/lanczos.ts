@@ -67,6 +67,29 @@ export interface LanczosOptions {
    */
   onCheck?: (c: LanczosCheck) => Promise<void> | void;
   checkEveryMs?: number;
+  /**
+   * Lean end (for top-k runs too large to form every Ritz vector, e.g. the MNIST top-8,000): never
+   * thick-restart (a full basis ends the run like `shouldStop`, keeping the leading converged
+   * pairs), take T's eigenvectors by inverse iteration one at a time (tridiagVectors.ts) instead of
+   * a dense eigensolve, verify a sample of the residuals (`verifySample` pairs spread over the
+   * range plus the last 16) instead of all, and leave the Ritz vectors unformed: the result's
+   * `lean` handle projects vectors on their span and forms single ones on demand.
+   */
+  lean?: boolean;
+  /** Lean end: residuals verified with an application of H (default 48, spread evenly, plus the last 16). */
+  verifySample?: number;
+}
+
+/** What a lean run keeps instead of the Ritz vectors (see LanczosOptions.lean). */
+export interface LeanRitz {
+  /** Projects x on the span of the top j Ritz vectors for each j of `ks` (ascending, ≤ the pairs kept); visit(j, P_j x) in Float32. */
+  projections(x: Float32Array, ks: number[], visit: (k: number, xk: Float32Array) => Promise<void>): Promise<void>;
+  /** The first n unit Ritz vectors (formed from the basis: one pass over it each). */
+  vectors(n: number): Promise<Float64Array[]>;
+  /** Indices of the pairs whose residuals were verified (the others in `residuals` are estimates). */
+  verified: Int32Array;
+  /** The largest |v_iᵀv_j − δ_ij| over neighbouring pairs (|i − j| ≤ 8) of the verified sample. */
+  orthogonality: number;
 }
 
 export interface LanczosResult {
@@ -99,6 +122,10 @@ export interface LanczosResult {
   secondSweeps: number;
   /** Set when shouldStop ended the run early: only the leading converged pairs were kept. */
   stopped?: boolean;
+  /** Set when a lean run ended because its basis was full (the leading converged pairs were kept). */
+  basisFull?: boolean;
+  /** Lean runs: the Ritz vectors' handle (no `vectors`; `residuals` verified only at `lean.verified`). */
+  lean?: LeanRitz;
 }
 
 /** DGKS threshold: a second Gram–Schmidt sweep when one sweep leaves less than η of ‖w‖. */
@@ -140,7 +167,7 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
     progress = Math.max(progress, Math.min(1, f));
     ctx?.progress(progress, phase);
   };
-  let stopped = false;
+  let stopped = false, basisFull = false;
   const cadence = new CheckCadence(opts.checkEveryMs ?? 1000);
 
   for (;;) {
@@ -212,10 +239,11 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
         const onCheck = opts.onCheck;
         await cadence.run(() => onCheck(lanczosCheck(values, last, size, {
           basis, d, k, tol, betaPrev, iterations, matvecs, ctx,
-          iterationsNow: () => iterations, ritzFull: (n) => T.ritzFull(n),
+          iterationsNow: () => iterations, ritzStream: (n, v, visit) => T.ritzStream(n, v, visit),
         })));
       }
     }
+    if (full && opts.lean) { stopped = true; basisFull = true; break; }
     if (full) {
       // Thick restart: keep the top l Ritz vectors, coupled to vNext through s = β y_m.
       const keep = Math.min(m - 1, k + Math.floor((m - k) / 3));
@@ -224,6 +252,8 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
       restarts++;
     }
   }
+
+  if (opts.lean) return leanEnd(op, basis, T, { k, tol, betaPrev, stopped, basisFull, iterations, matvecs, restarts, secondSweeps, storage, m, seed: opts.seed, sample: opts.verifySample ?? 48, ctx, report });
 
   // Final Ritz pairs: rotate the basis onto the top kk Ritz vectors, then verify each residual.
   const size = basis.size;
@@ -268,5 +298,122 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
   };
   if (stopped) result.stopped = true;
   if (opts.wantVectors) result.vectors = basis.vectors(kk);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lean end (LanczosOptions.lean).
+
+interface LeanState {
+  k: number; tol: number; betaPrev: number; stopped: boolean; basisFull: boolean;
+  iterations: number; matvecs: number; restarts: number; secondSweeps: number;
+  storage: BasisStorage; m: number; seed: number; sample: number;
+  ctx?: JobContext;
+  report: (f: number, phase: string) => void;
+}
+
+/**
+ * The end of a lean run: Ritz values and residual estimates from T's tridiagonal (QL, O(m²)), the
+ * kept pairs' eigenvectors of T by inverse iteration whenever they are needed (O(m) memory each;
+ * recomputed, not stored: kk × m doubles would be 0.6 GB at the MNIST top-8,000), a sample of the
+ * residuals verified with H, and projections in Krylov coordinates: P_j x = V (Σ_{i<j} y_i y_iᵀ) Vᵀx.
+ */
+async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, st: LeanState): Promise<LanczosResult> {
+  const { tol, betaPrev, ctx } = st;
+  const size = basis.size, d = op.d;
+  const { values: allValues, last } = T.ritzLast(size);
+  const scale = Math.max(Math.abs(allValues[0]), Math.abs(allValues[size - 1]));
+  let kk = Math.min(st.k, size);
+  const est = new Float64Array(kk);
+  for (let r = 0; r < kk; r++) est[r] = Math.abs(betaPrev * last[r]);
+  if (st.stopped) { let c = 0; while (c < kk && est[c] <= tol * scale) c++; kk = c; }
+  const values = allValues.slice(0, kk), estimates = est.slice(0, kk);
+  /** Streams y_0 … y_{n−1} (T's eigenvectors, Krylov coordinates) to visit; the same vectors every call. */
+  const stream = async (n: number, visit: (i: number, y: Float64Array) => void): Promise<void> => {
+    T.ritzStream(size, values.subarray(0, n), visit, st.seed + 7);
+    if (ctx) await ctx.checkpoint();
+  };
+  // Verified sample: `sample` indices spread over [0, kk) plus the last 16 (nearest a cutoff at kk).
+  const pick = new Set<number>();
+  for (let t = 0; t < st.sample && kk > 0; t++) pick.add(Math.min(kk - 1, Math.round((t * (kk - 1)) / Math.max(1, st.sample - 1))));
+  for (let r = Math.max(0, kk - 16); r < kk; r++) pick.add(r);
+  const verified = Int32Array.from([...pick].sort((a, b) => a - b));
+  const ys = new Map<number, Float64Array>();
+  await stream(kk, (i, y) => { if (pick.has(i)) ys.set(i, y.slice()); });
+  const residuals = estimates.slice();
+  const x = new Float64Array(d), w = new Float64Array(d);
+  let converged = 0, orthogonality = 0;
+  for (let r = 0; r < kk; r++) if (estimates[r] <= tol * scale) converged++;
+  let done = 0;
+  const formed = new Map<number, Float64Array>();
+  for (const r of verified) {
+    await basis.combine(ys.get(r)!, x, ctx);
+    let nx = 0;
+    for (let i = 0; i < d; i++) nx += x[i] * x[i];
+    nx = Math.sqrt(nx);
+    for (let i = 0; i < d; i++) x[i] /= nx;
+    await applyChecked(op, x, w);
+    st.matvecs++;
+    let s2 = 0;
+    for (let i = 0; i < d; i++) { const t = w[i] - values[r] * x[i]; s2 += t * t; }
+    residuals[r] = Math.sqrt(s2);
+    // A verified residual over the tolerance overrides the estimate's verdict.
+    if (estimates[r] <= tol * scale && residuals[r] > tol * scale) converged--;
+    formed.set(r, x.slice());
+    for (const [q, xq] of formed) {
+      if (q === r || Math.abs(q - r) > 8) continue;
+      let s = 0;
+      for (let i = 0; i < d; i++) s += x[i] * xq[i];
+      orthogonality = Math.max(orthogonality, Math.abs(s));
+    }
+    if (Math.abs(1 - nx) > orthogonality) orthogonality = Math.abs(1 - nx);
+    st.report(0.9 + (0.1 * ++done) / verified.length, `verifying residual ${done}/${verified.length} (a sample)`);
+    if (ctx) await ctx.checkpoint();
+  }
+  const lean: LeanRitz = {
+    verified, orthogonality,
+    async projections(xIn, ks, visit) {
+      if (!ks.length) return;
+      const top = ks[ks.length - 1];
+      if (top > kk) throw new RangeError(`projections up to k = ${top}, but only ${kk} Ritz pairs were kept`);
+      const c = new Float64Array(size);
+      await basis.dots(Float64Array.from(xIn), c, ctx);
+      const z = new Float64Array(size), out = new Float64Array(d);
+      const at = new Map<number, Float64Array>();
+      const want = new Set(ks);
+      await stream(top, (i, y) => {
+        let t = 0;
+        for (let j = 0; j < size; j++) t += y[j] * c[j];
+        for (let j = 0; j < size; j++) z[j] += t * y[j];
+        if (want.has(i + 1)) at.set(i + 1, z.slice());
+      });
+      for (const j of ks) {
+        await basis.combine(at.get(j)!, out, ctx);
+        await visit(j, Float32Array.from(out));
+      }
+    },
+    async vectors(n) {
+      if (!(n >= 0 && n <= kk)) throw new RangeError(`${n} Ritz vectors of ${kk}`);
+      const yv: Float64Array[] = [];
+      await stream(n, (_, v) => { yv.push(v.slice()); });
+      const out: Float64Array[] = [];
+      for (const y of yv) {
+        const v = new Float64Array(d);
+        await basis.combine(y, v, ctx);
+        let nv = 0;
+        for (let t = 0; t < d; t++) nv += v[t] * v[t];
+        nv = Math.sqrt(nv);
+        for (let t = 0; t < d; t++) v[t] /= nv;
+        out.push(v);
+      }
+      return out;
+    },
+  };
+  const result: LanczosResult = {
+    values, residuals, residualEstimates: estimates, iterations: st.iterations, matvecs: st.matvecs, converged, scale,
+    storage: st.storage, basisSize: st.m, basisBytes: st.m * basis.bytesPerVector, restarts: st.restarts, secondSweeps: st.secondSweeps, lean,
+  };
+  if (st.stopped) result.stopped = true;
+  if (st.basisFull) result.basisFull = true;
   return result;
 }

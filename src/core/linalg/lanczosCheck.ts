@@ -45,7 +45,8 @@ export interface CheckSource {
   iterations: number;
   matvecs: number;
   iterationsNow(): number;
-  ritzFull(size: number): { values: Float64Array; vectors: Float64Array };
+  /** T's eigenvectors for the given leading values, one at a time (ProjectedMatrix.ritzStream). */
+  ritzStream(size: number, values: Float64Array, visit: (i: number, y: Float64Array) => void): void;
   ctx?: JobContext;
 }
 
@@ -66,17 +67,19 @@ export function lanczosCheck(values: Float64Array, last: Float64Array, size: num
       if (basis.size !== size || src.iterationsNow() !== its) throw new Error('LanczosCheck.projections called after the run moved on');
       const top = ks[ks.length - 1];
       if (top > converged) throw new RangeError(`projections up to k = ${top}, but only ${converged} Ritz pairs have converged`);
-      const { vectors: Y } = src.ritzFull(size);
       const hb = new Float64Array(size);
       await basis.dots(Float64Array.from(x), hb, ctx);
-      const c = new Float64Array(top);
-      for (let r = 0; r < top; r++) { let t = 0; for (let i = 0; i < size; i++) t += Y[i * size + r] * hb[i]; c[r] = t; }
-      const z = new Float64Array(size);
+      // z_j = Σ_{r<j} y_r (y_rᵀ Vᵀx) in Krylov coordinates, kept at each j of ks; then P_j x = V z_j.
+      const z = new Float64Array(size), want = new Set(ks), at = new Map<number, Float64Array>();
+      src.ritzStream(size, values.subarray(0, top), (r, y) => {
+        let t = 0;
+        for (let i = 0; i < size; i++) t += y[i] * hb[i];
+        for (let i = 0; i < size; i++) z[i] += t * y[i];
+        if (want.has(r + 1)) at.set(r + 1, z.slice());
+      });
       const out = new Float64Array(d);
-      let r = 0;
       for (const j of ks) {
-        for (; r < j; r++) { const cr = c[r]; for (let i = 0; i < size; i++) z[i] += Y[i * size + r] * cr; }
-        await basis.combine(z, out, ctx);
+        await basis.combine(at.get(j)!, out, ctx);
         await visit(j, Float32Array.from(out));
       }
     },

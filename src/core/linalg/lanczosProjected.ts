@@ -11,6 +11,7 @@
 import type { JobContext } from '../jobs';
 import { eighSync, tridiagEigen, tridiagonalForm } from './eigh';
 import type { KrylovBasis } from './krylovBasis';
+import { tridiagInverseIteration } from './tridiagVectors';
 
 export class ProjectedMatrix {
   readonly m: number;
@@ -51,6 +52,24 @@ export class ProjectedMatrix {
   ritzLast(size: number): { values: Float64Array; last: Float64Array } {
     const r = tridiagEigen(this.al.subarray(0, size), this.be.subarray(0, Math.max(0, size - 1)), { last: true });
     return { values: r.values, last: r.last ?? new Float64Array(size) };
+  }
+
+  /**
+   * T's eigenvectors for `values` (the leading eigenvalues, descending, from ritzLast), streamed
+   * one at a time: by inverse iteration on the tridiagonal before any restart (O(size) memory
+   * each), else columns of the dense eigensolve. `visit`'s vector is reused between calls.
+   */
+  ritzStream(size: number, values: Float64Array, visit: (i: number, y: Float64Array) => void, seed = 0): void {
+    if (this.arrow === 0) {
+      tridiagInverseIteration(this.al.subarray(0, size), this.be.subarray(0, Math.max(0, size - 1)), values, visit, { seed });
+      return;
+    }
+    const { vectors: Y } = this.ritzFull(size);
+    const y = new Float64Array(size);
+    for (let r = 0; r < values.length; r++) {
+      for (let i = 0; i < size; i++) y[i] = Y[i * size + r];
+      visit(r, y);
+    }
   }
 
   /** Full eigen-decomposition of T (values descending, vectors one per column). */

@@ -71,7 +71,16 @@ export interface SpectrumParams {
   streamEveryMs?: number;
   /** The cutoff the streamed k* estimate uses (default 99.5 % on train, seed 002's). */
   streamCutoff?: { cutoff: number; split: 'train' | 'test' };
+  /**
+   * Lanczos' lean end (LanczosOptions.lean), for a top k close to what the memory budget holds
+   * (the MNIST top-8,000): no restarts, a verified sample of residuals, the projection curve in
+   * Krylov coordinates, loadings for the top LOADINGS_LEAN eigenvectors only.
+   */
+  lean?: boolean;
 }
+
+/** Eigenvector loadings kept in a lean Lanczos run (each vector is one pass over the basis). */
+const LOADINGS_LEAN = 32;
 
 /** What a running Lanczos spectrum job streams (ctx.partial): enough to draw and to keep on cancel. */
 export interface SpectrumPartial {
@@ -151,6 +160,9 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
     let eigenvalues: Float64Array;
     let residuals: Float64Array;
     let vector: (i: number) => ArrayLike<number>;
+    /** P_k θ for the projection curve: from the eigenvectors, or (lean Lanczos) in Krylov coordinates. */
+    let projectOn = (theta: Float32Array, ks: number[], visit: (k: number, thetaK: Float32Array) => Promise<void>): Promise<void> => forEachProjection(theta, vector, ks, visit);
+    let loadingsCount = Infinity;
     let storage: string | undefined;
     let stoppedShort: StoppedShort | undefined;
     const doSlq = method === 'lanczos' && (p.probes ?? 8) > 0;
@@ -208,7 +220,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
         });
       };
       const r = await lanczosTopK(sym, k, {
-        seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection, memoryBudgetBytes: p.memoryBudgetBytes,
+        seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection && !p.lean, memoryBudgetBytes: p.memoryBudgetBytes, lean: p.lean,
         shouldStop: deadline < Infinity ? () => performance.now() > deadline : undefined,
         onCheck, checkEveryMs: p.streamEveryMs,
       });
@@ -224,8 +236,24 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
           matvecsPerSecond: Number((r.matvecs / seconds).toFixed(2)), estimate: est,
         };
       }
-      const vs = r.vectors ?? [];
-      vector = (i) => vs[i];
+      if (r.lean) {
+        const lr = r.lean;
+        storage += `, lean end: ${lr.verified.length} residuals verified, neighbour orthogonality ${lr.orthogonality.toExponential(1)}${r.basisFull ? ', stopped: basis full' : ''}`;
+        const vs = wantProjection ? await lr.vectors(Math.min(LOADINGS_LEAN, r.values.length)) : [];
+        vector = (i) => { if (i >= vs.length) throw new RangeError(`lean Lanczos: eigenvector ${i} not formed`); return vs[i]; };
+        projectOn = (theta, ks, visit) => lr.projections(theta, ks, visit);
+        loadingsCount = vs.length;
+      } else {
+        const vs = r.vectors ?? [];
+        vector = (i) => vs[i];
+      }
+      if (r.basisFull && !stoppedShort) {
+        const seconds = timings.lanczos / 1000;
+        stoppedShort = {
+          reason: `the memory budget (a basis of ${r.basisSize.toLocaleString('en-US')} vectors, ${(r.basisBytes / 1e9).toFixed(2)} GB) was full`, requested: k, converged: r.values.length, seconds: Number(seconds.toFixed(1)),
+          matvecsPerSecond: Number((r.matvecs / seconds).toFixed(2)), estimate: continueCost(d, r.values.length, seconds, k),
+        };
+      }
     }
 
     let slq: SpectrumResult['slq'];
@@ -260,7 +288,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
     let loadings: EigenLoadings | undefined;
     if (method === 'dense' || wantProjection) {
       t0 = performance.now();
-      loadings = await eigenLoadings(p.model.config, vector, Math.min(eigenvalues.length, LOADINGS_MAX), () => ctx.checkpoint());
+      loadings = await eigenLoadings(p.model.config, vector, Math.min(eigenvalues.length, LOADINGS_MAX, loadingsCount), () => ctx.checkpoint());
       tick('loadings', t0);
     }
 
@@ -280,7 +308,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       const original = { ...(await evalAt(p.model.theta)), k: d };
       const points: ProjectionPoint[] = [];
       let done = 0;
-      await forEachProjection(p.model.theta, vector, ks, async (k, thetaK) => {
+      await projectOn(p.model.theta, ks, async (k, thetaK) => {
         points.push({ ...(await evalAt(thetaK)), k });
         done++;
         ctx.progress(0.87 + 0.13 * (done / ks.length), `projection curve: k = ${k}`);
@@ -292,7 +320,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
         if (rc.split === 'test' && !ds.testIdx.length) continue;
         await refineCutoff(projection, rc, async (k) => {
           let pt: ProjectionPoint | null = null;
-          await forEachProjection(p.model.theta, vector, [k], async (kk, thetaK) => { pt = { ...(await evalAt(thetaK)), k: kk }; });
+          await projectOn(p.model.theta, [k], async (kk, thetaK) => { pt = { ...(await evalAt(thetaK)), k: kk }; });
           ctx.progress(0.99, `refining k* (${rc.split}): k = ${k}`);
           await ctx.checkpoint();
           return pt!;
