@@ -128,6 +128,8 @@ export interface LanczosResult {
   lean?: LeanRitz;
 }
 
+const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
 /** DGKS threshold: a second Gram–Schmidt sweep when one sweep leaves less than η of ‖w‖. */
 const DGKS_ETA = Math.SQRT1_2;
 
@@ -170,7 +172,10 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
   let stopped = false, basisFull = false;
   const cadence = new CheckCadence(opts.checkEveryMs ?? 1000);
 
+  /** Lean runs: the last convergence check's time and the recent time per step (ms). */
+  let checkMs = 0, stepMs = 0, stepStart = clock();
   for (;;) {
+    if (opts.lean) { const now = clock(); stepMs = stepMs === 0 ? now - stepStart : 0.9 * stepMs + 0.1 * (now - stepStart); stepStart = now; }
     // Append vNext as v_j and extend T.
     const j = basis.size;
     basis.push(vNext);
@@ -227,11 +232,18 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
     // the wasm sweeps a check costs about as much as a step at top-1,000 sizes; spacing them out
     // was measured slower: the count of converged pairs is not monotone, and a sparse check
     // stepped over the first moment all k met the tolerance — 1,867 steps instead of 1,779.)
-    const interval = Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
+    // A lean run (top k of thousands, m ≈ 10⁴) spaces them by measured time instead: a check (QL on
+    // the m-long tridiagonal in JS, ≈ 2 s at m = 9,000) then costs ten steps or more, so it waits
+    // until the steps since the last one took 5× the check's time (checks ≤ ~17 % of the run).
+    const interval = opts.lean
+      ? Math.max(1, Math.ceil((5 * checkMs) / Math.max(1e-3, stepMs)))
+      : Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
     const streamDue = opts.onCheck !== undefined && size >= 2 && cadence.due();
     if ((size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) || streamDue) {
       lastCheck = iterations;
+      const tc = clock();
       const { values, last } = T.ritzLast(size);
+      checkMs = clock() - tc;
       const conv = countConverged(values, last, size, k, betaPrev, tol);
       report(0.9 * Math.max(iterations / maxIter, conv / k), `Lanczos step ${iterations}/${maxIter}`);
       if (conv >= k) break;
