@@ -321,7 +321,8 @@ const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums'];
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
  * 0.55× — the transposing copy, moving the operands to the other core and the handshake cost more
  * than half of a 35 µs product — while at 2²¹ no step got slower beyond the noise (modadd
- * training 1.2×, SGLD mnist 1.09×); stricter rules (also m ≥ 64 and k ≥ 64) gained nothing.
+ * training 1.2×, SGLD mnist 1.09×); stricter rules (also m ≥ 64, or k ≥ 64, or n ≥ 64) were never
+ * better in two A/B runs of all the steps (tmp experiments recorded in BENCHMARKS.md "Threads").
  */
 export const PAR_GEMM_MIN = 1 << 21;
 let parGemmMin = PAR_GEMM_MIN;
