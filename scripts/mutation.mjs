@@ -158,6 +158,22 @@ const MUTATIONS = [
     tests: ['tests/unit/fused.test.ts', 'tests/unit/train.test.ts'],
   },
   {
+    id: 'threads-axpy-slice',
+    why: 'a thread of the split Gram–Schmidt axpy starts its coordinate slice of the basis rows one float late',
+    file: 'src/core/linalg/krylovBasis.ts',
+    search: 'if (n8) segs.push({ fn: idx8, count: n8, args: [W.rowsOff + i0 * W.rowBytes + c0 * elem,',
+    replace: 'if (n8) segs.push({ fn: idx8, count: n8, args: [W.rowsOff + i0 * W.rowBytes + (c0 ? c0 + 1 : 0) * elem,',
+    tests: ['tests/unit/threads.test.ts'],
+  },
+  {
+    id: 'threads-helper-args',
+    why: 'the helper threads pass a kernel only its first six arguments (the Float64 GEMM takes seven)',
+    file: 'src/core/wasm/threads.ts',
+    search: '        f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);\n        for (let i = 0; i < NA; i++) a[i] += st[i];',
+    replace: '        f(a[0], a[1], a[2], a[3], a[4], a[5]);\n        for (let i = 0; i < NA; i++) a[i] += st[i];',
+    tests: ['tests/unit/threads.test.ts'],
+  },
+  {
     id: 'ziggurat-wedge',
     why: 'the ziggurat accepts every wedge point without the rejection test',
     file: 'src/core/rng.ts',
