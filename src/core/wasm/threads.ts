@@ -40,6 +40,13 @@ const ATTACH_KEEP = 6;
  * just finished one spins this long for the next (what OpenMP runtimes do by default).
  */
 const SPIN_MS = 2;
+/**
+ * Jobs per lateness verdict, and how long the pool runs everything on the calling thread when most
+ * of them were late. On a machine busy with other work (two spinning threads and two other
+ * processes on 2 cores) a split Lanczos basis rotation ran 4–5× slower than on one thread; with
+ * the back-off it stays near the one-thread time and splits again once the cores are free.
+ */
+const LATE_WINDOW = 16, BACKOFF_MS = 1000;
 
 /**
  * The helper: plain JS, the same text in Node (eval worker, `require` available) and in a browser
@@ -141,6 +148,8 @@ export interface ThreadPool {
   run(inst: Attached, jobs: Segment[][]): void;
   /** Stops the helpers. */
   close(): void;
+  /** How often the pool has backed off to one thread because its helpers were late. */
+  stats(): { backoffs: number };
 }
 
 /** Whether this thread may block (Atomics.wait): Node, or a worker; not a page's main thread. */
@@ -222,6 +231,7 @@ async function createPool(threads: number): Promise<ThreadPool> {
     while (Atomics.load(ctl, h * SLOT + ACK) !== t) await new Promise((r) => setTimeout(r, 1));
   }
   let closed = false;
+  let backoffUntil = 0, lateSeen = 0, late = 0, backoffs = 0;
 
   return {
     threads,
@@ -237,11 +247,13 @@ async function createPool(threads: number): Promise<ThreadPool> {
     },
     run(inst, jobs) {
       if (closed) throw new Error('thread pool: closed');
-      // Not split: switched off, or the helpers have dropped this instance (an old Krylov basis).
-      if (!splitting || (nh > 0 && !insts.has(inst.id))) {
+      // Not split: switched off, the helpers have dropped this instance (an old Krylov basis), or
+      // backing off because the helpers have been late (the cores are busy with other work).
+      if (!splitting || (nh > 0 && !insts.has(inst.id)) || performance.now() < backoffUntil) {
         for (const segs of jobs) for (const s of segs) runHere(inst.fns[s.fn], s);
         return;
       }
+      const t0 = performance.now();
       const used = Math.min(jobs.length, threads);
       const started: number[] = [];
       for (let t = 1; t < used; t++) {
@@ -261,8 +273,19 @@ async function createPool(threads: number): Promise<ThreadPool> {
         started.push(h);
       }
       for (const s of jobs[0] ?? []) runHere(inst.fns[s.fn], s);
+      const t1 = performance.now();
       for (const h of started) waitFor(ctl, h * SLOT + DONE, Atomics.load(ctl, h * SLOT + SEQ));
+      // The shares are equal: a helper that finishes more than our own share's time after us has
+      // not gained anything (it was waiting for a core). Mostly late over LATE_WINDOW jobs: back off.
+      const t2 = performance.now();
+      lateSeen++;
+      if (t2 - t1 > t1 - t0 + 0.05) late++;
+      if (lateSeen >= LATE_WINDOW) {
+        if (late > LATE_WINDOW / 2) { backoffUntil = t2 + BACKOFF_MS; backoffs++; }
+        lateSeen = late = 0;
+      }
     },
+    stats: () => ({ backoffs }),
     close() {
       if (closed) return;
       closed = true;
