@@ -450,7 +450,7 @@ test('the in-browser benchmark reports H·v throughput, Lanczos and the matMul r
   await page.getByTestId('bench-run').click();
   await page.waitForSelector('[data-testid="bench-result"]', { timeout: 120_000 });
   const text = await page.getByTestId('bench-result').textContent();
-  assert(/wasm/.test(text) && /GFLOP\/s/.test(text) && /Lanczos top/.test(text), `bench: ${text}`);
+  assert(/wasm/.test(text) && /GFLOP\/s/.test(text) && /Lanczos top/.test(text) && /our kernels on \d+ threads?/.test(text), `bench: ${text}`);
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   await page.close();
 });

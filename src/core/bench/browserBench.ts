@@ -14,6 +14,7 @@ import { subContext, type JobContext } from '../jobs';
 import { lanczosTopK } from '../linalg/lanczos';
 import type { ModelBundle } from '../models/bundle';
 import { datasetFor, type TaskEnv } from '../tasks/env';
+import { kernelThreads } from '../wasm/threads';
 import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
 
 export interface BrowserBenchParams {
@@ -33,6 +34,8 @@ export interface BrowserBenchParams {
 
 export interface BrowserBenchResult {
   backend: string;
+  /** Threads our own wasm kernels ran on (wasm/threads.ts; 1 where the page is not cross-origin isolated). */
+  kernelThreads: number;
   arch: string;
   d: number;
   /** Training rows the operator averages over. */
@@ -61,7 +64,7 @@ export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<nev
     ctx.progress(0.05, 'Gauss–Newton products');
     await ctx.checkpoint();
     const gn = await gnRate(op, reps, seed);
-    const result: BrowserBenchResult = { backend: getBackend(), arch: p.model.config.arch, d: op.d, n: op.n, buildMs, gn, totalMs: 0 };
+    const result: BrowserBenchResult = { backend: getBackend(), kernelThreads: kernelThreads(), arch: p.model.config.arch, d: op.d, n: op.n, buildMs, gn, totalMs: 0 };
 
     const k = Math.min(op.d - 1, Math.floor(p.k ?? 100));
     if (k >= 1) {

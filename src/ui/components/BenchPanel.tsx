@@ -20,7 +20,7 @@ export function BenchPanel() {
       {r && (
         <table className="table" data-testid="bench-result">
           <tbody>
-            <tr><td>backend</td><td>{r.backend}</td></tr>
+            <tr><td>backend</td><td>{r.backend}; our kernels on {r.kernelThreads ?? 1} {(r.kernelThreads ?? 1) === 1 ? 'thread' : 'threads'}</td></tr>
             <tr><td>model</td><td>{r.arch}, <Term id="d">d</Term> = {r.d.toLocaleString('en-US')}, <Term id="n">n</Term> = {r.n.toLocaleString('en-US')}</td></tr>
             <tr><td><Term id="hvp">H·v</Term> (median of {r.gn.reps})</td><td>{r.gn.medianMs.toFixed(2)} ms · {r.gn.productsPerSecond.toFixed(1)}/s · {r.gn.gflops.toFixed(1)} GFLOP/s</td></tr>
             {r.matMul && <tr><td>matMul {r.matMul.n}³</td><td>{r.matMul.gflops.toFixed(1)} GFLOP/s{r.gnFractionOfMatMul !== undefined ? ` (H·v reaches ${(r.gnFractionOfMatMul * 100).toFixed(0)} % of it)` : ''}</td></tr>}
