@@ -133,6 +133,33 @@ describe.runIf(supported)('kernel threads (Node: worker_threads over shared wasm
     for (let i = 0; i < 20; i++) expect(Math.abs(a.values[i] - want[i])).toBeLessThan(1e-6);
   });
 
+  it('where a shared memory cannot be had, a basis runs unshared on one thread (same results)', async () => {
+    const Real = WebAssembly.Memory;
+    const d = 3001, n = 20;
+    const rng = makeRng(13);
+    const rows = Array.from({ length: n }, () => Float64Array.from({ length: d }, () => rng.normal()));
+    const w0 = Float64Array.from({ length: d }, () => rng.normal());
+    const project = async (): Promise<{ simd: boolean; w: Float64Array }> => {
+      const b = new KrylovBasis(d, 'f64', n);
+      for (const r of rows) b.push(r.slice());
+      const w = w0.slice();
+      await b.project(w, new Float64Array(n));
+      return { simd: b.simd, w };
+    };
+    const shared = await project();
+    (WebAssembly as { Memory: unknown }).Memory = function (desc: WebAssembly.MemoryDescriptor & { shared?: boolean }) {
+      if (desc.shared) throw new RangeError('no shared memory here (test)');
+      return new Real(desc);
+    };
+    try {
+      const plain = await project();
+      expect(plain.simd).toBe(true);
+      expect(Array.from(plain.w)).toEqual(Array.from(shared.w));
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Real;
+    }
+  });
+
   it('a basis the helpers have dropped still works (on the calling thread)', async () => {
     const d = 4000, n = 40;
     const first = new KrylovBasis(d, 'f64', n);

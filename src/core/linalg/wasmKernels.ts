@@ -186,8 +186,15 @@ export function wasmThreadedInstance(pinned = false): ThreadedKernels | null {
     }
   }
   if (compiledShared === null) return null;
-  const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
-  const attached = pool.attach(compiledShared, mem, KERNEL_NAMES, pinned);
+  let mem: WebAssembly.Memory, attached: Attached;
+  try {
+    // A shared memory reserves its maximum up front: where that much address space is not to be
+    // had (a 32-bit browser), run on one thread instead.
+    mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+    attached = pool.attach(compiledShared, mem, KERNEL_NAMES, pinned);
+  } catch {
+    return null;
+  }
   const fn = (name: string): WasmKernels['krylov'][string] => attached.fns[KERNEL_NAMES.indexOf(name)] as WasmKernels['krylov'][string];
   const krylov: WasmKernels['krylov'] = {};
   for (const [name] of KRYLOV) krylov[name] = fn(name);

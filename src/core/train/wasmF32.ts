@@ -439,10 +439,14 @@ export function elementwiseKernels(): ElementwiseKernels | null {
       }
     }
     if (compiledShared !== null) {
-      const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
-      const attached = pool.attach(compiledShared, mem, NAMES, true);
-      const ex = Object.fromEntries(NAMES.map((k, i) => [k, attached.fns[i]]));
-      return (instance = make({ ...ex, mem } as unknown as Exports, { pool, attached }));
+      try {
+        const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+        const attached = pool.attach(compiledShared, mem, NAMES, true);
+        const ex = Object.fromEntries(NAMES.map((k, i) => [k, attached.fns[i]]));
+        return (instance = make({ ...ex, mem } as unknown as Exports, { pool, attached }));
+      } catch {
+        // No shared memory of that size here: the unshared instance below, on one thread.
+      }
     }
   }
   return (instance = make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports, null));
