@@ -13,25 +13,18 @@
  *
  * Writes bench/results/kernels-latest.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
-import { decodeModelFile } from '../src/core/io/modelFile';
-import { sgldStep, type LangevinKernel } from '../src/core/llc/langevin';
-import { modelTarget } from '../src/core/llc/target';
-import type { ArchId } from '../src/core/models/config';
 import { makeRng } from '../src/core/rng';
-import { datasetFor } from '../src/core/tasks/env';
-import { DEFAULT_RECIPES } from '../src/core/train/recipes';
-import { Trainer } from '../src/core/train/trainer';
 import { gemmServes, setFusedKernelsEnabled, setGemmEnabled } from '../src/core/train/wasmKernels';
-import { nodeAssetReader } from '../src/node/assets';
 import { median } from '../src/core/bench/measure';
 import { log, type Json } from './helpers';
+import { forEachStepWorkload } from './workloads';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' } } });
@@ -104,45 +97,13 @@ async function matMuls(): Promise<Json[]> {
 
 async function steps(): Promise<Json[]> {
   const rows: Json[] = [];
-  const env = { readAsset: nodeAssetReader() };
-  for (const arch of ['modadd', 'modadd-gelu', 'mnist-mlp', 'matfac'] as ArchId[]) {
-    const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${arch}.safetensors`))), { name: arch });
-    const ds = await datasetFor(model, env);
-    const trainer = new Trainer(model, ds, { ...DEFAULT_RECIPES[arch], evalEvery: 0, checkpointEvery: 0 });
-    const per = arch === 'modadd' ? 30 : arch === 'modadd-gelu' ? 80 : 400;
-    for (let i = 0; i < 5; i++) await trainer.step();
-    const block = async (): Promise<void> => { for (let i = 0; i < per; i++) await trainer.step(); await trainer.lastBatchLoss(); };
-    const t = await alternate(block, REPS), g = await alternate(block, REPS, setGemmEnabled);
-    trainer.dispose();
-    const rate = (ms: number): number => (per * 1e3) / ms;
-    rows.push({ what: `train ${arch}`, batch: DEFAULT_RECIPES[arch].batchSize, fusedPerS: rate(t.on), opsPerS: rate(t.off), gemm: { onPerS: rate(g.on), offPerS: rate(g.off) } });
-    log(`train ${arch}: ${rate(t.on).toFixed(1)} steps/s with our kernels, ${rate(t.off).toFixed(1)} with tfjs's; our GEMM alone ${(g.off / g.on).toFixed(2)}×`);
-    if (arch !== 'modadd' && arch !== 'mnist-mlp') continue;
-    const target = modelTarget(model, ds, 'train');
-    const k: LangevinKernel = { target, nBeta: 300, gamma: 100, eps: 3e-5, gHat: null };
-    const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
-    const rng = makeRng(1);
-    const xi = new Float32Array(target.d);
-    const draws = 40;
-    const chain = async (): Promise<void> => {
-      let last: tf.Tensor | null = null;
-      for (let i = 0; i < draws; i++) {
-        rng.fillNormal(xi);
-        const rows = Int32Array.from({ length: 512 }, () => rng.int(target.n));
-        const st = sgldStep(k, w, rows, xi, null);
-        last?.dispose();
-        last = st.stats;
-      }
-      await last?.data();
-      last?.dispose();
-    };
-    const s = await alternate(chain, REPS), sg = await alternate(chain, REPS, setGemmEnabled);
-    tf.dispose(w);
-    target.dispose();
-    const drawRate = (ms: number): number => (draws * 1e3) / ms;
-    rows.push({ what: `SGLD ${arch}`, batch: 512, fusedPerS: drawRate(s.on), opsPerS: drawRate(s.off), gemm: { onPerS: drawRate(sg.on), offPerS: drawRate(sg.off) } });
-    log(`SGLD ${arch}: ${drawRate(s.on).toFixed(1)} draws/s with our kernels, ${drawRate(s.off).toFixed(1)} with tfjs's; our GEMM alone ${(sg.off / sg.on).toFixed(2)}×`);
-  }
+  await forEachStepWorkload(ROOT, async (w) => {
+    const t = await alternate(w.run, REPS), g = await alternate(w.run, REPS, setGemmEnabled);
+    const rate = (ms: number): number => (w.count * 1e3) / ms;
+    rows.push({ what: w.what, batch: w.batch, fusedPerS: rate(t.on), opsPerS: rate(t.off), gemm: { onPerS: rate(g.on), offPerS: rate(g.off) } });
+    const unit = w.what.startsWith('SGLD') ? 'draws/s' : 'steps/s';
+    log(`${w.what}: ${rate(t.on).toFixed(1)} ${unit} with our kernels, ${rate(t.off).toFixed(1)} with tfjs's; our GEMM alone ${(g.off / g.on).toFixed(2)}×`);
+  });
   return rows;
 }
 

@@ -17,24 +17,19 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { median } from '../src/core/bench/measure';
 import { gaussNewtonOperator } from '../src/core/hessian/gn';
 import { decodeModelFile } from '../src/core/io/modelFile';
 import { KrylovBasis } from '../src/core/linalg/krylovBasis';
 import { lanczosTopK } from '../src/core/linalg/lanczos';
-import { sgldStep, type LangevinKernel } from '../src/core/llc/langevin';
-import { modelTarget } from '../src/core/llc/target';
-import type { ArchId } from '../src/core/models/config';
 import { makeRng } from '../src/core/rng';
 import { datasetFor } from '../src/core/tasks/env';
-import { DEFAULT_RECIPES } from '../src/core/train/recipes';
-import { Trainer } from '../src/core/train/trainer';
 import { elementwiseKernels, PAR_GEMM_MIN, setGemmSplitMin } from '../src/core/train/wasmF32';
 import { kernelThreads, setThreadsSplitting } from '../src/core/wasm/threads';
 import { nodeAssetReader } from '../src/node/assets';
 import { log, type Json } from './helpers';
+import { forEachStepWorkload } from './workloads';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' }, threads: { type: 'string' }, quick: { type: 'boolean', default: false } } });
@@ -108,42 +103,12 @@ async function sweeps(): Promise<Json[]> {
 
 async function steps(): Promise<Json[]> {
   const rows: Json[] = [];
-  const env = { readAsset: nodeAssetReader() };
-  for (const arch of ['modadd', 'modadd-gelu', 'mnist-mlp', 'matfac'] as ArchId[]) {
-    const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${arch}.safetensors`))), { name: arch });
-    const ds = await datasetFor(model, env);
-    const trainer = new Trainer(model, ds, { ...DEFAULT_RECIPES[arch], evalEvery: 0, checkpointEvery: 0 });
-    const per = arch === 'modadd' ? 30 : arch === 'modadd-gelu' ? 80 : 400;
-    for (let i = 0; i < 5; i++) await trainer.step();
-    const t = await alternate(async () => { for (let i = 0; i < per; i++) await trainer.step(); await trainer.lastBatchLoss(); }, REPS);
-    trainer.dispose();
-    const rate = (ms: number): number => (per * 1e3) / ms;
-    rows.push({ what: `train ${arch}`, threadsPerS: rate(t.on), onePerS: rate(t.off), ratio: t.ratio });
-    log(`train ${arch}: ${rate(t.on).toFixed(1)} vs ${rate(t.off).toFixed(1)} steps/s (${t.ratio.toFixed(2)}×)`);
-    if (arch !== 'modadd' && arch !== 'mnist-mlp') continue;
-    const target = modelTarget(model, ds, 'train');
-    const kern: LangevinKernel = { target, nBeta: 300, gamma: 100, eps: 3e-5, gHat: null };
-    const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
-    const rng = makeRng(1);
-    const xi = new Float32Array(target.d);
-    const draws = 40;
-    const s = await alternate(async () => {
-      let last: tf.Tensor | null = null;
-      for (let i = 0; i < draws; i++) {
-        rng.fillNormal(xi);
-        const st = sgldStep(kern, w, Int32Array.from({ length: 512 }, () => rng.int(target.n)), xi, null);
-        last?.dispose();
-        last = st.stats;
-      }
-      await last?.data();
-      last?.dispose();
-    }, REPS);
-    tf.dispose(w);
-    target.dispose();
-    const drawRate = (ms: number): number => (draws * 1e3) / ms;
-    rows.push({ what: `SGLD ${arch}`, threadsPerS: drawRate(s.on), onePerS: drawRate(s.off), ratio: s.ratio });
-    log(`SGLD ${arch}: ${drawRate(s.on).toFixed(1)} vs ${drawRate(s.off).toFixed(1)} draws/s (${s.ratio.toFixed(2)}×)`);
-  }
+  await forEachStepWorkload(ROOT, async (w) => {
+    const t = await alternate(w.run, REPS);
+    const rate = (ms: number): number => (w.count * 1e3) / ms;
+    rows.push({ what: w.what, threadsPerS: rate(t.on), onePerS: rate(t.off), ratio: t.ratio });
+    log(`${w.what}: ${rate(t.on).toFixed(1)} vs ${rate(t.off).toFixed(1)} ${w.what.startsWith('SGLD') ? 'draws' : 'steps'}/s (${t.ratio.toFixed(2)}×)`);
+  });
   return rows;
 }
 

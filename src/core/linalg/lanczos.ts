@@ -360,9 +360,7 @@ async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, 
   const formed = new Map<number, Float64Array>();
   for (const r of verified) {
     await basis.combine(ys.get(r)!, x, ctx);
-    let nx = 0;
-    for (let i = 0; i < d; i++) nx += x[i] * x[i];
-    nx = Math.sqrt(nx);
+    const nx = norm2(x);
     for (let i = 0; i < d; i++) x[i] /= nx;
     await applyChecked(op, x, w);
     st.matvecs++;
@@ -412,9 +410,7 @@ async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, 
       for (const y of yv) {
         const v = new Float64Array(d);
         await basis.combine(y, v, ctx);
-        let nv = 0;
-        for (let t = 0; t < d; t++) nv += v[t] * v[t];
-        nv = Math.sqrt(nv);
+        const nv = norm2(v);
         for (let t = 0; t < d; t++) v[t] /= nv;
         out.push(v);
       }
