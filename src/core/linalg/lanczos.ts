@@ -32,7 +32,7 @@ import type { JobContext } from '../jobs';
 import { makeRng } from '../rng';
 import { KrylovBasis, planBasis, type BasisStorage } from './krylovBasis';
 import { applyChecked, INVARIANT_TOL, norm2, randomOrthogonal, randomUnit } from './krylovVectors';
-import { CheckCadence, countConverged, lanczosCheck, type LanczosCheck } from './lanczosCheck';
+import { CheckCadence, countConverged, lanczosCheck, projectOnRitz, type LanczosCheck } from './lanczosCheck';
 import { ProjectedMatrix } from './lanczosProjected';
 import type { SymOperator } from './operator';
 
@@ -383,24 +383,9 @@ async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, 
   const lean: LeanRitz = {
     verified, orthogonality,
     async projections(xIn, ks, visit) {
-      if (!ks.length) return;
-      const top = ks[ks.length - 1];
+      const top = ks.length ? ks[ks.length - 1] : 0;
       if (top > kk) throw new RangeError(`projections up to k = ${top}, but only ${kk} Ritz pairs were kept`);
-      const c = new Float64Array(size);
-      await basis.dots(Float64Array.from(xIn), c, ctx);
-      const z = new Float64Array(size), out = new Float64Array(d);
-      const at = new Map<number, Float64Array>();
-      const want = new Set(ks);
-      await stream(top, (i, y) => {
-        let t = 0;
-        for (let j = 0; j < size; j++) t += y[j] * c[j];
-        for (let j = 0; j < size; j++) z[j] += t * y[j];
-        if (want.has(i + 1)) at.set(i + 1, z.slice());
-      });
-      for (const j of ks) {
-        await basis.combine(at.get(j)!, out, ctx);
-        await visit(j, Float32Array.from(out));
-      }
+      await projectOnRitz(basis, d, xIn, ks, stream, visit, ctx);
     },
     async vectors(n) {
       if (!(n >= 0 && n <= kk)) throw new RangeError(`${n} Ritz vectors of ${kk}`);

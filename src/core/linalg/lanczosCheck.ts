@@ -67,23 +67,38 @@ export function lanczosCheck(values: Float64Array, last: Float64Array, size: num
       if (basis.size !== size || src.iterationsNow() !== its) throw new Error('LanczosCheck.projections called after the run moved on');
       const top = ks[ks.length - 1];
       if (top > converged) throw new RangeError(`projections up to k = ${top}, but only ${converged} Ritz pairs have converged`);
-      const hb = new Float64Array(size);
-      await basis.dots(Float64Array.from(x), hb, ctx);
-      // z_j = Σ_{r<j} y_r (y_rᵀ Vᵀx) in Krylov coordinates, kept at each j of ks; then P_j x = V z_j.
-      const z = new Float64Array(size), want = new Set(ks), at = new Map<number, Float64Array>();
-      src.ritzStream(size, values.subarray(0, top), (r, y) => {
-        let t = 0;
-        for (let i = 0; i < size; i++) t += y[i] * hb[i];
-        for (let i = 0; i < size; i++) z[i] += t * y[i];
-        if (want.has(r + 1)) at.set(r + 1, z.slice());
-      });
-      const out = new Float64Array(d);
-      for (const j of ks) {
-        await basis.combine(at.get(j)!, out, ctx);
-        await visit(j, Float32Array.from(out));
-      }
+      await projectOnRitz(basis, d, x, ks, (n, each) => src.ritzStream(size, values.subarray(0, n), each), visit, ctx);
     },
   };
+}
+
+/**
+ * P_j x for each j of `ks` (ascending) on the span of the top j Ritz vectors V y_r, without forming
+ * them: Vᵀx (one pass over the basis), z_j = Σ_{r<j} y_r (y_rᵀ Vᵀx) in Krylov coordinates as T's
+ * eigenvectors y_r stream by once (`stream(n, each)` yields y_0 … y_{n−1}), then V z_j (one pass
+ * per j); visit(j, P_j x) in Float32.
+ */
+export async function projectOnRitz(
+  basis: KrylovBasis, d: number, x: Float32Array, ks: number[],
+  stream: (n: number, each: (r: number, y: Float64Array) => void) => Promise<void> | void,
+  visit: (k: number, xk: Float32Array) => Promise<void>, ctx?: JobContext,
+): Promise<void> {
+  if (!ks.length) return;
+  const size = basis.size;
+  const hb = new Float64Array(size);
+  await basis.dots(Float64Array.from(x), hb, ctx);
+  const z = new Float64Array(size), want = new Set(ks), at = new Map<number, Float64Array>();
+  await stream(ks[ks.length - 1], (r, y) => {
+    let t = 0;
+    for (let i = 0; i < size; i++) t += y[i] * hb[i];
+    for (let i = 0; i < size; i++) z[i] += t * y[i];
+    if (want.has(r + 1)) at.set(r + 1, z.slice());
+  });
+  const out = new Float64Array(d);
+  for (const j of ks) {
+    await basis.combine(at.get(j)!, out, ctx);
+    await visit(j, Float32Array.from(out));
+  }
 }
 
 const clock = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());

@@ -23,7 +23,7 @@ import {
   ADD, BLOCK, END, EQZ, F64X2, F64_ADD, GE_S, LOOP, LT_U, MUL, SHR_U, SUB, body, br, brIf, f64load, f64store, get, i32c,
   load64zero, loadSplat64, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
-import { threadPool, type Attached, type ThreadPool } from '../wasm/threads';
+import { attachShared, threadPool, type Attached, type ThreadPool } from '../wasm/threads';
 
 const { add: VADD, sub: VSUB, mul: VMUL, lane, promoteLow: PROMOTE } = F64X2;
 
@@ -186,15 +186,9 @@ export function wasmThreadedInstance(pinned = false): ThreadedKernels | null {
     }
   }
   if (compiledShared === null) return null;
-  let mem: WebAssembly.Memory, attached: Attached;
-  try {
-    // A shared memory reserves its maximum up front: where that much address space is not to be
-    // had (a 32-bit browser), run on one thread instead.
-    mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
-    attached = pool.attach(compiledShared, mem, KERNEL_NAMES, pinned);
-  } catch {
-    return null;
-  }
+  const sh = attachShared(pool, compiledShared, SHARED_MAX_PAGES, KERNEL_NAMES, pinned);
+  if (sh === null) return null;
+  const { memory: mem, attached } = sh;
   const fn = (name: string): WasmKernels['krylov'][string] => attached.fns[KERNEL_NAMES.indexOf(name)] as WasmKernels['krylov'][string];
   const krylov: WasmKernels['krylov'] = {};
   for (const [name] of KRYLOV) krylov[name] = fn(name);

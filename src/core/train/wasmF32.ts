@@ -21,7 +21,7 @@ import {
   ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
   load32splat, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
-import { splitRange, threadPool, type Attached, type ThreadPool } from '../wasm/threads';
+import { attachShared, splitRange, threadPool, type Attached, type ThreadPool } from '../wasm/threads';
 
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
 /** Cephes expf: eʳ ≈ 1 + r + r²·P(r) on |r| ≤ ½ ln 2. */
@@ -438,15 +438,11 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         compiledShared = null;
       }
     }
-    if (compiledShared !== null) {
-      try {
-        const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
-        const attached = pool.attach(compiledShared, mem, NAMES, true);
-        const ex = Object.fromEntries(NAMES.map((k, i) => [k, attached.fns[i]]));
-        return (instance = make({ ...ex, mem } as unknown as Exports, { pool, attached }));
-      } catch {
-        // No shared memory of that size here: the unshared instance below, on one thread.
-      }
+    // Where no shared memory of that size can be had: the unshared instance below, on one thread.
+    const sh = compiledShared === null ? null : attachShared(pool, compiledShared, SHARED_MAX_PAGES, NAMES, true);
+    if (sh !== null) {
+      const ex = Object.fromEntries(NAMES.map((k, i) => [k, sh.attached.fns[i]]));
+      return (instance = make({ ...ex, mem: sh.memory } as unknown as Exports, { pool, attached: sh.attached }));
     }
   }
   return (instance = make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports, null));

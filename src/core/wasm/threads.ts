@@ -26,9 +26,9 @@
 const SLOT = 128;
 /** Slot layout: sequence number (written by the caller), done (by the helper), command, instance, segment count, ack. */
 const SEQ = 0, DONE = 1, CMD = 2, INST = 3, NSEG = 4, ACK = 5, SEG0 = 8;
-/** A segment: fn, count, arity, MAX_ARGS arguments, MAX_ARGS strides. */
+/** A segment: fn, count, MAX_ARGS arguments, MAX_ARGS strides. */
 const MAX_ARGS = 8;
-const SEGLEN = 3 + 2 * MAX_ARGS;
+const SEGLEN = 2 + 2 * MAX_ARGS;
 const MAX_SEGS = Math.floor((SLOT - SEG0) / SEGLEN);
 const CMD_RUN = 1, CMD_YIELD = 2, CMD_STOP = 3;
 /** Unpinned module/memory pairs a helper keeps (and the caller mirrors); pinned ones stay. */
@@ -81,7 +81,7 @@ function loop() {
     for (let g = 0; g < n; g++) {
       const o = base + SEG0 + g * SEGLEN;
       const f = fns[ctl[o]], count = ctl[o + 1];
-      const a = ctl.slice(o + 3, o + 3 + NA), st = ctl.slice(o + 3 + NA, o + 3 + 2 * NA);
+      const a = ctl.slice(o + 2, o + 2 + NA), st = ctl.slice(o + 2 + NA, o + 2 + 2 * NA);
       for (let t = 0; t < count; t++) {
         f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
         for (let i = 0; i < NA; i++) a[i] += st[i];
@@ -148,8 +148,6 @@ export interface ThreadPool {
   run(inst: Attached, jobs: Segment[][]): void;
   /** Stops the helpers. */
   close(): void;
-  /** How often the pool has backed off to one thread because its helpers were late. */
-  stats(): { backoffs: number };
 }
 
 /** Whether this thread may block (Atomics.wait): Node, or a worker; not a page's main thread. */
@@ -231,7 +229,7 @@ async function createPool(threads: number): Promise<ThreadPool> {
     while (Atomics.load(ctl, h * SLOT + ACK) !== t) await new Promise((r) => setTimeout(r, 1));
   }
   let closed = false;
-  let backoffUntil = 0, lateSeen = 0, late = 0, backoffs = 0;
+  let backoffUntil = 0, lateSeen = 0, late = 0;
 
   return {
     threads,
@@ -266,8 +264,8 @@ async function createPool(threads: number): Promise<ThreadPool> {
         ctl[b + NSEG] = segs.length;
         segs.forEach((s, g) => {
           const o = b + SEG0 + g * SEGLEN;
-          ctl[o] = s.fn; ctl[o + 1] = s.count; ctl[o + 2] = s.args.length;
-          for (let i = 0; i < MAX_ARGS; i++) { ctl[o + 3 + i] = s.args[i] ?? 0; ctl[o + 3 + MAX_ARGS + i] = s.strides?.[i] ?? 0; }
+          ctl[o] = s.fn; ctl[o + 1] = s.count;
+          for (let i = 0; i < MAX_ARGS; i++) { ctl[o + 2 + i] = s.args[i] ?? 0; ctl[o + 2 + MAX_ARGS + i] = s.strides?.[i] ?? 0; }
         });
         tell(h, CMD_RUN);
         started.push(h);
@@ -281,11 +279,10 @@ async function createPool(threads: number): Promise<ThreadPool> {
       lateSeen++;
       if (t2 - t1 > t1 - t0 + 0.05) late++;
       if (lateSeen >= LATE_WINDOW) {
-        if (late > LATE_WINDOW / 2) { backoffUntil = t2 + BACKOFF_MS; backoffs++; }
+        if (late > LATE_WINDOW / 2) backoffUntil = t2 + BACKOFF_MS;
         lateSeen = late = 0;
       }
     },
-    stats: () => ({ backoffs }),
     close() {
       if (closed) return;
       closed = true;
@@ -293,6 +290,21 @@ async function createPool(threads: number): Promise<ThreadPool> {
       for (const w of helpers) w.terminate();
     },
   };
+}
+
+/**
+ * A fresh shared memory of at most `maxPages` pages with `module` (compiled to import it as env.mem)
+ * attached to `pool`, or null where such a memory cannot be created: a shared memory reserves its
+ * maximum up front, and where that much address space is not to be had (a 32-bit browser) the
+ * caller runs an unshared instance on one thread instead.
+ */
+export function attachShared(pool: ThreadPool, module: WebAssembly.Module, maxPages: number, names: string[], pinned = false): { memory: WebAssembly.Memory; attached: Attached } | null {
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true } as WebAssembly.MemoryDescriptor);
+    return { memory, attached: pool.attach(module, memory, names, pinned) };
+  } catch {
+    return null;
+  }
 }
 
 /** One segment on the calling thread. */
