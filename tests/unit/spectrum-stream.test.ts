@@ -51,5 +51,15 @@ describe('streaming spectrum job', () => {
     expect(s.estimate!.k).toBe(400);
     expect(s.estimate!.seconds).toBeGreaterThanOrEqual(0);
     expect(s.estimate!.bytes).toBe(Math.ceil(1.4 * 400) * stopped.d * 4);
+    expect(s.reason).toMatch(/time limit/);
+
+    // A lean run whose basis fills before k pairs converge says so (not "time limit"), keeps the
+    // leading converged pairs, and projects on their span.
+    const lean = await runSpectrum({ model, method: 'lanczos', k: 300, tol: 1e-12, lean: true, memoryBudgetBytes: 320 * stopped.d * 4, probes: 0, traceProbes: 0, kronecker: false, stream: false, projectionKs: [5, 10] }, createJobContext(), env);
+    expect(lean.stoppedShort).toBeDefined();
+    expect(lean.stoppedShort!.reason).toMatch(/memory budget/);
+    expect(lean.eigenvalues.length).toBeLessThan(300);
+    for (let i = 0; i < lean.eigenvalues.length; i++) expect(Math.abs(lean.eigenvalues[i] - dense.eigenvalues[i])).toBeLessThan(1e-5 * h1);
+    expect(lean.projection!.points.map((q) => q.k)).toEqual([5, 10]);
   }, 120_000);
 });

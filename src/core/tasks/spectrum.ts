@@ -231,8 +231,11 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       if (r.stopped) {
         const seconds = timings.lanczos / 1000;
         const est = continueCost(d, r.values.length, seconds, k);
+        const reason = r.basisFull
+          ? `the memory budget (a basis of ${r.basisSize.toLocaleString('en-US')} vectors, ${(r.basisBytes / 1e9).toFixed(2)} GB) was full`
+          : `time limit of ${((p.timeLimitMs ?? 0) / 1000).toFixed(0)} s`;
         stoppedShort = {
-          reason: `time limit of ${((p.timeLimitMs ?? 0) / 1000).toFixed(0)} s`, requested: k, converged: r.values.length, seconds: Number(seconds.toFixed(1)),
+          reason, requested: k, converged: r.values.length, seconds: Number(seconds.toFixed(1)),
           matvecsPerSecond: Number((r.matvecs / seconds).toFixed(2)), estimate: est,
         };
       }
@@ -246,13 +249,6 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       } else {
         const vs = r.vectors ?? [];
         vector = (i) => vs[i];
-      }
-      if (r.basisFull && !stoppedShort) {
-        const seconds = timings.lanczos / 1000;
-        stoppedShort = {
-          reason: `the memory budget (a basis of ${r.basisSize.toLocaleString('en-US')} vectors, ${(r.basisBytes / 1e9).toFixed(2)} GB) was full`, requested: k, converged: r.values.length, seconds: Number(seconds.toFixed(1)),
-          matvecsPerSecond: Number((r.matvecs / seconds).toFixed(2)), estimate: continueCost(d, r.values.length, seconds, k),
-        };
       }
     }
 
