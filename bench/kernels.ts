@@ -13,18 +13,15 @@
  *
  * Writes bench/results/kernels-latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { makeRng } from '../src/core/rng';
 import { gemmServes, setFusedKernelsEnabled, setGemmEnabled } from '../src/core/train/wasmKernels';
-import { median } from '../src/core/bench/measure';
 import { log, type Json } from './helpers';
-import { forEachStepWorkload } from './workloads';
+import { alternate, forEachStepWorkload, writeResults } from './workloads';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' } } });
@@ -43,19 +40,8 @@ const SHAPES: [string, number, number, number][] = [
   ['1024³', 1024, 1024, 1024],
 ];
 
-/** Alternating timings of `run` with a switch on and off (default: all our kernels); medians in ms. */
-async function alternate(run: () => Promise<void>, reps: number, toggle: (on: boolean) => void = setFusedKernelsEnabled): Promise<{ on: number; off: number }> {
-  const t: { on: number[]; off: number[] } = { on: [], off: [] };
-  for (let r = 0; r < 2 * reps + 2; r++) {
-    const on = r % 2 === 0;
-    toggle(on);
-    const t0 = performance.now();
-    await run();
-    if (r >= 2) t[on ? 'on' : 'off'].push(performance.now() - t0);
-  }
-  toggle(true);
-  return { on: median(t.on), off: median(t.off) };
-}
+/** Alternating timings of `run` with our kernels (default: all of them) on and off; medians in ms. */
+const ab = (run: () => Promise<void>, reps: number, toggle: (on: boolean) => void = setFusedKernelsEnabled): Promise<{ on: number; off: number }> => alternate(run, reps, toggle);
 
 async function matMuls(): Promise<Json[]> {
   const rows: Json[] = [];
@@ -75,10 +61,10 @@ async function matMuls(): Promise<Json[]> {
     const bHost = Float32Array.from({ length: k * n }, () => rng.normal());
     const b = tf.tensor2d(bHost, [k, n]);
     const calls = Math.max(1, Math.min(20, Math.round(2e8 / (2 * m * k * n))));
-    const reused = await alternate(async () => {
+    const reused = await ab(async () => {
       for (let i = 0; i < calls; i++) { const c = tf.matMul(a, b); await c.data(); c.dispose(); }
     }, REPS);
-    const fresh = await alternate(async () => {
+    const fresh = await ab(async () => {
       for (let i = 0; i < calls; i++) {
         const bi = tf.tensor2d(bHost, [k, n]);
         const c = tf.matMul(a, bi);
@@ -98,7 +84,7 @@ async function matMuls(): Promise<Json[]> {
 async function steps(): Promise<Json[]> {
   const rows: Json[] = [];
   await forEachStepWorkload(ROOT, async (w) => {
-    const t = await alternate(w.run, REPS), g = await alternate(w.run, REPS, setGemmEnabled);
+    const t = await ab(w.run, REPS), g = await ab(w.run, REPS, setGemmEnabled);
     const rate = (ms: number): number => (w.count * 1e3) / ms;
     rows.push({ what: w.what, batch: w.batch, fusedPerS: rate(t.on), opsPerS: rate(t.off), gemm: { onPerS: rate(g.on), offPerS: rate(g.off) } });
     const unit = w.what.startsWith('SGLD') ? 'draws/s' : 'steps/s';
@@ -114,11 +100,7 @@ async function main(): Promise<void> {
   const doc: Json = { started: started.toISOString(), backend: info.summary, node: process.version, cpu: cpus()[0]?.model, nproc: cpus().length, loadavg: loadavg(), reps: REPS };
   doc.matMul = await matMuls();
   doc.steps = await steps();
-  doc.loadavgAtEnd = loadavg();
-  doc.totalS = Math.round((Date.now() - started.getTime()) / 1e3);
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'kernels-latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  log(`written to bench/results/kernels-latest.json (${String(doc.totalS)} s)`);
+  writeResults(ROOT, 'kernels-latest.json', doc, started);
 }
 
 main().catch((e: unknown) => {

@@ -12,13 +12,12 @@
  *
  * Writes bench/results/threads-latest.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/core/backend';
-import { median } from '../src/core/bench/measure';
 import { gaussNewtonOperator } from '../src/core/hessian/gn';
 import { decodeModelFile } from '../src/core/io/modelFile';
 import { KrylovBasis } from '../src/core/linalg/krylovBasis';
@@ -29,26 +28,14 @@ import { elementwiseKernels, PAR_GEMM_MIN, setGemmSplitMin } from '../src/core/t
 import { kernelThreads, setThreadsSplitting } from '../src/core/wasm/threads';
 import { nodeAssetReader } from '../src/node/assets';
 import { log, type Json } from './helpers';
-import { forEachStepWorkload } from './workloads';
+import { alternate, forEachStepWorkload, writeResults } from './workloads';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' }, threads: { type: 'string' }, quick: { type: 'boolean', default: false } } });
 const REPS = Number(argv.reps);
 
 /** Alternating timings of `run` split over the threads and on one; medians in ms. */
-async function alternate(run: () => Promise<void> | void, reps: number): Promise<{ on: number; off: number; ratio: number }> {
-  const t: { on: number[]; off: number[] } = { on: [], off: [] };
-  for (let r = 0; r < 2 * reps + 2; r++) {
-    const on = r % 2 === 0;
-    setThreadsSplitting(on);
-    const t0 = performance.now();
-    await run();
-    if (r >= 2) t[on ? 'on' : 'off'].push(performance.now() - t0);
-  }
-  setThreadsSplitting(true);
-  const on = median(t.on), off = median(t.off);
-  return { on, off, ratio: off / on };
-}
+const ab = (run: () => Promise<void> | void, reps: number): Promise<{ on: number; off: number; ratio: number }> => alternate(run, reps, setThreadsSplitting);
 
 const GEMMS: [string, number, number, number][] = [
   ['64×64×64', 64, 64, 64],
@@ -75,7 +62,7 @@ async function gemms(): Promise<Json[]> {
     const calls = Math.max(1, Math.min(200, Math.round(4e7 / (2 * m * kk * n))));
     // Forced split (threshold 0), so the rows below the default threshold show what splitting them would give.
     setGemmSplitMin(0);
-    const r = await alternate(() => { for (let i = 0; i < calls; i++) k.matMul(a, b, c, m, kk, n); }, REPS);
+    const r = await ab(() => { for (let i = 0; i < calls; i++) k.matMul(a, b, c, m, kk, n); }, REPS);
     setGemmSplitMin();
     const split = ((m + 3) & ~3) * ((n + 7) & ~7) * kk >= PAR_GEMM_MIN && m >= 8;
     rows.push({ what, m, k: kk, n, splitByDefault: split, threadsMs: r.on / calls, oneMs: r.off / calls, ratio: r.ratio });
@@ -93,7 +80,7 @@ async function sweeps(): Promise<Json[]> {
     const v = new Float64Array(d);
     for (let i = 0; i < n; i++) { for (let j = 0; j < d; j++) v[j] = rng.normal(); b.push(v); }
     const w0 = Float64Array.from({ length: d }, () => rng.normal()), w = new Float64Array(d), h = new Float64Array(n);
-    const r = await alternate(async () => { w.set(w0); await b.project(w, h); }, REPS);
+    const r = await ab(async () => { w.set(w0); await b.project(w, h); }, REPS);
     const gbs = (2 * n * d * (storage === 'f32' ? 4 : 8)) / (r.on * 1e6);
     rows.push({ what: `sweep ${n} × ${d} ${storage}`, threadsMs: r.on, oneMs: r.off, ratio: r.ratio, threadsGBs: gbs });
     log(`Gram–Schmidt sweep ${n} × ${d} ${storage}: ${r.on.toFixed(2)} vs ${r.off.toFixed(2)} ms (${r.ratio.toFixed(2)}×, ${gbs.toFixed(1)} GB/s)`);
@@ -104,7 +91,7 @@ async function sweeps(): Promise<Json[]> {
 async function steps(): Promise<Json[]> {
   const rows: Json[] = [];
   await forEachStepWorkload(ROOT, async (w) => {
-    const t = await alternate(w.run, REPS);
+    const t = await ab(w.run, REPS);
     const rate = (ms: number): number => (w.count * 1e3) / ms;
     rows.push({ what: w.what, threadsPerS: rate(t.on), onePerS: rate(t.off), ratio: t.ratio });
     log(`${w.what}: ${rate(t.on).toFixed(1)} vs ${rate(t.off).toFixed(1)} ${w.what.startsWith('SGLD') ? 'draws' : 'steps'}/s (${t.ratio.toFixed(2)}×)`);
@@ -117,10 +104,10 @@ async function lanczos(): Promise<Json[]> {
   const ds = await datasetFor(model, { readAsset: nodeAssetReader() });
   const op = await gaussNewtonOperator(model, ds, ds.trainIdx);
   const x = Float64Array.from({ length: op.d }, (_, i) => Math.sin(i));
-  const hv = await alternate(async () => { for (let i = 0; i < 10; i++) await op.apply(x); }, REPS);
+  const hv = await ab(async () => { for (let i = 0; i < 10; i++) await op.apply(x); }, REPS);
   log(`H·v modadd: ${(hv.on / 10).toFixed(2)} vs ${(hv.off / 10).toFixed(2)} ms (${hv.ratio.toFixed(2)}×)`);
   const values: Float64Array[] = [];
-  const lz = await alternate(async () => { values.push((await lanczosTopK(op, 100, { seed: 0, tol: 1e-6 })).values); }, argv.quick ? 1 : 2);
+  const lz = await ab(async () => { values.push((await lanczosTopK(op, 100, { seed: 0, tol: 1e-6 })).values); }, argv.quick ? 1 : 2);
   // Same seed, same arithmetic up to the summation order of the split dots: the values must agree.
   let worst = 0;
   for (const v of values) for (let i = 0; i < 100; i++) worst = Math.max(worst, Math.abs(v[i] - values[0][i]) / Math.abs(values[0][0]));
@@ -144,11 +131,7 @@ async function main(): Promise<void> {
   doc.sweeps = await sweeps();
   doc.steps = await steps();
   doc.lanczos = await lanczos();
-  doc.loadavgAtEnd = loadavg();
-  doc.totalS = Math.round((Date.now() - started.getTime()) / 1e3);
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'threads-latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  log(`written to bench/results/threads-latest.json (${String(doc.totalS)} s)`);
+  writeResults(ROOT, 'threads-latest.json', doc, started);
   process.exit(0);
 }
 

@@ -1,9 +1,10 @@
 /**
- * The step workloads that bench/kernels.ts and bench/threads.ts time with their own A/B switches:
- * a block of training steps per architecture (its recipe) and a chain of plain SGLD draws (batch
- * 512, one draw a step) on modadd and MNIST, all on the shipped models.
+ * What bench/kernels.ts and bench/threads.ts share: the A/B timer that alternates a switch, and the
+ * step workloads they time with it — a block of training steps per architecture (its recipe) and
+ * a chain of plain SGLD draws (batch 512, one draw a step) on modadd and MNIST, on the shipped models.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeModelFile } from '../src/core/io/modelFile';
@@ -15,6 +16,26 @@ import { datasetFor } from '../src/core/tasks/env';
 import { DEFAULT_RECIPES } from '../src/core/train/recipes';
 import { Trainer } from '../src/core/train/trainer';
 import { nodeAssetReader } from '../src/node/assets';
+import { median } from '../src/core/bench/measure';
+import { log, type Json } from './helpers';
+
+/**
+ * Times `run` alternately with `toggle(true)` and `toggle(false)` (so both see the same machine
+ * load), after one warm-up of each; medians in ms, and off/on. Leaves the switch on.
+ */
+export async function alternate(run: () => Promise<void> | void, reps: number, toggle: (on: boolean) => void): Promise<{ on: number; off: number; ratio: number }> {
+  const t: { on: number[]; off: number[] } = { on: [], off: [] };
+  for (let r = 0; r < 2 * reps + 2; r++) {
+    const on = r % 2 === 0;
+    toggle(on);
+    const t0 = performance.now();
+    await run();
+    if (r >= 2) t[on ? 'on' : 'off'].push(performance.now() - t0);
+  }
+  toggle(true);
+  const on = median(t.on), off = median(t.off);
+  return { on, off, ratio: off / on };
+}
 
 export interface StepWorkload {
   /** "train modadd", "SGLD mnist-mlp", … */
@@ -73,4 +94,13 @@ export async function forEachStepWorkload(root: string, visit: (w: StepWorkload)
       target.dispose();
     }
   }
+}
+
+/** Stamps `doc` with the load average and seconds since `started`, writes bench/results/<file>, says so. */
+export function writeResults(root: string, file: string, doc: Json, started: Date): void {
+  doc.loadavgAtEnd = loadavg();
+  doc.totalS = Math.round((Date.now() - started.getTime()) / 1e3);
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', file), `${JSON.stringify(doc, null, 2)}\n`);
+  log(`written to bench/results/${file} (${String(doc.totalS)} s)`);
 }
