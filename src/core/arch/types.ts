@@ -13,7 +13,7 @@ import type { Engine } from '../hessian/engine';
 import type { LayerChain } from '../internals/grams';
 import type { SgldDefaults } from '../llc/defaults';
 import type { ParamLayout, TensorSpec } from '../params';
-import type { GradPasses } from './passes';
+import type { GradPasses, StackPassSpec } from './passes';
 import type { Metrics, TrainOptions } from '../train/trainer';
 
 /** Every model configuration carries its architecture id; the rest are the architecture's sizes. */
@@ -142,6 +142,11 @@ export interface ArchCompute<C extends ArchConfig = ArchConfig> {
    * and SGLD steps. Absent: those steps differentiate forwardTrace with tfjs autodiff.
    */
   gradPasses?(c: C, layout: ParamLayout): GradPasses;
+  /**
+   * The architecture as a plain dense stack (widths, weight and bias names, ReLU or linear), when
+   * it is one: training then runs whole steps in train/stackEngine.ts on wasm and cpu.
+   */
+  denseStack?(c: C): StackPassSpec;
 }
 
 /** A whole architecture: what registerArch takes. */

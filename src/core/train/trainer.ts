@@ -14,8 +14,10 @@ import { makeRng, permutation, type Rng } from '../rng';
 import type { JobContext } from '../jobs';
 import { lossFor, type TrainingLoss } from './losses';
 import { createAdamW, createSgd, type FlatOptimizer } from './optimizers';
-import { ensureWasmTrainingKernels } from './wasmKernels';
+import { ensureWasmTrainingKernels, fusedKernelsEnabled } from './wasmKernels';
 import { batchGradient, takeRows, uploadRowChunks, type BatchGradient } from './fused';
+import { getArch } from '../arch/registry';
+import { StackEngine } from './stackEngine';
 
 export { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 import { validateTrainOptions, type Metrics, type TrainOptions } from './options';
@@ -39,6 +41,9 @@ interface SplitTensors {
   y: tf.Tensor;
   /** The same rows in evaluation chunks of at most EVAL_CHUNK (x and y themselves when n fits one). */
   chunks: { x: tf.Tensor2D; y: tf.Tensor }[];
+  /** The rows on the host: what the whole-step engine reads its minibatches from. */
+  hostX: Float32Array | Int32Array;
+  hostY: Float32Array | Int32Array;
 }
 
 /** Rows evaluated per forward pass (bounds the activations held at once). */
@@ -67,11 +72,11 @@ function splitTensors(ds: Dataset, idx: Int32Array, classifier: boolean): SplitT
   const yRows = classifier ? gatherRows(ds.y as Int32Array, 1, idx) : gatherRows(ds.y as Float32Array, ds.outDim, idx);
   const yCols = classifier ? 0 : ds.outDim;
   const y = classifier ? tf.tensor1d(yRows, 'int32') : tf.tensor2d(yRows, [n, ds.outDim], 'float32');
-  if (n <= EVAL_CHUNK) return { n, x, y, chunks: [{ x, y }] };
+  if (n <= EVAL_CHUNK) return { n, x, y, chunks: [{ x, y }], hostX: xRows, hostY: yRows };
   // Uploaded from the host: slicing the resident tensors is slow on wasm (train/fused.ts).
   const xs = uploadRowChunks(xRows, n, ds.inputDim, EVAL_CHUNK) as tf.Tensor2D[];
   const ys = uploadRowChunks(yRows, n, yCols, EVAL_CHUNK);
-  return { n, x, y, chunks: xs.map((xc, i) => ({ x: xc, y: ys[i] })) };
+  return { n, x, y, chunks: xs.map((xc, i) => ({ x: xc, y: ys[i] })), hostX: xRows, hostY: yRows };
 }
 
 export class Trainer {
@@ -80,7 +85,13 @@ export class Trainer {
   readonly loss: TrainingLoss;
   private readonly layout: ParamLayout;
   private readonly thetaVar: tf.Variable<tf.Rank.R1>;
-  private readonly opt: FlatOptimizer;
+  /** The tfjs optimizer (null when the whole-step engine trains). */
+  private readonly opt: FlatOptimizer | null;
+  /** Whole steps of a dense stack in our wasm kernels (train/stackEngine.ts), where they apply. */
+  private readonly engine: StackEngine | null;
+  /** The engine's parameters have moved since thetaVar was last written. */
+  private thetaStale = false;
+  private lastLossValue = NaN;
   private readonly grad: BatchGradient;
   private readonly train: SplitTensors;
   private readonly test: SplitTensors | null;
@@ -107,9 +118,46 @@ export class Trainer {
     this.test = splitTensors(dataset, dataset.testIdx, classifier);
     this.thetaVar = tf.tidy(() => tf.variable(tf.tensor1d(bundle.theta, 'float32'), false));
     const d = this.layout.size;
-    this.opt = opts.optimizer === 'adamw'
+    this.engine = this.wholeStepEngine(bundle, opts);
+    this.opt = this.engine ? null : opts.optimizer === 'adamw'
       ? createAdamW(d, { lr: opts.lr, weightDecay: opts.weightDecay })
       : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
+  }
+
+  /**
+   * The whole-step engine when it applies: a dense-stack architecture, float32 rows, our kernels on
+   * (setFusedKernelsEnabled) with WebAssembly SIMD, and a CPU backend (wasm or cpu; on webgpu the
+   * steps stay on the GPU).
+   */
+  private wholeStepEngine(bundle: ModelBundle, opts: TrainOptions): StackEngine | null {
+    const spec = getArch(this.config.arch).denseStack?.(this.config as never);
+    const backend = tf.getBackend();
+    if (!spec || !fusedKernelsEnabled() || (backend !== 'wasm' && backend !== 'cpu') || !(this.train.hostX instanceof Float32Array)) return null;
+    const n = this.train.n, bs = opts.batchSize;
+    const maxBatch = bs === 'full' || bs >= n ? n : bs;
+    let engine: StackEngine;
+    try {
+      engine = new StackEngine(spec, this.layout, this.loss.head, maxBatch, opts.optimizer === 'adamw'
+        ? { kind: 'adamw', weightDecay: opts.weightDecay }
+        : { kind: 'sgd', momentum: opts.momentum ?? 0, weightDecay: opts.weightDecay });
+    } catch {
+      return null; // no WebAssembly SIMD: the tfjs path
+    }
+    engine.load(bundle.theta);
+    return engine;
+  }
+
+  /** Whether steps run in the whole-step engine (train/stackEngine.ts) rather than through tfjs. */
+  get wholeStep(): boolean {
+    return this.engine !== null;
+  }
+
+  /** Writes the engine's parameters into thetaVar when they have moved. */
+  private syncTheta(): void {
+    if (!this.engine || !this.thetaStale) return;
+    const th = this.engine.store();
+    tf.tidy(() => this.thetaVar.assign(tf.tensor1d(th, 'float32')));
+    this.thetaStale = false;
   }
 
   /** Optimizer steps taken so far. */
@@ -146,6 +194,13 @@ export class Trainer {
     if (this.disposed) throw new Error('Trainer was disposed');
     const rows = this.nextBatch();
     const lr = this.currentLr();
+    if (this.engine) {
+      this.lastLossValue = this.engine.step(this.train.hostX as Float32Array, this.train.hostY, this.train.n, rows, lr);
+      this.thetaStale = true;
+      this.steps += 1;
+      return;
+    }
+    const opt = this.opt as FlatOptimizer;
     const value = tf.tidy(() => {
       let xb = this.train.x, yb = this.train.y;
       if (rows) {
@@ -154,7 +209,7 @@ export class Trainer {
         yb = takeRows(this.train.y, idx);
       }
       const { value, grad } = this.grad.valueAndGrad(this.thetaVar, xb, yb);
-      this.opt.apply(this.thetaVar, grad, lr);
+      opt.apply(this.thetaVar, grad, lr);
       return value;
     });
     this.lastLoss?.dispose();
@@ -164,6 +219,7 @@ export class Trainer {
 
   /** The mean loss of the last step's batch, at θ before that step (NaN before any step). A read: it waits for queued work. */
   async lastBatchLoss(): Promise<number> {
+    if (this.engine) return this.lastLossValue;
     if (!this.lastLoss) return NaN;
     return (await this.lastLoss.data())[0];
   }
@@ -189,6 +245,7 @@ export class Trainer {
   /** Train and test loss (and accuracy for classifiers) at the current θ, in chunks, read asynchronously. */
   async evaluate(): Promise<Metrics> {
     if (this.disposed) throw new Error('Trainer was disposed');
+    this.syncTheta();
     const tr = await this.evalSplit(this.train);
     const te = await this.evalSplit(this.test);
     const m: Metrics = { step: this.steps, trainLoss: tr.loss, testLoss: te.loss };
@@ -202,6 +259,7 @@ export class Trainer {
   /** A copy of the current θ. */
   async theta(): Promise<Float32Array> {
     if (this.disposed) throw new Error('Trainer was disposed');
+    if (this.engine) return this.engine.store();
     const v = await this.thetaVar.data();
     return Float32Array.from(v as Float32Array);
   }
@@ -212,7 +270,7 @@ export class Trainer {
     this.lastLoss?.dispose();
     this.lastLoss = null;
     this.thetaVar.dispose();
-    this.opt.dispose();
+    this.opt?.dispose();
     for (const split of [this.train, this.test]) {
       if (split) tf.dispose([...new Set([split.x, split.y, ...split.chunks.flatMap((c) => [c.x, c.y])])]);
     }

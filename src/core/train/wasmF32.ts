@@ -199,22 +199,23 @@ function xentCode(): number[] {
 }
 
 /**
- * C[M × N] = A[M × K]·B[K × N], all row-major Float32, M a multiple of 4 and N of 8 (the caller
- * pads). Params (i32): 0 aP, 1 bP, 2 cP, 3 M, 4 N, 5 K. A 4 × 8 block of C lives in eight v128
- * accumulators over the whole of K (no packing: for the small K this serves, one 8-column panel
- * of B, K·32 bytes, stays in L1 while every row quad of A streams past it). Per k: two loads of B,
- * four splat loads of A, eight multiplies and eight adds.
+ * C[M × N] = A[M × K]·B[K × N], B and C row-major Float32, M a multiple of 4 and N of 8 (the
+ * caller pads). A is strided: element (i, q) at aP + i·aRow + q·aStep bytes — aRow = 4K, aStep = 4
+ * for a row-major A; aRow = 4, aStep = 4·lda for A stored transposed ([K × lda], the weight
+ * gradients hᵀ·δ of train/stackEngine.ts). Params (i32): 0 aP, 1 bP, 2 cP, 3 M, 4 N, 5 K, 6 aRow,
+ * 7 aStep. A 4 × 8 block of C lives in eight v128 accumulators over the whole of K (no packing: for
+ * the small K this serves, one 8-column panel of B, K·32 bytes, stays in L1 while every row quad of
+ * A streams past it). Per k: two loads of B, four splat loads of A, eight multiplies and eight adds.
  */
 function gemmCode(): number[] {
-  const I = 6, J = 7, KK = 8, PB = 9, PC = 10, RS = 11, A0 = 12; // i32 locals; A0..A0+3: row pointers
-  const ACC = 16, B0 = 24, B1 = 25, AV = 26; // v128 locals
+  const I = 8, J = 9, KK = 10, PB = 11, PC = 12, A0 = 13; // i32 locals; A0..A0+3: row pointers
+  const ACC = 17, B0 = 25, B1 = 26, AV = 27; // v128 locals
   const c: number[] = [];
   const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
-  e(get(5), i32c(4), [MUL], set(RS)); // A row stride in bytes
   e(i32c(0), set(J), BLOCK, get(4), [EQZ], brIf(0), LOOP);
   e(i32c(0), set(I), LOOP);
-  e(get(0), get(I), get(RS), [MUL], [ADD], set(A0));
-  for (let r = 1; r < 4; r++) e(get(A0 + r - 1), get(RS), [ADD], set(A0 + r));
+  e(get(0), get(I), get(6), [MUL], [ADD], set(A0));
+  for (let r = 1; r < 4; r++) e(get(A0 + r - 1), get(6), [ADD], set(A0 + r));
   e(get(1), get(J), i32c(4), [MUL], [ADD], set(PB));
   for (let q = 0; q < 8; q++) e(zero128, set(ACC + q));
   e(get(5), set(KK), BLOCK, get(KK), [EQZ], brIf(0), LOOP);
@@ -223,7 +224,7 @@ function gemmCode(): number[] {
     e(get(A0 + r), load32splat(0), set(AV));
     e(get(ACC + 2 * r), get(AV), get(B0), mul, add, set(ACC + 2 * r));
     e(get(ACC + 2 * r + 1), get(AV), get(B1), mul, add, set(ACC + 2 * r + 1));
-    e(get(A0 + r), i32c(4), [ADD], set(A0 + r));
+    e(get(A0 + r), get(7), [ADD], set(A0 + r));
   }
   e(get(PB), get(4), i32c(4), [MUL], [ADD], set(PB));
   e(get(KK), i32c(-1), [ADD], tee(KK), brIf(0), END, END);
@@ -235,7 +236,7 @@ function gemmCode(): number[] {
   }
   e(get(I), i32c(4), [ADD], tee(I), get(3), [LT_U], brIf(0), END);
   e(get(J), i32c(8), [ADD], tee(J), get(4), [LT_U], brIf(0), END, END);
-  return body(10, 11, c);
+  return body(9, 11, c);
 }
 
 /**
@@ -264,11 +265,53 @@ function pairSumsCode(): number[] {
   return body(5, 1, c);
 }
 
+/**
+ * torch.optim.SGD's step over n4 groups of four floats (the whole-step engine's parameter region):
+ * d = g + wd·p, b ← μ·b + d, p ← p − lr·b. With the buffer b zero before the first step this is
+ * torch's b = d on step 1 (and with μ = 0 the buffer just holds d). Params (i32): 0 pP, 1 gP,
+ * 2 bP, 3 n4, 4 cP: [lr, wd, μ] at cP, each four times (16 bytes).
+ */
+function sgdCode(): number[] {
+  const LR = 5, WD = 6, MU = 7, P = 8, B = 9; // v128 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(get(4), v128load(0), set(LR), get(4), v128load(16), set(WD), get(4), v128load(32), set(MU));
+  e(BLOCK, get(3), [EQZ], brIf(0), LOOP);
+  e(get(0), v128load(0), set(P));
+  e(get(2), get(MU), get(2), v128load(0), mul, get(1), v128load(0), get(WD), get(P), mul, add, add, tee(B), v128store(0));
+  e(get(0), get(P), get(LR), get(B), mul, sub, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(1), i32c(16), [ADD], set(1), get(2), i32c(16), [ADD], set(2));
+  e(get(3), i32c(-1), [ADD], tee(3), brIf(0), END, END);
+  return body(0, 5, c);
+}
+
+/**
+ * torch.optim.AdamW's step (optimizers.ts) over n4 groups of four floats:
+ * m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², p ← p·decay − stepSize·m / (√v·invBc2 + eps).
+ * Params (i32): 0 pP, 1 gP, 2 mP, 3 vP, 4 n4, 5 cP: [decay, stepSize, β1, 1 − β1, β2, 1 − β2,
+ * invBc2, eps] at cP, each four times.
+ */
+function adamWCode(): number[] {
+  const K = 6, G = 14, M = 15, V = 16; // v128 locals: K..K+7 the constants
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  for (let i = 0; i < 8; i++) e(get(5), v128load(16 * i), set(K + i));
+  e(BLOCK, get(4), [EQZ], brIf(0), LOOP);
+  e(get(1), v128load(0), set(G));
+  e(get(2), get(K + 2), get(2), v128load(0), mul, get(K + 3), get(G), mul, add, tee(M), v128store(0));
+  e(get(3), get(K + 4), get(3), v128load(0), mul, get(K + 5), get(G), get(G), mul, mul, add, tee(V), v128store(0));
+  e(get(0), get(0), v128load(0), get(K), mul, get(K + 1), get(M), get(V), F32X4.sqrt, get(K + 6), mul, get(K + 7), add, div, mul, sub, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(1), i32c(16), [ADD], set(1), get(2), i32c(16), [ADD], set(2), get(3), i32c(16), [ADD], set(3));
+  e(get(4), i32c(-1), [ADD], tee(4), brIf(0), END, END);
+  return body(0, 11, c);
+}
+
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
-  const code = moduleOf([3, 4, 5, 6], [
+  const code = moduleOf([3, 4, 5, 8, 6], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'pairSums', type: 2, code: pairSumsCode() },
+    { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() },
   ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
@@ -279,8 +322,10 @@ interface Exports {
   exp(inP: number, outP: number, n16: number): void;
   gelu(xP: number, actP: number, derP: number, n16: number): void;
   xent(inP: number, outP: number, statP: number, B: number, k: number): void;
-  gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number): void;
+  gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
+  sgd(pP: number, gP: number, bP: number, n4: number, cP: number): void;
+  adamw(pP: number, gP: number, mP: number, vP: number, n4: number, cP: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -329,11 +374,17 @@ let parGemmMin = PAR_GEMM_MIN;
 /** The split threshold in multiply–adds (the bench measures around it; tests set 0 to force splits). */
 export function setGemmSplitMin(n: number = PAR_GEMM_MIN): void { parGemmMin = n; }
 
-function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null): ElementwiseKernels {
-  let f32 = new Float32Array(ex.mem.buffer);
+/** Writes the constant table and the tail masks the kernels read at the start of their memory. */
+function initTables(ex: Exports): void {
+  const f32 = new Float32Array(ex.mem.buffer);
   CONSTS.forEach((x, i) => f32.fill(x, 4 * i, 4 * i + 4));
   const masks = new Int32Array(ex.mem.buffer, MASKS, 16);
   for (let t = 0; t < 4; t++) for (let l = 0; l < t; l++) masks[4 * t + l] = -1;
+}
+
+function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null): ElementwiseKernels {
+  initTables(ex);
+  let f32 = new Float32Array(ex.mem.buffer);
   const D = DATA / 4;
   /** The memory as floats, grown to hold `floats` operand floats after the constant table. */
   const heap = (floats: number): Float32Array => {
@@ -403,10 +454,10 @@ function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null)
       if (par !== null && m4 >= 8 && m4 * n8 * k >= parGemmMin) {
         // Split the rows of C (multiples of 4) over the threads; each reads all of B.
         const gi = NAMES.indexOf('gemm');
-        const jobs = splitRange(m4, par.pool.threads, 4).map(([r0, r1]) => [{ fn: gi, count: 1, args: [DATA + 4 * r0 * k, DATA + 4 * oB, DATA + 4 * (oC + r0 * n8), r1 - r0, n8, k] }]);
+        const jobs = splitRange(m4, par.pool.threads, 4).map(([r0, r1]) => [{ fn: gi, count: 1, args: [DATA + 4 * r0 * k, DATA + 4 * oB, DATA + 4 * (oC + r0 * n8), r1 - r0, n8, k, 4 * k, 4] }]);
         par.pool.run(par.attached, jobs);
       } else {
-        ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k);
+        ex.gemm(DATA, DATA + 4 * oB, DATA + 4 * oC, m4, n8, k, 4 * k, 4);
       }
       if (n8 === n) c.set(h.subarray(D + oC, D + oC + m * n));
       else for (let r = 0; r < m; r++) c.set(h.subarray(D + oC + r * n8, D + oC + r * n8 + n), r * n);
@@ -446,4 +497,63 @@ export function elementwiseKernels(): ElementwiseKernels | null {
     }
   }
   return (instance = make(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports, null));
+}
+
+/**
+ * A private instance of the kernels on one thread, whose memory holds a caller's buffers between
+ * calls (no copies in and out): the whole training step of a dense stack (train/stackEngine.ts).
+ */
+export interface ResidentKernels {
+  /** Byte offset of `floats` new zeroed floats, 16-byte aligned. Growing the memory detaches views: take f32() after allocating. */
+  alloc(floats: number): number;
+  /** The memory as floats (a fresh view when it has grown). */
+  f32(): Float32Array;
+  /** C = A·B at byte offsets, A strided (see gemmCode): M a multiple of 4, N of 8. */
+  gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
+  /** torch.optim.SGD over n floats (a multiple of 4) at byte offsets p, g and the momentum buffer b (zero before step 1). */
+  sgd(pP: number, gP: number, bP: number, n: number, lr: number, weightDecay: number, momentum: number): void;
+  /** torch.optim.AdamW over n floats (a multiple of 4) at byte offsets p, g, m, v (AdamWStep as in optimizers.ts). */
+  adamW(pP: number, gP: number, mP: number, vP: number, n: number, s: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number }): void;
+}
+
+/** A new resident instance, or null without WebAssembly SIMD. */
+export function residentKernels(): ResidentKernels | null {
+  if (compiled === undefined) elementwiseKernels();
+  if (!compiled) return null;
+  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports;
+  initTables(ex);
+  let top = DATA;
+  let view = new Float32Array(ex.mem.buffer);
+  const consts = (vals: number[]): number => {
+    const f = new Float32Array(ex.mem.buffer, CP, 4 * vals.length);
+    vals.forEach((v, i) => f.fill(v, 4 * i, 4 * i + 4));
+    return CP;
+  };
+  const CP = top;
+  top += 16 * 8;
+  const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`optimizer step: ${n} floats is not a multiple of 4`); };
+  return {
+    sgd(pP, gP, bP, n, lr, wd, mu) {
+      need4(n);
+      ex.sgd(pP, gP, bP, n / 4, consts([lr, wd, mu]));
+    },
+    adamW(pP, gP, mP, vP, n, s) {
+      need4(n);
+      ex.adamw(pP, gP, mP, vP, n / 4, consts([1 - s.lr * s.weightDecay, s.lr / s.bc1, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, 1 / s.bc2Sqrt, s.eps]));
+    },
+    alloc(floats) {
+      const at = top;
+      top += Math.ceil(floats / 4) * 16;
+      if (ex.mem.buffer.byteLength < top) ex.mem.grow(Math.ceil((top - ex.mem.buffer.byteLength) / 65536));
+      return at;
+    },
+    f32() {
+      if (view.buffer !== ex.mem.buffer) view = new Float32Array(ex.mem.buffer);
+      return view;
+    },
+    gemm(aP, bP, cP, M, N, K, aRow, aStep) {
+      if (M % 4 !== 0 || N % 8 !== 0) throw new Error(`gemm: M = ${M} must be a multiple of 4 and N = ${N} of 8`);
+      ex.gemm(aP, bP, cP, M, N, K, aRow, aStep);
+    },
+  };
 }

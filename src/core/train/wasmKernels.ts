@@ -133,6 +133,9 @@ let fusedOn = true, gemmOn = true;
 /** Switch our kernels (fused tails, GEMM, row gathers) off or on (tests run both paths; default on). */
 export function setFusedKernelsEnabled(on: boolean): void { fusedOn = on; }
 
+/** Whether our kernels are switched on (the whole-step training engine follows the same switch). */
+export function fusedKernelsEnabled(): boolean { return fusedOn; }
+
 /** Switch our GEMM alone off or on (the bench measures what it adds to a whole step; default on). */
 export function setGemmEnabled(on: boolean): void { gemmOn = on; }
 

@@ -62,7 +62,7 @@ export const F64X2 = { add: simd(0xf0), sub: simd(0xf1), mul: simd(0xf2), lane: 
 export const F32X4 = {
   /** v128.const with the same float in all four lanes. */
   splat: (x: number): number[] => simd(0x0c, ...new Uint8Array(new Float32Array([x, x, x, x]).buffer)),
-  abs: simd(0xe0), neg: simd(0xe1), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7),
+  abs: simd(0xe0), neg: simd(0xe1), sqrt: simd(0xe3), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7),
   /** pmin(a, b) = b < a ? b : a, pmax(a, b) = a < b ? b : a: one instruction each on x64 (min/max propagate NaN with several). */
   pmin: simd(0xea), pmax: simd(0xeb), ge: simd(0x46),
 };

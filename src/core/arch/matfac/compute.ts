@@ -4,6 +4,9 @@ import { denseStackEngine } from '../../hessian/stack';
 import { linear } from '../layers';
 import { stackPasses } from '../passes';
 import { matfacSpec, type MatfacConfig } from './spec';
+import type { StackPassSpec } from '../passes';
+
+const stack = (c: MatfacConfig): StackPassSpec => ({ widths: c.widths, weight: (l) => `layers.${l}.weight`, bias: () => null, relu: false });
 
 export const matfacArch: ArchDef<MatfacConfig> = {
   ...matfacSpec,
@@ -13,14 +16,10 @@ export const matfacArch: ArchDef<MatfacConfig> = {
     return { out: h, pre: [] };
   },
   gnEngine(c, layout, theta, dataset, rows, chunkSize) {
-    return denseStackEngine({
-      widths: c.widths,
-      weight: (l) => `layers.${l}.weight`,
-      bias: () => null,
-      relu: false,
-    }, layout, theta, dataset, rows, chunkSize);
+    return denseStackEngine(stack(c), layout, theta, dataset, rows, chunkSize);
   },
   gradPasses(c, layout) {
-    return stackPasses({ widths: c.widths, weight: (l) => `layers.${l}.weight`, bias: () => null, relu: false }, layout);
+    return stackPasses(stack(c), layout);
   },
+  denseStack: stack,
 };

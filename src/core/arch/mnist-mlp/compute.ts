@@ -5,6 +5,14 @@ import { denseStackEngine } from '../../hessian/stack';
 import { linear } from '../layers';
 import { stackPasses } from '../passes';
 import { MNIST_CLASSES, MNIST_INPUT, mnistMlpSpec, type MnistMlpConfig } from './spec';
+import type { StackPassSpec } from '../passes';
+
+const stack = (c: MnistMlpConfig): StackPassSpec => ({
+  widths: [MNIST_INPUT, ...c.hidden, MNIST_CLASSES],
+  weight: (l) => `fc${l + 1}.weight`,
+  bias: (l) => `fc${l + 1}.bias`,
+  relu: true,
+});
 
 export const mnistMlpArch: ArchDef<MnistMlpConfig> = {
   ...mnistMlpSpec,
@@ -21,19 +29,10 @@ export const mnistMlpArch: ArchDef<MnistMlpConfig> = {
     throw new Error('unreachable');
   },
   gnEngine(c, layout, theta, dataset, rows, chunkSize) {
-    return denseStackEngine({
-      widths: [dataset.inputDim, ...c.hidden, MNIST_CLASSES],
-      weight: (l) => `fc${l + 1}.weight`,
-      bias: (l) => `fc${l + 1}.bias`,
-      relu: true,
-    }, layout, theta, dataset, rows, chunkSize);
+    return denseStackEngine(stack(c), layout, theta, dataset, rows, chunkSize);
   },
   gradPasses(c, layout) {
-    return stackPasses({
-      widths: [MNIST_INPUT, ...c.hidden, MNIST_CLASSES],
-      weight: (l) => `fc${l + 1}.weight`,
-      bias: (l) => `fc${l + 1}.bias`,
-      relu: true,
-    }, layout);
+    return stackPasses(stack(c), layout);
   },
+  denseStack: stack,
 };

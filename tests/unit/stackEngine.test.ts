@@ -1,0 +1,150 @@
+/**
+ * The whole-step engine of dense stacks (src/core/train/stackEngine.ts): its gradient against
+ * finite differences of the independent Float64 reference (helpers/reference.ts) and against the
+ * tfjs hand-written passes, and whole training runs against the tfjs path (the Trainer with our
+ * kernels switched off), for SGD with momentum and L2 and for AdamW, on ragged widths and batches
+ * (padding of widths to 8 and of rows to 4).
+ */
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { getArch } from '../../src/core/arch/registry';
+import '../../src/core/arch/builtin';
+import { layoutFor, type ModelConfig } from '../../src/core/models/config';
+import { initParams } from '../../src/core/models/init';
+import { defaultDataSpec } from '../../src/core/data/spec';
+import type { Dataset } from '../../src/core/data/types';
+import { makeRng } from '../../src/core/rng';
+import { lossFor } from '../../src/core/train/losses';
+import { StackEngine } from '../../src/core/train/stackEngine';
+import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
+import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
+import { useWasm } from './helpers/tf';
+import { referenceForward } from './helpers/reference';
+
+beforeAll(useWasm);
+afterEach(() => setFusedKernelsEnabled(true));
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+/** n rows for the configuration: MNIST-shaped inputs with labels, or matfac inputs with targets. */
+function data(c: ModelConfig, n: number, nTrain: number, seed: number): Dataset {
+  const rng = makeRng(seed);
+  const inDim = c.arch === 'matfac' ? c.widths[0] : 784;
+  const x = Float32Array.from({ length: n * inDim }, () => (c.arch === 'matfac' ? rng.normal() : rng.next()));
+  const outDim = c.arch === 'matfac' ? c.widths[c.widths.length - 1] : 10;
+  const y = c.arch === 'matfac' ? Float32Array.from({ length: n * outDim }, () => rng.normal()) : Int32Array.from({ length: n }, () => rng.int(10));
+  return {
+    kind: c.arch === 'matfac' ? 'matfac' : 'mnist', label: 'test rows', n, inputDim: inDim, x, y, outDim,
+    trainIdx: Int32Array.from({ length: nTrain }, (_, i) => i), testIdx: Int32Array.from({ length: n - nTrain }, (_, i) => nTrain + i),
+  };
+}
+
+function engineFor(c: ModelConfig, maxBatch: number, opt: ConstructorParameters<typeof StackEngine>[4] = { kind: 'sgd', momentum: 0, weightDecay: 0 }): StackEngine {
+  const spec = getArch(c.arch).denseStack!(c as never);
+  return new StackEngine(spec, layoutFor(c), lossFor(c).head, maxBatch, opt);
+}
+
+/** The head's loss in Float64 on the rows, from the independent reference forward. */
+function refLoss(c: ModelConfig, theta: Float64Array, ds: Dataset, rows: number[]): number {
+  const xs = rows.map((r) => Array.from(ds.x.subarray(r * ds.inputDim, (r + 1) * ds.inputDim)));
+  const outs = referenceForward(c, theta, xs);
+  let total = 0;
+  outs.forEach((out, i) => {
+    const r = rows[i];
+    if (c.arch === 'matfac') {
+      for (let k = 0; k < out.length; k++) total += (out[k] - ds.y[r * ds.outDim + k]) ** 2 / out.length;
+    } else {
+      const m = Math.max(...out);
+      total += m + Math.log(out.reduce((s, z) => s + Math.exp(z - m), 0)) - out[ds.y[r]];
+    }
+  });
+  return total / rows.length;
+}
+
+describe('stack engine gradient', () => {
+  const cases: ModelConfig[] = [{ arch: 'mnist-mlp', hidden: [6, 5] }, { arch: 'matfac', widths: [4, 3, 5] }, { arch: 'matfac', widths: [9, 1, 12, 2] }];
+  test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s: value and gradient against finite differences of a Float64 reference', (_n, c) => {
+    const ds = data(c, 40, 40, 1);
+    const theta32 = initParams(c, 5);
+    for (let i = 0; i < theta32.length; i++) theta32[i] *= 1.5;
+    // 11 rows picked out of order, some twice: a batch that is not a multiple of 4, taken by index.
+    const rows = Int32Array.from([7, 3, 3, 30, 12, 0, 39, 21, 5, 5, 18]);
+    const e = engineFor(c, 16);
+    e.load(theta32);
+    const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, rows);
+    const g = e.gradient();
+    expect(e.store()).toEqual(theta32); // load/store round trip through the padded transposed layout
+    const theta = Float64Array.from(theta32);
+    const rs = Array.from(rows);
+    expect(v).toBeCloseTo(refLoss(c, theta, ds, rs), 5);
+    const d = theta.length, rng = makeRng(9);
+    const coords = d <= 250 ? Array.from({ length: d }, (_, i) => i) : Array.from({ length: 250 }, () => rng.int(d));
+    const fd = coords.map((i) => {
+      const h = 1e-6, t0 = theta[i];
+      theta[i] = t0 + h; const up = refLoss(c, theta, ds, rs);
+      theta[i] = t0 - h; const dn = refLoss(c, theta, ds, rs);
+      theta[i] = t0;
+      return (up - dn) / (2 * h);
+    });
+    const scale = Math.max(...fd.map(Math.abs));
+    expect(scale).toBeGreaterThan(1e-3);
+    let worst = 0;
+    coords.forEach((i, k) => { worst = Math.max(worst, Math.abs(g[i] - fd[k]) / (1e-3 * Math.abs(fd[k]) + 1e-5 * scale)); });
+    expect(worst).toBeLessThan(1);
+  });
+
+  test('agrees with the tfjs hand-written passes at the shipped MNIST widths, full batch of 37 rows', async () => {
+    const c: ModelConfig = { arch: 'mnist-mlp', hidden: [50, 50] };
+    const ds = data(c, 37, 37, 2);
+    const theta = initParams(c, 3);
+    for (let i = 0; i < theta.length; i++) theta[i] *= 1.7;
+    const e = engineFor(c, 37);
+    e.load(theta);
+    const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, null);
+    const g = e.gradient();
+    const [tv, tg] = tf.tidy(() => {
+      const r = lossAndGradient(c, tf.tensor1d(theta), tf.tensor2d(ds.x as Float32Array, [37, 784]), tf.tensor1d(ds.y as Int32Array, 'int32'));
+      return [r.value, r.grad];
+    });
+    expect(v).toBeCloseTo((await tv.data())[0], 5);
+    expect(relErr(g, await tg.data())).toBeLessThan(2e-5);
+    tf.dispose([tv, tg]);
+  });
+});
+
+describe('Trainer: whole steps agree with the tfjs path', () => {
+  const runs: [string, ModelConfig, TrainOptions, number][] = [
+    ['mnist-mlp, SGD momentum + L2, cosine, batch 5 (a short last batch)', { arch: 'mnist-mlp', hidden: [9, 6] },
+      { optimizer: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0.002, batchSize: 5, steps: 40, seed: 3, schedule: 'cosine', evalEvery: 0, checkpointEvery: 0 }, 23],
+    ['mnist-mlp, plain SGD', { arch: 'mnist-mlp', hidden: [12] },
+      { optimizer: 'sgd', lr: 0.05, weightDecay: 0, batchSize: 8, steps: 30, seed: 1, evalEvery: 0, checkpointEvery: 0 }, 16],
+    ['matfac, AdamW, full batch', { arch: 'matfac', widths: [5, 4, 3, 6] },
+      { optimizer: 'adamw', lr: 0.01, weightDecay: 0.1, batchSize: 'full', steps: 40, seed: 2, evalEvery: 0, checkpointEvery: 0 }, 30],
+  ];
+  test.each(runs)('%s', async (_n, c, opts, nTrain) => {
+    const ds = data(c, nTrain + 6, nTrain, 4);
+    const bundle = { name: c.arch, config: c, theta: initParams(c, 0), data: defaultDataSpec(c, 0) };
+    const train = async (whole: boolean) => {
+      setFusedKernelsEnabled(whole);
+      const tr = new Trainer(bundle, ds, opts);
+      setFusedKernelsEnabled(true);
+      expect(tr.wholeStep).toBe(whole);
+      const losses: number[] = [];
+      for (let s = 0; s < opts.steps; s++) { await tr.step(); losses.push(await tr.lastBatchLoss()); }
+      const m = await tr.evaluate();
+      const th = await tr.theta();
+      tr.dispose();
+      return { losses, m, th };
+    };
+    const a = await train(true), b = await train(false);
+    expect(relErr(a.th, bundle.theta)).toBeGreaterThan(1e-2); // it trained
+    expect(relErr(a.th, b.th)).toBeLessThan(1e-4);
+    for (let s = 0; s < opts.steps; s++) expect(Math.abs(a.losses[s] - b.losses[s])).toBeLessThan(1e-4 * Math.max(1, Math.abs(b.losses[s])));
+    expect(a.m.trainLoss).toBeCloseTo(b.m.trainLoss, 4);
+    expect(a.m.testLoss).toBeCloseTo(b.m.testLoss, 4);
+  });
+});
