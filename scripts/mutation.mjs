@@ -158,6 +158,22 @@ const MUTATIONS = [
     tests: ['tests/unit/fused.test.ts', 'tests/unit/train.test.ts'],
   },
   {
+    id: 'engine-relu-mask',
+    why: 'the whole-step engine lets δ through a ReLU whose pre-activation is exactly 0 (and through the zero padding columns)',
+    file: 'src/core/train/stackEngine.ts',
+    search: 'if (!(f[h + i] > 0)) f[d + i] = 0;',
+    replace: 'if (!(f[h + i] >= 0)) f[d + i] = 0;',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
+    id: 'engine-split-rows',
+    why: 'a thread of the resident GEMM writes its rows of C at the stride of A (K) instead of C (N)',
+    file: 'src/core/train/wasmF32.ts',
+    search: 'args: [aP + r0 * aRow, bP, cP + 4 * r0 * N, r1 - r0, N, K, aRow, aStep]',
+    replace: 'args: [aP + r0 * aRow, bP, cP + 4 * r0 * K, r1 - r0, N, K, aRow, aStep]',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
     id: 'threads-axpy-slice',
     why: 'a thread of the split Gram–Schmidt axpy starts its coordinate slice of the basis rows one float late',
     file: 'src/core/linalg/krylovBasis.ts',

@@ -18,6 +18,9 @@ import { lossFor } from '../../src/core/train/losses';
 import { StackEngine } from '../../src/core/train/stackEngine';
 import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
 import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
+import { setGemmSplitMin } from '../../src/core/train/wasmF32';
+import { initThreads, threadsSupported } from '../../src/core/wasm/threads';
+import { modelTarget, type SgldLossKind } from '../../src/core/llc/target';
 import { useWasm } from './helpers/tf';
 import { referenceForward } from './helpers/reference';
 
@@ -146,5 +149,64 @@ describe('Trainer: whole steps agree with the tfjs path', () => {
     for (let s = 0; s < opts.steps; s++) expect(Math.abs(a.losses[s] - b.losses[s])).toBeLessThan(1e-4 * Math.max(1, Math.abs(b.losses[s])));
     expect(a.m.trainLoss).toBeCloseTo(b.m.trainLoss, 4);
     expect(a.m.testLoss).toBeCloseTo(b.m.testLoss, 4);
+  });
+});
+
+describe('stack engine on the kernel threads', () => {
+  afterEach(async () => { setGemmSplitMin(); await initThreads(1); });
+  test('every product split over two threads gives the one-thread gradient and update bit for bit', async () => {
+    if (!threadsSupported()) return;
+    const c: ModelConfig = { arch: 'mnist-mlp', hidden: [50, 20] };
+    const ds = data(c, 300, 300, 6);
+    const theta = initParams(c, 4);
+    const rows = Int32Array.from({ length: 257 }, (_, i) => (i * 37) % 300);
+    const run = (): { v: number; g: Float32Array; th: Float32Array } => {
+      const e = engineFor(c, 300, { kind: 'adamw', weightDecay: 0.01 });
+      e.load(theta);
+      const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, rows);
+      const g = e.gradient();
+      e.applyUpdate(0.01);
+      return { v, g, th: e.store() };
+    };
+    const one = run();
+    await initThreads(2);
+    setGemmSplitMin(0);
+    const two = run();
+    expect(two.v).toBe(one.v);
+    expect(new Uint8Array(two.g.buffer)).toEqual(new Uint8Array(one.g.buffer));
+    expect(new Uint8Array(two.th.buffer)).toEqual(new Uint8Array(one.th.buffer));
+    expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('SGLD targets on the engine', () => {
+  const cases: [ModelConfig, SgldLossKind][] = [
+    [{ arch: 'mnist-mlp', hidden: [9, 6] }, 'nll'], [{ arch: 'mnist-mlp', hidden: [9, 6] }, 'behavioral'],
+    [{ arch: 'matfac', widths: [5, 4, 6] }, 'nll'], [{ arch: 'matfac', widths: [5, 4, 6] }, 'train'], [{ arch: 'matfac', widths: [5, 4, 6] }, 'behavioral'],
+  ];
+  test.each(cases.map(([c, k]) => [`${c.arch} ${k}`, c, k] as const))('%s: loss and gradient on minibatches and the full batch match the tfjs passes', async (_n, c, kind) => {
+    const ds = data(c, 70, 61, 8);
+    const model = { name: c.arch, config: c, theta: initParams(c, 2), data: defaultDataSpec(c, 0) };
+    const eng = modelTarget(model, ds, kind);
+    setFusedKernelsEnabled(false);
+    const ref = modelTarget(model, ds, kind);
+    setFusedKernelsEnabled(true);
+    const rng = makeRng(3);
+    const w = tf.tensor1d(Float32Array.from(model.theta, (v) => v + 0.05 * rng.normal()));
+    for (const rows of [Int32Array.from([4, 9, 9, 60, 0, 33, 17]), null]) {
+      const [av, ag, bv, bg] = tf.tidy(() => {
+        const r = rows ? tf.tensor1d(rows, 'int32') : null;
+        const a = eng.lossAndGrad(w, r), b = ref.lossAndGrad(w, r);
+        return [a.value, a.grad, b.value, b.grad];
+      });
+      const [x, y] = [(await av.data())[0], (await bv.data())[0]];
+      expect(Math.abs(x - y)).toBeLessThan(1e-5 * Math.max(1, Math.abs(y)));
+      if (kind !== 'behavioral') expect(y).toBeGreaterThan(1e-3);
+      expect(relErr(await ag.data(), await bg.data())).toBeLessThan(2e-5);
+      tf.dispose([av, ag, bv, bg]);
+    }
+    tf.dispose(w);
+    eng.dispose();
+    ref.dispose();
   });
 });

@@ -27,7 +27,96 @@ import type { HeadKind } from './fused';
 import { residentKernels, type ResidentKernels } from './wasmF32';
 
 const pad8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * dst[d0 + c·dStride + r] = src[s0 + r·sStride + c] for r < rows, c < cols, in 16 × 16 tiles (a
+ * plain double loop strides through one of the two arrays and took 0.4 ms for MNIST's 42,310).
+ */
+function transpose(src: Float32Array, s0: number, sStride: number, dst: Float32Array, d0: number, dStride: number, rows: number, cols: number): void {
+  const T = 16;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) {
+        const si = s0 + r * sStride;
+        for (let c = c0; c < c1; c++) dst[d0 + c * dStride + r] = src[si + c];
+      }
+    }
+  }
+}
 const pad4 = (n: number): number => (n + 3) & ~3;
+
+// The loops of a step, as small functions of their own: inlined in one large method, V8 ran them
+// at ~8 ns an element (measured: bias and ReLU over [512 × 56] took 0.24 ms), here at ~2.
+
+/** Rows of x (positions `rows`, or the first B) into X with row stride p0. */
+function gatherInto(f: Float32Array, X: number, p0: number, x: Float32Array, in0: number, rows: Int32Array | null, B: number): void {
+  for (let r = 0; r < B; r++) {
+    const src = (rows ? rows[r] : r) * in0;
+    f.set(x.subarray(src, src + in0), X + r * p0);
+  }
+}
+
+/** z[r, j] += b[j] for r < R, j < no (row stride po). */
+function addBias(f: Float32Array, Z: number, b: number, R: number, po: number, no: number): void {
+  for (let r = 0; r < R; r++) {
+    const o = Z + r * po;
+    for (let j = 0; j < no; j++) f[o + j] += f[b + j];
+  }
+}
+
+/** max(z, 0) in place over n floats (NaN → 0, as tf.step's mask gives). */
+function reluInPlace(f: Float32Array, Z: number, n: number): void {
+  for (let i = Z, e = Z + n; i < e; i++) if (!(f[i] > 0)) f[i] = 0;
+}
+
+/** δ[i] = 0 where h[i] ≤ 0, over n floats. */
+function reluMask(f: Float32Array, d: number, h: number, n: number): void {
+  for (let i = 0; i < n; i++) if (!(f[h + i] > 0)) f[d + i] = 0;
+}
+
+/** out[j] = Σ_{r < B} δ[r, j] for j < po (row stride po). */
+function columnSums(f: Float32Array, d: number, out: number, B: number, po: number): void {
+  for (let j = 0; j < po; j++) f[out + j] = 0;
+  for (let r = 0; r < B; r++) {
+    const o = d + r * po;
+    for (let j = 0; j < po; j++) f[out + j] += f[o + j];
+  }
+}
+
+/** Mean softmax cross-entropy of logits rows (stride pOut, k classes) against labels, and δ = (softmax − onehot)/B. */
+function crossEntropyHead(f: Float32Array, Z: number, dOut: number, pOut: number, kOut: number, labels: Int32Array, rows: Int32Array | null, B: number): number {
+  const invB = 1 / B;
+  let loss = 0;
+  for (let r = 0; r < B; r++) {
+    const o = Z + r * pOut, d = dOut + r * pOut;
+    let m = -Infinity;
+    for (let j = 0; j < kOut; j++) if (f[o + j] > m) m = f[o + j];
+    let s = 0;
+    for (let j = 0; j < kOut; j++) { const e = Math.exp(f[o + j] - m); f[d + j] = e; s += e; }
+    const lab = labels[rows ? rows[r] : r];
+    loss += Math.log(s) - (f[o + lab] - m);
+    const c = invB / s;
+    for (let j = 0; j < kOut; j++) f[d + j] *= c;
+    f[d + lab] -= invB;
+  }
+  return loss * invB;
+}
+
+/** scale·Σ‖f − y‖² over the rows and δ = 2·scale·(f − y). */
+function squaredErrorHead(f: Float32Array, Z: number, dOut: number, pOut: number, kOut: number, t: Float32Array, rows: Int32Array | null, B: number, scale: number): number {
+  let loss = 0;
+  for (let r = 0; r < B; r++) {
+    const o = Z + r * pOut, d = dOut + r * pOut, src = (rows ? rows[r] : r) * kOut;
+    for (let j = 0; j < kOut; j++) {
+      const e = f[o + j] - t[src + j];
+      loss += e * e;
+      f[d + j] = 2 * scale * e;
+    }
+  }
+  return loss * scale;
+}
 
 /** The optimizer the engine applies, with torch.optim's semantics (optimizers.ts). */
 export type EngineOptimizer =
@@ -59,6 +148,8 @@ export class StackEngine {
   private readonly D: [number, number];
   private readonly maxRows: number;
   private t = 0;
+  /** The x whose rows all sit in X, in order (a full batch: the next full batch of it skips the copy). */
+  private xAll: Float32Array | null = null;
 
   /**
    * `maxBatch`: the most rows a step takes. Throws when the kernels are unavailable (check
@@ -113,7 +204,7 @@ export class StackEngine {
     for (let l = 0; l < this.L; l++) {
       const s = slot(this.layout, this.wNames[l]);
       const nin = this.widths[l], nout = this.widths[l + 1], po = this.pw[l + 1];
-      for (let o = 0; o < nout; o++) for (let i = 0; i < nin; i++) p[this.wAt[l] + i * po + o] = theta[s.offset + o * nin + i];
+      transpose(theta, s.offset, nin, p, this.wAt[l], po, nout, nin);
       const b = this.bNames[l];
       if (b) p.set(theta.subarray(slot(this.layout, b).offset, slot(this.layout, b).offset + nout), this.bAt[l]);
     }
@@ -122,26 +213,23 @@ export class StackEngine {
 
   /** The parameters as a flat θ in layout order (PyTorch shapes). */
   store(out = new Float32Array(this.layout.size)): Float32Array {
-    const p = this.view(this.P, this.regionSize);
-    for (let l = 0; l < this.L; l++) {
-      const s = slot(this.layout, this.wNames[l]);
-      const nin = this.widths[l], nout = this.widths[l + 1], po = this.pw[l + 1];
-      for (let o = 0; o < nout; o++) for (let i = 0; i < nin; i++) out[s.offset + o * nin + i] = p[this.wAt[l] + i * po + o];
-      const b = this.bNames[l];
-      if (b) out.set(p.subarray(this.bAt[l], this.bAt[l] + nout), slot(this.layout, b).offset);
-    }
-    return out;
+    return this.unpack(this.P, out);
   }
 
   /** The flat gradient of the last `lossAndGradient` in layout order (PyTorch shapes). */
   gradient(out = new Float32Array(this.layout.size)): Float32Array {
-    const g = this.view(this.G, this.regionSize);
+    return this.unpack(this.G, out);
+  }
+
+  /** A region (parameters or gradient) as a flat vector in layout order. */
+  private unpack(region: number, out: Float32Array): Float32Array {
+    const r = this.view(region, this.regionSize);
     for (let l = 0; l < this.L; l++) {
       const s = slot(this.layout, this.wNames[l]);
       const nin = this.widths[l], nout = this.widths[l + 1], po = this.pw[l + 1];
-      for (let o = 0; o < nout; o++) for (let i = 0; i < nin; i++) out[s.offset + o * nin + i] = g[this.wAt[l] + i * po + o];
+      transpose(r, this.wAt[l], po, out, s.offset, nin, nin, nout);
       const b = this.bNames[l];
-      if (b) out.set(g.subarray(this.bAt[l], this.bAt[l] + nout), slot(this.layout, b).offset);
+      if (b) out.set(r.subarray(this.bAt[l], this.bAt[l] + nout), slot(this.layout, b).offset);
     }
     return out;
   }
@@ -151,8 +239,8 @@ export class StackEngine {
     const f = this.k.f32();
     const p0 = this.P / 4;
     for (let l = 1; l < this.L; l++) {
-      const pi = this.pw[l], po = this.pw[l + 1], src = p0 + this.wAt[l], dst = this.WT[l] / 4;
-      for (let i = 0; i < pi; i++) for (let o = 0; o < po; o++) f[dst + o * pi + i] = f[src + i * po + o];
+      const pi = this.pw[l], po = this.pw[l + 1];
+      transpose(f, p0 + this.wAt[l], po, f, this.WT[l] / 4, pi, pi, po);
     }
   }
 
@@ -168,56 +256,26 @@ export class StackEngine {
     let f = k.f32();
     // The input rows, padding columns and rows zero.
     const X = this.X / 4, in0 = w[0], p0 = pw[0];
-    for (let r = 0; r < B; r++) {
-      const src = (rows ? rows[r] : r) * in0;
-      f.set(x.subarray(src, src + in0), X + r * p0);
+    if (rows || this.xAll !== x) {
+      gatherInto(f, X, p0, x, in0, rows, B);
+      if (B4 > B) f.fill(0, X + B * p0, X + B4 * p0);
+      this.xAll = rows ? null : x;
     }
-    if (B4 > B) f.fill(0, X + B * p0, X + B4 * p0);
     // Forward: z_l = h_{l−1}·Wt_l + b_l, ReLU in place below the output.
     for (let l = 0; l < L; l++) {
       const A = l === 0 ? this.X : this.H[l - 1];
       k.gemm(A, this.P + 4 * this.wAt[l], this.H[l], B4, pw[l + 1], pw[l], 4 * pw[l], 4);
       f = k.f32();
-      const Z = this.H[l] / 4, po = pw[l + 1], no = w[l + 1];
-      const hidden = l < L - 1;
-      if (this.hasBias[l]) {
-        const b = this.P / 4 + this.bAt[l];
-        for (let r = 0; r < B4; r++) for (let j = 0, o = Z + r * po; j < no; j++) f[o + j] += f[b + j];
-      }
-      if (hidden && this.relu) for (let i = Z, e = Z + B4 * po; i < e; i++) if (!(f[i] > 0)) f[i] = 0;
+      const Z = this.H[l] / 4, po = pw[l + 1];
+      if (this.hasBias[l]) addBias(f, Z, this.P / 4 + this.bAt[l], B4, po, w[l + 1]);
+      if (l < L - 1 && this.relu) reluInPlace(f, Z, B4 * po);
     }
-    // Head: the loss and δ_L = ∂ℓ/∂f into D[0] (padding rows and columns zero).
+    // Head: the loss and δ_L = ∂ℓ/∂f (padding rows and columns zero).
     const kOut = w[L], pOut = pw[L], Z = this.H[L - 1] / 4, dOut = this.D[(L - 1) % 2] / 4;
     f.fill(0, dOut, dOut + B4 * pOut);
-    let loss = 0;
-    if (this.head === 'cross-entropy') {
-      const labels = y as Int32Array, invB = 1 / B;
-      for (let r = 0; r < B; r++) {
-        const o = Z + r * pOut, d = dOut + r * pOut;
-        let m = -Infinity;
-        for (let j = 0; j < kOut; j++) if (f[o + j] > m) m = f[o + j];
-        let s = 0;
-        for (let j = 0; j < kOut; j++) { const e = Math.exp(f[o + j] - m); f[d + j] = e; s += e; }
-        const lab = labels[rows ? rows[r] : r];
-        loss += Math.log(s) - (f[o + lab] - m);
-        const c = invB / s;
-        for (let j = 0; j < kOut; j++) f[d + j] *= c;
-        f[d + lab] -= invB;
-      }
-      loss *= invB;
-    } else {
-      const t = y as Float32Array;
-      const scale = this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut);
-      for (let r = 0; r < B; r++) {
-        const o = Z + r * pOut, d = dOut + r * pOut, src = (rows ? rows[r] : r) * kOut;
-        for (let j = 0; j < kOut; j++) {
-          const e = f[o + j] - t[src + j];
-          loss += e * e;
-          f[d + j] = 2 * scale * e;
-        }
-      }
-      loss *= scale;
-    }
+    const loss = this.head === 'cross-entropy'
+      ? crossEntropyHead(f, Z, dOut, pOut, kOut, y as Int32Array, rows, B)
+      : squaredErrorHead(f, Z, dOut, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
     // Backward.
     for (let l = L - 1; l >= 0; l--) {
       const dl = this.D[l % 2], pi = pw[l], po = pw[l + 1];
@@ -225,22 +283,12 @@ export class StackEngine {
       // ∇Wt_l = h_{l−1}ᵀ·δ_l: A read transposed (element (i, r) at h + 4i + 4r·pi).
       k.gemm(A, dl, this.G + 4 * this.wAt[l], pi, po, B, 4, 4 * pi);
       f = k.f32();
-      if (this.hasBias[l]) {
-        const gb = this.G / 4 + this.bAt[l], d = dl / 4;
-        for (let j = 0; j < po; j++) {
-          let s = 0;
-          for (let r = 0; r < B; r++) s += f[d + r * po + j];
-          f[gb + j] = s;
-        }
-      }
+      if (this.hasBias[l]) columnSums(f, dl / 4, this.G / 4 + this.bAt[l], B, po);
       if (l > 0) {
         const next = this.D[(l - 1) % 2];
         k.gemm(dl, this.WT[l], next, B4, pi, po, 4 * po, 4);
         f = k.f32();
-        if (this.relu) {
-          const d = next / 4, h = this.H[l - 1] / 4;
-          for (let i = 0, e = B4 * pi; i < e; i++) if (!(f[h + i] > 0)) f[d + i] = 0;
-        }
+        if (this.relu) reluMask(f, next / 4, this.H[l - 1] / 4, B4 * pi);
       }
     }
     return loss;

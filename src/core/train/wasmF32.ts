@@ -21,7 +21,7 @@ import {
   ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
   load32splat, moduleOf, set, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
-import { attachShared, splitRange, threadPool, type Attached, type ThreadPool } from '../wasm/threads';
+import { attachShared, runHere, splitRange, threadPool, type Attached, type Segment, type ThreadPool } from '../wasm/threads';
 
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
 /** Cephes expf: eʳ ≈ 1 + r + r²·P(r) on |r| ≤ ½ ln 2. */
@@ -360,7 +360,7 @@ let instance: ElementwiseKernels | null | undefined;
 let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
-const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums'];
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums', 'sgd', 'adamw'];
 /**
  * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
@@ -516,30 +516,46 @@ export interface ResidentKernels {
   adamW(pP: number, gP: number, mP: number, vP: number, n: number, s: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number }): void;
 }
 
-/** A new resident instance, or null without WebAssembly SIMD. */
+/** Bytes of A a row block of the resident GEMM spans (see its gemm). */
+const ROW_BLOCK_BYTES = 96 * 1024;
+
+/**
+ * A new resident instance, or null without WebAssembly SIMD. With a thread pool (wasm/threads.ts)
+ * its memory is shared with the helpers and products of at least the split threshold run on all
+ * threads, by rows of C (`setGemmSplitMin`); without one, or without shared memory, on this thread.
+ */
 export function residentKernels(): ResidentKernels | null {
-  if (compiled === undefined) elementwiseKernels();
+  const shared = elementwiseKernels() === null ? null : threadPool();
   if (!compiled) return null;
-  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports;
+  let ex: Exports, par: { pool: ThreadPool; attached: Attached } | null = null;
+  const sh = shared && compiledShared ? attachShared(shared, compiledShared, SHARED_MAX_PAGES, NAMES) : null;
+  if (sh && shared) {
+    ex = { ...Object.fromEntries(NAMES.map((k, i) => [k, sh.attached.fns[i]])), mem: sh.memory } as unknown as Exports;
+    par = { pool: shared, attached: sh.attached };
+  } else {
+    ex = new WebAssembly.Instance(compiled, {}).exports as unknown as Exports;
+  }
+  if (ex.mem.buffer.byteLength < DATA + 16 * 8) ex.mem.grow(1);
   initTables(ex);
   let top = DATA;
   let view = new Float32Array(ex.mem.buffer);
+  const CP = top;
+  top += 16 * 8;
   const consts = (vals: number[]): number => {
     const f = new Float32Array(ex.mem.buffer, CP, 4 * vals.length);
     vals.forEach((v, i) => f.fill(v, 4 * i, 4 * i + 4));
     return CP;
   };
-  const CP = top;
-  top += 16 * 8;
   const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`optimizer step: ${n} floats is not a multiple of 4`); };
+  const gi = NAMES.indexOf('gemm');
   return {
     sgd(pP, gP, bP, n, lr, wd, mu) {
       need4(n);
       ex.sgd(pP, gP, bP, n / 4, consts([lr, wd, mu]));
     },
-    adamW(pP, gP, mP, vP, n, s) {
+    adamW(pP, gP, mP, vP, n, st) {
       need4(n);
-      ex.adamw(pP, gP, mP, vP, n / 4, consts([1 - s.lr * s.weightDecay, s.lr / s.bc1, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, 1 / s.bc2Sqrt, s.eps]));
+      ex.adamw(pP, gP, mP, vP, n / 4, consts([1 - st.lr * st.weightDecay, st.lr / st.bc1, st.beta1, 1 - st.beta1, st.beta2, 1 - st.beta2, 1 / st.bc2Sqrt, st.eps]));
     },
     alloc(floats) {
       const at = top;
@@ -548,12 +564,27 @@ export function residentKernels(): ResidentKernels | null {
       return at;
     },
     f32() {
-      if (view.buffer !== ex.mem.buffer) view = new Float32Array(ex.mem.buffer);
+      if (view.buffer !== ex.mem.buffer || view.length * 4 !== ex.mem.buffer.byteLength) view = new Float32Array(ex.mem.buffer);
       return view;
     },
     gemm(aP, bP, cP, M, N, K, aRow, aStep) {
       if (M % 4 !== 0 || N % 8 !== 0) throw new Error(`gemm: M = ${M} must be a multiple of 4 and N = ${N} of 8`);
-      ex.gemm(aP, bP, cP, M, N, K, aRow, aStep);
+      // Rows of C in blocks whose rows of A stay in L2 while every panel of B passes them (the
+      // kernel sweeps all of A once per 8-column panel: for [512 × 784] rows that was 7 passes
+      // over 1.6 MB from memory, and the product ran at half speed).
+      const mb = Math.max(4, Math.min(M, Math.floor(ROW_BLOCK_BYTES / (4 * K)) & ~3));
+      const blocks = (r0: number, r1: number): Segment[] => {
+        const full = Math.floor((r1 - r0) / mb), rest = r1 - r0 - full * mb, out: Segment[] = [];
+        if (full) out.push({ fn: gi, count: full, args: [aP + r0 * aRow, bP, cP + 4 * r0 * N, mb, N, K, aRow, aStep], strides: [mb * aRow, 0, 4 * mb * N] });
+        const q = r0 + full * mb;
+        if (rest) out.push({ fn: gi, count: 1, args: [aP + q * aRow, bP, cP + 4 * q * N, rest, N, K, aRow, aStep] });
+        return out;
+      };
+      if (par !== null && M >= 8 && M * N * K >= parGemmMin) {
+        par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => blocks(r0, r1)));
+      } else {
+        for (const sg of blocks(0, M)) runHere(ex.gemm as (...a: number[]) => void, sg);
+      }
     },
   };
 }
