@@ -174,6 +174,14 @@ const MUTATIONS = [
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {
+    id: 'engine-pair-gather-right',
+    why: 'the pairs engine\'s gather reads the right table at the left token (T_R[a] instead of T_R[b])',
+    file: 'src/core/train/wasmF32.ts',
+    search: 'e(get(0), get(1), i32load(4), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));\n  e(get(4), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);\n  e(get(2), get(PA)',
+    replace: 'e(get(0), get(1), i32load(0), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));\n  e(get(4), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);\n  e(get(2), get(PA)',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
     id: 'threads-axpy-slice',
     why: 'a thread of the split Gram–Schmidt axpy starts its coordinate slice of the basis rows one float late',
     file: 'src/core/linalg/krylovBasis.ts',

@@ -7,8 +7,6 @@
  */
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { getArch } from '../../src/core/arch/registry';
-import '../../src/core/arch/builtin';
 import { layoutFor, type ModelConfig } from '../../src/core/models/config';
 import { initParams } from '../../src/core/models/init';
 import { defaultDataSpec } from '../../src/core/data/spec';
@@ -16,9 +14,12 @@ import type { Dataset } from '../../src/core/data/types';
 import { makeRng } from '../../src/core/rng';
 import { lossFor } from '../../src/core/train/losses';
 import { StackEngine } from '../../src/core/train/stackEngine';
+import { PairsEngine } from '../../src/core/train/pairsEngine';
+import { wholeStepEngine } from '../../src/core/train/engines';
+import type { EngineOptimizer, ResidentEngine } from '../../src/core/train/residentEngine';
 import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
 import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
-import { setGemmSplitMin } from '../../src/core/train/wasmF32';
+import { setGemmSplitMin, setResidentSplitMin } from '../../src/core/train/wasmF32';
 import { initThreads, threadsSupported } from '../../src/core/wasm/threads';
 import { modelTarget, type SgldLossKind } from '../../src/core/llc/target';
 import { useWasm } from './helpers/tf';
@@ -33,9 +34,17 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
-/** n rows for the configuration: MNIST-shaped inputs with labels, or matfac inputs with targets. */
+/** n rows for the configuration: MNIST-shaped inputs with labels, matfac inputs with targets, or token pairs. */
 function data(c: ModelConfig, n: number, nTrain: number, seed: number): Dataset {
   const rng = makeRng(seed);
+  if (c.arch === 'modadd' || c.arch === 'modadd-gelu') {
+    // Random pairs with repeats (the per-token sums must add them) and random labels.
+    const x = Int32Array.from({ length: 2 * n }, () => rng.int(c.p)), y = Int32Array.from({ length: n }, () => rng.int(c.p));
+    return {
+      kind: 'modadd', label: 'test pairs', n, inputDim: 2, x, y, outDim: c.p,
+      trainIdx: Int32Array.from({ length: nTrain }, (_, i) => i), testIdx: Int32Array.from({ length: n - nTrain }, (_, i) => nTrain + i),
+    };
+  }
   const inDim = c.arch === 'matfac' ? c.widths[0] : 784;
   const x = Float32Array.from({ length: n * inDim }, () => (c.arch === 'matfac' ? rng.normal() : rng.next()));
   const outDim = c.arch === 'matfac' ? c.widths[c.widths.length - 1] : 10;
@@ -46,9 +55,11 @@ function data(c: ModelConfig, n: number, nTrain: number, seed: number): Dataset 
   };
 }
 
-function engineFor(c: ModelConfig, maxBatch: number, opt: ConstructorParameters<typeof StackEngine>[4] = { kind: 'sgd', momentum: 0, weightDecay: 0 }): StackEngine {
-  const spec = getArch(c.arch).denseStack!(c as never);
-  return new StackEngine(spec, layoutFor(c), lossFor(c).head, maxBatch, opt);
+function engineFor(c: ModelConfig, maxBatch: number, opt: EngineOptimizer = { kind: 'sgd', momentum: 0, weightDecay: 0 }): ResidentEngine {
+  const e = wholeStepEngine(c, layoutFor(c), lossFor(c).head, maxBatch, opt);
+  if (!e) throw new Error('no engine');
+  expect(e).toBeInstanceOf(c.arch === 'modadd' || c.arch === 'modadd-gelu' ? PairsEngine : StackEngine);
+  return e;
 }
 
 /** The head's loss in Float64 on the rows, from the independent reference forward. */
@@ -69,7 +80,10 @@ function refLoss(c: ModelConfig, theta: Float64Array, ds: Dataset, rows: number[
 }
 
 describe('stack engine gradient', () => {
-  const cases: ModelConfig[] = [{ arch: 'mnist-mlp', hidden: [6, 5] }, { arch: 'matfac', widths: [4, 3, 5] }, { arch: 'matfac', widths: [9, 1, 12, 2] }];
+  const cases: ModelConfig[] = [
+    { arch: 'mnist-mlp', hidden: [6, 5] }, { arch: 'matfac', widths: [4, 3, 5] }, { arch: 'matfac', widths: [9, 1, 12, 2] },
+    { arch: 'modadd', p: 7, e: 4, h: 6 }, { arch: 'modadd-gelu', p: 7, e: 3, h: 5 }, { arch: 'modadd-gelu', p: 11, e: 9, h: 17 },
+  ];
   test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s: value and gradient against finite differences of a Float64 reference', (_n, c) => {
     const ds = data(c, 40, 40, 1);
     const theta32 = initParams(c, 5);
@@ -78,7 +92,7 @@ describe('stack engine gradient', () => {
     const rows = Int32Array.from([7, 3, 3, 30, 12, 0, 39, 21, 5, 5, 18]);
     const e = engineFor(c, 16);
     e.load(theta32);
-    const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, rows);
+    const v = e.lossAndGradient(ds.x, ds.y, ds.n, rows);
     const g = e.gradient();
     expect(e.store()).toEqual(theta32); // load/store round trip through the padded transposed layout
     const theta = Float64Array.from(theta32);
@@ -107,7 +121,7 @@ describe('stack engine gradient', () => {
     for (let i = 0; i < theta.length; i++) theta[i] *= 1.7;
     const e = engineFor(c, 37);
     e.load(theta);
-    const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, null);
+    const v = e.lossAndGradient(ds.x, ds.y, ds.n, null);
     const g = e.gradient();
     const [tv, tg] = tf.tidy(() => {
       const r = lossAndGradient(c, tf.tensor1d(theta), tf.tensor2d(ds.x as Float32Array, [37, 784]), tf.tensor1d(ds.y as Int32Array, 'int32'));
@@ -127,6 +141,10 @@ describe('Trainer: whole steps agree with the tfjs path', () => {
       { optimizer: 'sgd', lr: 0.05, weightDecay: 0, batchSize: 8, steps: 30, seed: 1, evalEvery: 0, checkpointEvery: 0 }, 16],
     ['matfac, AdamW, full batch', { arch: 'matfac', widths: [5, 4, 3, 6] },
       { optimizer: 'adamw', lr: 0.01, weightDecay: 0.1, batchSize: 'full', steps: 40, seed: 2, evalEvery: 0, checkpointEvery: 0 }, 30],
+    ['modadd, AdamW, batch 7', { arch: 'modadd', p: 11, e: 6, h: 10 },
+      { optimizer: 'adamw', lr: 0.01, weightDecay: 0.1, batchSize: 7, steps: 40, seed: 3, evalEvery: 0, checkpointEvery: 0 }, 60],
+    ['modadd-gelu, AdamW, full batch', { arch: 'modadd-gelu', p: 13, e: 5, h: 12 },
+      { optimizer: 'adamw', lr: 0.01, weightDecay: 1, batchSize: 'full', steps: 40, seed: 1, evalEvery: 0, checkpointEvery: 0 }, 100],
   ];
   test.each(runs)('%s', async (_n, c, opts, nTrain) => {
     const ds = data(c, nTrain + 6, nTrain, 4);
@@ -153,7 +171,7 @@ describe('Trainer: whole steps agree with the tfjs path', () => {
 });
 
 describe('stack engine on the kernel threads', () => {
-  afterEach(async () => { setGemmSplitMin(); await initThreads(1); });
+  afterEach(async () => { setGemmSplitMin(); setResidentSplitMin(); await initThreads(1); });
   test('every product split over two threads gives the one-thread gradient and update bit for bit', async () => {
     if (!threadsSupported()) return;
     const c: ModelConfig = { arch: 'mnist-mlp', hidden: [50, 20] };
@@ -163,7 +181,7 @@ describe('stack engine on the kernel threads', () => {
     const run = (): { v: number; g: Float32Array; th: Float32Array } => {
       const e = engineFor(c, 300, { kind: 'adamw', weightDecay: 0.01 });
       e.load(theta);
-      const v = e.lossAndGradient(ds.x as Float32Array, ds.y, ds.n, rows);
+      const v = e.lossAndGradient(ds.x, ds.y, ds.n, rows);
       const g = e.gradient();
       e.applyUpdate(0.01);
       return { v, g, th: e.store() };
@@ -171,6 +189,7 @@ describe('stack engine on the kernel threads', () => {
     const one = run();
     await initThreads(2);
     setGemmSplitMin(0);
+    setResidentSplitMin(0);
     const two = run();
     expect(two.v).toBe(one.v);
     expect(new Uint8Array(two.g.buffer)).toEqual(new Uint8Array(one.g.buffer));
@@ -183,6 +202,7 @@ describe('SGLD targets on the engine', () => {
   const cases: [ModelConfig, SgldLossKind][] = [
     [{ arch: 'mnist-mlp', hidden: [9, 6] }, 'nll'], [{ arch: 'mnist-mlp', hidden: [9, 6] }, 'behavioral'],
     [{ arch: 'matfac', widths: [5, 4, 6] }, 'nll'], [{ arch: 'matfac', widths: [5, 4, 6] }, 'train'], [{ arch: 'matfac', widths: [5, 4, 6] }, 'behavioral'],
+    [{ arch: 'modadd', p: 11, e: 6, h: 10 }, 'nll'], [{ arch: 'modadd-gelu', p: 11, e: 5, h: 7 }, 'behavioral'],
   ];
   test.each(cases.map(([c, k]) => [`${c.arch} ${k}`, c, k] as const))('%s: loss and gradient on minibatches and the full batch match the tfjs passes', async (_n, c, kind) => {
     const ds = data(c, 70, 61, 8);

@@ -13,7 +13,7 @@ import type { Engine } from '../hessian/engine';
 import type { LayerChain } from '../internals/grams';
 import type { SgldDefaults } from '../llc/defaults';
 import type { ParamLayout, TensorSpec } from '../params';
-import type { GradPasses, StackPassSpec } from './passes';
+import type { GradPasses, PairsPassSpec, StackPassSpec } from './passes';
 import type { Metrics, TrainOptions } from '../train/trainer';
 
 /** Every model configuration carries its architecture id; the rest are the architecture's sizes. */
@@ -147,6 +147,8 @@ export interface ArchCompute<C extends ArchConfig = ArchConfig> {
    * it is one: training then runs whole steps in train/stackEngine.ts on wasm and cpu.
    */
   denseStack?(c: C): StackPassSpec;
+  /** The architecture as a token-pair model, when it is one: whole steps in train/pairsEngine.ts. */
+  pairsSpec?(c: C): PairsPassSpec;
 }
 
 /** A whole architecture: what registerArch takes. */

@@ -19,14 +19,12 @@ import type { Dataset } from '../data/types';
 import { gatherRows } from '../data/types';
 import { BadInputError } from '../errors';
 import type { ModelBundle } from '../models/bundle';
-import { getArch, getArchSpec } from '../arch/registry';
-import '../arch/builtin';
+import { getArchSpec } from '../arch/registry';
 import { inputDim, isClassifier, layoutFor, outputDim, type ModelConfig } from '../models/config';
 import type { ParamLayout } from '../params';
 import { crossEntropyRows, lossFor } from '../train/losses';
 import { batchGradient, takeRows, uploadRowChunks, type HeadKind } from '../train/fused';
-import { StackEngine } from '../train/stackEngine';
-import { fusedKernelsEnabled } from '../train/wasmKernels';
+import { wholeStepEngine } from '../train/engines';
 
 export type SgldLossKind = 'nll' | 'train' | 'behavioral';
 
@@ -118,7 +116,8 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     }
     yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y];
   }
-  const engine = stackTargetEngine(config, layout, headFor(config, kind), xs, n);
+  // Whole passes in our kernels where they apply (train/engines.ts); the optimizer is unused.
+  const engine = wholeStepEngine(config, layout, headFor(config, kind), n, { kind: 'sgd', momentum: 0, weightDecay: 0 });
   // The engine reads targets on the host: labels, targets, or f_w*(x) for the behavioral loss.
   const yHost = engine ? (y.dataSync() as Float32Array | Int32Array) : null;
   return {
@@ -126,9 +125,9 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     cost: { rowMs: getArchSpec(config.arch).sgld.rowCostMs },
     lossAndGrad(w, rows) {
       if (engine && yHost) {
-        // Whole passes in our kernels (train/stackEngine.ts); w and the rows are read on the CPU backends it runs on.
+        // w and the rows are read on the host: the engines run on the CPU backends only.
         engine.load(w.dataSync() as Float32Array);
-        const v = engine.lossAndGradient(xs as Float32Array, yHost, n, rows ? (rows.dataSync() as Int32Array) : null);
+        const v = engine.lossAndGradient(xs, yHost, n, rows ? (rows.dataSync() as Int32Array) : null);
         return { value: tf.scalar(v), grad: tf.tensor1d(engine.gradient(), 'float32') };
       }
       return rows ? grad.valueAndGrad(w, takeRows(x, rows), takeRows(y, rows)) : grad.valueAndGrad(w, x, y);
@@ -140,23 +139,6 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     },
     dispose() { tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks])]); },
   };
-}
-
-/**
- * The whole-pass engine of a dense stack (train/stackEngine.ts) for a model target's loss and
- * gradient, where it applies: a dense-stack architecture, float32 rows, our kernels on, and a CPU
- * backend (wasm or cpu: the engine reads w with dataSync, which webgpu must not do). Else null and
- * the target runs the tfjs passes.
- */
-function stackTargetEngine(config: ModelConfig, layout: ParamLayout, head: HeadKind, xs: Float32Array | Int32Array, n: number): StackEngine | null {
-  const spec = getArch(config.arch).denseStack?.(config as never);
-  const backend = tf.getBackend();
-  if (!spec || !fusedKernelsEnabled() || (backend !== 'wasm' && backend !== 'cpu') || !(xs instanceof Float32Array)) return null;
-  try {
-    return new StackEngine(spec, layout, head, n, { kind: 'sgd', momentum: 0, weightDecay: 0 });
-  } catch {
-    return null; // no WebAssembly SIMD
-  }
 }
 
 export interface PolynomialTargetSpec {

@@ -14,10 +14,10 @@ import { makeRng, permutation, type Rng } from '../rng';
 import type { JobContext } from '../jobs';
 import { lossFor, type TrainingLoss } from './losses';
 import { createAdamW, createSgd, type FlatOptimizer } from './optimizers';
-import { ensureWasmTrainingKernels, fusedKernelsEnabled } from './wasmKernels';
+import { ensureWasmTrainingKernels } from './wasmKernels';
 import { batchGradient, takeRows, uploadRowChunks, type BatchGradient } from './fused';
-import { getArch } from '../arch/registry';
-import { StackEngine } from './stackEngine';
+import { wholeStepEngine } from './engines';
+import type { ResidentEngine } from './residentEngine';
 
 export { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 import { validateTrainOptions, type Metrics, type TrainOptions } from './options';
@@ -88,7 +88,7 @@ export class Trainer {
   /** The tfjs optimizer (null when the whole-step engine trains). */
   private readonly opt: FlatOptimizer | null;
   /** Whole steps of a dense stack in our wasm kernels (train/stackEngine.ts), where they apply. */
-  private readonly engine: StackEngine | null;
+  private readonly engine: ResidentEngine | null;
   /** The engine's parameters have moved since thetaVar was last written. */
   private thetaStale = false;
   private lastLossValue = NaN;
@@ -124,26 +124,14 @@ export class Trainer {
       : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
   }
 
-  /**
-   * The whole-step engine when it applies: a dense-stack architecture, float32 rows, our kernels on
-   * (setFusedKernelsEnabled) with WebAssembly SIMD, and a CPU backend (wasm or cpu; on webgpu the
-   * steps stay on the GPU).
-   */
-  private wholeStepEngine(bundle: ModelBundle, opts: TrainOptions): StackEngine | null {
-    const spec = getArch(this.config.arch).denseStack?.(this.config as never);
-    const backend = tf.getBackend();
-    if (!spec || !fusedKernelsEnabled() || (backend !== 'wasm' && backend !== 'cpu') || !(this.train.hostX instanceof Float32Array)) return null;
+  /** The whole-step engine where one applies (train/engines.ts: dense stacks and token-pair models on wasm or cpu). */
+  private wholeStepEngine(bundle: ModelBundle, opts: TrainOptions): ResidentEngine | null {
     const n = this.train.n, bs = opts.batchSize;
     const maxBatch = bs === 'full' || bs >= n ? n : bs;
-    let engine: StackEngine;
-    try {
-      engine = new StackEngine(spec, this.layout, this.loss.head, maxBatch, opts.optimizer === 'adamw'
-        ? { kind: 'adamw', weightDecay: opts.weightDecay }
-        : { kind: 'sgd', momentum: opts.momentum ?? 0, weightDecay: opts.weightDecay });
-    } catch {
-      return null; // no WebAssembly SIMD: the tfjs path
-    }
-    engine.load(bundle.theta);
+    const engine = wholeStepEngine(this.config, this.layout, this.loss.head, maxBatch, opts.optimizer === 'adamw'
+      ? { kind: 'adamw', weightDecay: opts.weightDecay }
+      : { kind: 'sgd', momentum: opts.momentum ?? 0, weightDecay: opts.weightDecay });
+    engine?.load(bundle.theta);
     return engine;
   }
 
@@ -195,7 +183,7 @@ export class Trainer {
     const rows = this.nextBatch();
     const lr = this.currentLr();
     if (this.engine) {
-      this.lastLossValue = this.engine.step(this.train.hostX as Float32Array, this.train.hostY, this.train.n, rows, lr);
+      this.lastLossValue = this.engine.step(this.train.hostX, this.train.hostY, this.train.n, rows, lr);
       this.thetaStale = true;
       this.steps += 1;
       return;

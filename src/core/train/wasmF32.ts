@@ -19,7 +19,7 @@
  */
 import {
   ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
-  load32splat, moduleOf, set, tee, v128load, v128store, zero128,
+  load32splat, moduleOf, set, simd, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
 import { attachShared, runHere, splitRange, threadPool, type Attached, type Segment, type ThreadPool } from '../wasm/threads';
 
@@ -306,12 +306,91 @@ function adamWCode(): number[] {
   return body(0, 11, c);
 }
 
+/**
+ * The pre-activations of a token-pair batch from the two tables: out[r] = T[a_r][0..h) + T[b_r][h..2h)
+ * (the inverse of pairSums). Params (i32): 0 tP ([p × 2h]), 1 xP (int32 pairs [n × 2]), 2 outP
+ * ([n × h]), 3 n, 4 h4 = h/4.
+ */
+function pairGatherCode(): number[] {
+  const R = 5, PA = 6, PB = 7, J = 8, S = 9; // i32 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(get(4), i32c(5), [SHL], set(S)); // table row stride in bytes: 2h floats = 32·h4
+  e(get(3), set(R), BLOCK, get(R), [EQZ], brIf(0), LOOP);
+  e(get(0), get(1), i32load(0), get(S), [MUL], [ADD], set(PA));
+  e(get(0), get(1), i32load(4), get(S), [MUL], [ADD], get(4), i32c(4), [SHL], [ADD], set(PB));
+  e(get(4), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+  e(get(2), get(PA), v128load(0), get(PB), v128load(0), add, v128store(0));
+  e(get(2), i32c(16), [ADD], set(2), get(PA), i32c(16), [ADD], set(PA), get(PB), i32c(16), [ADD], set(PB));
+  e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  e(get(1), i32c(8), [ADD], set(1));
+  e(get(R), i32c(-1), [ADD], tee(R), brIf(0), END, END);
+  return body(5, 0, c);
+}
+
+/**
+ * The activation passes of the whole-step engines, over n4 groups of four floats (branch-free: the
+ * signs of pre-activations are unpredictable, and a JS loop with a branch ran at 6 ns a float).
+ * Params (i32): 0 aP, 1 bP, 2 n4. relu: b = pmax(0, a) = (0 < a ? a : 0). reluMask: a = a where
+ * b > 0, else 0 (tf.step's mask: 0 at ±0 and NaN). mulInto: a = a·b.
+ */
+function eltCode(kind: 'relu' | 'reluMask' | 'mulInto'): number[] {
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(BLOCK, get(2), [EQZ], brIf(0), LOOP);
+  if (kind === 'relu') e(get(1), zero128, get(0), v128load(0), pmax, v128store(0));
+  else if (kind === 'reluMask') e(get(0), get(0), v128load(0), get(1), v128load(0), zero128, simd(0x44), V128_AND, v128store(0));
+  else e(get(0), get(0), v128load(0), get(1), v128load(0), mul, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(1), i32c(16), [ADD], set(1));
+  e(get(2), i32c(-1), [ADD], tee(2), brIf(0), END, END);
+  return body(0, 0, c);
+}
+
+/**
+ * c[r] += b for R rows of n4 groups of four floats (a bias over whole padded rows). Params (i32):
+ * 0 cP, 1 bP, 2 R, 3 n4.
+ */
+function addRowsCode(): number[] {
+  const J = 4, PB = 5; // i32 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(BLOCK, get(2), [EQZ], brIf(0), LOOP);
+  e(get(1), set(PB), get(3), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+  e(get(0), get(0), v128load(0), get(PB), v128load(0), add, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(PB), i32c(16), [ADD], set(PB));
+  e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  e(get(2), i32c(-1), [ADD], tee(2), brIf(0), END, END);
+  return body(2, 0, c);
+}
+
+/**
+ * out = Σ_r d[r] over R rows of n4 groups of four floats (a bias gradient). Params (i32): 0 dP,
+ * 1 outP, 2 R, 3 n4. out is zeroed here.
+ */
+function colSumsCode(): number[] {
+  const J = 4, PO = 5; // i32 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  e(get(1), set(PO), get(3), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+  e(get(PO), zero128, v128store(0), get(PO), i32c(16), [ADD], set(PO));
+  e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  e(BLOCK, get(2), [EQZ], brIf(0), LOOP);
+  e(get(1), set(PO), get(3), set(J), BLOCK, get(J), [EQZ], brIf(0), LOOP);
+  e(get(PO), get(PO), v128load(0), get(0), v128load(0), add, v128store(0));
+  e(get(0), i32c(16), [ADD], set(0), get(PO), i32c(16), [ADD], set(PO));
+  e(get(J), i32c(-1), [ADD], tee(J), brIf(0), END, END);
+  e(get(2), i32c(-1), [ADD], tee(2), brIf(0), END, END);
+  return body(2, 0, c);
+}
+
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 8, 6], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'pairSums', type: 2, code: pairSumsCode() },
-    { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() },
+    { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() }, { name: 'pairGather', type: 2, code: pairGatherCode() },
+    { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') },
+    { name: 'addRows', type: 1, code: addRowsCode() }, { name: 'colSums', type: 1, code: colSumsCode() },
   ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
@@ -326,6 +405,12 @@ interface Exports {
   pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
   sgd(pP: number, gP: number, bP: number, n4: number, cP: number): void;
   adamw(pP: number, gP: number, mP: number, vP: number, n4: number, cP: number): void;
+  pairGather(tP: number, xP: number, outP: number, n: number, h4: number): void;
+  relu(aP: number, bP: number, n4: number): void;
+  reluMask(aP: number, bP: number, n4: number): void;
+  mulInto(aP: number, bP: number, n4: number): void;
+  addRows(cP: number, bP: number, R: number, n4: number): void;
+  colSums(dP: number, outP: number, R: number, n4: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -360,7 +445,7 @@ let instance: ElementwiseKernels | null | undefined;
 let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
-const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums', 'sgd', 'adamw'];
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addRows', 'colSums'];
 /**
  * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
@@ -510,11 +595,44 @@ export interface ResidentKernels {
   f32(): Float32Array;
   /** C = A·B at byte offsets, A strided (see gemmCode): M a multiple of 4, N of 8. */
   gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
+  /** out = max(x, 0) over n floats (a multiple of 4; out may be x). */
+  relu(xP: number, outP: number, n: number): void;
+  /** d = 0 where h ≤ 0 (or NaN), over n floats (a multiple of 4). */
+  reluMask(dP: number, hP: number, n: number): void;
+  /** d = d·m over n floats (a multiple of 4). */
+  mulInto(dP: number, mP: number, n: number): void;
+  /** c[r] += b for R rows of `width` floats (a multiple of 4), b of `width` floats. */
+  addRows(cP: number, bP: number, R: number, width: number): void;
+  /** out = Σ_{r < R} d[r] for rows of `width` floats (a multiple of 4), in row order. */
+  colSums(dP: number, outP: number, R: number, width: number): void;
+  /** act = GELU(x), der = GELU′(x) over n floats (a multiple of 16) at byte offsets. */
+  gelu(xP: number, actP: number, derP: number, n: number): void;
+  /**
+   * Softmax of logits [B × k] (contiguous, 4 floats of slack after them) divided by B into outP, and
+   * [max, Σ exp(x − max)] per row into statP (the cross-entropy kernel of `softmaxCrossEntropy`).
+   */
+  softmaxRows(inP: number, outP: number, statP: number, B: number, k: number): void;
+  /** out[t] += [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r] (out [p × 2h], dz [n × h], pairs int32 [n × 2]; h a multiple of 4). */
+  pairSums(dzP: number, pairsP: number, outP: number, n: number, h: number): void;
+  /** out[r] = T[a_r][0..h) + T[b_r][h..2h) (T [p × 2h], out [n × h]; h a multiple of 4). */
+  pairGather(tP: number, pairsP: number, outP: number, n: number, h: number): void;
   /** torch.optim.SGD over n floats (a multiple of 4) at byte offsets p, g and the momentum buffer b (zero before step 1). */
   sgd(pP: number, gP: number, bP: number, n: number, lr: number, weightDecay: number, momentum: number): void;
   /** torch.optim.AdamW over n floats (a multiple of 4) at byte offsets p, g, m, v (AdamWStep as in optimizers.ts). */
   adamW(pP: number, gP: number, mP: number, vP: number, n: number, s: { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number }): void;
 }
+
+/**
+ * Multiply–adds from which the resident GEMM splits over the threads (besides the general
+ * threshold, which tests set to 0 to force splits): measured in whole engine steps, the modadd-gelu
+ * step's 6 M products ran slower split (2.8 ms against 1.85 ms a step on one thread: the other
+ * core's half of C then crosses caches for the next kernel), modadd's 16–32 M ones faster (5.3
+ * against 6.4 ms), MNIST's SGLD products of 22 M likewise.
+ */
+export const RESIDENT_SPLIT_MIN = 1 << 23;
+let residentSplitMin = RESIDENT_SPLIT_MIN;
+/** The resident GEMM's own split threshold (tests set 0). */
+export function setResidentSplitMin(n: number = RESIDENT_SPLIT_MIN): void { residentSplitMin = n; }
 
 /** Bytes of A a row block of the resident GEMM spans (see its gemm). */
 const ROW_BLOCK_BYTES = 96 * 1024;
@@ -546,9 +664,27 @@ export function residentKernels(): ResidentKernels | null {
     vals.forEach((v, i) => f.fill(v, 4 * i, 4 * i + 4));
     return CP;
   };
-  const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`optimizer step: ${n} floats is not a multiple of 4`); };
+  const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`resident kernels: ${n} floats is not a multiple of 4`); };
   const gi = NAMES.indexOf('gemm');
   return {
+    relu(xP, outP, n) { need4(n); ex.relu(xP, outP, n / 4); },
+    reluMask(dP, hP, n) { need4(n); ex.reluMask(dP, hP, n / 4); },
+    mulInto(dP, mP, n) { need4(n); ex.mulInto(dP, mP, n / 4); },
+    addRows(cP, bP, R, width) { need4(width); ex.addRows(cP, bP, R, width / 4); },
+    colSums(dP, outP, R, width) { need4(width); ex.colSums(dP, outP, R, width / 4); },
+    gelu(xP, actP, derP, n) {
+      if (n % 16 !== 0) throw new Error(`gelu: ${n} floats is not a multiple of 16`);
+      ex.gelu(xP, actP, derP, n / 16);
+    },
+    softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k); },
+    pairSums(dzP, pairsP, outP, n, h) {
+      if (h % 4 !== 0) throw new Error(`pairSums: h = ${h} is not a multiple of 4`);
+      ex.pairSums(dzP, pairsP, outP, n, h / 4);
+    },
+    pairGather(tP, pairsP, outP, n, h) {
+      if (h % 4 !== 0) throw new Error(`pairGather: h = ${h} is not a multiple of 4`);
+      ex.pairGather(tP, pairsP, outP, n, h / 4);
+    },
     sgd(pP, gP, bP, n, lr, wd, mu) {
       need4(n);
       ex.sgd(pP, gP, bP, n / 4, consts([lr, wd, mu]));
@@ -580,7 +716,7 @@ export function residentKernels(): ResidentKernels | null {
         if (rest) out.push({ fn: gi, count: 1, args: [aP + q * aRow, bP, cP + 4 * q * N, rest, N, K, aRow, aStep] });
         return out;
       };
-      if (par !== null && M >= 8 && M * N * K >= parGemmMin) {
+      if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
         par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => blocks(r0, r1)));
       } else {
         for (const sg of blocks(0, M)) runHere(ex.gemm as (...a: number[]) => void, sg);

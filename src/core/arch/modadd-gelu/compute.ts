@@ -4,8 +4,12 @@ import type { ArchDef } from '../types';
 import { slot } from '../../params';
 import { pairsEngine } from '../../hessian/pairs';
 import { gelu, linear, tokenColumns } from '../layers';
-import { pairsPasses } from '../passes';
+import { pairsPasses, type PairsPassSpec } from '../passes';
 import { modaddGeluSpec, type ModAddGeluConfig } from './spec';
+
+const pairs = (c: ModAddGeluConfig): PairsPassSpec => ({
+  p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { left: 'left.weight', right: 'right.weight' }, hiddenBias: null, out: 'out.weight', outBias: 'out.bias', activation: 'gelu',
+});
 
 export const modaddGeluArch: ArchDef<ModAddGeluConfig> = {
   ...modaddGeluSpec,
@@ -29,9 +33,7 @@ export const modaddGeluArch: ArchDef<ModAddGeluConfig> = {
     }, theta, dataset, rows, chunkSize);
   },
   gradPasses(c, layout) {
-    return pairsPasses({
-      p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { left: 'left.weight', right: 'right.weight' },
-      hiddenBias: null, out: 'out.weight', outBias: 'out.bias', activation: 'gelu',
-    }, layout);
+    return pairsPasses(pairs(c), layout);
   },
+  pairsSpec: pairs,
 };

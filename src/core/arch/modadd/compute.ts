@@ -4,8 +4,12 @@ import type { ArchDef } from '../types';
 import { slot } from '../../params';
 import { pairsEngine } from '../../hessian/pairs';
 import { linear, tokenColumns } from '../layers';
-import { pairsPasses } from '../passes';
+import { pairsPasses, type PairsPassSpec } from '../passes';
 import { modaddSpec, type ModAddConfig } from './spec';
+
+const pairs = (c: ModAddConfig): PairsPassSpec => ({
+  p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { joined: 'hidden.weight' }, hiddenBias: 'hidden.bias', out: 'out.weight', outBias: 'out.bias', activation: 'relu',
+});
 
 export const modaddArch: ArchDef<ModAddConfig> = {
   ...modaddSpec,
@@ -29,9 +33,7 @@ export const modaddArch: ArchDef<ModAddConfig> = {
     }, theta, dataset, rows, chunkSize);
   },
   gradPasses(c, layout) {
-    return pairsPasses({
-      p: c.p, e: c.e, h: c.h, embed: 'embed.weight', first: { joined: 'hidden.weight' },
-      hiddenBias: 'hidden.bias', out: 'out.weight', outBias: 'out.bias', activation: 'relu',
-    }, layout);
+    return pairsPasses(pairs(c), layout);
   },
+  pairsSpec: pairs,
 };

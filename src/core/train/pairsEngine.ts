@@ -1,0 +1,185 @@
+/**
+ * A whole training step of a token-pair model (modadd: ReLU with a hidden bias and one joined first
+ * weight; modadd-gelu: GELU, separate left and right weights) in our wasm kernels, with no tfjs
+ * tensors in between (residentEngine.ts has what the engines share). The passes are those of
+ * arch/passes.ts `pairsPasses`, with every product on the resident GEMM:
+ *   [T_L | T_R] = E·[W_Lᵀ | W_Rᵀ]                 (p × 2h: only p distinct embeddings exist)
+ *   pre_r = T_L[a_r] + T_R[b_r] (+ b₁)             (the pair-gather kernel; b₁ folded into T_L)
+ *   f = act(pre)·W₂ᵀ + b₂                          (GELU with its derivative in one kernel)
+ *   δ = (Δ·W₂) ⊙ act′(pre),  S = [Σ_{a_r = t} δ_r | Σ_{b_r = t} δ_r]   (the pair-sums kernel)
+ *   ∇[W_Lᵀ | W_Rᵀ] = Eᵀ·S,  ∇E = S·[W_L; W_R],  ∇b₁ = Σ_t S_L[t],  ∇W₂ᵀ = act(pre)ᵀ·Δ
+ * Widths h and p are padded to multiples of 8 and e to 8 with zeros that stay zero. The
+ * cross-entropy head runs the softmax kernel of the fused tfjs path (residentEngine.ts).
+ *
+ * Same numbers as the tfjs path to float32 rounding: tests/unit/stackEngine.test.ts.
+ */
+import type { PairsPassSpec } from '../arch/passes';
+import { slot, type ParamLayout } from '../params';
+import type { HeadKind } from './fused';
+import { ResidentEngine, SOFTMAX_SLACK, addBias, columnSums, crossEntropyHead, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer } from './residentEngine';
+
+export class PairsEngine extends ResidentEngine {
+  private readonly p: number;
+  private readonly e: number;
+  private readonly h: number;
+  private readonly eP: number;
+  private readonly hP: number;
+  private readonly pP: number;
+  private readonly p4: number;
+  private readonly spec: PairsPassSpec;
+  /** Float offsets in a region. */
+  private readonly atE: number;
+  private readonly atW1: number;
+  private readonly atB1: number;
+  private readonly atW2: number;
+  private readonly atB2: number;
+  /** Byte offsets of the buffers. */
+  private readonly W1: number;
+  private readonly W2: number;
+  private readonly T: number;
+  private readonly S: number;
+  private readonly PAIRS: number;
+  private readonly PRE: number;
+  private readonly ACT: number;
+  private readonly DER: number;
+  private readonly LOG: number;
+  private readonly D: number;
+  private readonly DACT: number;
+  private readonly ST: number;
+  /** b₂ over the padded width (outputBias). */
+  private readonly OB: number;
+  private readonly maxRows: number;
+
+  /** `maxBatch`: the most rows a step takes. Throws without WebAssembly SIMD. */
+  constructor(spec: PairsPassSpec, layout: ParamLayout, head: HeadKind, maxBatch: number, opt: EngineOptimizer) {
+    const eP = pad8(spec.e), hP = pad8(spec.h), pP = pad8(spec.p), p4 = pad4(spec.p);
+    const size = p4 * eP + eP * 2 * hP + (spec.hiddenBias ? hP : 0) + hP * pP + pP;
+    super(layout, head, opt, size);
+    const k = this.k;
+    this.spec = spec;
+    this.p = spec.p; this.e = spec.e; this.h = spec.h; this.eP = eP; this.hP = hP; this.pP = pP; this.p4 = p4;
+    this.atE = 0;
+    this.atW1 = p4 * eP;
+    this.atB1 = this.atW1 + eP * 2 * hP;
+    this.atW2 = this.atB1 + (spec.hiddenBias ? hP : 0);
+    this.atB2 = this.atW2 + hP * pP;
+    this.W1 = k.alloc(2 * hP * eP);
+    this.W2 = k.alloc(pP * hP);
+    this.T = k.alloc(p4 * 2 * hP);
+    this.S = k.alloc(p4 * 2 * hP);
+    const B4 = (this.maxRows = pad4(maxBatch));
+    this.PAIRS = k.alloc(2 * B4);
+    this.PRE = k.alloc(B4 * hP);
+    this.ACT = k.alloc(B4 * hP);
+    this.DER = k.alloc(B4 * hP);
+    this.LOG = k.alloc(B4 * pP);
+    this.D = k.alloc(B4 * pP + SOFTMAX_SLACK);
+    this.DACT = k.alloc(B4 * hP);
+    this.ST = k.alloc(2 * B4);
+    this.OB = k.alloc(pP);
+  }
+
+  /** The first layer's PyTorch weights: W_L, W_R [h × e] each, as (offset, row stride) into θ. */
+  private firstWeights(): { left: [number, number]; right: [number, number] } {
+    const f = this.spec.first, e = this.e;
+    if ('joined' in f) {
+      const o = slot(this.layout, f.joined).offset;
+      return { left: [o, 2 * e], right: [o + e, 2 * e] };
+    }
+    return { left: [slot(this.layout, f.left).offset, e], right: [slot(this.layout, f.right).offset, e] };
+  }
+
+  load(theta: Float32Array): void {
+    if (theta.length !== this.layout.size) throw new Error(`pairs engine: θ has ${theta.length} entries, the layout ${this.layout.size}`);
+    const r = this.view(this.P, this.regionSize);
+    r.fill(0);
+    const { p, e, h, eP, hP, pP } = this;
+    const E = slot(this.layout, this.spec.embed).offset;
+    for (let t = 0; t < p; t++) r.set(theta.subarray(E + t * e, E + t * e + e), this.atE + t * eP);
+    const { left, right } = this.firstWeights();
+    // W1t[k, j] = W_L[j, k], W1t[k, hP + j] = W_R[j, k] (row stride 2hP).
+    transpose(theta, left[0], left[1], r, this.atW1, 2 * hP, h, e);
+    transpose(theta, right[0], right[1], r, this.atW1 + hP, 2 * hP, h, e);
+    if (this.spec.hiddenBias) { const o = slot(this.layout, this.spec.hiddenBias).offset; r.set(theta.subarray(o, o + h), this.atB1); }
+    transpose(theta, slot(this.layout, this.spec.out).offset, h, r, this.atW2, pP, p, h);
+    const ob = slot(this.layout, this.spec.outBias).offset;
+    r.set(theta.subarray(ob, ob + p), this.atB2);
+    this.refreshTransposes();
+  }
+
+  protected unpack(region: number, out: Float32Array): Float32Array {
+    const r = this.view(region, this.regionSize);
+    const { p, e, h, eP, hP, pP } = this;
+    const E = slot(this.layout, this.spec.embed).offset;
+    for (let t = 0; t < p; t++) out.set(r.subarray(this.atE + t * eP, this.atE + t * eP + e), E + t * e);
+    const { left, right } = this.firstWeights();
+    transpose(r, this.atW1, 2 * hP, out, left[0], left[1], e, h);
+    transpose(r, this.atW1 + hP, 2 * hP, out, right[0], right[1], e, h);
+    if (this.spec.hiddenBias) out.set(r.subarray(this.atB1, this.atB1 + h), slot(this.layout, this.spec.hiddenBias).offset);
+    transpose(r, this.atW2, pP, out, slot(this.layout, this.spec.out).offset, h, h, p);
+    out.set(r.subarray(this.atB2, this.atB2 + p), slot(this.layout, this.spec.outBias).offset);
+    return out;
+  }
+
+  /** W1 = W1tᵀ [2hP × eP] and W2 = W2tᵀ [pP × hP] (the backward pass's right operands). */
+  protected refreshTransposes(): void {
+    const f = this.k.f32(), P = this.P / 4, { eP, hP, pP } = this;
+    outputBias(f, this.OB / 4, P + this.atB2, this.p, pP, this.head === 'cross-entropy');
+    transpose(f, P + this.atW1, 2 * hP, f, this.W1 / 4, eP, eP, 2 * hP);
+    transpose(f, P + this.atW2, pP, f, this.W2 / 4, hP, hP, pP);
+  }
+
+  lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
+    if (!(x instanceof Int32Array)) throw new Error('pairs engine: int32 token pairs expected');
+    const B = rows ? rows.length : n;
+    if (B < 1 || B > this.maxRows) throw new Error(`pairs engine: a batch of ${B} rows (at most ${this.maxRows})`);
+    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), P = this.P / 4;
+    // The batch's token pairs (padding rows: token 0, whose rows δ never reaches: δ is zero there).
+    let f = k.f32();
+    const pairs = new Int32Array(f.buffer, this.PAIRS, 2 * B4);
+    for (let r = 0; r < B; r++) {
+      const src = 2 * (rows ? rows[r] : r), a = x[src], b = x[src + 1];
+      if (!(a >= 0 && a < p && b >= 0 && b < p)) throw new Error(`pairs engine: token pair (${a}, ${b}) of row ${rows ? rows[r] : r} is not in [0, ${p})`);
+      pairs[2 * r] = a; pairs[2 * r + 1] = b;
+    }
+    pairs.fill(0, 2 * B, 2 * B4);
+    // [T_L | T_R] = E·W1t, with b₁ added to T_L's rows.
+    k.gemm(this.P + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
+    f = k.f32();
+    if (this.spec.hiddenBias) addBias(f, this.T / 4, P + this.atB1, p4, 2 * hP, hP);
+    k.pairGather(this.T, this.PAIRS, this.PRE, B4, hP);
+    const nh = B4 * hP;
+    if (this.spec.activation === 'gelu') k.gelu(this.PRE, this.ACT, this.DER, nh);
+    else k.relu(this.PRE, this.ACT, nh);
+    // Logits and the head's δ (padding rows and columns zero).
+    k.gemm(this.ACT, this.P + 4 * this.atW2, this.LOG, B4, pP, hP, 4 * hP, 4);
+    f = k.f32();
+    const LOG = this.LOG / 4, D = this.D / 4;
+    k.addRows(this.LOG, this.OB, B, pP);
+    f = k.f32();
+    let loss: number;
+    if (this.head === 'cross-entropy') {
+      loss = crossEntropyHead(k, this.LOG, this.D, this.ST, B, B4, p, pP, y as Int32Array, rows, true);
+    } else {
+      f.fill(0, D, D + B4 * pP);
+      loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
+    }
+    // Backward: ∇W2t = actᵀ·Δ, ∇b₂ = Σ_rows Δ, δ = (Δ·W2) ⊙ act′(pre).
+    k.gemm(this.ACT, this.D, this.G + 4 * this.atW2, hP, pP, B, 4, 4 * hP);
+    f = k.f32();
+    k.colSums(this.D, this.G + 4 * this.atB2, B, pP);
+    k.gemm(this.D, this.W2, this.DACT, B4, hP, pP, 4 * pP, 4);
+    if (this.spec.activation === 'gelu') k.mulInto(this.DACT, this.DER, nh);
+    else k.reluMask(this.DACT, this.PRE, nh);
+    f = k.f32();
+    // S = [Σ_{a = t} δ | Σ_{b = t} δ] over the B real rows.
+    f.fill(0, this.S / 4, this.S / 4 + p4 * 2 * hP);
+    k.pairSums(this.DACT, this.PAIRS, this.S, B, hP);
+    f = k.f32();
+    if (this.spec.hiddenBias) columnSums(f, this.S / 4, this.G / 4 + this.atB1, p, hP, 2 * hP);
+    // ∇W1t = Eᵀ·S (E read transposed), ∇E = S·W1.
+    k.gemm(this.P + 4 * this.atE, this.S, this.G + 4 * this.atW1, eP, 2 * hP, p, 4, 4 * eP);
+    k.gemm(this.S, this.W1, this.G + 4 * this.atE, p4, eP, 2 * hP, 4 * 2 * hP, 4);
+    return loss;
+  }
+}
