@@ -1,7 +1,8 @@
 /**
  * What bench/kernels.ts and bench/threads.ts share: the A/B timer that alternates a switch, and the
  * step workloads they time with it — a block of training steps per architecture (its recipe) and
- * a chain of plain SGLD draws (batch 512, one draw a step) on modadd and MNIST, on the shipped models.
+ * a chain of plain SGLD draws (batch 512, one draw a step) on modadd and MNIST, on the shipped models,
+ * each built twice (our kernels on: the whole-step engines; off: the tfjs passes), run as the switch says.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { makeRng } from '../src/core/rng';
 import { datasetFor } from '../src/core/tasks/env';
 import { DEFAULT_RECIPES } from '../src/core/train/recipes';
 import { Trainer } from '../src/core/train/trainer';
+import { fusedKernelsEnabled, setFusedKernelsEnabled } from '../src/core/train/wasmKernels';
 import { nodeAssetReader } from '../src/node/assets';
 import { median } from '../src/core/bench/measure';
 import { log, type Json } from './helpers';
@@ -37,6 +39,23 @@ export async function alternate(run: () => Promise<void> | void, reps: number, t
   return { on, off, ratio: off / on };
 }
 
+/** `make()` with our kernels switched on and with them off (the switch is left on). */
+function both<T>(make: () => T): { on: T; off: T } {
+  setFusedKernelsEnabled(false);
+  try {
+    const off = make();
+    setFusedKernelsEnabled(true);
+    return { on: make(), off };
+  } finally {
+    setFusedKernelsEnabled(true);
+  }
+}
+
+/** The one of the pair the switch selects now. */
+function pick<T>(pair: { on: T; off: T }): T {
+  return fusedKernelsEnabled() ? pair.on : pair.off;
+}
+
 export interface StepWorkload {
   /** "train modadd", "SGLD mnist-mlp", … */
   what: string;
@@ -56,20 +75,24 @@ export async function forEachStepWorkload(root: string, visit: (w: StepWorkload)
   for (const arch of ['modadd', 'modadd-gelu', 'mnist-mlp', 'matfac'] as ArchId[]) {
     const model = decodeModelFile(new Uint8Array(readFileSync(join(root, 'public', 'models', `${arch}.safetensors`))), { name: arch });
     const ds = await datasetFor(model, env);
-    const trainer = new Trainer(model, ds, { ...DEFAULT_RECIPES[arch], evalEvery: 0, checkpointEvery: 0 });
+    // One Trainer built with our kernels on (the whole-step engine where one applies) and one with
+    // them off: a Trainer picks its engine when it is built, so `run` takes the one the switch
+    // (setFusedKernelsEnabled) selects at the time of the call.
+    const trainers = both(() => new Trainer(model, ds, { ...DEFAULT_RECIPES[arch], evalEvery: 0, checkpointEvery: 0 }));
     const per = arch === 'modadd' ? 30 : arch === 'modadd-gelu' ? 80 : 400;
     try {
-      for (let i = 0; i < 5; i++) await trainer.step();
+      for (const t of [trainers.on, trainers.off]) for (let i = 0; i < 5; i++) await t.step();
       await visit({
         what: `train ${arch}`, arch, batch: DEFAULT_RECIPES[arch].batchSize, count: per,
-        run: async () => { for (let i = 0; i < per; i++) await trainer.step(); await trainer.lastBatchLoss(); },
+        run: async () => { const trainer = pick(trainers); for (let i = 0; i < per; i++) await trainer.step(); await trainer.lastBatchLoss(); },
       });
     } finally {
-      trainer.dispose();
+      trainers.on.dispose();
+      trainers.off.dispose();
     }
     if (arch !== 'modadd' && arch !== 'mnist-mlp') continue;
-    const target = modelTarget(model, ds, 'train');
-    const k: LangevinKernel = { target, nBeta: 300, gamma: 100, eps: 3e-5, gHat: null };
+    const targets = both(() => modelTarget(model, ds, 'train'));
+    const target = targets.on;
     const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
     const rng = makeRng(1);
     const xi = new Float32Array(target.d);
@@ -81,6 +104,7 @@ export async function forEachStepWorkload(root: string, visit: (w: StepWorkload)
           let last: tf.Tensor | null = null;
           for (let i = 0; i < draws; i++) {
             rng.fillNormal(xi);
+            const k: LangevinKernel = { target: pick(targets), nBeta: 300, gamma: 100, eps: 3e-5, gHat: null };
             const st = sgldStep(k, w, Int32Array.from({ length: 512 }, () => rng.int(target.n)), xi, null);
             last?.dispose();
             last = st.stats;
@@ -91,7 +115,8 @@ export async function forEachStepWorkload(root: string, visit: (w: StepWorkload)
       });
     } finally {
       tf.dispose(w);
-      target.dispose();
+      targets.on.dispose();
+      targets.off.dispose();
     }
   }
 }

@@ -182,6 +182,22 @@ const MUTATIONS = [
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {
+    id: 'engine-gn-stack-tangent',
+    why: 'the dense-stack Gauss–Newton product drops h_{l−1}·Ẇ_l from a layer\'s forward-mode tangent',
+    file: 'src/core/train/stackEngine.ts',
+    search: '        k.addInto(zl, this.Z2, B4 * po);',
+    replace: '        // (dropped)',
+    tests: ['tests/unit/gn.test.ts'],
+  },
+  {
+    id: 'engine-gn-pairs-tables',
+    why: 'the token-pair Gauss–Newton product drops E·Ẇ1t from the tangent tables',
+    file: 'src/core/train/pairsEngine.ts',
+    search: '    k.addInto(this.T, this.S, p4 * 2 * hP);',
+    replace: '    // (dropped)',
+    tests: ['tests/unit/gn.test.ts'],
+  },
+  {
     id: 'threads-axpy-slice',
     why: 'a thread of the split Gram–Schmidt axpy starts its coordinate slice of the basis rows one float late',
     file: 'src/core/linalg/krylovBasis.ts',

@@ -200,9 +200,11 @@ test('training runs with live curves, pauses, resumes, and keeps checkpoints (ma
   await page.waitForSelector('[data-testid="job"][data-task="load-model-file"][data-status="done"]', { timeout: 30_000 });
   await page.getByTestId('build-model').click();
   await page.waitForSelector('[data-testid="job"][data-task="init-model"][data-status="done"]', { timeout: 30_000 });
-  await page.getByTestId('train-steps').fill('3000');
-  await page.getByTestId('train-eval-every').fill('25');
-  await page.getByTestId('train-checkpoint-every').fill('250');
+  // Enough steps that the run is still going when Pause is clicked: matfac's whole-step engine
+  // trains at ≈ 0.01–0.02 ms a step (3,000 steps ended before the chart drew).
+  await page.getByTestId('train-steps').fill('240000');
+  await page.getByTestId('train-eval-every').fill('2000');
+  await page.getByTestId('train-checkpoint-every').fill('20000');
   await page.getByTestId('train-start').click();
   await page.waitForSelector('[data-testid="chart-loss"] .lines path[d]', { timeout: 30_000 });
   await page.getByTestId('train-pause').click();
@@ -224,7 +226,7 @@ test('training runs with live curves, pauses, resumes, and keeps checkpoints (ma
   await page.waitForSelector('[data-testid="saved-runs"] li', { timeout: 10_000 });
   await slider.fill('2');
   await page.getByTestId('checkpoint-use').click();
-  await page.waitForFunction(() => /@ step 500/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''));
+  await page.waitForFunction(() => /@ step 40000/.test(document.querySelector('[data-testid="current-model"]')?.textContent ?? ''));
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   await page.close();
 });

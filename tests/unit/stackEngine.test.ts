@@ -19,9 +19,10 @@ import { wholeStepEngine } from '../../src/core/train/engines';
 import type { EngineOptimizer, ResidentEngine } from '../../src/core/train/residentEngine';
 import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
 import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
-import { setGemmSplitMin, setResidentSplitMin } from '../../src/core/train/wasmF32';
+import { residentKernels, setGemmSplitMin, setResidentSplitMin } from '../../src/core/train/wasmF32';
 import { initThreads, threadsSupported } from '../../src/core/wasm/threads';
 import { modelTarget, type SgldLossKind } from '../../src/core/llc/target';
+import { gaussNewtonOperator } from '../../src/core/hessian/gn';
 import { useWasm } from './helpers/tf';
 import { referenceForward } from './helpers/reference';
 
@@ -186,11 +187,24 @@ describe('stack engine on the kernel threads', () => {
       e.applyUpdate(0.01);
       return { v, g, th: e.store() };
     };
-    const one = run();
+    // A K-blocked product (K > 1024) with a transposed A as well.
+    const M = 40, N = 16, K = 3001;
+    const prod = (): Float32Array => {
+      const k = residentKernels()!;
+      const rng = makeRng(11);
+      const A = k.alloc(M * K), B = k.alloc(K * N), C = k.alloc(M * N);
+      const f = k.f32();
+      for (let i = 0; i < M * K; i++) f[A / 4 + i] = rng.normal();
+      for (let i = 0; i < K * N; i++) f[B / 4 + i] = rng.normal();
+      k.gemm(A, B, C, M, N, K, 4, 4 * M);
+      return k.f32().slice(C / 4, C / 4 + M * N);
+    };
+    const one = run(), oneProd = prod();
     await initThreads(2);
     setGemmSplitMin(0);
     setResidentSplitMin(0);
-    const two = run();
+    const two = run(), twoProd = prod();
+    expect(new Uint8Array(twoProd.buffer)).toEqual(new Uint8Array(oneProd.buffer));
     expect(two.v).toBe(one.v);
     expect(new Uint8Array(two.g.buffer)).toEqual(new Uint8Array(one.g.buffer));
     expect(new Uint8Array(two.th.buffer)).toEqual(new Uint8Array(one.th.buffer));
@@ -228,5 +242,55 @@ describe('SGLD targets on the engine', () => {
     tf.dispose(w);
     eng.dispose();
     ref.dispose();
+  });
+});
+
+describe('Gauss–Newton products in the pairs engine', () => {
+  test.each([
+    [{ arch: 'modadd', p: 11, e: 6, h: 10 } as ModelConfig], [{ arch: 'modadd-gelu', p: 13, e: 5, h: 7 } as ModelConfig],
+  ])('%j: H·v matches the tfjs passes (distinct and repeated rows)', async (c) => {
+    const ds = data(c, 90, 90, 5);
+    const model = { name: c.arch, config: c, theta: initParams(c, 1), data: defaultDataSpec(c, 0) };
+    const rows = Int32Array.from({ length: 61 }, (_, i) => (i * 7) % 90);
+    const eng = await gaussNewtonOperator(model, ds, rows);
+    setFusedKernelsEnabled(false);
+    const ref = await gaussNewtonOperator(model, ds, rows);
+    setFusedKernelsEnabled(true);
+    const rng = makeRng(2);
+    for (let t = 0; t < 3; t++) {
+      const v = Float64Array.from({ length: eng.d }, () => rng.normal());
+      const a = await eng.apply(v), b = await ref.apply(v);
+      expect(relErr(a, b)).toBeLessThan(2e-6);
+      expect(Math.hypot(...b)).toBeGreaterThan(1e-3);
+    }
+    eng.dispose();
+    ref.dispose();
+  });
+});
+
+describe('resident GEMM', () => {
+  test.each([
+    ['row-major A, K = 300', 36, 24, 300, false], ['transposed A, K = 300', 40, 16, 300, true],
+    ['row-major A, K = 3000 (K-blocked)', 20, 16, 3000, false], ['transposed A, K = 5001 (K-blocked)', 44, 8, 5001, true],
+  ] as const)('%s: against a Float64 triple loop', (_n, M, N, K, transposed) => {
+    const k = residentKernels()!;
+    const rng = makeRng(M + K);
+    const a = Float64Array.from({ length: M * K }, () => rng.normal()), b = Float64Array.from({ length: K * N }, () => rng.normal());
+    const A = k.alloc(M * K), B = k.alloc(K * N), C = k.alloc(M * N);
+    const f = k.f32();
+    // A stored row-major [M × K], or transposed [K × M] (element (i, q) at q·M + i).
+    for (let i = 0; i < M; i++) for (let q = 0; q < K; q++) f[A / 4 + (transposed ? q * M + i : i * K + q)] = a[i * K + q];
+    f.set(b, B / 4);
+    f.fill(Number.NaN, C / 4, C / 4 + M * N); // every element of C must be written
+    if (transposed) k.gemm(A, B, C, M, N, K, 4, 4 * M);
+    else k.gemm(A, B, C, M, N, K, 4 * K, 4);
+    const g = k.f32();
+    let worst = 0;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let q = 0; q < K; q++) s += Math.fround(a[i * K + q]) * Math.fround(b[q * N + j]);
+      worst = Math.max(worst, Math.abs(g[C / 4 + i * N + j] - s) / Math.sqrt(K));
+    }
+    expect(worst).toBeLessThan(1e-4);
   });
 });

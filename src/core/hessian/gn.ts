@@ -49,6 +49,7 @@ import { getArch, getArchSpec } from '../arch/registry';
 import '../arch/builtin';
 import type { ParamLayout } from '../params';
 import { ensureWasmTrainingKernels } from '../train/wasmKernels';
+import { residentGn } from '../train/engines';
 import type { Engine, Flat, Named } from './engine';
 
 export interface GnOptions {
@@ -127,6 +128,8 @@ class GnEngine {
   readonly K: number;
   private readonly eng: Engine;
   private readonly q: tf.Tensor2D[] | null;
+  /** The product in a whole-step engine (train/engines.ts residentGn), where one applies; else the tfjs passes. */
+  private readonly resident: ReturnType<typeof residentGn>;
   private disposed = false;
 
   constructor(config: AnyModelConfig, theta: Float32Array, dataset: Dataset, rows: Int32Array, kl: boolean, chunkSize?: number) {
@@ -141,6 +144,7 @@ class GnEngine {
     this.d = layout.size;
     this.n = rows.length;
     this.K = outputDim(config);
+    this.resident = kl ? null : residentGn(config, layout, theta, dataset.x, rows);
   }
 
   get flops(): number {
@@ -155,6 +159,7 @@ class GnEngine {
   /** out = scale · Jᵀ W J v (W = I, or the per-row KL weight). */
   async gn(v: Float32Array, out: Flat, scale: number): Promise<void> {
     this.check(v.length, this.d, 'v');
+    if (this.resident) { this.resident.apply(v, out, scale); return; }
     const { eng } = this;
     const blocks = tf.tidy(() => {
       const prep = eng.prepare(v);

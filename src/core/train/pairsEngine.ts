@@ -90,8 +90,14 @@ export class PairsEngine extends ResidentEngine {
   }
 
   load(theta: Float32Array): void {
+    this.loadInto(this.P, theta);
+    this.refreshTransposes();
+  }
+
+  /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
+  private loadInto(region: number, theta: Float32Array): void {
     if (theta.length !== this.layout.size) throw new Error(`pairs engine: θ has ${theta.length} entries, the layout ${this.layout.size}`);
-    const r = this.view(this.P, this.regionSize);
+    const r = this.view(region, this.regionSize);
     r.fill(0);
     const { p, e, h, eP, hP, pP } = this;
     const E = slot(this.layout, this.spec.embed).offset;
@@ -104,7 +110,6 @@ export class PairsEngine extends ResidentEngine {
     transpose(theta, slot(this.layout, this.spec.out).offset, h, r, this.atW2, pP, p, h);
     const ob = slot(this.layout, this.spec.outBias).offset;
     r.set(theta.subarray(ob, ob + p), this.atB2);
-    this.refreshTransposes();
   }
 
   protected unpack(region: number, out: Float32Array): Float32Array {
@@ -129,49 +134,48 @@ export class PairsEngine extends ResidentEngine {
     transpose(f, P + this.atW2, pP, f, this.W2 / 4, hP, hP, pP);
   }
 
-  lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
-    if (!(x instanceof Int32Array)) throw new Error('pairs engine: int32 token pairs expected');
+  /** The batch's token pairs into PAIRS (padding rows: token 0, whose rows δ never reaches: δ is zero there). */
+  private gatherPairs(x: Int32Array, n: number, rows: Int32Array | null): number {
     const B = rows ? rows.length : n;
     if (B < 1 || B > this.maxRows) throw new Error(`pairs engine: a batch of ${B} rows (at most ${this.maxRows})`);
-    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), P = this.P / 4;
-    // The batch's token pairs (padding rows: token 0, whose rows δ never reaches: δ is zero there).
-    let f = k.f32();
-    const pairs = new Int32Array(f.buffer, this.PAIRS, 2 * B4);
+    const p = this.p, B4 = pad4(B);
+    const pairs = new Int32Array(this.k.f32().buffer, this.PAIRS, 2 * B4);
     for (let r = 0; r < B; r++) {
       const src = 2 * (rows ? rows[r] : r), a = x[src], b = x[src + 1];
       if (!(a >= 0 && a < p && b >= 0 && b < p)) throw new Error(`pairs engine: token pair (${a}, ${b}) of row ${rows ? rows[r] : r} is not in [0, ${p})`);
       pairs[2 * r] = a; pairs[2 * r + 1] = b;
     }
     pairs.fill(0, 2 * B, 2 * B4);
+    return B;
+  }
+
+  /** The forward pass at the parameters over the B4 rows of PAIRS: T, PRE, ACT (and DER for GELU), and the logits LOG with b₂. */
+  private forward(B: number): void {
+    const k = this.k, { eP, hP, pP, p4 } = this, B4 = pad4(B);
     // [T_L | T_R] = E·W1t, with b₁ added to T_L's rows.
     k.gemm(this.P + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
-    f = k.f32();
-    if (this.spec.hiddenBias) addBias(f, this.T / 4, P + this.atB1, p4, 2 * hP, hP);
+    if (this.spec.hiddenBias) addBias(k.f32(), this.T / 4, this.P / 4 + this.atB1, p4, 2 * hP, hP);
     k.pairGather(this.T, this.PAIRS, this.PRE, B4, hP);
     const nh = B4 * hP;
     if (this.spec.activation === 'gelu') k.gelu(this.PRE, this.ACT, this.DER, nh);
     else k.relu(this.PRE, this.ACT, nh);
-    // Logits and the head's δ (padding rows and columns zero).
     k.gemm(this.ACT, this.P + 4 * this.atW2, this.LOG, B4, pP, hP, 4 * hP, 4);
-    f = k.f32();
-    const LOG = this.LOG / 4, D = this.D / 4;
     k.addRows(this.LOG, this.OB, B, pP);
-    f = k.f32();
-    let loss: number;
-    if (this.head === 'cross-entropy') {
-      loss = crossEntropyHead(k, this.LOG, this.D, this.ST, B, B4, p, pP, y as Int32Array, rows, true);
-    } else {
-      f.fill(0, D, D + B4 * pP);
-      loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
-    }
-    // Backward: ∇W2t = actᵀ·Δ, ∇b₂ = Σ_rows Δ, δ = (Δ·W2) ⊙ act′(pre).
+  }
+
+  /**
+   * Jᵀδ-style backward pass from δ = D ([B4 × pP], rows ≥ B and padding columns zero) at the
+   * parameters, into the gradient region: ∇W2t = actᵀ·δ, ∇b₂ = Σ_rows δ, then δz = (δ·W2) ⊙ act′(pre),
+   * S = per-token sums of δz, ∇b₁ = Σ_t S_L, ∇W1t = Eᵀ·S, ∇E = S·W1.
+   */
+  private backward(B: number): void {
+    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), nh = B4 * hP;
     k.gemm(this.ACT, this.D, this.G + 4 * this.atW2, hP, pP, B, 4, 4 * hP);
-    f = k.f32();
     k.colSums(this.D, this.G + 4 * this.atB2, B, pP);
     k.gemm(this.D, this.W2, this.DACT, B4, hP, pP, 4 * pP, 4);
     if (this.spec.activation === 'gelu') k.mulInto(this.DACT, this.DER, nh);
     else k.reluMask(this.DACT, this.PRE, nh);
-    f = k.f32();
+    let f = k.f32();
     // S = [Σ_{a = t} δ | Σ_{b = t} δ] over the B real rows.
     f.fill(0, this.S / 4, this.S / 4 + p4 * 2 * hP);
     k.pairSums(this.DACT, this.PAIRS, this.S, B, hP);
@@ -180,6 +184,69 @@ export class PairsEngine extends ResidentEngine {
     // ∇W1t = Eᵀ·S (E read transposed), ∇E = S·W1.
     k.gemm(this.P + 4 * this.atE, this.S, this.G + 4 * this.atW1, eP, 2 * hP, p, 4, 4 * eP);
     k.gemm(this.S, this.W1, this.G + 4 * this.atE, p4, eP, 2 * hP, 4 * 2 * hP, 4);
+  }
+
+  lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
+    if (!(x instanceof Int32Array)) throw new Error('pairs engine: int32 token pairs expected');
+    this.gnRows = 0;
+    const B = this.gatherPairs(x, n, rows), B4 = pad4(B), k = this.k, { p, pP } = this;
+    this.forward(B);
+    const f = k.f32(), LOG = this.LOG / 4, D = this.D / 4;
+    let loss: number;
+    if (this.head === 'cross-entropy') {
+      loss = crossEntropyHead(k, this.LOG, this.D, this.ST, B, B4, p, pP, y as Int32Array, rows, true);
+    } else {
+      f.fill(0, D, D + B4 * pP);
+      loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
+    }
+    this.backward(B);
     return loss;
   }
+
+  /** Rows the Gauss–Newton state was prepared for (0: none; a training step invalidates it). */
+  private gnRows = 0;
+
+  /**
+   * Prepares Gauss–Newton products H·v = scale·Jᵀ(J v) of the outputs at the loaded parameters
+   * (θ*) over the rows of x (token pairs) at positions `rows`: the forward pass at θ*, once.
+   */
+  prepareGn(x: Int32Array, rows: Int32Array): void {
+    const B = this.gatherPairs(x, x.length / 2, rows);
+    this.forward(B);
+    this.gnRows = B;
+  }
+
+  /**
+   * scale·Jᵀ(J v) into out (layout order), J the Jacobian of the outputs at θ* over the prepared
+   * rows (hessian/pairs.ts has the same passes on tfjs). Forward mode:
+   *   [Ṫ_L | Ṫ_R] = Ė·W1t + E·Ẇ1t (+ ḃ₁),  ż = Ṫ_L[a] + Ṫ_R[b],  ġ = act′(z) ⊙ ż,
+   *   u = ġ·W2t + g·Ẇ2t + ḃ₂;
+   * then the backward pass above with δ = u.
+   */
+  gnProduct(v: Float32Array, out: Float32Array | Float64Array, scale: number): void {
+    const B = this.gnRows;
+    if (B === 0) throw new Error('pairs engine: prepareGn first');
+    const k = this.k, { eP, hP, pP, p4 } = this, B4 = pad4(B), V = this.S1, nh = B4 * hP;
+    this.loadInto(V, v);
+    // Ṫ into T (θ*'s T is no longer needed once PRE holds z), E·Ẇ1t through S as scratch.
+    k.gemm(V + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
+    k.gemm(this.P + 4 * this.atE, V + 4 * this.atW1, this.S, p4, 2 * hP, eP, 4 * eP, 4);
+    k.addInto(this.T, this.S, p4 * 2 * hP);
+    if (this.spec.hiddenBias) addBias(k.f32(), this.T / 4, V / 4 + this.atB1, p4, 2 * hP, hP);
+    k.pairGather(this.T, this.PAIRS, this.DACT, B4, hP);
+    if (this.spec.activation === 'gelu') k.mulInto(this.DACT, this.DER, nh);
+    else k.reluMask(this.DACT, this.PRE, nh);
+    // u = ġ·W2t + g·Ẇ2t + ḃ₂ into D (LOG as scratch; θ*'s logits are not needed); padding rows zero.
+    k.gemm(this.DACT, this.P + 4 * this.atW2, this.D, B4, pP, hP, 4 * hP, 4);
+    k.gemm(this.ACT, V + 4 * this.atW2, this.LOG, B4, pP, hP, 4 * hP, 4);
+    k.addInto(this.D, this.LOG, B4 * pP);
+    k.addRows(this.D, V + 4 * this.atB2, B, pP);
+    const f = k.f32();
+    f.fill(0, this.D / 4 + B * pP, this.D / 4 + B4 * pP);
+    this.backward(B);
+    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
+    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
+  }
+
+  private gnScratch: Float32Array | null = null;
 }

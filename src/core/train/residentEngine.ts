@@ -165,12 +165,12 @@ export abstract class ResidentEngine {
   abstract lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number;
 
   /** The parameters as a flat θ in layout order (PyTorch shapes). */
-  store(out = new Float32Array(this.layout.size)): Float32Array {
+  store(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
     return this.unpack(this.P, out);
   }
 
   /** The flat gradient of the last `lossAndGradient` in layout order (PyTorch shapes). */
-  gradient(out = new Float32Array(this.layout.size)): Float32Array {
+  gradient(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
     return this.unpack(this.G, out);
   }
 

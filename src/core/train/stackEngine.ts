@@ -85,8 +85,14 @@ export class StackEngine extends ResidentEngine {
 
   /** Sets the parameters from a flat θ in layout order (PyTorch shapes), and W_l's copies. */
   load(theta: Float32Array): void {
+    this.loadInto(this.P, theta);
+    this.refreshTransposes();
+  }
+
+  /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
+  private loadInto(region: number, theta: Float32Array): void {
     if (theta.length !== this.layout.size) throw new Error(`stack engine: θ has ${theta.length} entries, the layout ${this.layout.size}`);
-    const p = this.view(this.P, this.regionSize);
+    const p = this.view(region, this.regionSize);
     p.fill(0);
     for (let l = 0; l < this.L; l++) {
       const s = slot(this.layout, this.wNames[l]);
@@ -95,7 +101,6 @@ export class StackEngine extends ResidentEngine {
       const b = this.bNames[l];
       if (b) p.set(theta.subarray(slot(this.layout, b).offset, slot(this.layout, b).offset + nout), this.bAt[l]);
     }
-    this.refreshTransposes();
   }
 
   /** A region (parameters or gradient) as a flat vector in layout order. */
@@ -127,54 +132,114 @@ export class StackEngine extends ResidentEngine {
    * gradient into the engine's gradient region. x: [n × in] row-major; y: int32 labels [n]
    * (cross-entropy) or float32 targets [n × out].
    */
-  lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
-    if (!(x instanceof Float32Array)) throw new Error('stack engine: float32 input rows expected');
+  /** The input rows into X (padding columns and rows zero); the batch size. */
+  private gather(x: Float32Array, n: number, rows: Int32Array | null): number {
     const B = rows ? rows.length : n;
     if (B < 1 || B > this.maxRows) throw new Error(`stack engine: a batch of ${B} rows (at most ${this.maxRows})`);
-    const B4 = pad4(B), L = this.L, pw = this.pw, w = this.widths, k = this.k;
-    let f = k.f32();
-    // The input rows, padding columns and rows zero.
-    const X = this.X / 4, in0 = w[0], p0 = pw[0];
+    const B4 = pad4(B), X = this.X / 4, in0 = this.widths[0], p0 = this.pw[0];
     if (rows || this.xAll !== x) {
+      const f = this.k.f32();
       gatherInto(f, X, p0, x, in0, rows, B);
       if (B4 > B) f.fill(0, X + B * p0, X + B4 * p0);
       this.xAll = rows ? null : x;
     }
-    // Forward: z_l = h_{l−1}·Wt_l + b_l, ReLU in place below the output.
+    return B;
+  }
+
+  /** Forward: z_l = h_{l−1}·Wt_l + b_l, ReLU in place below the output (H[L − 1]: the outputs). */
+  private forward(B: number): void {
+    const B4 = pad4(B), L = this.L, pw = this.pw, k = this.k;
     for (let l = 0; l < L; l++) {
       const A = l === 0 ? this.X : this.H[l - 1];
       k.gemm(A, this.P + 4 * this.wAt[l], this.H[l], B4, pw[l + 1], pw[l], 4 * pw[l], 4);
-      f = k.f32();
       const po = pw[l + 1];
       if (l === L - 1 && this.hasBias[l]) k.addRows(this.H[l], this.OB, B4, po);
       else if (this.hasBias[l]) k.addRows(this.H[l], this.P + 4 * this.bAt[l], B4, po);
       if (l < L - 1 && this.relu) k.relu(this.H[l], this.H[l], B4 * po);
     }
-    // Head: the loss and δ_L = ∂ℓ/∂f (padding rows and columns zero).
-    const kOut = w[L], pOut = pw[L], Z = this.H[L - 1] / 4, dOut = this.D[(L - 1) % 2] / 4;
-    let loss: number;
-    if (this.head === 'cross-entropy') {
-      f = k.f32();
-      loss = crossEntropyHead(k, this.H[L - 1], this.D[(L - 1) % 2], this.ST, B, B4, kOut, pOut, y as Int32Array, rows, this.hasBias[L - 1]);
-    } else {
-      f.fill(0, dOut, dOut + B4 * pOut);
-      loss = squaredErrorHead(f, Z, dOut, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
-    }
-    // Backward.
-    for (let l = L - 1; l >= 0; l--) {
+  }
+
+  /** Backward from δ_L in D[(L − 1) % 2] (rows ≥ B zero) into the gradient region. */
+  private backward(B: number): void {
+    const B4 = pad4(B), pw = this.pw, k = this.k;
+    for (let l = this.L - 1; l >= 0; l--) {
       const dl = this.D[l % 2], pi = pw[l], po = pw[l + 1];
       const A = l === 0 ? this.X : this.H[l - 1];
       // ∇Wt_l = h_{l−1}ᵀ·δ_l: A read transposed (element (i, r) at h + 4i + 4r·pi).
       k.gemm(A, dl, this.G + 4 * this.wAt[l], pi, po, B, 4, 4 * pi);
-      f = k.f32();
       if (this.hasBias[l]) k.colSums(dl, this.G + 4 * this.bAt[l], B, po);
       if (l > 0) {
         const next = this.D[(l - 1) % 2];
         k.gemm(dl, this.WT[l], next, B4, pi, po, 4 * po, 4);
         if (this.relu) k.reluMask(next, this.H[l - 1], B4 * pi);
-        f = k.f32();
       }
     }
+  }
+
+  lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
+    if (!(x instanceof Float32Array)) throw new Error('stack engine: float32 input rows expected');
+    this.gnRows = 0;
+    const B = this.gather(x, n, rows), B4 = pad4(B), L = this.L, k = this.k;
+    this.forward(B);
+    // Head: the loss and δ_L = ∂ℓ/∂f (padding rows and columns zero).
+    const kOut = this.widths[L], pOut = this.pw[L], Z = this.H[L - 1] / 4, dOut = this.D[(L - 1) % 2] / 4;
+    let loss: number;
+    if (this.head === 'cross-entropy') {
+      loss = crossEntropyHead(k, this.H[L - 1], this.D[(L - 1) % 2], this.ST, B, B4, kOut, pOut, y as Int32Array, rows, this.hasBias[L - 1]);
+    } else {
+      const f = k.f32();
+      f.fill(0, dOut, dOut + B4 * pOut);
+      loss = squaredErrorHead(f, Z, dOut, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
+    }
+    this.backward(B);
     return loss;
+  }
+
+  /** Rows the Gauss–Newton state was prepared for (0: none; a training step invalidates it). */
+  private gnRows = 0;
+  private gnScratch: Float32Array | null = null;
+  /** A third activation-sized buffer for the forward-mode pass (allocated by prepareGn). */
+  private Z2 = -1;
+
+  /**
+   * Prepares Gauss–Newton products H·v = scale·Jᵀ(J v) of the outputs at the loaded parameters
+   * (θ*) over the rows of x at positions `rows`: the forward pass at θ*, once.
+   */
+  prepareGn(x: Float32Array, rows: Int32Array): void {
+    if (this.Z2 < 0) this.Z2 = this.k.alloc(this.maxRows * Math.max(...this.pw));
+    const B = this.gather(x, x.length / this.widths[0], rows);
+    this.forward(B);
+    this.gnRows = B;
+  }
+
+  /**
+   * scale·Jᵀ(J v) into out (layout order) over the prepared rows (hessian/stack.ts has the same
+   * passes on tfjs). Forward mode with the tangent (Ẇ_l, ḃ_l) of v:
+   *   ż_1 = x·Ẇt_1 + ḃ_1,  ż_l = (ż_{l−1} ⊙ [z_{l−1} > 0])·Wt_l + h_{l−1}·Ẇt_l + ḃ_l,  u = ż_L;
+   * then the backward pass with δ = u.
+   */
+  gnProduct(v: Float32Array, out: Float32Array | Float64Array, scale: number): void {
+    const B = this.gnRows;
+    if (B === 0) throw new Error('stack engine: prepareGn first');
+    const k = this.k, pw = this.pw, L = this.L, B4 = pad4(B), V = this.S1;
+    this.loadInto(V, v);
+    for (let l = 0; l < L; l++) {
+      const zl = this.D[l % 2], po = pw[l + 1], pi = pw[l];
+      if (l === 0) {
+        k.gemm(this.X, V + 4 * this.wAt[0], zl, B4, po, pi, 4 * pi, 4);
+      } else {
+        const prev = this.D[(l - 1) % 2];
+        if (this.relu) k.reluMask(prev, this.H[l - 1], B4 * pi);
+        k.gemm(prev, this.P + 4 * this.wAt[l], zl, B4, po, pi, 4 * pi, 4);
+        k.gemm(this.H[l - 1], V + 4 * this.wAt[l], this.Z2, B4, po, pi, 4 * pi, 4);
+        k.addInto(zl, this.Z2, B4 * po);
+      }
+      if (this.hasBias[l]) k.addRows(zl, V + 4 * this.bAt[l], B, po);
+    }
+    const u = this.D[(L - 1) % 2] / 4;
+    k.f32().fill(0, u + B * pw[L], u + B4 * pw[L]);
+    this.backward(B);
+    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
+    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
   }
 }

@@ -206,18 +206,31 @@ function xentCode(): number[] {
  * 7 aStep. A 4 × 8 block of C lives in eight v128 accumulators over the whole of K (no packing: for
  * the small K this serves, one 8-column panel of B, K·32 bytes, stays in L1 while every row quad of
  * A streams past it). Per k: two loads of B, four splat loads of A, eight multiplies and eight adds.
+ * `accumulate` (the gemmAcc export): C += A·B, the accumulators starting from C — a K-blocked
+ * product in chunks gives bitwise the result of one call over the whole of K.
  */
-function gemmCode(): number[] {
+function gemmCode(accumulate = false): number[] {
   const I = 8, J = 9, KK = 10, PB = 11, PC = 12, A0 = 13; // i32 locals; A0..A0+3: row pointers
   const ACC = 17, B0 = 25, B1 = 26, AV = 27; // v128 locals
   const c: number[] = [];
   const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  /** PC = cP + 4·(I·N + J): the block's first element of C. */
+  const blockC = (): void => e(get(2), get(I), get(4), [MUL], get(J), [ADD], i32c(4), [MUL], [ADD], set(PC));
   e(i32c(0), set(J), BLOCK, get(4), [EQZ], brIf(0), LOOP);
   e(i32c(0), set(I), LOOP);
   e(get(0), get(I), get(6), [MUL], [ADD], set(A0));
   for (let r = 1; r < 4; r++) e(get(A0 + r - 1), get(6), [ADD], set(A0 + r));
   e(get(1), get(J), i32c(4), [MUL], [ADD], set(PB));
-  for (let q = 0; q < 8; q++) e(zero128, set(ACC + q));
+  if (accumulate) {
+    // C += A·B: the accumulators start from the block of C (K-blocked products).
+    blockC();
+    for (let r = 0; r < 4; r++) {
+      e(get(PC), v128load(0), set(ACC + 2 * r), get(PC), v128load(16), set(ACC + 2 * r + 1));
+      if (r < 3) e(get(PC), get(4), i32c(4), [MUL], [ADD], set(PC));
+    }
+  } else {
+    for (let q = 0; q < 8; q++) e(zero128, set(ACC + q));
+  }
   e(get(5), set(KK), BLOCK, get(KK), [EQZ], brIf(0), LOOP);
   e(get(PB), v128load(0), set(B0), get(PB), v128load(16), set(B1));
   for (let r = 0; r < 4; r++) {
@@ -229,7 +242,7 @@ function gemmCode(): number[] {
   e(get(PB), get(4), i32c(4), [MUL], [ADD], set(PB));
   e(get(KK), i32c(-1), [ADD], tee(KK), brIf(0), END, END);
   // Store the block: rows I..I+3, columns J..J+7.
-  e(get(2), get(I), get(4), [MUL], get(J), [ADD], i32c(4), [MUL], [ADD], set(PC));
+  blockC();
   for (let r = 0; r < 4; r++) {
     e(get(PC), get(ACC + 2 * r), v128store(0), get(PC), get(ACC + 2 * r + 1), v128store(16));
     if (r < 3) e(get(PC), get(4), i32c(4), [MUL], [ADD], set(PC));
@@ -332,15 +345,16 @@ function pairGatherCode(): number[] {
  * The activation passes of the whole-step engines, over n4 groups of four floats (branch-free: the
  * signs of pre-activations are unpredictable, and a JS loop with a branch ran at 6 ns a float).
  * Params (i32): 0 aP, 1 bP, 2 n4. relu: b = pmax(0, a) = (0 < a ? a : 0). reluMask: a = a where
- * b > 0, else 0 (tf.step's mask: 0 at ±0 and NaN). mulInto: a = a·b.
+ * b > 0, else 0 (tf.step's mask: 0 at ±0 and NaN). mulInto: a = a·b. addInto: a = a + b.
  */
-function eltCode(kind: 'relu' | 'reluMask' | 'mulInto'): number[] {
+function eltCode(kind: 'relu' | 'reluMask' | 'mulInto' | 'addInto'): number[] {
   const c: number[] = [];
   const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
   e(BLOCK, get(2), [EQZ], brIf(0), LOOP);
   if (kind === 'relu') e(get(1), zero128, get(0), v128load(0), pmax, v128store(0));
   else if (kind === 'reluMask') e(get(0), get(0), v128load(0), get(1), v128load(0), zero128, simd(0x44), V128_AND, v128store(0));
-  else e(get(0), get(0), v128load(0), get(1), v128load(0), mul, v128store(0));
+  else if (kind === 'mulInto') e(get(0), get(0), v128load(0), get(1), v128load(0), mul, v128store(0));
+  else e(get(0), get(0), v128load(0), get(1), v128load(0), add, v128store(0));
   e(get(0), i32c(16), [ADD], set(0), get(1), i32c(16), [ADD], set(1));
   e(get(2), i32c(-1), [ADD], tee(2), brIf(0), END, END);
   return body(0, 0, c);
@@ -387,9 +401,9 @@ function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 8, 6], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
-    { name: 'gemm', type: 3, code: gemmCode() }, { name: 'pairSums', type: 2, code: pairSumsCode() },
+    { name: 'gemm', type: 3, code: gemmCode() }, { name: 'gemmAcc', type: 3, code: gemmCode(true) }, { name: 'pairSums', type: 2, code: pairSumsCode() },
     { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() }, { name: 'pairGather', type: 2, code: pairGatherCode() },
-    { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') },
+    { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') }, { name: 'addInto', type: 0, code: eltCode('addInto') },
     { name: 'addRows', type: 1, code: addRowsCode() }, { name: 'colSums', type: 1, code: colSumsCode() },
   ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
@@ -402,6 +416,7 @@ interface Exports {
   gelu(xP: number, actP: number, derP: number, n16: number): void;
   xent(inP: number, outP: number, statP: number, B: number, k: number): void;
   gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
+  gemmAcc(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
   sgd(pP: number, gP: number, bP: number, n4: number, cP: number): void;
   adamw(pP: number, gP: number, mP: number, vP: number, n4: number, cP: number): void;
@@ -409,6 +424,7 @@ interface Exports {
   relu(aP: number, bP: number, n4: number): void;
   reluMask(aP: number, bP: number, n4: number): void;
   mulInto(aP: number, bP: number, n4: number): void;
+  addInto(aP: number, bP: number, n4: number): void;
   addRows(cP: number, bP: number, R: number, n4: number): void;
   colSums(dP: number, outP: number, R: number, n4: number): void;
 }
@@ -445,7 +461,7 @@ let instance: ElementwiseKernels | null | undefined;
 let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
-const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addRows', 'colSums'];
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'gemmAcc', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addInto', 'addRows', 'colSums'];
 /**
  * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
@@ -601,6 +617,8 @@ export interface ResidentKernels {
   reluMask(dP: number, hP: number, n: number): void;
   /** d = d·m over n floats (a multiple of 4). */
   mulInto(dP: number, mP: number, n: number): void;
+  /** d = d + m over n floats (a multiple of 4). */
+  addInto(dP: number, mP: number, n: number): void;
   /** c[r] += b for R rows of `width` floats (a multiple of 4), b of `width` floats. */
   addRows(cP: number, bP: number, R: number, width: number): void;
   /** out = Σ_{r < R} d[r] for rows of `width` floats (a multiple of 4), in row order. */
@@ -634,6 +652,9 @@ let residentSplitMin = RESIDENT_SPLIT_MIN;
 /** The resident GEMM's own split threshold (tests set 0). */
 export function setResidentSplitMin(n: number = RESIDENT_SPLIT_MIN): void { residentSplitMin = n; }
 
+/** K beyond which the resident GEMM goes in K chunks (see its gemm). */
+const K_BLOCK_MIN = 1024;
+
 /** Bytes of A a row block of the resident GEMM spans (see its gemm). */
 const ROW_BLOCK_BYTES = 96 * 1024;
 
@@ -665,11 +686,12 @@ export function residentKernels(): ResidentKernels | null {
     return CP;
   };
   const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`resident kernels: ${n} floats is not a multiple of 4`); };
-  const gi = NAMES.indexOf('gemm');
+  const gi = NAMES.indexOf('gemm'), gai = NAMES.indexOf('gemmAcc');
   return {
     relu(xP, outP, n) { need4(n); ex.relu(xP, outP, n / 4); },
     reluMask(dP, hP, n) { need4(n); ex.reluMask(dP, hP, n / 4); },
     mulInto(dP, mP, n) { need4(n); ex.mulInto(dP, mP, n / 4); },
+    addInto(dP, mP, n) { need4(n); ex.addInto(dP, mP, n / 4); },
     addRows(cP, bP, R, width) { need4(width); ex.addRows(cP, bP, R, width / 4); },
     colSums(dP, outP, R, width) { need4(width); ex.colSums(dP, outP, R, width / 4); },
     gelu(xP, actP, derP, n) {
@@ -708,6 +730,25 @@ export function residentKernels(): ResidentKernels | null {
       // Rows of C in blocks whose rows of A stay in L2 while every panel of B passes them (the
       // kernel sweeps all of A once per 8-column panel: for [512 × 784] rows that was 7 passes
       // over 1.6 MB from memory, and the product ran at half speed).
+      if (K > K_BLOCK_MIN) {
+        // Long K (a weight gradient hᵀ·δ over thousands of rows): K in chunks whose rows of A
+        // for this thread's rows of C stay in L2, C accumulating (gemmAcc: bitwise the unblocked sum).
+        const kBlocked = (r0: number, r1: number): Segment[] => {
+          const kb = Math.max(64, Math.min(K, Math.floor(ROW_BLOCK_BYTES * 2 / (4 * (r1 - r0)))));
+          const full = Math.floor(K / kb), rest = K - full * kb, out: Segment[] = [];
+          const a = aP + r0 * aRow, cc = cP + 4 * r0 * N;
+          out.push({ fn: gi, count: 1, args: [a, bP, cc, r1 - r0, N, kb, aRow, aStep] });
+          if (full > 1) out.push({ fn: gai, count: full - 1, args: [a + kb * aStep, bP + 4 * kb * N, cc, r1 - r0, N, kb, aRow, aStep], strides: [kb * aStep, 4 * kb * N] });
+          if (rest) out.push({ fn: gai, count: 1, args: [a + full * kb * aStep, bP + 4 * full * kb * N, cc, r1 - r0, N, rest, aRow, aStep] });
+          return out;
+        };
+        if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
+          par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => kBlocked(r0, r1)));
+        } else {
+          for (const sg of kBlocked(0, M)) runHere((sg.fn === gi ? ex.gemm : ex.gemmAcc) as (...a: number[]) => void, sg);
+        }
+        return;
+      }
       const mb = Math.max(4, Math.min(M, Math.floor(ROW_BLOCK_BYTES / (4 * K)) & ~3));
       const blocks = (r0: number, r1: number): Segment[] => {
         const full = Math.floor((r1 - r0) / mb), rest = r1 - r0 - full * mb, out: Segment[] = [];
