@@ -37,24 +37,14 @@ export function wholeStepEngine(config: ModelConfig, layout: ParamLayout, head: 
 export function residentGn(config: AnyModelConfig, layout: ParamLayout, theta: Float32Array, x: Float32Array | Int32Array, rows: Int32Array): { apply(v: Float32Array, out: Float32Array | Float64Array, scale: number): void } | null {
   const backend = tf.getBackend();
   if (!fusedKernelsEnabled() || (backend !== 'wasm' && backend !== 'cpu')) return null;
+  if (!elementwiseKernels()) return null; // no WebAssembly SIMD
   const arch = getArch(config.arch);
   const none = { kind: 'sgd', momentum: 0, weightDecay: 0 } as const;
-  if (!elementwiseKernels()) return null; // no WebAssembly SIMD
-  {
-    const pairs = x instanceof Int32Array ? arch.pairsSpec?.(config as never) : undefined;
-    if (pairs && x instanceof Int32Array) {
-      const engine = new PairsEngine(pairs, layout, 'sse', rows.length, none);
-      engine.load(theta);
-      engine.prepareGn(x, rows);
-      return { apply: (v, out, scale) => engine.gnProduct(v, out, scale) };
-    }
-    const stack = x instanceof Float32Array ? arch.denseStack?.(config as never) : undefined;
-    if (stack && x instanceof Float32Array) {
-      const engine = new StackEngine(stack, layout, 'sse', rows.length, none);
-      engine.load(theta);
-      engine.prepareGn(x, rows);
-      return { apply: (v, out, scale) => engine.gnProduct(v, out, scale) };
-    }
-  }
-  return null;
+  const pairs = x instanceof Int32Array ? arch.pairsSpec?.(config as never) : undefined;
+  const stack = x instanceof Float32Array ? arch.denseStack?.(config as never) : undefined;
+  const engine = pairs ? new PairsEngine(pairs, layout, 'sse', rows.length, none) : stack ? new StackEngine(stack, layout, 'sse', rows.length, none) : null;
+  if (!engine) return null;
+  engine.load(theta);
+  engine.prepareGn(x, rows);
+  return { apply: (v, out, scale) => engine.gnProduct(v, out, scale) };
 }

@@ -210,7 +210,8 @@ export class PairsEngine extends ResidentEngine {
    * Prepares Gauss–Newton products H·v = scale·Jᵀ(J v) of the outputs at the loaded parameters
    * (θ*) over the rows of x (token pairs) at positions `rows`: the forward pass at θ*, once.
    */
-  prepareGn(x: Int32Array, rows: Int32Array): void {
+  prepareGn(x: Float32Array | Int32Array, rows: Int32Array): void {
+    if (!(x instanceof Int32Array)) throw new Error('pairs engine: int32 token pairs expected');
     const B = this.gatherPairs(x, x.length / 2, rows);
     this.forward(B);
     this.gnRows = B;
@@ -244,9 +245,7 @@ export class PairsEngine extends ResidentEngine {
     const f = k.f32();
     f.fill(0, this.D / 4 + B * pP, this.D / 4 + B4 * pP);
     this.backward(B);
-    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
-    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
+    this.scaledGradient(out, scale);
   }
 
-  private gnScratch: Float32Array | null = null;
 }

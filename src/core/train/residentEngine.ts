@@ -163,6 +163,13 @@ export abstract class ResidentEngine {
    * gradient into the gradient region. y: int32 labels [n] (cross-entropy) or float32 targets [n × out].
    */
   abstract lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number;
+  /**
+   * Prepares Gauss–Newton products H·v = scale·Jᵀ(J v) of the outputs at the loaded parameters
+   * (θ*) over the rows of x at positions `rows`: the forward pass at θ*, once.
+   */
+  abstract prepareGn(x: Float32Array | Int32Array, rows: Int32Array): void;
+  /** scale·Jᵀ(J v) into out (layout order) over the prepared rows. */
+  abstract gnProduct(v: Float32Array, out: Float32Array | Float64Array, scale: number): void;
 
   /** The parameters as a flat θ in layout order (PyTorch shapes). */
   store(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
@@ -172,6 +179,14 @@ export abstract class ResidentEngine {
   /** The flat gradient of the last `lossAndGradient` in layout order (PyTorch shapes). */
   gradient(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
     return this.unpack(this.G, out);
+  }
+
+  private gnScratch: Float32Array | null = null;
+
+  /** out = scale · the gradient region, in layout order (a Gauss–Newton product's result). */
+  protected scaledGradient(out: Float32Array | Float64Array, scale: number): void {
+    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
+    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
   }
 
   /** One optimizer step from the gradient region at learning rate lr. */

@@ -197,7 +197,6 @@ export class StackEngine extends ResidentEngine {
 
   /** Rows the Gauss–Newton state was prepared for (0: none; a training step invalidates it). */
   private gnRows = 0;
-  private gnScratch: Float32Array | null = null;
   /** A third activation-sized buffer for the forward-mode pass (allocated by prepareGn). */
   private Z2 = -1;
 
@@ -205,7 +204,8 @@ export class StackEngine extends ResidentEngine {
    * Prepares Gauss–Newton products H·v = scale·Jᵀ(J v) of the outputs at the loaded parameters
    * (θ*) over the rows of x at positions `rows`: the forward pass at θ*, once.
    */
-  prepareGn(x: Float32Array, rows: Int32Array): void {
+  prepareGn(x: Float32Array | Int32Array, rows: Int32Array): void {
+    if (!(x instanceof Float32Array)) throw new Error('stack engine: float32 input rows expected');
     if (this.Z2 < 0) this.Z2 = this.k.alloc(this.maxRows * Math.max(...this.pw));
     const B = this.gather(x, x.length / this.widths[0], rows);
     this.forward(B);
@@ -239,7 +239,6 @@ export class StackEngine extends ResidentEngine {
     const u = this.D[(L - 1) % 2] / 4;
     k.f32().fill(0, u + B * pw[L], u + B4 * pw[L]);
     this.backward(B);
-    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
-    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
+    this.scaledGradient(out, scale);
   }
 }
