@@ -89,13 +89,7 @@ export class PairsEngine extends ResidentEngine {
     return { left: [slot(this.layout, f.left).offset, e], right: [slot(this.layout, f.right).offset, e] };
   }
 
-  load(theta: Float32Array): void {
-    this.loadInto(this.P, theta);
-    this.refreshTransposes();
-  }
-
-  /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
-  private loadInto(region: number, theta: Float32Array): void {
+  protected loadInto(region: number, theta: Float32Array): void {
     if (theta.length !== this.layout.size) throw new Error(`pairs engine: θ has ${theta.length} entries, the layout ${this.layout.size}`);
     const r = this.view(region, this.regionSize);
     r.fill(0);
@@ -227,6 +221,7 @@ export class PairsEngine extends ResidentEngine {
   gnProduct(v: Float32Array, out: Float32Array | Float64Array, scale: number): void {
     const B = this.gnRows;
     if (B === 0) throw new Error('pairs engine: prepareGn first');
+    // v goes into the optimizer-state region, which Gauss–Newton products leave unused.
     const k = this.k, { eP, hP, pP, p4 } = this, B4 = pad4(B), V = this.S1, nh = B4 * hP;
     this.loadInto(V, v);
     // Ṫ into T (θ*'s T is no longer needed once PRE holds z), E·Ẇ1t through S as scratch.

@@ -3,8 +3,7 @@
  * for the token-pair models): a private resident instance of our wasm kernels (wasmF32.ts
  * `residentKernels`) holding the parameters, the gradient and the optimizer state as one region
  * each in the engine's own padded layout, so that an update is one SIMD pass (torch.optim's SGD or
- * AdamW); the loops of a step as small functions (inlined in one large method, V8 ran them at
- * ~8 ns an element: bias and ReLU over [512 × 56] took 0.24 ms).
+ * AdamW); and the small JS pieces of a step (row gathers, heads, strided sums) as functions.
  */
 import type { ParamLayout } from '../params';
 import type { HeadKind } from './fused';
@@ -14,6 +13,7 @@ import { residentKernels, type ResidentKernels } from './wasmF32';
 export const SOFTMAX_SLACK = 16;
 
 export const pad8 = (n: number): number => (n + 7) & ~7;
+export const pad4 = (n: number): number => (n + 3) & ~3;
 
 /**
  * dst[d0 + c·dStride + r] = src[s0 + r·sStride + c] for r < rows, c < cols, in 16 × 16 tiles (a
@@ -32,10 +32,9 @@ export function transpose(src: Float32Array, s0: number, sStride: number, dst: F
     }
   }
 }
-export const pad4 = (n: number): number => (n + 3) & ~3;
 
-// The loops of a step, as small functions of their own: inlined in one large method, V8 ran them
-// at ~8 ns an element (measured: bias and ReLU over [512 × 56] took 0.24 ms), here at ~2.
+// The activation loops (ReLU, its mask, products) are wasm kernels, not JS: branching on the sign of
+// real pre-activations, a JS loop ran at 6–7 ns an element (mispredicted branches; BENCHMARKS.md).
 
 /** Rows of x (positions `rows`, or the first B) into X with row stride p0. */
 export function gatherInto(f: Float32Array, X: number, p0: number, x: Float32Array, in0: number, rows: Int32Array | null, B: number): void {
@@ -152,8 +151,14 @@ export abstract class ResidentEngine {
     return f.subarray(byteOff / 4, byteOff / 4 + floats);
   }
 
-  /** Sets the parameters from a flat θ in layout order (PyTorch shapes). */
-  abstract load(theta: Float32Array): void;
+  /** Sets the parameters from a flat θ in layout order (PyTorch shapes), and what derives from them. */
+  load(theta: Float32Array): void {
+    this.loadInto(this.P, theta);
+    this.refreshTransposes();
+  }
+
+  /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
+  protected abstract loadInto(region: number, theta: Float32Array): void;
   /** A region (parameters or gradient) as a flat vector in layout order (PyTorch shapes). */
   protected abstract unpack(region: number, out: Float32Array): Float32Array;
   /** Refreshes what the engine derives from the parameters (transposed copies) after they change. */

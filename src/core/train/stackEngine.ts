@@ -83,14 +83,7 @@ export class StackEngine extends ResidentEngine {
     this.OB = k.alloc(pw[L]);
   }
 
-  /** Sets the parameters from a flat θ in layout order (PyTorch shapes), and W_l's copies. */
-  load(theta: Float32Array): void {
-    this.loadInto(this.P, theta);
-    this.refreshTransposes();
-  }
-
-  /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
-  private loadInto(region: number, theta: Float32Array): void {
+  protected loadInto(region: number, theta: Float32Array): void {
     if (theta.length !== this.layout.size) throw new Error(`stack engine: θ has ${theta.length} entries, the layout ${this.layout.size}`);
     const p = this.view(region, this.regionSize);
     p.fill(0);
@@ -127,11 +120,6 @@ export class StackEngine extends ResidentEngine {
     }
   }
 
-  /**
-   * The head's loss on the rows `rows` (positions into x's rows; null: all `n` of them) and its
-   * gradient into the engine's gradient region. x: [n × in] row-major; y: int32 labels [n]
-   * (cross-entropy) or float32 targets [n × out].
-   */
   /** The input rows into X (padding columns and rows zero); the batch size. */
   private gather(x: Float32Array, n: number, rows: Int32Array | null): number {
     const B = rows ? rows.length : n;
@@ -221,6 +209,7 @@ export class StackEngine extends ResidentEngine {
   gnProduct(v: Float32Array, out: Float32Array | Float64Array, scale: number): void {
     const B = this.gnRows;
     if (B === 0) throw new Error('stack engine: prepareGn first');
+    // v goes into the optimizer-state region, which Gauss–Newton products leave unused.
     const k = this.k, pw = this.pw, L = this.L, B4 = pad4(B), V = this.S1;
     this.loadInto(V, v);
     for (let l = 0; l < L; l++) {

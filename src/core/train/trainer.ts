@@ -87,7 +87,7 @@ export class Trainer {
   private readonly thetaVar: tf.Variable<tf.Rank.R1>;
   /** The tfjs optimizer (null when the whole-step engine trains). */
   private readonly opt: FlatOptimizer | null;
-  /** Whole steps of a dense stack in our wasm kernels (train/stackEngine.ts), where they apply. */
+  /** Whole steps in our wasm kernels (train/engines.ts), where they apply. */
   private readonly engine: ResidentEngine | null;
   /** The engine's parameters have moved since thetaVar was last written. */
   private thetaStale = false;
@@ -118,14 +118,14 @@ export class Trainer {
     this.test = splitTensors(dataset, dataset.testIdx, classifier);
     this.thetaVar = tf.tidy(() => tf.variable(tf.tensor1d(bundle.theta, 'float32'), false));
     const d = this.layout.size;
-    this.engine = this.wholeStepEngine(bundle, opts);
+    this.engine = this.makeEngine(bundle, opts);
     this.opt = this.engine ? null : opts.optimizer === 'adamw'
       ? createAdamW(d, { lr: opts.lr, weightDecay: opts.weightDecay })
       : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
   }
 
   /** The whole-step engine where one applies (train/engines.ts: dense stacks and token-pair models on wasm or cpu). */
-  private wholeStepEngine(bundle: ModelBundle, opts: TrainOptions): ResidentEngine | null {
+  private makeEngine(bundle: ModelBundle, opts: TrainOptions): ResidentEngine | null {
     const n = this.train.n, bs = opts.batchSize;
     const maxBatch = bs === 'full' || bs >= n ? n : bs;
     const engine = wholeStepEngine(this.config, this.layout, this.loss.head, maxBatch, opts.optimizer === 'adamw'
@@ -135,7 +135,7 @@ export class Trainer {
     return engine;
   }
 
-  /** Whether steps run in the whole-step engine (train/stackEngine.ts) rather than through tfjs. */
+  /** Whether steps run in a whole-step engine (train/engines.ts) rather than through tfjs. */
   get wholeStep(): boolean {
     return this.engine !== null;
   }

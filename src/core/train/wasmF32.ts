@@ -727,40 +727,33 @@ export function residentKernels(): ResidentKernels | null {
     },
     gemm(aP, bP, cP, M, N, K, aRow, aStep) {
       if (M % 4 !== 0 || N % 8 !== 0) throw new Error(`gemm: M = ${M} must be a multiple of 4 and N = ${N} of 8`);
-      // Rows of C in blocks whose rows of A stay in L2 while every panel of B passes them (the
-      // kernel sweeps all of A once per 8-column panel: for [512 × 784] rows that was 7 passes
+      // Short K: rows of C in blocks whose rows of A stay in L2 while every panel of B passes them
+      // (the kernel sweeps all of A once per 8-column panel: for [512 × 784] rows that was 7 passes
       // over 1.6 MB from memory, and the product ran at half speed).
-      if (K > K_BLOCK_MIN) {
-        // Long K (a weight gradient hᵀ·δ over thousands of rows): K in chunks whose rows of A
-        // for this thread's rows of C stay in L2, C accumulating (gemmAcc: bitwise the unblocked sum).
-        const kBlocked = (r0: number, r1: number): Segment[] => {
-          const kb = Math.max(64, Math.min(K, Math.floor(ROW_BLOCK_BYTES * 2 / (4 * (r1 - r0)))));
-          const full = Math.floor(K / kb), rest = K - full * kb, out: Segment[] = [];
-          const a = aP + r0 * aRow, cc = cP + 4 * r0 * N;
-          out.push({ fn: gi, count: 1, args: [a, bP, cc, r1 - r0, N, kb, aRow, aStep] });
-          if (full > 1) out.push({ fn: gai, count: full - 1, args: [a + kb * aStep, bP + 4 * kb * N, cc, r1 - r0, N, kb, aRow, aStep], strides: [kb * aStep, 4 * kb * N] });
-          if (rest) out.push({ fn: gai, count: 1, args: [a + full * kb * aStep, bP + 4 * full * kb * N, cc, r1 - r0, N, rest, aRow, aStep] });
-          return out;
-        };
-        if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
-          par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => kBlocked(r0, r1)));
-        } else {
-          for (const sg of kBlocked(0, M)) runHere((sg.fn === gi ? ex.gemm : ex.gemmAcc) as (...a: number[]) => void, sg);
-        }
-        return;
-      }
-      const mb = Math.max(4, Math.min(M, Math.floor(ROW_BLOCK_BYTES / (4 * K)) & ~3));
-      const blocks = (r0: number, r1: number): Segment[] => {
+      const rowBlocked = (r0: number, r1: number): Segment[] => {
+        const mb = Math.max(4, Math.min(M, Math.floor(ROW_BLOCK_BYTES / (4 * K)) & ~3));
         const full = Math.floor((r1 - r0) / mb), rest = r1 - r0 - full * mb, out: Segment[] = [];
         if (full) out.push({ fn: gi, count: full, args: [aP + r0 * aRow, bP, cP + 4 * r0 * N, mb, N, K, aRow, aStep], strides: [mb * aRow, 0, 4 * mb * N] });
         const q = r0 + full * mb;
         if (rest) out.push({ fn: gi, count: 1, args: [aP + q * aRow, bP, cP + 4 * q * N, rest, N, K, aRow, aStep] });
         return out;
       };
+      // Long K (a weight gradient hᵀ·δ over thousands of rows): K in chunks whose rows of A for
+      // these rows of C stay in L2, C accumulating (gemmAcc: bitwise the unblocked sum).
+      const kBlocked = (r0: number, r1: number): Segment[] => {
+        const kb = Math.max(64, Math.min(K, Math.floor(ROW_BLOCK_BYTES * 2 / (4 * (r1 - r0)))));
+        const full = Math.floor(K / kb), rest = K - full * kb, out: Segment[] = [];
+        const a = aP + r0 * aRow, cc = cP + 4 * r0 * N;
+        out.push({ fn: gi, count: 1, args: [a, bP, cc, r1 - r0, N, kb, aRow, aStep] });
+        if (full > 1) out.push({ fn: gai, count: full - 1, args: [a + kb * aStep, bP + 4 * kb * N, cc, r1 - r0, N, kb, aRow, aStep], strides: [kb * aStep, 4 * kb * N] });
+        if (rest) out.push({ fn: gai, count: 1, args: [a + full * kb * aStep, bP + 4 * full * kb * N, cc, r1 - r0, N, rest, aRow, aStep] });
+        return out;
+      };
+      const segments = K > K_BLOCK_MIN ? kBlocked : rowBlocked;
       if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
-        par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => blocks(r0, r1)));
+        par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => segments(r0, r1)));
       } else {
-        for (const sg of blocks(0, M)) runHere(ex.gemm as (...a: number[]) => void, sg);
+        for (const sg of segments(0, M)) runHere((sg.fn === gi ? ex.gemm : ex.gemmAcc) as (...a: number[]) => void, sg);
       }
     },
   };
