@@ -94,32 +94,41 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
   const idx = ds.trainIdx;
   const n = idx.length;
   const xs = gatherRows(ds.x, ds.inputDim, idx);
-  const x = xs instanceof Int32Array ? tf.tensor2d(xs, [n, ds.inputDim], 'int32') : tf.tensor2d(xs, [n, ds.inputDim], 'float32');
+  // Whole passes in our kernels where they apply (train/engines.ts; the optimizer is unused). They
+  // read the rows on the host, so the whole-split tensors are then only kept where they double as
+  // the one evaluation chunk.
+  const engine = wholeStepEngine(config, layout, headFor(config, kind), n, { kind: 'sgd', momentum: 0, weightDecay: 0 });
+  const whole = !engine || n <= EVAL_CHUNK;
+  const x = whole ? (xs instanceof Int32Array ? tf.tensor2d(xs, [n, ds.inputDim], 'int32') : tf.tensor2d(xs, [n, ds.inputDim], 'float32')) : null;
   // Evaluation chunks, uploaded from the host (slicing a resident tensor is slow on wasm).
-  const xChunks = (n > EVAL_CHUNK ? uploadRowChunks(xs, n, ds.inputDim, EVAL_CHUNK) : [x]) as tf.Tensor2D[];
+  const xChunks = (n > EVAL_CHUNK ? uploadRowChunks(xs, n, ds.inputDim, EVAL_CHUNK) : [x as tf.Tensor2D]) as tf.Tensor2D[];
   const wStar = tf.tensor1d(model.theta, 'float32');
-  let y: tf.Tensor, yChunks: tf.Tensor[];
+  let y: tf.Tensor | null, yChunks: tf.Tensor[];
+  /** The targets on the host, for the engine: labels, targets, or f_w*(x) for the behavioral loss. */
+  let yHost: Float32Array | Int32Array | null = null;
   if (kind === 'behavioral') {
     // f_w*(x) over the training rows, computed once in chunks and kept as the target.
     yChunks = xChunks.map((xc) => tf.tidy(() => grad.outputs(wStar, xc)));
-    y = yChunks.length === 1 ? yChunks[0] : tf.concat(yChunks, 0);
+    y = !whole ? null : yChunks.length === 1 ? yChunks[0] : tf.concat(yChunks, 0);
+    if (engine) {
+      yHost = new Float32Array(n * ds.outDim);
+      let o = 0;
+      for (const c of yChunks) { const v = c.dataSync() as Float32Array; yHost.set(v, o); o += v.length; }
+    }
   } else {
     let ys: Int32Array | Float32Array, cols: number;
     if (isClassifier(config)) {
       if (!(ds.y instanceof Int32Array)) throw new BadInputError('A classifier needs int32 labels');
       ys = gatherRows(ds.y, 1, idx); cols = 0;
-      y = tf.tensor1d(ys, 'int32');
+      y = whole ? tf.tensor1d(ys, 'int32') : null;
     } else {
       if (!(ds.y instanceof Float32Array)) throw new BadInputError(`matfac needs float32 targets [n, ${ds.outDim}]`);
       ys = gatherRows(ds.y, ds.outDim, idx); cols = ds.outDim;
-      y = tf.tensor2d(ys, [n, ds.outDim], 'float32');
+      y = whole ? tf.tensor2d(ys, [n, ds.outDim], 'float32') : null;
     }
-    yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y];
+    yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y as tf.Tensor];
+    if (engine) yHost = ys;
   }
-  // Whole passes in our kernels where they apply (train/engines.ts); the optimizer is unused.
-  const engine = wholeStepEngine(config, layout, headFor(config, kind), n, { kind: 'sgd', momentum: 0, weightDecay: 0 });
-  // The engine reads targets on the host: labels, targets, or f_w*(x) for the behavioral loss.
-  const yHost = engine ? (y.dataSync() as Float32Array | Int32Array) : null;
   return {
     d: layout.size, n, wStar, kind, label: lossLabelFor(config, kind),
     cost: { rowMs: getArchSpec(config.arch).sgld.rowCostMs },
@@ -130,14 +139,15 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
         const v = engine.lossAndGradient(xs, yHost, n, rows ? (rows.dataSync() as Int32Array) : null);
         return { value: tf.scalar(v), grad: tf.tensor1d(engine.gradient(), 'float32') };
       }
-      return rows ? grad.valueAndGrad(w, takeRows(x, rows), takeRows(y, rows)) : grad.valueAndGrad(w, x, y);
+      const xt = x as tf.Tensor2D, yt = y as tf.Tensor; // present whenever there is no engine
+      return rows ? grad.valueAndGrad(w, takeRows(xt, rows), takeRows(yt, rows)) : grad.valueAndGrad(w, xt, yt);
     },
     fullLoss(w) {
       let acc: tf.Scalar = tf.scalar(0);
       xChunks.forEach((xc, i) => { acc = tf.add(acc, rowSum(config, kind, grad.outputs(w, xc), yChunks[i])); });
       return tf.div(acc, n);
     },
-    dispose() { tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks])]); },
+    dispose() { tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks].filter((t): t is tf.Tensor => t !== null))]); },
   };
 }
 
