@@ -142,6 +142,8 @@ describe('Trainer: whole steps agree with the tfjs path', () => {
       { optimizer: 'sgd', lr: 0.05, weightDecay: 0, batchSize: 8, steps: 30, seed: 1, evalEvery: 0, checkpointEvery: 0 }, 16],
     ['matfac, AdamW, full batch', { arch: 'matfac', widths: [5, 4, 3, 6] },
       { optimizer: 'adamw', lr: 0.01, weightDecay: 0.1, batchSize: 'full', steps: 40, seed: 2, evalEvery: 0, checkpointEvery: 0 }, 30],
+    ['mnist-mlp, 2,100 training rows (evaluated in chunks; the tfjs path keeps the whole split)', { arch: 'mnist-mlp', hidden: [7] },
+      { optimizer: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0, batchSize: 64, steps: 12, seed: 5, evalEvery: 0, checkpointEvery: 0 }, 2100],
     ['modadd, AdamW, batch 7', { arch: 'modadd', p: 11, e: 6, h: 10 },
       { optimizer: 'adamw', lr: 0.01, weightDecay: 0.1, batchSize: 7, steps: 40, seed: 3, evalEvery: 0, checkpointEvery: 0 }, 60],
     ['modadd-gelu, AdamW, full batch', { arch: 'modadd-gelu', p: 13, e: 5, h: 12 },

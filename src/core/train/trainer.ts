@@ -35,10 +35,13 @@ export function lossAndGradient(config: ModelConfig, theta: tf.Tensor1D, x: tf.T
 /** One split of the data resident on the backend. */
 interface SplitTensors {
   n: number;
-  /** int32 [n, 2] token pairs or float32 [n, in]. */
-  x: tf.Tensor2D;
-  /** int32 labels [n] or float32 targets [n, out]. */
-  y: tf.Tensor;
+  /**
+   * int32 [n, 2] token pairs or float32 [n, in], for the tfjs steps' minibatches; null where no
+   * tfjs step reads it (the test split, or a whole-step engine) and it is not the one chunk.
+   */
+  x: tf.Tensor2D | null;
+  /** int32 labels [n] or float32 targets [n, out] (null with x). */
+  y: tf.Tensor | null;
   /** The same rows in evaluation chunks of at most EVAL_CHUNK (x and y themselves when n fits one). */
   chunks: { x: tf.Tensor2D; y: tf.Tensor }[];
   /** The rows on the host: what the whole-step engine reads its minibatches from. */
@@ -64,18 +67,22 @@ function checkCompatible(bundle: ModelBundle, ds: Dataset, layout: ParamLayout):
   }
 }
 
-function splitTensors(ds: Dataset, idx: Int32Array, classifier: boolean): SplitTensors | null {
+/** A split's rows: on the host, in evaluation chunks, and whole (`whole`: the tfjs steps take minibatches from them). */
+function splitTensors(ds: Dataset, idx: Int32Array, classifier: boolean, whole: boolean): SplitTensors | null {
   const n = idx.length;
   if (n === 0) return null;
   const xRows = gatherRows(ds.x, ds.inputDim, idx);
-  const x = xRows instanceof Int32Array ? tf.tensor2d(xRows, [n, ds.inputDim], 'int32') : tf.tensor2d(xRows, [n, ds.inputDim], 'float32');
   const yRows = classifier ? gatherRows(ds.y as Int32Array, 1, idx) : gatherRows(ds.y as Float32Array, ds.outDim, idx);
   const yCols = classifier ? 0 : ds.outDim;
-  const y = classifier ? tf.tensor1d(yRows, 'int32') : tf.tensor2d(yRows, [n, ds.outDim], 'float32');
-  if (n <= EVAL_CHUNK) return { n, x, y, chunks: [{ x, y }], hostX: xRows, hostY: yRows };
+  const upload = (): { x: tf.Tensor2D; y: tf.Tensor } => ({
+    x: xRows instanceof Int32Array ? tf.tensor2d(xRows, [n, ds.inputDim], 'int32') : tf.tensor2d(xRows, [n, ds.inputDim], 'float32'),
+    y: classifier ? tf.tensor1d(yRows, 'int32') : tf.tensor2d(yRows, [n, ds.outDim], 'float32'),
+  });
+  if (n <= EVAL_CHUNK) { const { x, y } = upload(); return { n, x, y, chunks: [{ x, y }], hostX: xRows, hostY: yRows }; }
   // Uploaded from the host: slicing the resident tensors is slow on wasm (train/fused.ts).
   const xs = uploadRowChunks(xRows, n, ds.inputDim, EVAL_CHUNK) as tf.Tensor2D[];
   const ys = uploadRowChunks(yRows, n, yCols, EVAL_CHUNK);
+  const { x, y } = whole ? upload() : { x: null, y: null };
   return { n, x, y, chunks: xs.map((xc, i) => ({ x: xc, y: ys[i] })), hostX: xRows, hostY: yRows };
 }
 
@@ -114,19 +121,19 @@ export class Trainer {
     this.grad = batchGradient(bundle.config, this.layout, this.loss.head);
     this.rng = makeRng(opts.seed);
     const classifier = isClassifier(bundle.config);
-    this.train = splitTensors(dataset, dataset.trainIdx, classifier) as SplitTensors;
-    this.test = splitTensors(dataset, dataset.testIdx, classifier);
+    this.engine = this.makeEngine(bundle, dataset.trainIdx.length, opts);
+    this.train = splitTensors(dataset, dataset.trainIdx, classifier, !this.engine) as SplitTensors;
+    this.test = splitTensors(dataset, dataset.testIdx, classifier, false);
     this.thetaVar = tf.tidy(() => tf.variable(tf.tensor1d(bundle.theta, 'float32'), false));
     const d = this.layout.size;
-    this.engine = this.makeEngine(bundle, opts);
     this.opt = this.engine ? null : opts.optimizer === 'adamw'
       ? createAdamW(d, { lr: opts.lr, weightDecay: opts.weightDecay })
       : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
   }
 
   /** The whole-step engine where one applies (train/engines.ts: dense stacks and token-pair models on wasm or cpu). */
-  private makeEngine(bundle: ModelBundle, opts: TrainOptions): ResidentEngine | null {
-    const n = this.train.n, bs = opts.batchSize;
+  private makeEngine(bundle: ModelBundle, n: number, opts: TrainOptions): ResidentEngine | null {
+    const bs = opts.batchSize;
     const maxBatch = bs === 'full' || bs >= n ? n : bs;
     const engine = wholeStepEngine(this.config, this.layout, this.loss.head, maxBatch, opts.optimizer === 'adamw'
       ? { kind: 'adamw', weightDecay: opts.weightDecay }
@@ -190,11 +197,12 @@ export class Trainer {
     }
     const opt = this.opt as FlatOptimizer;
     const value = tf.tidy(() => {
-      let xb = this.train.x, yb = this.train.y;
+      const xAll = this.train.x as tf.Tensor2D, yAll = this.train.y as tf.Tensor; // kept whole when there is no engine
+      let xb = xAll, yb = yAll;
       if (rows) {
         const idx = tf.tensor1d(rows, 'int32');
-        xb = takeRows(this.train.x, idx);
-        yb = takeRows(this.train.y, idx);
+        xb = takeRows(xAll, idx);
+        yb = takeRows(yAll, idx);
       }
       const { value, grad } = this.grad.valueAndGrad(this.thetaVar, xb, yb);
       opt.apply(this.thetaVar, grad, lr);
@@ -260,7 +268,7 @@ export class Trainer {
     this.thetaVar.dispose();
     this.opt?.dispose();
     for (const split of [this.train, this.test]) {
-      if (split) tf.dispose([...new Set([split.x, split.y, ...split.chunks.flatMap((c) => [c.x, c.y])])]);
+      if (split) tf.dispose([...new Set([split.x, split.y, ...split.chunks.flatMap((c) => [c.x, c.y])].filter((t): t is tf.Tensor => t !== null))]);
     }
   }
 }
