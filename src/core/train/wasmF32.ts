@@ -601,8 +601,9 @@ export function elementwiseKernels(): ElementwiseKernels | null {
 }
 
 /**
- * A private instance of the kernels on one thread, whose memory holds a caller's buffers between
- * calls (no copies in and out): the whole training step of a dense stack (train/stackEngine.ts).
+ * A private instance of the kernels whose memory holds a caller's buffers between calls (no copies
+ * in and out): the whole-step engines (train/residentEngine.ts). With a thread pool its memory is
+ * shared and large products split over the threads (`residentKernels`).
  */
 export interface ResidentKernels {
   /** Byte offset of `floats` new zeroed floats, 16-byte aligned. Growing the memory detaches views: take f32() after allocating. */
