@@ -49,6 +49,50 @@ describe('normal draws', () => {
     makeRng(1).fillNormal(c);
     expect(c).toEqual(a); // seeded: the same seed, the same stream
   });
+  test('fillNormal is, draw for draw, a scalar ziggurat over the generator\'s 32-bit stream, and leaves the stream where that one does', () => {
+    // Reference: Marsaglia & Tsang's 128-layer ziggurat written out plainly, fed one 32-bit draw at a
+    // time from a twin generator's fork() (its raw stream), so the inlined fast path, its hand-off to
+    // the rare path and the state written back after each call are all checked.
+    const kn = new Float64Array(128), wn = new Float64Array(128), fn = new Float64Array(128);
+    const m1 = 2147483648, vn = 9.91256303526217e-3;
+    let dn = 3.442619855899, tn = dn;
+    const q = vn / Math.exp(-0.5 * dn * dn);
+    kn[0] = (dn / q) * m1; kn[1] = 0; wn[0] = q / m1; wn[127] = dn / m1; fn[0] = 1; fn[127] = Math.exp(-0.5 * dn * dn);
+    for (let i = 126; i >= 1; i--) {
+      dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+      kn[i + 1] = (dn / tn) * m1; tn = dn; fn[i] = Math.exp(-0.5 * dn * dn); wn[i] = dn / m1;
+    }
+    const twin = makeRng(21);
+    const u32 = (): number => twin.fork();
+    const uni = (): number => (u32() + 0.5) / 4294967296;
+    const one = (): number => {
+      let hz = u32() | 0, iz = hz & 127;
+      if (Math.abs(hz) < kn[iz]) return hz * wn[iz];
+      for (;;) {
+        if (iz === 0) {
+          let x: number, y: number;
+          do { x = -Math.log(uni()) / 3.442619855899; y = -Math.log(uni()); } while (y + y < x * x);
+          return hz > 0 ? 3.442619855899 + x : -3.442619855899 - x;
+        }
+        const x = hz * wn[iz];
+        if (fn[iz] + uni() * (fn[iz - 1] - fn[iz]) < Math.exp(-0.5 * x * x)) return x;
+        hz = u32() | 0; iz = hz & 127;
+        if (Math.abs(hz) < kn[iz]) return hz * wn[iz];
+      }
+    };
+    const rng = makeRng(21);
+    let rare = 0;
+    for (const len of [1, 7, 1000, 33_333, 65_536]) {
+      const got = new Float64Array(len);
+      rng.fillNormal(got);
+      const want = Float64Array.from({ length: len }, one);
+      for (const v of want) if (Math.abs(v) > 3.2) rare++;
+      expect(got).toEqual(want);
+      expect(rng.fork()).toBe(u32()); // the stream continues from the same state
+    }
+    expect(rare).toBeGreaterThan(50); // the rare path (tail and wedges) was taken
+    expect(rng.next()).toBe(twin.next());
+  });
   test('normal (Box–Muller) is N(0, 1)', () => {
     const rng = makeRng(5);
     check(Float64Array.from({ length: 200_000 }, () => rng.normal()));
