@@ -158,6 +158,22 @@ const MUTATIONS = [
     tests: ['tests/unit/fused.test.ts', 'tests/unit/train.test.ts'],
   },
   {
+    id: 'engine-langevin-mask',
+    why: 'the engine\'s Langevin noise is not masked: normals land in the padding of its layout, as phantom hidden units and weights',
+    file: 'src/core/train/residentEngine.ts',
+    search: '    this.k.mulInto(this.noise, this.mask, n);',
+    replace: '',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
+    id: 'sgld-native-probe-resume',
+    why: 'after a full-batch MALA probe the chain held in the engine is not put back: it goes on from the probe\'s proposal',
+    file: 'src/core/llc/chain.ts',
+    search: '            if (here && probe) native.start(here);',
+    replace: '',
+    tests: ['tests/unit/sgld.test.ts'],
+  },
+  {
     id: 'engine-relu-mask',
     why: 'the engines\' ReLU mask lets δ through where the activation is exactly 0 (f32x4.ge for gt): every unit a ReLU switched off',
     file: 'src/core/train/wasmF32.ts',

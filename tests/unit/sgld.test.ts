@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { calibrationGrid, estimateLlc, resolveSgldOptions, SgldDivergedError, type SgldPartial } from '../../src/core/llc/sgld';
+import { setNativeChainsEnabled } from '../../src/core/llc/chain';
 import { quadraticLlc } from '../../src/core/llc/quadratic';
 import { MIN_BURNIN } from '../../src/core/llc/calibrate';
 import { CancelledError, createJobContext, isCancelled } from '../../src/core/jobs';
@@ -325,6 +326,39 @@ describe('estimator mechanics', () => {
     expect(ch.lossTrace[0]).toBeCloseTo(r.initLoss, 6);
     ch.fullLoss?.steps.forEach((st, i) => expect(ch.fullLoss?.loss[i]).toBeCloseTo(ch.lossTrace[st], 6));
     expect(ch.fullLoss?.steps.length).toBe(5);
+  });
+
+  test('plain steps held in the engine: full-data losses read the chain\'s w out, probes do not move it, and λ̂ agrees with the tfjs path', async () => {
+    // Full batch, unadjusted: every draw is the engine's L(w_t), every full-data loss the tfjs
+    // chunks' L at the w read out of the engine at that step.
+    const { ds, model } = quadraticProblem(4, [3, 2, 1, 0.5], 2);
+    const model2 = { ...model, theta: model.theta.map((v, i) => v + 0.1 * (i + 1)) };
+    const r = await estimateLlc(model2, ds, { nBeta: 20, gamma: 10, stepSize: 1e-3, chains: 1, burnin: 0, draws: 20, batchSize: 'full', metropolis: false, fullLossEvery: 1 }, ctx());
+    const ch = r.chains[0];
+    expect(ch.fullLoss?.steps.length).toBe(20);
+    ch.fullLoss?.steps.forEach((st, i) => expect(ch.fullLoss?.loss[i]).toBeCloseTo(ch.lossTrace[st], 6));
+    expect(new Set(ch.lossTrace).size).toBeGreaterThan(15); // the chain moved
+
+    // Minibatches with full-batch MALA probes (their own noise stream) give the same chain as
+    // without: the probe's passes use the engine, and the chain goes on from where it was.
+    const o = { chains: 2, draws: 40, burnin: 10, batchSize: 8, seed: 4, stepSize: 1e-4, gamma: 100 } as const;
+    const probed = await estimateLlc(smallModel, smallDs, { ...o, mala: true, fullLossEvery: 7 }, ctx());
+    const plain = await estimateLlc(smallModel, smallDs, { ...o, mala: false }, ctx());
+    for (let c = 0; c < 2; c++) expect(probed.chains[c].lossTrace).toEqual(plain.chains[c].lossTrace);
+    expect(probed.chains[0].acceptanceTrace?.filter((a) => !Number.isNaN(a)).length).toBe(4);
+
+    // The engine draws its noise in its own order, so a seed's chain differs from the tfjs path's;
+    // the estimate is the same within its errors (minibatches of 8 of the 16 rows of a quadratic
+    // loss whose full-batch λ is 4).
+    const m = 16, nbh = Array.from({ length: m }, (_, i) => 10 * 10 ** (1 - (2 * i) / (m - 1)));
+    const q = quadraticProblem(m, nbh.map((v) => Math.sqrt(((v / 100) * m) / 2)), 11);
+    const long = { nBeta: 100, gamma: 10, stepSize: 7e-4, chains: 8, draws: 600, burnin: 300, batchSize: 8, seed: 9, loss: 'train', mala: false } as const;
+    const a = await estimateLlc(q.model, q.ds, long, ctx());
+    setNativeChainsEnabled(false);
+    const b = await estimateLlc(q.model, q.ds, long, ctx()).finally(() => setNativeChainsEnabled(true));
+    expect(a.chains[0].lossTrace).not.toEqual(b.chains[0].lossTrace);
+    expect(a.llc.mean).toBeGreaterThan(2);
+    expect(Math.abs(a.llc.mean - b.llc.mean)).toBeLessThan(4 * Math.hypot(a.llc.stderr, b.llc.stderr));
   });
 
   test('options: nβ modes, batch defaults, validation', () => {

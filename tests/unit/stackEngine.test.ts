@@ -18,10 +18,11 @@ import { PairsEngine } from '../../src/core/train/pairsEngine';
 import { wholeStepEngine } from '../../src/core/train/engines';
 import type { EngineOptimizer, ResidentEngine } from '../../src/core/train/residentEngine';
 import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
-import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
+import { langevinUpdate, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { residentKernels, setGemmSplitMin, setResidentSplitMin } from '../../src/core/train/wasmF32';
 import { initThreads, threadsSupported } from '../../src/core/wasm/threads';
-import { modelTarget, type SgldLossKind } from '../../src/core/llc/target';
+import { headFor, modelTarget, type SgldLossKind } from '../../src/core/llc/target';
+import { batchGradient } from '../../src/core/train/fused';
 import { gaussNewtonOperator } from '../../src/core/hessian/gn';
 import { useWasm } from './helpers/tf';
 import { referenceForward } from './helpers/reference';
@@ -253,6 +254,61 @@ describe('SGLD targets on the engine', () => {
     eng.dispose();
     ref.dispose();
     expect(tf.memory().numTensors).toBeLessThan(before);
+  });
+});
+
+describe('SGLD chains held in the engine', () => {
+  const cases: [ModelConfig, SgldLossKind][] = [
+    [{ arch: 'mnist-mlp', hidden: [9, 6] }, 'nll'], [{ arch: 'matfac', widths: [5, 4, 6] }, 'nll'],
+    [{ arch: 'modadd', p: 11, e: 6, h: 10 }, 'nll'], [{ arch: 'modadd-gelu', p: 11, e: 5, h: 7 }, 'behavioral'],
+  ];
+  test.each(cases.map(([c, k]) => [`${c.arch} ${k}`, c, k] as const))('%s: six Langevin steps in the engine follow the tfjs gradient and langevinUpdate with the same noise', async (_n, c, kind) => {
+    const nTrain = 61, ds = data(c, nTrain, nTrain, 8);
+    const model = { name: c.arch, config: c, theta: initParams(c, 2), data: defaultDataSpec(c, 0) };
+    setFusedKernelsEnabled(false);
+    const ref = modelTarget(model, ds, kind);
+    setFusedKernelsEnabled(true);
+    expect(ref.native).toBeUndefined();
+    const eng = wholeStepEngine(c, layoutFor(c), headFor(c, kind), nTrain, { kind: 'sgd', momentum: 0, weightDecay: 0 })!;
+    const xs = ds.x.subarray(0, nTrain * ds.inputDim);
+    let ys: Float32Array | Int32Array = ds.y.subarray(0, nTrain * (c.arch === 'matfac' ? ds.outDim : 1));
+    if (kind === 'behavioral') {
+      // The behavioral loss's targets: f_w*(x) on the tfjs passes.
+      const out = tf.tidy(() => {
+        const x = xs instanceof Int32Array ? tf.tensor2d(xs, [nTrain, ds.inputDim], 'int32') : tf.tensor2d(xs, [nTrain, ds.inputDim]);
+        return batchGradient(c, layoutFor(c), 'sse').outputs(tf.tensor1d(model.theta), x);
+      });
+      ys = (await out.data()) as Float32Array;
+      out.dispose();
+    }
+    const rng = makeRng(5), noiseRng = makeRng(6);
+    const start = Float32Array.from(model.theta, (v) => v + 0.05 * rng.normal());
+    // A large step, so noise landing in the engine's padding would show in the next losses.
+    const k = { nBeta: 20, gamma: 3, eps: 1e-2 };
+    eng.startLangevin(model.theta, start);
+    let w = start.slice();
+    let sq = 0, count = 0;
+    for (const rows of [Int32Array.from([4, 9, 9, 60, 0, 33, 17]), null, Int32Array.from([1, 2, 3]), null, Int32Array.from([50, 7, 7, 7, 12]), null]) {
+      const value = eng.lossAndGradient(xs, ys, nTrain, rows);
+      const dist2 = eng.langevinStep(noiseRng, k);
+      const xi = eng.lastNoise();
+      for (const v of xi) { sq += v * v; count++; }
+      const [rv, rg] = tf.tidy(() => {
+        const a = ref.lossAndGrad(tf.tensor1d(w), rows ? tf.tensor1d(rows, 'int32') : null);
+        return [a.value, a.grad];
+      });
+      const refValue = (await rv.data())[0], g = (await rg.data()) as Float32Array;
+      tf.dispose([rv, rg]);
+      expect(Math.abs(value - refValue)).toBeLessThan(2e-5 * Math.max(1, Math.abs(refValue)));
+      const next = new Float32Array(w.length);
+      const refDist2 = langevinUpdate(w, model.theta, g, xi, k, next);
+      expect(Math.abs(dist2 - refDist2)).toBeLessThan(1e-4 * Math.max(1e-3, refDist2));
+      w = next;
+      expect(relErr(eng.store(), w)).toBeLessThan(1e-5);
+    }
+    // The noise is N(0, 1) in every real coordinate (none lost to the padding).
+    expect(Math.abs(sq / count - 1)).toBeLessThan(5 * Math.sqrt(2 / count));
+    ref.dispose();
   });
 });
 

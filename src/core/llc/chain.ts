@@ -27,6 +27,16 @@ function normals(rng: Rng, d: number): Float32Array {
   return out;
 }
 
+let nativeChains = true;
+/** Whether plain SGLD steps may run whole in a target's resident engine (tests and the bench compare both). */
+export function setNativeChainsEnabled(on = true): void { nativeChains = on; }
+
+/** w ← values (host, layout order). */
+function assignHost(w: tf.Variable<tf.Rank.R1>, values: Float32Array): void {
+  const t = tf.tensor1d(values, 'float32');
+  w.assign(t);
+  t.dispose();
+}
 
 /** What the calibration hands the sampler besides the options (for the health verdict). */
 export interface SampleExtras {
@@ -85,8 +95,15 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     // Forked after the others, so the noise and batch streams of a seed are the same with or without it.
     const acceptStreams = Array.from({ length: o.chains }, () => makeRng(master.fork()));
 
+    // Plain steps (no rejection, no MALA ratio of every transition, no projection) run whole in the
+    // target's resident engine where it has one: w stays there between draws and is read out only
+    // for the steps that run a tfjs pass on it (full-data losses, MALA probes) and at the end.
+    const native = nativeChains && !adjust && !(o.mala && fullBatch) && !gHat ? target.native ?? null : null;
+    const consts = { nBeta, gamma, eps };
+
     for (let c = 0; c < o.chains && !diverged; c++) {
-      if (extras.start) {
+      if (native) native.start(extras.start);
+      else if (extras.start) {
         const s0 = tf.tensor1d(extras.start, 'float32');
         w.assign(s0);
         s0.dispose();
@@ -115,16 +132,21 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
         for (let t = 0; t < steps && rec.stoppedAt < 0; t++) {
           await ctx.checkpoint();
           const rows = nextRows();
-          const xi = normals(noiseRng, d);
           const draw = t - o.burnin;
-          if (o.fullLossEvery > 0 && draw >= 0 && draw % o.fullLossEvery === 0) {
-            rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
-          }
+          const full = o.fullLossEvery > 0 && draw >= 0 && draw % o.fullLossEvery === 0;
           // A full-batch MALA probe from w_t (minibatch runs only; the chain is not moved by it).
-          if (o.mala && !fullBatch && draw >= 0 && (draw + 1) % o.malaEvery === 0) {
-            rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
-          }
-          if (adjust) {
+          const probe = o.mala && !fullBatch && draw >= 0 && (draw + 1) % o.malaEvery === 0;
+          const here = native && (full || probe) ? native.state() : null;
+          if (here) assignHost(w, here);
+          if (full) rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
+          if (probe) rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
+          if (native) {
+            // The probe's passes may have used the engine: put the chain back where it was.
+            if (here && probe) native.start(here);
+            const [value, dist2] = native.step(rows, noiseRng, consts);
+            rec.pending.push(tf.tensor1d([value, dist2], 'float32'));
+          } else if (adjust) {
+            const xi = normals(noiseRng, d);
             // MALA with rejection: propose y = w − (ε/2)∇U(w) + √ε ξ, accept with min(1, α). The draw
             // of step t is the state before the move (as in the unadjusted chain).
             const c0 = cur ?? chainStateAt(k, w);
@@ -135,7 +157,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
             tf.dispose([c0.value, c0.u, c0.drift, c0.dist2]);
             cur = step.state;
           } else {
-            const step = sgldStep(k, w, rows, xi, o.mala && fullBatch ? { prev } : null);
+            const step = sgldStep(k, w, rows, normals(noiseRng, d), o.mala && fullBatch ? { prev } : null);
             rec.pending.push(step.stats);
             if (step.next) {
               if (step.prevLogAlpha) rec.pendingAlpha.push({ step: t - 1, t: step.prevLogAlpha });
@@ -145,6 +167,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
           }
           if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await read(t + 1);
         }
+        if (native) assignHost(w, native.state());
       } finally {
         disposeRecord(rec);
         if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);

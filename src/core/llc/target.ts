@@ -25,6 +25,8 @@ import type { ParamLayout } from '../params';
 import { crossEntropyRows, lossFor } from '../train/losses';
 import { batchGradient, takeRows, uploadRowChunks, type HeadKind } from '../train/fused';
 import { wholeStepEngine } from '../train/engines';
+import type { LangevinConsts } from '../train/wasmKernels';
+import type { Rng } from '../rng';
 
 export type SgldLossKind = 'nll' | 'train' | 'behavioral';
 
@@ -41,9 +43,28 @@ export interface SgldTarget {
   /** What L is, in words, with its scale (for labels and the CLI's JSON). */
   label: string;
   kind: SgldLossKind | 'formula';
+  /**
+   * Unadjusted SGLD steps run whole in a resident engine (train/residentEngine.ts: CPU backends, our
+   * kernels on), with w kept there between draws; absent where none applies. The chain (chain.ts)
+   * uses it for plain steps and reads w out only where a tfjs pass needs it.
+   */
+  native?: NativeChain;
   /** Nominal cost terms for the calibration's work budget (calibrate.ts nominalStepMs); defaults there. */
   cost?: { rowMs?: number; stepMs?: number };
   dispose(): void;
+}
+
+/** An SGLD chain held in a resident engine: w lives there between steps. */
+export interface NativeChain {
+  /** Puts the chain at w (layout order; default w*). */
+  start(w?: Float32Array): void;
+  /**
+   * One unadjusted step on `rows` (null: all rows) with noise from `rng`: returns L and ‖w − w*‖²
+   * at w before the step.
+   */
+  step(rows: Int32Array | null, rng: Rng, c: LangevinConsts): [number, number];
+  /** The chain's w (layout order). */
+  state(): Float32Array;
 }
 
 /** Rows per chunk when evaluating a full-data loss. */
@@ -129,8 +150,17 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y as tf.Tensor];
     if (engine) yHost = ys;
   }
+  const native: NativeChain | undefined = engine && yHost ? {
+    start(w = model.theta) { engine.startLangevin(model.theta, w); },
+    step(rows, rng, c) {
+      const value = engine.lossAndGradient(xs, yHost as Float32Array | Int32Array, n, rows);
+      return [value, engine.langevinStep(rng, c)];
+    },
+    state: () => engine.store(),
+  } : undefined;
   return {
     d: layout.size, n, wStar, kind, label: lossLabelFor(config, kind),
+    ...(native ? { native } : {}),
     cost: { rowMs: getArchSpec(config.arch).sgld.rowCostMs },
     lossAndGrad(w, rows) {
       if (engine && yHost) {

@@ -6,7 +6,9 @@
  * AdamW); and the small JS pieces of a step (row gathers, heads, strided sums) as functions.
  */
 import type { ParamLayout } from '../params';
+import type { Rng } from '../rng';
 import type { HeadKind } from './fused';
+import { langevinUpdate, type LangevinConsts } from './wasmKernels';
 import { residentKernels, type ResidentKernels } from './wasmF32';
 
 /** Floats of slack the softmax kernel may write after its output rows (allocate δ with them). */
@@ -206,6 +208,50 @@ export abstract class ResidentEngine {
       this.k.sgd(this.P, this.G, this.S1, this.regionSize, lr, o.weightDecay, o.momentum);
     }
     this.refreshTransposes();
+  }
+
+  /** Regions of an SGLD chain run in the engine (byte offsets; −1 until `startLangevin`): w*, the noise, the 0/1 mask of real entries. */
+  private anchor = -1;
+  private noise = -1;
+  private mask = -1;
+
+  /**
+   * Starts unadjusted Langevin steps held in the engine (SGLD with the parameters resident between
+   * draws): w* = `wStar`, the parameters set to `start` (both in layout order).
+   */
+  startLangevin(wStar: Float32Array, start: Float32Array): void {
+    if (this.anchor < 0) {
+      this.anchor = this.k.alloc(this.regionSize);
+      this.noise = this.k.alloc(this.regionSize);
+      this.mask = this.k.alloc(this.regionSize);
+      this.loadInto(this.mask, new Float32Array(this.layout.size).fill(1));
+    }
+    this.loadInto(this.anchor, wStar);
+    this.load(start);
+  }
+
+  /**
+   * One unadjusted Langevin step w ← w − (ε/2)(nβ·∇L + γ(w − w*)) + √ε·ξ from the gradient region
+   * (the last `lossAndGradient`, at the current parameters), each element in Float64 as
+   * `langevinUpdate`. ξ: standard normals from `rng` drawn in the engine's own order (its padded
+   * layout, the padding masked to zero), so a seed's chain differs from the tfjs path's, which draws
+   * them in layout order; `lastNoise` gives this step's ξ in layout order. Returns ‖w − w*‖² before
+   * the step.
+   */
+  langevinStep(rng: Rng, c: LangevinConsts): number {
+    if (this.anchor < 0) throw new Error('engine: startLangevin first');
+    const n = this.regionSize;
+    rng.fillNormal(this.view(this.noise, n));
+    this.k.mulInto(this.noise, this.mask, n);
+    const p = this.view(this.P, n);
+    const dist2 = langevinUpdate(p, this.view(this.anchor, n), this.view(this.G, n), this.view(this.noise, n), c, p);
+    this.refreshTransposes();
+    return dist2;
+  }
+
+  /** The noise of the last `langevinStep` in layout order (PyTorch shapes). */
+  lastNoise(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
+    return this.unpack(this.noise, out);
   }
 
   /** A training step: loss and gradient on the rows, then the update. Returns the loss before the update. */
