@@ -140,10 +140,43 @@ function openWasmStore(d: number, storage: BasisStorage, capacity: number): Wasm
 }
 
 /**
+ * What Lanczos and SLQ need of a Krylov basis: KrylovBasis below (CPU: JS or wasm SIMD) or
+ * GpuKrylovBasis (src/core/gpu/gpuBasis.ts: the vectors in float32 on a WebGPU device). The
+ * recurrence's vectors (w, h, z) are Float64 on the CPU in both. `removeOne` and `subtract` are only
+ * ever asked for the last two vectors pushed (the local three-term step); the async reads and
+ * writes are what the end of a run uses.
+ */
+export interface KrylovStore {
+  readonly d: number;
+  readonly storage: BasisStorage;
+  readonly capacity: number;
+  size: number;
+  readonly bytesPerVector: number;
+  /** Where the sweeps run, for the job's provenance line (e.g. "cpu, wasm SIMD", "webgpu"). */
+  readonly where: string;
+  reset(): void;
+  push(v: Float64Array): void;
+  removeOne(i: number, w: Float64Array, h: Float64Array): number;
+  subtract(i: number, c: number, w: Float64Array, h: Float64Array): void;
+  dots(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void>;
+  combine(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void>;
+  project(w: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void>;
+  rotate(Y: Float64Array, l: number, ctx?: JobContext): Promise<void>;
+  /** Vector i into `out` (Float64). */
+  readAsync(i: number, out: Float64Array): Promise<Float64Array>;
+  /** Overwrites vector i with v (rounded to the storage precision). */
+  writeAsync(i: number, v: Float64Array): Promise<void>;
+  /** Vectors 0..count−1 (see KrylovBasis.vectors for the CPU basis's views). */
+  vectorsAsync(count: number): Promise<Float64Array[] | Float32Array[]>;
+  /** Frees what the basis holds outside the JS heap (GPU buffers); a no-op on the CPU. */
+  dispose(): void;
+}
+
+/**
  * An orthonormal Krylov basis of up to `capacity` vectors of length d, stored in Float64 or
  * Float32. Vectors are allocated on first use and reused after a restart.
  */
-export class KrylovBasis {
+export class KrylovBasis implements KrylovStore {
   readonly d: number;
   readonly storage: BasisStorage;
   readonly capacity: number;
@@ -164,6 +197,16 @@ export class KrylovBasis {
 
   /** Whether the sweeps run on the WebAssembly SIMD kernels. */
   get simd(): boolean { return this.wasm !== null; }
+
+  get where(): string { return this.wasm === null ? 'cpu, JS' : this.wasm.par !== null ? `cpu, wasm SIMD on ${this.wasm.par.pool.threads} threads` : 'cpu, wasm SIMD'; }
+
+  async readAsync(i: number, out: Float64Array): Promise<Float64Array> { return this.read(i, out); }
+
+  async writeAsync(i: number, v: Float64Array): Promise<void> { this.write(i, v); }
+
+  async vectorsAsync(count: number): Promise<Float64Array[] | Float32Array[]> { return this.vectors(count); }
+
+  dispose(): void { /* JS heap and wasm memory only */ }
 
   /** Makes rows 0..n−1 exist in wasm memory (growing it), and rebuilds the views after a growth. */
   private wasmRows(n: number): void {

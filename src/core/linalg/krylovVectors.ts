@@ -4,7 +4,7 @@
  */
 import type { JobContext } from '../jobs';
 import type { Rng } from '../rng';
-import type { KrylovBasis } from './krylovBasis';
+import type { KrylovStore } from './krylovBasis';
 import type { SymOperator } from './operator';
 
 export function norm2(v: Float64Array): number {
@@ -43,7 +43,7 @@ export const INVARIANT_TOL = 1e-10;
  * A random unit vector orthogonal to the basis (two Gram–Schmidt sweeps), or null if the basis
  * already spans everything the random vector had (numerically the whole space).
  */
-export async function randomOrthogonal(basis: KrylovBasis, rng: Rng, out: Float64Array, h: Float64Array, ctx?: JobContext): Promise<Float64Array | null> {
+export async function randomOrthogonal(basis: KrylovStore, rng: Rng, out: Float64Array, h: Float64Array, ctx?: JobContext): Promise<Float64Array | null> {
   randomUnit(basis.d, rng, out);
   await basis.project(out, h, ctx);
   await basis.project(out, h, ctx);

@@ -30,7 +30,8 @@
 import { BadInputError } from '../errors';
 import type { JobContext } from '../jobs';
 import { makeRng } from '../rng';
-import { KrylovBasis, planBasis, type BasisStorage } from './krylovBasis';
+import { planBasis, type BasisStorage, type KrylovStore } from './krylovBasis';
+import { openBasis, type GpuBasisRequest } from '../gpu/openBasis';
 import { applyChecked, INVARIANT_TOL, norm2, randomOrthogonal, randomUnit } from './krylovVectors';
 import { CheckCadence, countConverged, lanczosCheck, projectOnRitz, type LanczosCheck } from './lanczosCheck';
 import { ProjectedMatrix } from './lanczosProjected';
@@ -78,6 +79,12 @@ export interface LanczosOptions {
   lean?: boolean;
   /** Lean end: residuals verified with an application of H (default 48, spread evenly, plus the last 16). */
   verifySample?: number;
+  /**
+   * Keep the basis on this WebGPU device (src/core/gpu/gpuBasis.ts: float32 vectors on the GPU, the
+   * reorthogonalization's Vᵀw and V·c as compensated WGSL kernels; the recurrence stays Float64 on
+   * the CPU). Falls back to the CPU basis, saying why in `basisFallback`, when it cannot be had.
+   */
+  gpu?: GpuBasisRequest;
 }
 
 /** What a lean run keeps instead of the Ritz vectors (see LanczosOptions.lean). */
@@ -120,6 +127,10 @@ export interface LanczosResult {
   restarts: number;
   /** Steps that needed a second Gram–Schmidt sweep (DGKS); the others used one. */
   secondSweeps: number;
+  /** Where the basis and its sweeps ran (KrylovStore.where), e.g. "cpu, wasm SIMD" or "webgpu, …". */
+  basis: string;
+  /** Set when a GPU basis was asked for and the CPU basis ran instead: why. */
+  basisFallback?: string;
   /** Set when shouldStop ended the run early: only the leading converged pairs were kept. */
   stopped?: boolean;
   /** Set when a lean run ended because its basis was full (the leading converged pairs were kept). */
@@ -147,170 +158,182 @@ export async function lanczosTopK(op: SymOperator, k: number, opts: LanczosOptio
   if (!Number.isInteger(k) || k < 1 || k > d) throw new BadInputError(`Lanczos: k must be an integer in 1..${d}, got ${k}`);
   const tol = opts.tol ?? 1e-6;
   const ctx = opts.ctx;
-  const { storage, capacity: m } = planBasis(d, k, opts);
   const maxIter = Math.max(1, opts.maxIter ?? Math.max(300, 10 * k));
   const rng = makeRng(opts.seed);
-  const basis = new KrylovBasis(d, storage, m);
+  const { basis, fallback } = await openBasis(d, opts.gpu, (gpu) => planBasis(d, k, gpu ? { ...opts, storage: 'f32' } : opts));
+  const { storage, capacity: m } = basis;
+  // The GPU basis holds buffers outside the JS heap: freed at the end, except for a lean run,
+  // whose handle keeps using the basis (its buffers then go with the handle).
+  let keepBasis = false;
+  try {
+    // T = Vᵀ H V: tridiagonal until the first thick restart, then an arrowhead block followed by a
+    // tridiagonal tail (lanczosProjected.ts).
+    const T = new ProjectedMatrix(m);
+    const h1 = new Float64Array(m), h2 = new Float64Array(m);
+    const vNext = randomUnit(d, rng);
+    const w = new Float64Array(d);
+    let betaPrev = 0; // coupling of vNext to the last basis vector
+    let restarted = false; // vNext's couplings are already in T (arrowhead)
+    let iterations = 0, matvecs = 0, restarts = 0, secondSweeps = 0;
+    let anorm = 0;
+    let exhausted = false;
+    let progress = 0;
+    let lastCheck = 0;
+    const report = (f: number, phase: string): void => {
+      progress = Math.max(progress, Math.min(1, f));
+      ctx?.progress(progress, phase);
+    };
+    let stopped = false, basisFull = false;
+    const cadence = new CheckCadence(opts.checkEveryMs ?? 1000);
 
-  // T = Vᵀ H V: tridiagonal until the first thick restart, then an arrowhead block followed by a
-  // tridiagonal tail (lanczosProjected.ts).
-  const T = new ProjectedMatrix(m);
-  const h1 = new Float64Array(m), h2 = new Float64Array(m);
-  const vNext = randomUnit(d, rng);
-  const w = new Float64Array(d);
-  let betaPrev = 0; // coupling of vNext to the last basis vector
-  let restarted = false; // vNext's couplings are already in T (arrowhead)
-  let iterations = 0, matvecs = 0, restarts = 0, secondSweeps = 0;
-  let anorm = 0;
-  let exhausted = false;
-  let progress = 0;
-  let lastCheck = 0;
-  const report = (f: number, phase: string): void => {
-    progress = Math.max(progress, Math.min(1, f));
-    ctx?.progress(progress, phase);
-  };
-  let stopped = false, basisFull = false;
-  const cadence = new CheckCadence(opts.checkEveryMs ?? 1000);
-
-  /** Lean runs: the last convergence check's time and the recent time per step (ms). */
-  let checkMs = 0, stepMs = 0, stepStart = clock();
-  for (;;) {
-    if (opts.lean) { const now = clock(); stepMs = stepMs === 0 ? now - stepStart : 0.9 * stepMs + 0.1 * (now - stepStart); stepStart = now; }
-    // Append vNext as v_j and extend T.
-    const j = basis.size;
-    basis.push(vNext);
-    if (j > 0 && !restarted) T.couple(j, betaPrev);
-    // After a thick restart vNext couples to every kept Ritz vector (the arrowhead), not just v_{j−1}.
-    const coupledToAll = restarted;
-    restarted = false;
-    await applyChecked(op, vNext, w);
-    matvecs++;
-    iterations++;
-    anorm = Math.max(anorm, norm2(w));
-    let alpha: number;
-    if (j === 0 || coupledToAll) {
-      // Full reorthogonalization, twice ("twice is enough").
-      await basis.project(w, h1, ctx);
-      await basis.project(w, h2, ctx);
-      alpha = h1[j] + h2[j];
-    } else {
-      // The local three-term recurrence first (w ← w − α v_j − β v_{j−1}), then one full classical
-      // Gram–Schmidt sweep against the basis, whose coefficients are now at rounding level; a
-      // second sweep only when the first removed much of w (the DGKS criterion, ‖w‖ dropping below
-      // η = 1/√2 of its norm before the sweep: Daniel, Gragg, Kaufman & Stewart 1976). Lanczos
-      // rarely needs it, which halves the reorthogonalization work.
-      alpha = basis.removeOne(j, w, h2);
-      basis.subtract(j - 1, betaPrev, w, h2);
-      const before = norm2(w);
-      await basis.project(w, h1, ctx);
-      alpha += h1[j];
-      if (norm2(w) < DGKS_ETA * before) {
+    /** Lean runs: the last convergence check's time and the recent time per step (ms). */
+    let checkMs = 0, stepMs = 0, stepStart = clock();
+    for (;;) {
+      if (opts.lean) { const now = clock(); stepMs = stepMs === 0 ? now - stepStart : 0.9 * stepMs + 0.1 * (now - stepStart); stepStart = now; }
+      // Append vNext as v_j and extend T.
+      const j = basis.size;
+      basis.push(vNext);
+      if (j > 0 && !restarted) T.couple(j, betaPrev);
+      // After a thick restart vNext couples to every kept Ritz vector (the arrowhead), not just v_{j−1}.
+      const coupledToAll = restarted;
+      restarted = false;
+      await applyChecked(op, vNext, w);
+      matvecs++;
+      iterations++;
+      anorm = Math.max(anorm, norm2(w));
+      let alpha: number;
+      if (j === 0 || coupledToAll) {
+        // Full reorthogonalization, twice ("twice is enough").
+        await basis.project(w, h1, ctx);
         await basis.project(w, h2, ctx);
-        alpha += h2[j];
-        secondSweeps++;
+        alpha = h1[j] + h2[j];
+      } else {
+        // The local three-term recurrence first (w ← w − α v_j − β v_{j−1}), then one full classical
+        // Gram–Schmidt sweep against the basis, whose coefficients are now at rounding level; a
+        // second sweep only when the first removed much of w (the DGKS criterion, ‖w‖ dropping below
+        // η = 1/√2 of its norm before the sweep: Daniel, Gragg, Kaufman & Stewart 1976). Lanczos
+        // rarely needs it, which halves the reorthogonalization work.
+        alpha = basis.removeOne(j, w, h2);
+        basis.subtract(j - 1, betaPrev, w, h2);
+        const before = norm2(w);
+        await basis.project(w, h1, ctx);
+        alpha += h1[j];
+        if (norm2(w) < DGKS_ETA * before) {
+          await basis.project(w, h2, ctx);
+          alpha += h2[j];
+          secondSweeps++;
+        }
+      }
+      T.setDiagonal(j, alpha);
+      let beta = norm2(w);
+      const size = j + 1;
+      if (beta <= INVARIANT_TOL * anorm || size === d) {
+        beta = 0;
+        const r = size < d ? await randomOrthogonal(basis, rng, vNext, h1, ctx) : null;
+        if (r === null) exhausted = true;
+      } else {
+        for (let i = 0; i < d; i++) vNext[i] = w[i] / beta;
+      }
+      betaPrev = beta;
+      report(0.9 * iterations / maxIter, `Lanczos step ${iterations}/${maxIter}`);
+      if (ctx) await ctx.checkpoint();
+
+      const full = size === m;
+      if (exhausted || iterations >= maxIter) break;
+      if (opts.shouldStop?.()) { stopped = true; break; }
+      // Convergence check (QL on a size-long tridiagonal, ~30 size² flops), spaced so its cost stays
+      // below an eighth of the reorthogonalization work (8 size·d flops per step) in between. (With
+      // the wasm sweeps a check costs about as much as a step at top-1,000 sizes; spacing them out
+      // was measured slower: the count of converged pairs is not monotone, and a sparse check
+      // stepped over the first moment all k met the tolerance — 1,867 steps instead of 1,779.)
+      // A lean run (top k of thousands, m ≈ 10⁴) spaces them by measured time instead: a check (QL on
+      // the m-long tridiagonal in JS, ≈ 2 s at m = 9,000) then costs ten steps or more, so it waits
+      // until the steps since the last one took 5× the check's time (checks ≤ ~17 % of the run).
+      const interval = opts.lean
+        ? Math.max(1, Math.ceil((5 * checkMs) / Math.max(1e-3, stepMs)))
+        : Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
+      const streamDue = opts.onCheck !== undefined && size >= 2 && cadence.due();
+      if ((size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) || streamDue) {
+        lastCheck = iterations;
+        const tc = clock();
+        const { values, last } = T.ritzLast(size);
+        checkMs = clock() - tc;
+        const conv = countConverged(values, last, size, k, betaPrev, tol);
+        report(0.9 * Math.max(iterations / maxIter, conv / k), `Lanczos step ${iterations}/${maxIter}`);
+        if (conv >= k) break;
+        if (streamDue && opts.onCheck) {
+          const onCheck = opts.onCheck;
+          await cadence.run(() => onCheck(lanczosCheck(values, last, size, {
+            basis, d, k, tol, betaPrev, iterations, matvecs, ctx,
+            iterationsNow: () => iterations, ritzStream: (n, v, visit) => T.ritzStream(n, v, visit),
+          })));
+        }
+      }
+      if (full && opts.lean) { stopped = true; basisFull = true; break; }
+      if (full) {
+        // Thick restart: keep the top l Ritz vectors, coupled to vNext through s = β y_m.
+        const keep = Math.min(m - 1, k + Math.floor((m - k) / 3));
+        await T.thickRestart(basis, size, keep, betaPrev, () => report(progress, `Lanczos restart ${restarts + 1}: rotating ${keep} Ritz vectors`), ctx);
+        restarted = true;
+        restarts++;
       }
     }
-    T.setDiagonal(j, alpha);
-    let beta = norm2(w);
-    const size = j + 1;
-    if (beta <= INVARIANT_TOL * anorm || size === d) {
-      beta = 0;
-      const r = size < d ? await randomOrthogonal(basis, rng, vNext, h1, ctx) : null;
-      if (r === null) exhausted = true;
-    } else {
-      for (let i = 0; i < d; i++) vNext[i] = w[i] / beta;
-    }
-    betaPrev = beta;
-    report(0.9 * iterations / maxIter, `Lanczos step ${iterations}/${maxIter}`);
-    if (ctx) await ctx.checkpoint();
 
-    const full = size === m;
-    if (exhausted || iterations >= maxIter) break;
-    if (opts.shouldStop?.()) { stopped = true; break; }
-    // Convergence check (QL on a size-long tridiagonal, ~30 size² flops), spaced so its cost stays
-    // below an eighth of the reorthogonalization work (8 size·d flops per step) in between. (With
-    // the wasm sweeps a check costs about as much as a step at top-1,000 sizes; spacing them out
-    // was measured slower: the count of converged pairs is not monotone, and a sparse check
-    // stepped over the first moment all k met the tolerance — 1,867 steps instead of 1,779.)
-    // A lean run (top k of thousands, m ≈ 10⁴) spaces them by measured time instead: a check (QL on
-    // the m-long tridiagonal in JS, ≈ 2 s at m = 9,000) then costs ten steps or more, so it waits
-    // until the steps since the last one took 5× the check's time (checks ≤ ~17 % of the run).
-    const interval = opts.lean
-      ? Math.max(1, Math.ceil((5 * checkMs) / Math.max(1e-3, stepMs)))
-      : Math.max(1, Math.ceil((8 * 30 * size * size) / (8 * size * d + 4 * d)));
-    const streamDue = opts.onCheck !== undefined && size >= 2 && cadence.due();
-    if ((size >= k && (full || beta === 0 || iterations - lastCheck >= interval)) || streamDue) {
-      lastCheck = iterations;
-      const tc = clock();
-      const { values, last } = T.ritzLast(size);
-      checkMs = clock() - tc;
-      const conv = countConverged(values, last, size, k, betaPrev, tol);
-      report(0.9 * Math.max(iterations / maxIter, conv / k), `Lanczos step ${iterations}/${maxIter}`);
-      if (conv >= k) break;
-      if (streamDue && opts.onCheck) {
-        const onCheck = opts.onCheck;
-        await cadence.run(() => onCheck(lanczosCheck(values, last, size, {
-          basis, d, k, tol, betaPrev, iterations, matvecs, ctx,
-          iterationsNow: () => iterations, ritzStream: (n, v, visit) => T.ritzStream(n, v, visit),
-        })));
-      }
+    if (opts.lean) {
+      const lr = await leanEnd(op, basis, T, { k, tol, betaPrev, stopped, basisFull, iterations, matvecs, restarts, secondSweeps, storage, m, seed: opts.seed, sample: opts.verifySample ?? 48, ctx, report });
+      keepBasis = true;
+      if (fallback) lr.basisFallback = fallback;
+      return lr;
     }
-    if (full && opts.lean) { stopped = true; basisFull = true; break; }
-    if (full) {
-      // Thick restart: keep the top l Ritz vectors, coupled to vNext through s = β y_m.
-      const keep = Math.min(m - 1, k + Math.floor((m - k) / 3));
-      await T.thickRestart(basis, size, keep, betaPrev, () => report(progress, `Lanczos restart ${restarts + 1}: rotating ${keep} Ritz vectors`), ctx);
-      restarted = true;
-      restarts++;
+
+    // Final Ritz pairs: rotate the basis onto the top kk Ritz vectors, then verify each residual.
+    const size = basis.size;
+    let kk = Math.min(k, size);
+    const { values: allValues, vectors: Y } = T.ritzFull(size);
+    const scale = Math.max(Math.abs(allValues[0]), Math.abs(allValues[size - 1]));
+    let estimates = new Float64Array(kk);
+    for (let r = 0; r < kk; r++) estimates[r] = Math.abs(betaPrev * Y[(size - 1) * size + r]);
+    if (stopped) {
+      // Stopped early: keep the leading pairs that have converged, verify only those.
+      let c = 0;
+      while (c < kk && estimates[c] <= tol * scale) c++;
+      kk = c;
+      estimates = estimates.slice(0, kk);
     }
+    const values = allValues.slice(0, kk);
+    const ysel = new Float64Array(size * kk);
+    for (let i = 0; i < size; i++) for (let r = 0; r < kk; r++) ysel[i * kk + r] = Y[i * size + r];
+    report(0.9, 'forming Ritz vectors');
+    if (kk > 0) await basis.rotate(ysel, kk, ctx); else basis.reset();
+    const residuals = new Float64Array(kk);
+    const x = new Float64Array(d);
+    let converged = 0;
+    for (let r = 0; r < kk; r++) {
+      await basis.readAsync(r, x);
+      const nx = norm2(x);
+      for (let i = 0; i < d; i++) x[i] /= nx;
+      await basis.writeAsync(r, x); // unit length in the storage precision
+      await basis.readAsync(r, x);
+      await applyChecked(op, x, w);
+      matvecs++;
+      let s = 0;
+      for (let i = 0; i < d; i++) { const t = w[i] - values[r] * x[i]; s += t * t; }
+      residuals[r] = Math.sqrt(s);
+      if (residuals[r] <= tol * scale) converged++;
+      report(0.9 + 0.1 * (r + 1) / kk, `verifying residual ${r + 1}/${kk}`);
+      if (ctx) await ctx.checkpoint();
+    }
+    const result: LanczosResult = {
+      values, residuals, residualEstimates: estimates, iterations, matvecs, converged, scale,
+      storage, basisSize: m, basisBytes: m * basis.bytesPerVector, restarts, secondSweeps, basis: basis.where,
+    };
+    if (fallback) result.basisFallback = fallback;
+    if (stopped) result.stopped = true;
+    if (opts.wantVectors) result.vectors = await basis.vectorsAsync(kk);
+    return result;
+  } finally {
+    if (!keepBasis) basis.dispose();
   }
-
-  if (opts.lean) return leanEnd(op, basis, T, { k, tol, betaPrev, stopped, basisFull, iterations, matvecs, restarts, secondSweeps, storage, m, seed: opts.seed, sample: opts.verifySample ?? 48, ctx, report });
-
-  // Final Ritz pairs: rotate the basis onto the top kk Ritz vectors, then verify each residual.
-  const size = basis.size;
-  let kk = Math.min(k, size);
-  const { values: allValues, vectors: Y } = T.ritzFull(size);
-  const scale = Math.max(Math.abs(allValues[0]), Math.abs(allValues[size - 1]));
-  let estimates = new Float64Array(kk);
-  for (let r = 0; r < kk; r++) estimates[r] = Math.abs(betaPrev * Y[(size - 1) * size + r]);
-  if (stopped) {
-    // Stopped early: keep the leading pairs that have converged, verify only those.
-    let c = 0;
-    while (c < kk && estimates[c] <= tol * scale) c++;
-    kk = c;
-    estimates = estimates.slice(0, kk);
-  }
-  const values = allValues.slice(0, kk);
-  const ysel = new Float64Array(size * kk);
-  for (let i = 0; i < size; i++) for (let r = 0; r < kk; r++) ysel[i * kk + r] = Y[i * size + r];
-  report(0.9, 'forming Ritz vectors');
-  if (kk > 0) await basis.rotate(ysel, kk, ctx); else basis.reset();
-  const residuals = new Float64Array(kk);
-  const x = new Float64Array(d);
-  let converged = 0;
-  for (let r = 0; r < kk; r++) {
-    basis.read(r, x);
-    const nx = norm2(x);
-    for (let i = 0; i < d; i++) x[i] /= nx;
-    basis.write(r, x); // unit length in the storage precision
-    basis.read(r, x);
-    await applyChecked(op, x, w);
-    matvecs++;
-    let s = 0;
-    for (let i = 0; i < d; i++) { const t = w[i] - values[r] * x[i]; s += t * t; }
-    residuals[r] = Math.sqrt(s);
-    if (residuals[r] <= tol * scale) converged++;
-    report(0.9 + 0.1 * (r + 1) / kk, `verifying residual ${r + 1}/${kk}`);
-    if (ctx) await ctx.checkpoint();
-  }
-  const result: LanczosResult = {
-    values, residuals, residualEstimates: estimates, iterations, matvecs, converged, scale,
-    storage, basisSize: m, basisBytes: m * basis.bytesPerVector, restarts, secondSweeps,
-  };
-  if (stopped) result.stopped = true;
-  if (opts.wantVectors) result.vectors = basis.vectors(kk);
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +353,7 @@ interface LeanState {
  * recomputed, not stored: kk × m doubles would be 0.6 GB at the MNIST top-8,000), a sample of the
  * residuals verified with H, and projections in Krylov coordinates: P_j x = V (Σ_{i<j} y_i y_iᵀ) Vᵀx.
  */
-async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, st: LeanState): Promise<LanczosResult> {
+async function leanEnd(op: SymOperator, basis: KrylovStore, T: ProjectedMatrix, st: LeanState): Promise<LanczosResult> {
   const { tol, betaPrev, ctx } = st;
   const size = basis.size, d = op.d;
   const { values: allValues, last } = T.ritzLast(size);
@@ -404,7 +427,7 @@ async function leanEnd(op: SymOperator, basis: KrylovBasis, T: ProjectedMatrix, 
   };
   const result: LanczosResult = {
     values, residuals, residualEstimates: estimates, iterations: st.iterations, matvecs: st.matvecs, converged, scale,
-    storage: st.storage, basisSize: st.m, basisBytes: st.m * basis.bytesPerVector, restarts: st.restarts, secondSweeps: st.secondSweeps, lean,
+    storage: st.storage, basisSize: st.m, basisBytes: st.m * basis.bytesPerVector, restarts: st.restarts, secondSweeps: st.secondSweeps, lean, basis: basis.where,
   };
   if (st.stopped) result.stopped = true;
   if (st.basisFull) result.basisFull = true;

@@ -5,7 +5,7 @@
  * their span; `CheckCadence` spaces those calls so they cost at most ~20 % of the run.
  */
 import type { JobContext } from '../jobs';
-import type { KrylovBasis } from './krylovBasis';
+import type { KrylovStore } from './krylovBasis';
 
 export interface LanczosCheck {
   iterations: number;
@@ -37,7 +37,7 @@ export function countConverged(values: Float64Array, last: Float64Array, size: n
 
 /** The run's state a check describes; `iterationsNow` tells a later `projections` call whether the run moved on. */
 export interface CheckSource {
-  basis: KrylovBasis;
+  basis: KrylovStore;
   d: number;
   k: number;
   tol: number;
@@ -79,7 +79,7 @@ export function lanczosCheck(values: Float64Array, last: Float64Array, size: num
  * per j); visit(j, P_j x) in Float32.
  */
 export async function projectOnRitz(
-  basis: KrylovBasis, d: number, x: Float32Array, ks: number[],
+  basis: KrylovStore, d: number, x: Float32Array, ks: number[],
   stream: (n: number, each: (r: number, y: Float64Array) => void) => Promise<void> | void,
   visit: (k: number, xk: Float32Array) => Promise<void>, ctx?: JobContext,
 ): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import type { JobContext } from '../jobs';
 import { eighSync, tridiagEigen, tridiagonalForm } from './eigh';
-import type { KrylovBasis } from './krylovBasis';
+import type { KrylovStore } from './krylovBasis';
 import { tridiagInverseIteration } from './tridiagVectors';
 
 export class ProjectedMatrix {
@@ -90,7 +90,7 @@ export class ProjectedMatrix {
    * rotated onto them) coupled to the next vector through s = β y_m, and makes T the arrowhead
    * [diag(θ) s; sᵀ ·]. `beforeRotate` runs once the Ritz vectors are known (progress report).
    */
-  async thickRestart(basis: KrylovBasis, size: number, keep: number, betaPrev: number, beforeRotate: () => void, ctx?: JobContext): Promise<void> {
+  async thickRestart(basis: KrylovStore, size: number, keep: number, betaPrev: number, beforeRotate: () => void, ctx?: JobContext): Promise<void> {
     const { m } = this;
     const { values, vectors } = this.ritzFull(size);
     const ysel = new Float64Array(size * keep);
