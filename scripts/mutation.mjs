@@ -174,6 +174,14 @@ const MUTATIONS = [
     tests: ['tests/unit/sgld.test.ts'],
   },
   {
+    id: 'engine-sparse-grad-zero',
+    why: 'with a sparse input the first layer\'s weight gradient is not cleared before the scatter: each step adds to the last one\'s',
+    file: 'src/core/train/stackEngine.ts',
+    search: '        k.f32().fill(0, g, g + pi * po);',
+    replace: '',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
     id: 'engine-relu-mask',
     why: 'the engines\' ReLU mask lets δ through where the activation is exactly 0 (f32x4.ge for gt): every unit a ReLU switched off',
     file: 'src/core/train/wasmF32.ts',

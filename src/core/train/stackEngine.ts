@@ -28,6 +28,35 @@ import {
   ResidentEngine, SOFTMAX_SLACK, crossEntropyHead, gatherInto, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer,
 } from './residentEngine';
 
+/** An input held as its rows' nonzeros in the kernels' memory (StackEngine.sparseFor). */
+interface SparseRows {
+  x: Float32Array;
+  /** Byte offsets: the pairs, and the forward (s, e) and backward (s, mid, e) tables of a batch. */
+  nzP: number;
+  tF: number;
+  tB: number;
+  /** Pairs the region at nzP holds. */
+  capacity: number;
+  /** Per row of x: its first pair (and, at n, the end), and its first pair at or past the split column. */
+  start: Int32Array;
+  midAt: Int32Array;
+}
+
+/**
+ * The largest fraction of nonzero inputs at which the engine holds them sparse. Measured on
+ * MNIST-shaped batches (BENCHMARKS.md): the sparse products cost about as much per nonzero as the
+ * dense GEMM per entry, so they pay below about half.
+ */
+export const SPARSE_MAX_DENSITY = 0.5;
+/** Multiply–adds of a sparse product from which it runs on the threads. */
+export const SPARSE_SPLIT_MIN = 1 << 21;
+let sparseSplitMin = SPARSE_SPLIT_MIN;
+/** The sparse products' split threshold (tests set 0). */
+export function setSparseSplitMin(n: number = SPARSE_SPLIT_MIN): void { sparseSplitMin = n; }
+let sparseInputs = true;
+/** Whether engines made from now on may hold a mostly-zero input sparse (tests and the bench compare both). */
+export function setSparseInputs(on = true): void { sparseInputs = on; }
+
 export class StackEngine extends ResidentEngine {
   private readonly L: number;
   private readonly widths: number[];
@@ -51,6 +80,15 @@ export class StackEngine extends ResidentEngine {
   private readonly maxRows: number;
   /** The x whose rows all sit in X, in order (a full batch: the next full batch of it skips the copy). */
   private xAll: Float32Array | null = null;
+  /** The input held as its rows' nonzeros (`sparseFor`), or null: dense rows gathered into X. */
+  private sp: SparseRows | null = null;
+  /** An x found too dense to hold sparse (checked once). */
+  private denseX: Float32Array | null = null;
+  /** Nonzeros in the current batch's rows (sparse input). */
+  private batchNz = 0;
+  private readonly allowSparse = sparseInputs;
+  /** The sparse input of the current batch, or null (its rows are in X). */
+  private active: SparseRows | null = null;
 
   /** `maxBatch`: the most rows a step takes. Throws without WebAssembly SIMD. */
   constructor(spec: StackPassSpec, layout: ParamLayout, head: HeadKind, maxBatch: number, opt: EngineOptimizer) {
@@ -120,11 +158,71 @@ export class StackEngine extends ResidentEngine {
     }
   }
 
-  /** The input rows into X (padding columns and rows zero); the batch size. */
+  /**
+   * x's rows as their nonzeros where at most SPARSE_MAX_DENSITY of its entries are nonzero (MNIST
+   * pixels: 19 %), else null. Built once per x, in the kernels' memory: the pairs [value, byte
+   * offset of row i of a layer-0 weight block] in row order, and per row the first pair, the first
+   * pair at or past the column `mid` that halves the nonzeros (spmmT's two halves), the end.
+   */
+  private sparseFor(x: Float32Array, n: number): SparseRows | null {
+    if (this.sp?.x === x) return this.sp;
+    if (this.denseX === x || !this.allowSparse) return null;
+    const in0 = this.widths[0];
+    let nnz = 0;
+    for (let i = 0; i < n * in0; i++) if (x[i] !== 0) nnz++;
+    if (nnz > SPARSE_MAX_DENSITY * n * in0) { this.denseX = x; return null; }
+    const cols = new Float64Array(in0);
+    for (let r = 0; r < n; r++) for (let i = 0; i < in0; i++) if (x[r * in0 + i] !== 0) cols[i]++;
+    let mid = 0;
+    for (let acc = 0; mid < in0 && acc + cols[mid] <= nnz / 2; mid++) acc += cols[mid];
+    const k = this.k;
+    // The previous x's region is reused when this one fits (the kernels' memory only grows).
+    const old = this.sp;
+    const nzP = old && old.capacity >= nnz ? old.nzP : k.alloc(2 * Math.max(nnz, 1));
+    const tF = old ? old.tF : k.alloc(2 * this.maxRows), tB = old ? old.tB : k.alloc(3 * this.maxRows);
+    const start = new Int32Array(n + 1), midAt = new Int32Array(n);
+    const f = k.f32(), iv = new Int32Array(f.buffer, f.byteOffset, f.length);
+    const rowBytes = 4 * this.pw[1];
+    let j = nzP / 4;
+    for (let r = 0; r < n; r++) {
+      start[r] = (j - nzP / 4) / 2;
+      midAt[r] = -1;
+      for (let i = 0; i < in0; i++) {
+        const v = x[r * in0 + i];
+        if (v === 0) continue;
+        if (i >= mid && midAt[r] < 0) midAt[r] = (j - nzP / 4) / 2;
+        f[j] = v; iv[j + 1] = i * rowBytes; j += 2;
+      }
+      if (midAt[r] < 0) midAt[r] = (j - nzP / 4) / 2;
+    }
+    start[n] = (j - nzP / 4) / 2;
+    this.sp = { x, nzP, capacity: old && old.capacity >= nnz ? old.capacity : nnz, tF, tB, start, midAt };
+    return this.sp;
+  }
+
+  /** The input rows into X (padding columns and rows zero), or, for a sparse x, their tables; the batch size. */
   private gather(x: Float32Array, n: number, rows: Int32Array | null): number {
     const B = rows ? rows.length : n;
     if (B < 1 || B > this.maxRows) throw new Error(`stack engine: a batch of ${B} rows (at most ${this.maxRows})`);
     const B4 = pad4(B), X = this.X / 4, in0 = this.widths[0], p0 = this.pw[0];
+    const sp = this.sparseFor(x, n);
+    this.active = sp;
+    if (sp) {
+      if (rows || this.xAll !== x) {
+        const iv = new Int32Array(this.k.f32().buffer), tF = sp.tF / 4, tB = sp.tB / 4;
+        let nz = 0;
+        for (let r = 0; r < B; r++) {
+          const q = rows ? rows[r] : r, s0 = sp.start[q], e0 = sp.start[q + 1];
+          iv[tF + 2 * r] = s0; iv[tF + 2 * r + 1] = e0;
+          iv[tB + 3 * r] = s0; iv[tB + 3 * r + 1] = sp.midAt[q]; iv[tB + 3 * r + 2] = e0;
+          nz += e0 - s0;
+        }
+        for (let r = B; r < B4; r++) { iv[tF + 2 * r] = 0; iv[tF + 2 * r + 1] = 0; }
+        this.batchNz = nz;
+        this.xAll = rows ? null : x;
+      }
+      return B;
+    }
     if (rows || this.xAll !== x) {
       const f = this.k.f32();
       gatherInto(f, X, p0, x, in0, rows, B);
@@ -138,8 +236,8 @@ export class StackEngine extends ResidentEngine {
   private forward(B: number): void {
     const B4 = pad4(B), L = this.L, pw = this.pw, k = this.k;
     for (let l = 0; l < L; l++) {
-      const A = l === 0 ? this.X : this.H[l - 1];
-      k.gemm(A, this.P + 4 * this.wAt[l], this.H[l], B4, pw[l + 1], pw[l], 4 * pw[l], 4);
+      if (l === 0 && this.active) this.spmm(this.P + 4 * this.wAt[0], this.H[0], B4);
+      else k.gemm(l === 0 ? this.X : this.H[l - 1], this.P + 4 * this.wAt[l], this.H[l], B4, pw[l + 1], pw[l], 4 * pw[l], 4);
       const po = pw[l + 1];
       if (l === L - 1 && this.hasBias[l]) k.addRows(this.H[l], this.OB, B4, po);
       else if (this.hasBias[l]) k.addRows(this.H[l], this.P + 4 * this.bAt[l], B4, po);
@@ -154,7 +252,11 @@ export class StackEngine extends ResidentEngine {
       const dl = this.D[l % 2], pi = pw[l], po = pw[l + 1];
       const A = l === 0 ? this.X : this.H[l - 1];
       // ∇Wt_l = h_{l−1}ᵀ·δ_l: A read transposed (element (i, r) at h + 4i + 4r·pi).
-      k.gemm(A, dl, this.G + 4 * this.wAt[l], pi, po, B, 4, 4 * pi);
+      if (l === 0 && this.active) {
+        const g = this.G / 4 + this.wAt[0];
+        k.f32().fill(0, g, g + pi * po);
+        k.spmmT(this.active.tB, this.active.nzP, dl, this.G + 4 * this.wAt[0], B, po, this.batchNz * po >= sparseSplitMin);
+      } else k.gemm(A, dl, this.G + 4 * this.wAt[l], pi, po, B, 4, 4 * pi);
       if (this.hasBias[l]) k.colSums(dl, this.G + 4 * this.bAt[l], B, po);
       if (l > 0) {
         const next = this.D[(l - 1) % 2];
@@ -162,6 +264,17 @@ export class StackEngine extends ResidentEngine {
         if (this.relu) k.reluMask(next, this.H[l - 1], B4 * pi);
       }
     }
+  }
+
+  /** Whether the current batch's input is held as its nonzeros (sparseFor). */
+  get sparseInput(): boolean {
+    return this.active !== null;
+  }
+
+  /** C = X·B for the batch's B4 rows with X sparse (B: a layer-0 weight block at a byte offset). */
+  private spmm(bP: number, cP: number, B4: number): void {
+    const sp = this.active!, po = this.pw[1];
+    this.k.spmm(sp.tF, 8, sp.nzP, bP, cP, B4, po, this.batchNz * po >= sparseSplitMin);
   }
 
   lossAndGradient(x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array | null): number {
@@ -215,7 +328,8 @@ export class StackEngine extends ResidentEngine {
     for (let l = 0; l < L; l++) {
       const zl = this.D[l % 2], po = pw[l + 1], pi = pw[l];
       if (l === 0) {
-        k.gemm(this.X, V + 4 * this.wAt[0], zl, B4, po, pi, 4 * pi, 4);
+        if (this.active) this.spmm(V + 4 * this.wAt[0], zl, B4);
+        else k.gemm(this.X, V + 4 * this.wAt[0], zl, B4, po, pi, 4 * pi, 4);
       } else {
         const prev = this.D[(l - 1) % 2];
         if (this.relu) k.reluMask(prev, this.H[l - 1], B4 * pi);

@@ -18,7 +18,7 @@
  * `elementwiseKernels()` returns null and callers keep the tfjs ops.
  */
 import {
-  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, brIf, get, i32c, i32load,
+  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, br, brIf, get, i32c, i32load,
   load32splat, moduleOf, set, simd, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
 import { attachShared, runHere, splitRange, threadPool, type Attached, type Segment, type ThreadPool } from '../wasm/threads';
@@ -397,14 +397,72 @@ function colSumsCode(): number[] {
   return body(2, 0, c);
 }
 
+/**
+ * Products with a sparse left operand: rows of an input held as their nonzeros, for inputs that
+ * are mostly zeros (MNIST pixels: 81 % zeros), in one of two kinds:
+ * - 'spmm' (forward): C[r] = Σ_{nonzeros (i, a) of row r} a·B[i] — C = X·B with X sparse;
+ * - 'spmmT' (weight gradient): G[i] += a·D[r] for every nonzero (i, a) of row r, rows in order —
+ *   G += Xᵀ·D.
+ * Both sum in the order the dense GEMM does (over rows r for G, over i for C; the zero terms
+ * skipped add exactly nothing), so the results equal the dense products' bit for bit, but for the
+ * sign of zero sums and for infinities or NaN met only through a zero input.
+ * The nonzeros are pairs [a (f32), byte offset of B's or G's row i (i32)] at nzP (8 bytes each);
+ * row r's are the pairs s..e−1, where (s, e) are the two i32 at tP + r·tStride. Columns go in
+ * panels of 32 floats (eight v128 accumulators, or δ's panel in eight registers), then one of 16
+ * and one of 8 where they remain.
+ * Params (i32): 0 tP, 1 tStride, 2 nzP, 3 bP (spmm: B; spmmT: D, rows of n4 groups), 4 cP (spmm: C,
+ * rows of n4 groups; spmmT: G), 5 rows, 6 n4 (N/4, even).
+ */
+function spmmCode(kind: 'spmm' | 'spmmT'): number[] {
+  const PS = 7, PE = 8, P = 9, COL = 10, J = 11, ADDR = 12, RB = 13; // i32 locals
+  const ACC = 14, AV = 22; // v128 locals: ACC..ACC+7 (accumulators, or δ's panel), AV
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  /** One panel of `w` v128 columns at COL, for the row's nonzeros PS..PE. */
+  const panel = (w: number): void => {
+    if (kind === 'spmm') for (let q = 0; q < w; q++) e(zero128, set(ACC + q));
+    else for (let q = 0; q < w; q++) e(get(3), get(COL), [ADD], v128load(16 * q), set(ACC + q));
+    e(get(PS), set(P));
+    e(BLOCK, get(P), get(PE), [LT_U], [EQZ], brIf(0), LOOP);
+    e(get(P), load32splat(0), set(AV));
+    e(get(kind === 'spmm' ? 3 : 4), get(P), i32load(4), [ADD], get(COL), [ADD], set(ADDR));
+    for (let q = 0; q < w; q++) {
+      if (kind === 'spmm') e(get(ACC + q), get(AV), get(ADDR), v128load(16 * q), mul, add, set(ACC + q));
+      else e(get(ADDR), get(ADDR), v128load(16 * q), get(AV), get(ACC + q), mul, add, v128store(16 * q));
+    }
+    e(get(P), i32c(8), [ADD], tee(P), get(PE), [LT_U], brIf(0), END, END);
+    if (kind === 'spmm') for (let q = 0; q < w; q++) e(get(4), get(COL), [ADD], get(ACC + q), v128store(16 * q));
+    e(get(COL), i32c(16 * w), [ADD], set(COL), get(J), i32c(-w), [ADD], set(J));
+  };
+  e(get(6), i32c(4), [SHL], set(RB));
+  e(BLOCK, get(5), [EQZ], brIf(0), LOOP);
+  e(get(2), get(0), i32load(0), i32c(3), [SHL], [ADD], set(PS));
+  e(get(2), get(0), i32load(4), i32c(3), [SHL], [ADD], set(PE));
+  e(i32c(0), set(COL), get(6), set(J));
+  e(BLOCK, LOOP, get(J), i32c(8), [LT_U], brIf(1));
+  panel(8);
+  e(br(0), END, END);
+  e(BLOCK, get(J), i32c(4), [LT_U], brIf(0));
+  panel(4);
+  e(END);
+  e(BLOCK, get(J), [EQZ], brIf(0));
+  panel(2);
+  e(END);
+  e(get(0), get(1), [ADD], set(0));
+  if (kind === 'spmm') e(get(4), get(RB), [ADD], set(4)); else e(get(3), get(RB), [ADD], set(3));
+  e(get(5), i32c(-1), [ADD], tee(5), brIf(0), END, END);
+  return body(7, 9, c);
+}
+
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
-  const code = moduleOf([3, 4, 5, 8, 6], [
+  const code = moduleOf([3, 4, 5, 8, 6, 7], [
     { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'gemmAcc', type: 3, code: gemmCode(true) }, { name: 'pairSums', type: 2, code: pairSumsCode() },
     { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() }, { name: 'pairGather', type: 2, code: pairGatherCode() },
     { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') }, { name: 'addInto', type: 0, code: eltCode('addInto') },
     { name: 'addRows', type: 1, code: addRowsCode() }, { name: 'colSums', type: 1, code: colSumsCode() },
+    { name: 'spmm', type: 5, code: spmmCode('spmm') }, { name: 'spmmT', type: 5, code: spmmCode('spmmT') },
   ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
@@ -427,6 +485,8 @@ interface Exports {
   addInto(aP: number, bP: number, n4: number): void;
   addRows(cP: number, bP: number, R: number, n4: number): void;
   colSums(dP: number, outP: number, R: number, n4: number): void;
+  spmm(tP: number, tStride: number, nzP: number, bP: number, cP: number, rows: number, n4: number): void;
+  spmmT(tP: number, tStride: number, nzP: number, dP: number, gP: number, rows: number, n4: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -461,7 +521,7 @@ let instance: ElementwiseKernels | null | undefined;
 let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
-const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'gemmAcc', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addInto', 'addRows', 'colSums'];
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'gemmAcc', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addInto', 'addRows', 'colSums', 'spmm', 'spmmT'];
 /**
  * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
@@ -624,6 +684,18 @@ export interface ResidentKernels {
   addRows(cP: number, bP: number, R: number, width: number): void;
   /** out = Σ_{r < R} d[r] for rows of `width` floats (a multiple of 4), in row order. */
   colSums(dP: number, outP: number, R: number, width: number): void;
+  /**
+   * C = X·B with X's rows sparse (see spmmCode): row r's nonzeros are the pairs (s, e) at
+   * tP + r·tStride; C [rows × N] and B rows of N floats (N a multiple of 8). `split`: rows over
+   * the threads.
+   */
+  spmm(tP: number, tStride: number, nzP: number, bP: number, cP: number, rows: number, N: number, split: boolean): void;
+  /**
+   * G += Xᵀ·D with X's rows sparse, in two halves by column of X: the table at tP holds
+   * (s, mid, e) per row (12 bytes), the nonzeros s..mid−1 in G's rows below the split and mid..e−1
+   * above it, so the halves write disjoint rows of G and may run on two threads (`split`).
+   */
+  spmmT(tP: number, nzP: number, dP: number, gP: number, rows: number, N: number, split: boolean): void;
   /** act = GELU(x), der = GELU′(x) over n floats (a multiple of 16) at byte offsets. */
   gelu(xP: number, actP: number, derP: number, n: number): void;
   /**
@@ -700,6 +772,20 @@ export function residentKernels(): ResidentKernels | null {
       ex.gelu(xP, actP, derP, n / 16);
     },
     softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k); },
+    spmm(tP, tStride, nzP, bP, cP, rows, N, split) {
+      if (N % 8 !== 0) throw new Error(`spmm: N = ${N} is not a multiple of 8`);
+      if (par !== null && split && rows >= 8) {
+        const si = NAMES.indexOf('spmm');
+        par.pool.run(par.attached, splitRange(rows, par.pool.threads, 4).map(([r0, r1]) => [{ fn: si, count: 1, args: [tP + r0 * tStride, tStride, nzP, bP, cP + 4 * r0 * N, r1 - r0, N / 4] }]));
+      } else ex.spmm(tP, tStride, nzP, bP, cP, rows, N / 4);
+    },
+    spmmT(tP, nzP, dP, gP, rows, N, split) {
+      if (N % 8 !== 0) throw new Error(`spmmT: N = ${N} is not a multiple of 8`);
+      const ti = NAMES.indexOf('spmmT');
+      const halves = [0, 4].map((o) => [{ fn: ti, count: 1, args: [tP + o, 12, nzP, dP, gP, rows, N / 4] }]);
+      if (par !== null && split) par.pool.run(par.attached, halves);
+      else for (const [h] of halves) runHere(ex.spmmT as (...a: number[]) => void, h);
+    },
     pairSums(dzP, pairsP, outP, n, h) {
       if (h % 4 !== 0) throw new Error(`pairSums: h = ${h} is not a multiple of 4`);
       ex.pairSums(dzP, pairsP, outP, n, h / 4);
