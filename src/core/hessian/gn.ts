@@ -274,7 +274,11 @@ export async function gaussNewtonOperator(model: ModelBundle, dataset: Dataset, 
     flopsPerApply: engine.flops,
     async apply(v) {
       const out = new Float64Array(engine.d);
-      await engine.gn(Float32Array.from(v), out, scale);
+      // set(), not Float32Array.from(v) or new Float32Array(v): those took 0.6–1 ms for modadd's
+      // 86,197 entries (an iterator, per element), a fifth of a product; set() takes 0.05 ms.
+      const v32 = new Float32Array(engine.d);
+      v32.set(v);
+      await engine.gn(v32, out, scale);
       return out;
     },
     async applyF32(v) {
