@@ -9,10 +9,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { webgpuAdapter } from './helpers/webgpu';
 import { GpuBasisUnavailable, GpuKrylovBasis, type GpuBasisOptions } from '../../src/core/gpu/gpuBasis';
 import { gpuBasisDevice } from '../../src/core/gpu/openBasis';
+import { sweepBench } from '../../src/core/gpu/sweepBench';
 import { KrylovBasis, type KrylovStore } from '../../src/core/linalg/krylovBasis';
 import { lanczosTopK } from '../../src/core/linalg/lanczos';
 import type { SymOperator } from '../../src/core/linalg/operator';
 import { makeRng } from '../../src/core/rng';
+import { runSpectrum } from '../../src/core/tasks/spectrum';
+import { runInitModel } from '../../src/core/tasks/model';
+import { createJobContext } from '../../src/core/jobs';
+import { nodeAssetReader } from '../../src/node/assets';
+import { useWasm } from './helpers/tf';
 
 const hasAdapter = await webgpuAdapter();
 if (!hasAdapter) console.warn('gpuBasis.test.ts: no WebGPU adapter (Dawn + SwiftShader ICD not found); skipping the GPU basis tests');
@@ -94,7 +100,7 @@ function testOperator(n: number, seed: number, clustered = false): { op: SymOper
  * three-term step, one classical Gram–Schmidt sweep, a second one by DGKS ('dgks'), always ('twice')
  * or never ('once'); two sweeps on the first step unless 'once'. Returns α, β.
  */
-async function lanczosSteps(basis: KrylovStore, op: SymOperator, steps: number, seed: number, passes: 'dgks' | 'twice' | 'once'): Promise<{ alpha: Float64Array; beta: Float64Array; second: number }> {
+async function lanczosSteps(basis: KrylovStore, op: SymOperator, steps: number, seed: number, passes: 'dgks' | 'twice' | 'once' | 'raw1' | 'raw2'): Promise<{ alpha: Float64Array; beta: Float64Array; second: number }> {
   const d = op.d;
   const v = gauss(d, seed), w = new Float64Array(d), h1 = new Float64Array(steps), h2 = new Float64Array(steps);
   const s0 = 1 / norm(v);
@@ -105,7 +111,12 @@ async function lanczosSteps(basis: KrylovStore, op: SymOperator, steps: number, 
     basis.push(v);
     w.set(await op.apply(v));
     let a: number;
-    if (j === 0) {
+    if (passes === 'raw1' || passes === 'raw2') {
+      // No local step: classical Gram–Schmidt of H v against the whole basis, as SLQ does it.
+      await basis.project(w, h1);
+      a = h1[j];
+      if (passes === 'raw2') { await basis.project(w, h2); a += h2[j]; second++; }
+    } else if (j === 0) {
       await basis.project(w, h1);
       a = h1[0];
       if (passes !== 'once') { await basis.project(w, h2); a += h2[0]; }
@@ -239,7 +250,7 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
   });
 
   test('1,000 Lanczos steps with full reorthogonalization on the GPU basis: max |VᵀV − I| ≤ 1e-6, Ritz values as on the CPU and exact', async () => {
-    const n = 1200, steps = 1000;
+    const n = 1100, steps = 1000;
     const { op, lambda } = testOperator(n, 11);
     const gpu = await open(n, steps);
     const t0 = performance.now();
@@ -261,6 +272,26 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
     }
     gpu.dispose();
   }, 120_000);
+
+  test('the 1e-6 tolerance can fail: classical Gram–Schmidt of H·v once (no local step) loses orthogonality, twice keeps it', async () => {
+    // H + 1000·I: ‖H v‖ ≈ 1000 while β ≈ 1, so one sweep leaves ~1000× the basis's own float32
+    // non-orthogonality in w. (With the local three-term step first, as lanczos.ts does, one sweep
+    // was enough at 1,000 steps: max |VᵀV − I| = 3.6e-8 without any second sweep, 8.8e-8 with plain
+    // float32 kernels; see BENCHMARKS.md.)
+    const n = 600, steps = 150;
+    const { op: op0 } = testOperator(n, 11);
+    const op: SymOperator = { d: n, apply: async (x) => { const y = await op0.apply(x); for (let i = 0; i < n; i++) y[i] += 1000 * x[i]; return y; } };
+    const orth: Record<string, number> = {};
+    for (const passes of ['raw1', 'raw2'] as const) {
+      const b = await open(n, steps);
+      await lanczosSteps(b, op, steps, 3, passes);
+      orth[passes] = await orthogonality(b, steps);
+      b.dispose();
+    }
+    console.log(`CGS of H·v (shift 1000), ${steps} steps: once ${orth.raw1.toExponential(1)}, twice ${orth.raw2.toExponential(1)}`);
+    expect(orth.raw1).toBeGreaterThan(1e-6);
+    expect(orth.raw2).toBeLessThanOrEqual(1e-6);
+  });
 
   test('lanczosTopK on the GPU basis: thick restarts, final vectors, lean end; the same eigenpairs as the CPU basis', async () => {
     const n = 1500;
@@ -308,5 +339,35 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
     await b.project(w, h);
     dev.destroy();
     await expect(b.project(w, h)).rejects.toThrow(/GPU device was lost/);
+    // Lost in the middle of a Lanczos run (at the 6th product): the run fails with that error.
+    const dev2 = await (await navigator.gpu.requestAdapter())!.requestDevice();
+    const { op } = testOperator(400, 5);
+    let calls = 0;
+    const dying: SymOperator = { d: op.d, apply: async (x) => { if (++calls === 6) dev2.destroy(); return op.apply(x); } };
+    await expect(lanczosTopK(dying, 4, { seed: 1, gpu: { device: dev2 } })).rejects.toThrow(/GPU device was lost/);
   });
+
+  test('the bench sweep (GPU basis against CPU basis) runs and agrees with the CPU basis', async () => {
+    const r = await sweepBench(device, 3000, 64, 2);
+    if ('skipped' in r) throw new Error(r.skipped);
+    expect(r.vectors).toBe(64);
+    expect(r.gpu).toMatch(/^webgpu/);
+    expect(r.maxRelDiff).toBeLessThan(1e-12);
+    expect(r.gpuMs).toBeGreaterThan(0);
+    expect(r.ratio).toBeGreaterThan(0);
+  });
+
+  test('the spectrum job: basis "gpu" runs the Lanczos sweeps on the GPU and says so; the same eigenvalues as "cpu"', async () => {
+    await useWasm();
+    const model = await runInitModel({ config: { arch: 'modadd', p: 7, e: 4, h: 6 }, seed: 1, data: { kind: 'modadd', p: 7, trainFraction: 0.8, seed: 0, op: 'sum' } }, createJobContext());
+    const env = { readAsset: nodeAssetReader() };
+    const common = { model, method: 'lanczos' as const, k: 8, tol: 1e-7, probes: 0, traceProbes: 0, projection: false, kronecker: false };
+    const g = await runSpectrum({ ...common, basis: 'gpu' }, createJobContext(), env);
+    const c = await runSpectrum({ ...common, basis: 'cpu' }, createJobContext(), env);
+    const a = await runSpectrum(common, createJobContext(), env); // 'auto' off the webgpu backend: the CPU basis
+    expect(g.storage).toMatch(/^f32, basis \d+ vectors \(\d+ MB\) on webgpu, float32 on the GPU in 1 buffer, /);
+    expect(c.storage).toMatch(/ on cpu/);
+    expect(a.storage).toMatch(/ on cpu/);
+    for (let i = 0; i < 8; i++) expect(Math.abs(g.eigenvalues[i] - c.eigenvalues[i])).toBeLessThan(1e-5 * c.eigenvalues[0]);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The in-app benchmark: what the compute worker achieves on the ACTIVE backend (webgpu, wasm or
- * cpu) for the current model — Gauss–Newton products per second, Lanczos top-k time, and the
- * backend's own large-matmul rate, so the distance to the hardware limit is visible. The Node
+ * cpu) for the current model — Gauss–Newton products per second, Lanczos top-k time, the
+ * backend's own large-matmul rate, so the distance to the hardware limit is visible, and one
+ * Lanczos reorthogonalization sweep on the GPU basis against the CPU basis. The Node
  * bench (bench/run.ts, BENCHMARKS.md) measures the same things on wasm beside a PyTorch peer.
  *
  * A task of the compute core (registered as 'bench' in src/core/tasks/index.ts), so it runs in the
@@ -15,6 +16,9 @@ import { lanczosTopK } from '../linalg/lanczos';
 import type { ModelBundle } from '../models/bundle';
 import { datasetFor, type TaskEnv } from '../tasks/env';
 import { kernelThreads } from '../wasm/threads';
+import { webgpuDevice } from '../backend';
+import { gpuBasisDevice } from '../gpu/openBasis';
+import { sweepBench, type SweepBench } from '../gpu/sweepBench';
 import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
 
 export interface BrowserBenchParams {
@@ -29,6 +33,12 @@ export interface BrowserBenchParams {
   lanczosReps?: number;
   /** Side of the square matMul (default 1024; 0 skips it). */
   matMulSize?: number;
+  /**
+   * One Lanczos reorthogonalization sweep over this many basis vectors of the model's d, on the GPU
+   * basis (src/core/gpu/gpuBasis.ts) against the CPU basis (default 1,000, or as many as fit the
+   * GPU; 0 skips it). Runs wherever a WebGPU device can be had, whatever the active backend.
+   */
+  sweepVectors?: number;
   seed?: number;
 }
 
@@ -45,6 +55,8 @@ export interface BrowserBenchResult {
   gn: GnRate;
   lanczos?: Timing & { k: number; tol: number; matvecs: number; iterations: number; converged: number; maxResidualOverH1: number; h1: number };
   matMul?: MatMulRate;
+  /** The reorthogonalization sweep, GPU basis against CPU basis (or why it was skipped). */
+  sweep?: SweepBench | { skipped: string };
   /** GN achieved FLOP/s over the matMul rate of the same backend (a fraction of the reachable rate). */
   gnFractionOfMatMul?: number;
   totalMs: number;
@@ -94,6 +106,13 @@ export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<nev
       await ctx.checkpoint();
       result.matMul = await matMulRate(size, 5, seed);
       result.gnFractionOfMatMul = gn.gflops / result.matMul.gflops;
+    }
+    const sv = Math.floor(p.sweepVectors ?? 1000);
+    if (sv > 0) {
+      ctx.progress(0.95, `reorthogonalization sweep: ${sv} vectors, GPU basis against CPU basis`);
+      await ctx.checkpoint();
+      const dev = await gpuBasisDevice('gpu', getBackend(), webgpuDevice());
+      result.sweep = dev.device ? await sweepBench(dev.device, op.d, Math.min(sv, op.d), 5, seed, () => ctx.checkpoint()) : { skipped: dev.reason ?? 'no WebGPU device' };
     }
     result.totalMs = performance.now() - t0;
     ctx.progress(1, 'done');

@@ -76,15 +76,15 @@ fn split(a: f32) -> vec2<f32> {
   let hi = c - (c - a);
   return vec2<f32>(hi, a - hi);
 }
-// Dekker's exact product a·b = p + e (b given split), no FMA needed.
-fn two_prod(a: f32, bs: vec2<f32>) -> vec2<f32> {
-  let p = a * (bs.x + bs.y);
+// Dekker's exact product a·b = p + e (b also given split), no FMA needed.
+fn two_prod(a: f32, b: f32, bs: vec2<f32>) -> vec2<f32> {
+  let p = a * b;
   let as_ = split(a);
   return vec2<f32>(p, ((as_.x * bs.x - p) + as_.x * bs.y + as_.y * bs.x) + as_.y * bs.y);
 }` : `
 fn two_sum(a: f32, b: f32) -> vec2<f32> { return vec2<f32>(a + b, 0.0); }
 fn split(a: f32) -> vec2<f32> { return vec2<f32>(a, 0.0); }
-fn two_prod(a: f32, bs: vec2<f32>) -> vec2<f32> { return vec2<f32>(a * bs.x, 0.0); }`}
+fn two_prod(a: f32, b: f32, bs: vec2<f32>) -> vec2<f32> { return vec2<f32>(a * b, 0.0); }`}
 // (sum, error) pairs added with TwoSum, renormalized so the first carries the value.
 fn add2(x: vec2<f32>, y: vec2<f32>) -> vec2<f32> {
   let t = two_sum(x.x, y.x);
@@ -113,12 +113,13 @@ fn main(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index) t:
   for (var q = 0u; q < ${VPW}u; q++) { acc[q] = vec2<f32>(0.0, 0.0); }
   let nq = min(${VPW}u, P.count - min(v0, P.count));
   for (var j = g.y * P.chunk + t; j < j1; j += ${DWG}u) {
-    let wh = split(W[j]);
+    let wv = W[j];
+    let wh = split(wv);
     let wl = W[P.stride + j];
     for (var q = 0u; q < ${VPW}u; q++) {
       if (q >= nq) { break; }
       let x = V[(v0 + q) * P.stride + j];
-      let pr = two_prod(x, wh);
+      let pr = two_prod(x, wv, wh);
       let ts = two_sum(acc[q].x, pr.x);
       acc[q] = vec2<f32>(ts.x, acc[q].y + ts.y + pr.y + x * wl);
     }
@@ -175,7 +176,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var i = 0u; i < P.count; i++) {
       let x = V[i * P.stride + j];
       let o = 2u * (P.base + i);
-      let pr = two_prod(x, split(H[o]));
+      let hv = H[o];
+      let pr = two_prod(x, hv, split(hv));
       let ts = two_sum(s, pr.x);
       s = ts.x;
       c += ts.y + pr.y + H[o + 1u] * x;

@@ -24,6 +24,8 @@ import type { StoppedShort } from '../io/analysis';
 import { float32Floor, type FloorEstimate } from '../spectrum/floor';
 import { continueCost } from '../spectrum/plan';
 import { cutoffK } from '../spectrum/projection';
+import { webgpuDevice } from '../backend';
+import { gpuBasisDevice, type BasisChoice } from '../gpu/openBasis';
 
 import { DENSE_AUTO_MAX, DENSE_MAX } from '../spectrum/limits';
 /** Dense residuals are checked for this many top pairs. */
@@ -77,6 +79,13 @@ export interface SpectrumParams {
    * Krylov coordinates, loadings for the top LOADINGS_LEAN eigenvectors only.
    */
   lean?: boolean;
+  /**
+   * Lanczos: where the Krylov basis and its reorthogonalization run. 'auto' (default): on the GPU
+   * (src/core/gpu/gpuBasis.ts) when the job runs on the webgpu backend, else on the CPU; 'cpu';
+   * 'gpu' (a device of its own off the webgpu backend). Falls back to the CPU basis with the reason
+   * in `storage` when the GPU basis cannot be had.
+   */
+  basis?: BasisChoice;
 }
 
 /** Eigenvector loadings kept in a lean Lanczos run (each vector is one pass over the basis). */
@@ -219,7 +228,9 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
           eigenvalues: c.values.slice(0, c.converged), residuals: c.estimates.slice(0, c.converged), ritz: c.values, projection, kStar, backend: getBackend(),
         });
       };
+      const gb = await gpuBasisDevice(p.basis ?? 'auto', getBackend(), webgpuDevice());
       const r = await lanczosTopK(sym, k, {
+        gpu: gb.device ? { device: gb.device } : undefined,
         seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection && !p.lean, memoryBudgetBytes: p.memoryBudgetBytes, lean: p.lean,
         shouldStop: deadline < Infinity ? () => performance.now() > deadline : undefined,
         onCheck, checkEveryMs: p.streamEveryMs,
@@ -227,7 +238,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       tick('lanczos', t0);
       eigenvalues = r.values;
       residuals = r.residuals;
-      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB), ${r.restarts} restarts, ${r.converged}/${k} converged`;
+      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB) on ${r.basis}${r.basisFallback ? ` (GPU basis not used: ${r.basisFallback})` : gb.reason && p.basis === 'gpu' ? ` (GPU basis not used: ${gb.reason})` : ''}, ${r.restarts} restarts, ${r.converged}/${k} converged`;
       if (r.stopped) {
         const seconds = timings.lanczos / 1000;
         const est = continueCost(d, r.values.length, seconds, k);

@@ -12,7 +12,7 @@ export function BenchPanel() {
   return (
     <details className="bench-panel">
       <summary>Benchmark this device</summary>
-      <p className="small muted">Times Gauss–Newton products H·v, Lanczos top-k and a 1024³ matMul on the active backend, with the current model. On a GPU this shows absolute times; BENCHMARKS.md compares the CPU (wasm) numbers with a PyTorch peer.</p>
+      <p className="small muted">Times Gauss–Newton products H·v, Lanczos top-k and a 1024³ matMul on the active backend, with the current model, and one Lanczos reorthogonalization sweep (1,000 vectors) on the GPU against the CPU. On a GPU this shows absolute times; BENCHMARKS.md compares the CPU (wasm) numbers with a PyTorch peer.</p>
       <div className="controls">
         <label className="field inline"><span><Term id="lanczosK">Lanczos k</Term></span><input type="number" min={0} max={500} value={k} onChange={(e) => setK(Math.max(0, Math.min(500, Math.round(Number(e.target.value) || 0))))} /></label>
         <button type="button" disabled={!model} onClick={() => void runBenchmark(k).then(setR)} data-testid="bench-run">Run the benchmark</button>
@@ -25,6 +25,7 @@ export function BenchPanel() {
             <tr><td><Term id="hvp">H·v</Term> (median of {r.gn.reps})</td><td>{r.gn.medianMs.toFixed(2)} ms · {r.gn.productsPerSecond.toFixed(1)}/s · {r.gn.gflops.toFixed(1)} GFLOP/s</td></tr>
             {r.matMul && <tr><td>matMul {r.matMul.n}³</td><td>{r.matMul.gflops.toFixed(1)} GFLOP/s{r.gnFractionOfMatMul !== undefined ? ` (H·v reaches ${(r.gnFractionOfMatMul * 100).toFixed(0)} % of it)` : ''}</td></tr>}
             {r.lanczos && <tr><td>Lanczos top {r.lanczos.k}</td><td>{(r.lanczos.medianMs / 1000).toFixed(2)} s · {r.lanczos.matvecs} products · max <Term id="residual">residual</Term> {r.lanczos.maxResidualOverH1.toExponential(1)}·h₁</td></tr>}
+            {r.sweep && <tr><td>reorthogonalization sweep</td><td>{'skipped' in r.sweep ? `skipped: ${r.sweep.skipped}` : `${r.sweep.vectors.toLocaleString('en-US')} × ${r.sweep.d.toLocaleString('en-US')}: GPU basis ${r.sweep.gpuMs.toFixed(1)} ms, CPU basis ${r.sweep.cpuMs.toFixed(1)} ms (${r.sweep.cpu}) · ${r.sweep.ratio.toFixed(2)}× · agree to ${r.sweep.maxRelDiff.toExponential(0)}`}</td></tr>}
             <tr><td>total</td><td>{(r.totalMs / 1000).toFixed(1)} s</td></tr>
           </tbody>
         </table>
