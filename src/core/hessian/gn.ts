@@ -50,6 +50,8 @@ import '../arch/builtin';
 import type { ParamLayout } from '../params';
 import { ensureWasmTrainingKernels } from '../train/wasmKernels';
 import { residentGn } from '../train/engines';
+import { webgpuDevice } from '../backend';
+import { openGpuGn, type GpuGnStack } from '../gpu/gnStack';
 import type { Engine, Flat, Named } from './engine';
 
 export interface GnOptions {
@@ -60,6 +62,12 @@ export interface GnOptions {
   loss?: 'mse' | 'kl';
   /** Rows per pass. Default: all rows when they fit in one pass, else the largest chunk that does. */
   chunkSize?: number;
+  /**
+   * The WGSL product (gpu/gnStack.ts): by default on the webgpu backend's own device when that
+   * backend is active and the loss is 'mse'; a GPUDevice to use that one on any backend; false for
+   * the tfjs passes. Where it cannot be had the tfjs passes run and `fallback` says why.
+   */
+  gpu?: GPUDevice | false;
 }
 
 export interface GnOperator {
@@ -74,6 +82,10 @@ export interface GnOperator {
   dispose(): void;
   /** Floating-point operations of the matMuls in one apply (2 × multiply-adds). */
   flopsPerApply: number;
+  /** Where the products run: the resident CPU engine, the WGSL kernels, or the tfjs passes. */
+  engine?: 'resident' | 'wgsl' | 'tfjs';
+  /** Why the WGSL product was not used, where it was asked for (explicitly or by the webgpu backend). */
+  fallback?: string;
 }
 
 /** jacobianDense refuses matrices with more entries than this. */
@@ -136,6 +148,8 @@ class GnEngine {
   private readonly q: tf.Tensor2D[] | null;
   /** The product in a whole-step engine (train/engines.ts residentGn), where one applies; else the tfjs passes. */
   private readonly resident: ReturnType<typeof residentGn>;
+  /** The WGSL product (gpu/gnStack.ts), when attached. */
+  private gpu: GpuGnStack | null = null;
   private disposed = false;
 
   constructor(config: AnyModelConfig, theta: Float32Array, dataset: Dataset, rows: Int32Array, kl: boolean, chunkSize?: number) {
@@ -162,6 +176,17 @@ class GnEngine {
     this.eng = this.resident ? null : eng;
   }
 
+  get kind(): 'resident' | 'wgsl' | 'tfjs' {
+    return this.resident ? 'resident' : this.gpu ? 'wgsl' : 'tfjs';
+  }
+
+  /** Products on the WGSL kernels from now on (the tfjs passes' constants are freed, rebuilt if jvp/vjp are asked for). */
+  attachGpu(gpu: GpuGnStack): void {
+    this.gpu = gpu;
+    if (this.eng) tf.dispose(this.eng.constants);
+    this.eng = null;
+  }
+
   get flops(): number {
     return this.flopsPerApply;
   }
@@ -180,6 +205,7 @@ class GnEngine {
   async gn(v: Float32Array, out: Flat, scale: number): Promise<void> {
     this.check(v.length, this.d, 'v');
     if (this.resident) { this.resident.apply(v, out, scale); return; }
+    if (this.gpu) { await this.gpu.apply(v, out, scale); return; }
     const eng = this.passes();
     const blocks = tf.tidy(() => {
       const prep = eng.prepare(v);
@@ -257,6 +283,7 @@ class GnEngine {
     this.disposed = true;
     if (this.eng) tf.dispose(this.eng.constants);
     if (this.q) tf.dispose(this.q);
+    this.gpu?.destroy();
   }
 }
 
@@ -268,15 +295,27 @@ export async function gaussNewtonOperator(model: ModelBundle, dataset: Dataset, 
   const kl = (opts.loss ?? 'mse') === 'kl';
   const engine = new GnEngine(model.config, model.theta, dataset, rows, kl, opts.chunkSize);
   const scale = (kl ? 1 : 2) / rows.length;
+  let fallback: string | undefined;
+  const device = opts.gpu === false ? undefined : opts.gpu ?? webgpuDevice();
+  if (device && engine.kind === 'tfjs') {
+    if (kl) fallback = 'the WGSL product covers the mse behavioral loss only';
+    else {
+      const got = await openGpuGn(device, model.config, layoutFor(model.config), model.theta, dataset.x, rows);
+      if (got.gn) engine.attachGpu(got.gn);
+      else fallback = got.reason;
+    }
+  }
   return {
     d: engine.d,
     n: engine.n,
     flopsPerApply: engine.flops,
+    engine: engine.kind,
+    fallback,
     async apply(v) {
       const out = new Float64Array(engine.d);
       // set(), not Float32Array.from(v) or new Float32Array(v): those took 0.6–1 ms for modadd's
       // 86,197 entries (an iterator, per element), a fifth of a product; set() takes 0.05 ms.
-      const v32 = new Float32Array(engine.d);
+      const v32 = new Float32Array(v.length);
       v32.set(v);
       await engine.gn(v32, out, scale);
       return out;

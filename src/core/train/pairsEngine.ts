@@ -16,7 +16,7 @@
 import type { PairsPassSpec } from '../arch/passes';
 import { slot, type ParamLayout } from '../params';
 import type { HeadKind } from './fused';
-import { ResidentEngine, SOFTMAX_SLACK, addBias, columnSums, crossEntropyHead, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer } from './residentEngine';
+import { ResidentEngine, SOFTMAX_SLACK, addBias, columnSums, crossEntropyHead, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep } from './residentEngine';
 
 export class PairsEngine extends ResidentEngine {
   private readonly p: number;
@@ -106,18 +106,18 @@ export class PairsEngine extends ResidentEngine {
     r.set(theta.subarray(ob, ob + p), this.atB2);
   }
 
-  protected unpack(region: number, out: Float32Array): Float32Array {
-    const r = this.view(region, this.regionSize);
+  protected unpackPlan(): UnpackStep[] {
     const { p, e, h, eP, hP, pP } = this;
-    const E = slot(this.layout, this.spec.embed).offset;
-    for (let t = 0; t < p; t++) out.set(r.subarray(this.atE + t * eP, this.atE + t * eP + e), E + t * e);
     const { left, right } = this.firstWeights();
-    transpose(r, this.atW1, 2 * hP, out, left[0], left[1], e, h);
-    transpose(r, this.atW1 + hP, 2 * hP, out, right[0], right[1], e, h);
-    if (this.spec.hiddenBias) out.set(r.subarray(this.atB1, this.atB1 + h), slot(this.layout, this.spec.hiddenBias).offset);
-    transpose(r, this.atW2, pP, out, slot(this.layout, this.spec.out).offset, h, h, p);
-    out.set(r.subarray(this.atB2, this.atB2 + p), slot(this.layout, this.spec.outBias).offset);
-    return out;
+    const plan: UnpackStep[] = [
+      { kind: 'rows', s0: this.atE, stride: eP, d0: slot(this.layout, this.spec.embed).offset, rows: p, cols: e },
+      { kind: 't', s0: this.atW1, sStride: 2 * hP, d0: left[0], dStride: left[1], rows: e, cols: h },
+      { kind: 't', s0: this.atW1 + hP, sStride: 2 * hP, d0: right[0], dStride: right[1], rows: e, cols: h },
+    ];
+    if (this.spec.hiddenBias) plan.push({ kind: 'rows', s0: this.atB1, stride: h, d0: slot(this.layout, this.spec.hiddenBias).offset, rows: 1, cols: h });
+    plan.push({ kind: 't', s0: this.atW2, sStride: pP, d0: slot(this.layout, this.spec.out).offset, dStride: h, rows: h, cols: p });
+    plan.push({ kind: 'rows', s0: this.atB2, stride: p, d0: slot(this.layout, this.spec.outBias).offset, rows: 1, cols: p });
+    return plan;
   }
 
   /** W1 = W1tᵀ [2hP × eP] and W2 = W2tᵀ [pP × hP] (the backward pass's right operands). */

@@ -35,6 +35,48 @@ export function transpose(src: Float32Array, s0: number, sStride: number, dst: F
   }
 }
 
+/** `transpose` into a Float64 dst, each value times `scale` (a Gauss–Newton product's result). */
+export function transposeScaled(src: Float32Array, s0: number, sStride: number, dst: Float64Array, d0: number, dStride: number, rows: number, cols: number, scale: number): void {
+  const T = 16;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) {
+        const si = s0 + r * sStride;
+        for (let c = c0; c < c1; c++) dst[d0 + c * dStride + r] = src[si + c] * scale;
+      }
+    }
+  }
+}
+
+/**
+ * What `unpack` writes: the engine's region `src` to layout order. `rows` (r rows of `cols` floats
+ * at stride `stride` in src, to rows of `cols` at `dst` in the layout) and `t` (a block transposed,
+ * as `transpose`'s arguments) describe it once, so the same plan serves a Float32 copy and a scaled
+ * Float64 one.
+ */
+export type UnpackStep =
+  | { kind: 'rows'; s0: number; stride: number; d0: number; rows: number; cols: number }
+  | { kind: 't'; s0: number; sStride: number; d0: number; dStride: number; rows: number; cols: number };
+
+/** Runs an unpack plan from `src` (its float offsets from `base`) into `out` (Float32: a copy; Float64: times scale). */
+export function runUnpack(plan: UnpackStep[], src: Float32Array, base: number, out: Float32Array | Float64Array, scale = 1): void {
+  for (const st of plan) {
+    if (st.kind === 'rows') {
+      for (let r = 0; r < st.rows; r++) {
+        const a = base + st.s0 + r * st.stride, b = st.d0 + r * st.cols;
+        if (out instanceof Float32Array && scale === 1) out.set(src.subarray(a, a + st.cols), b);
+        else for (let c = 0; c < st.cols; c++) out[b + c] = src[a + c] * scale;
+      }
+    } else if (out instanceof Float64Array) transposeScaled(src, base + st.s0, st.sStride, out, st.d0, st.dStride, st.rows, st.cols, scale);
+    else {
+      if (scale !== 1) throw new Error('runUnpack: a scaled Float32 unpack');
+      transpose(src, base + st.s0, st.sStride, out, st.d0, st.dStride, st.rows, st.cols);
+    }
+  }
+}
+
 // The activation loops (ReLU, its mask, products) are wasm kernels, not JS: branching on the sign of
 // real pre-activations, a JS loop ran at 6–7 ns an element (mispredicted branches; BENCHMARKS.md).
 
@@ -161,8 +203,15 @@ export abstract class ResidentEngine {
 
   /** A flat vector in layout order (PyTorch shapes) into a region of the engine's layout. */
   protected abstract loadInto(region: number, theta: Float32Array): void;
-  /** A region (parameters or gradient) as a flat vector in layout order (PyTorch shapes). */
-  protected abstract unpack(region: number, out: Float32Array): Float32Array;
+  /** How a region maps to layout order (PyTorch shapes), as float offsets into the region. */
+  protected abstract unpackPlan(): UnpackStep[];
+  private plan: UnpackStep[] | null = null;
+
+  /** A region (parameters or gradient) as a flat vector in layout order (PyTorch shapes); into a Float64 out, times scale. */
+  protected unpack<T extends Float32Array | Float64Array>(region: number, out: T, scale = 1): T {
+    runUnpack(this.plan ??= this.unpackPlan(), this.k.f32(), region / 4, out, scale);
+    return out;
+  }
   /** Refreshes what the engine derives from the parameters (transposed copies) after they change. */
   protected abstract refreshTransposes(): void;
   /**
@@ -192,6 +241,7 @@ export abstract class ResidentEngine {
 
   /** out = scale · the gradient region, in layout order (a Gauss–Newton product's result). */
   protected scaledGradient(out: Float32Array | Float64Array, scale: number): void {
+    if (out instanceof Float64Array) { this.unpack(this.G, out, scale); return; }
     const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
     for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
   }

@@ -25,7 +25,7 @@ import type { StackPassSpec } from '../arch/passes';
 import { slot, type ParamLayout } from '../params';
 import type { HeadKind } from './fused';
 import {
-  ResidentEngine, SOFTMAX_SLACK, crossEntropyHead, gatherInto, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer,
+  ResidentEngine, SOFTMAX_SLACK, crossEntropyHead, gatherInto, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep,
 } from './residentEngine';
 
 /** An input held as its rows' nonzeros in the kernels' memory (StackEngine.sparseFor). */
@@ -134,17 +134,15 @@ export class StackEngine extends ResidentEngine {
     }
   }
 
-  /** A region (parameters or gradient) as a flat vector in layout order. */
-  protected unpack(region: number, out: Float32Array): Float32Array {
-    const r = this.view(region, this.regionSize);
+  protected unpackPlan(): UnpackStep[] {
+    const plan: UnpackStep[] = [];
     for (let l = 0; l < this.L; l++) {
-      const s = slot(this.layout, this.wNames[l]);
-      const nin = this.widths[l], nout = this.widths[l + 1], po = this.pw[l + 1];
-      transpose(r, this.wAt[l], po, out, s.offset, nin, nin, nout);
+      const nin = this.widths[l], nout = this.widths[l + 1];
+      plan.push({ kind: 't', s0: this.wAt[l], sStride: this.pw[l + 1], d0: slot(this.layout, this.wNames[l]).offset, dStride: nin, rows: nin, cols: nout });
       const b = this.bNames[l];
-      if (b) out.set(r.subarray(this.bAt[l], this.bAt[l] + nout), slot(this.layout, b).offset);
+      if (b) plan.push({ kind: 'rows', s0: this.bAt[l], stride: nout, d0: slot(this.layout, b).offset, rows: 1, cols: nout });
     }
-    return out;
+    return plan;
   }
 
   /** W_l = Wt_lᵀ for l ≥ 1 (the backward pass's right operand). */
