@@ -202,11 +202,22 @@ describe('stack engine on the kernel threads', () => {
       k.gemm(A, B, C, M, N, K, 4, 4 * M);
       return k.f32().slice(C / 4, C / 4 + M * N);
     };
-    const one = run(), oneProd = prod();
+    // A GELU token-pair model: its GELU and softmax kernels split over the threads too.
+    const cg: ModelConfig = { arch: 'modadd-gelu', p: 13, e: 5, h: 12 };
+    const dg = data(cg, 150, 150, 7), thg = initParams(cg, 3);
+    const runGelu = (): { v: number; g: Float32Array } => {
+      const e = engineFor(cg, 150);
+      e.load(thg);
+      const v = e.lossAndGradient(dg.x, dg.y, dg.n, null);
+      return { v, g: e.gradient() };
+    };
+    const one = run(), oneProd = prod(), oneGelu = runGelu();
     await initThreads(2);
     setGemmSplitMin(0);
     setResidentSplitMin(0);
-    const two = run(), twoProd = prod();
+    const two = run(), twoProd = prod(), twoGelu = runGelu();
+    expect(twoGelu.v).toBe(oneGelu.v);
+    expect(new Uint8Array(twoGelu.g.buffer)).toEqual(new Uint8Array(oneGelu.g.buffer));
     expect(new Uint8Array(twoProd.buffer)).toEqual(new Uint8Array(oneProd.buffer));
     expect(two.v).toBe(one.v);
     expect(new Uint8Array(two.g.buffer)).toEqual(new Uint8Array(one.g.buffer));
