@@ -64,8 +64,9 @@ export interface GnOptions {
   chunkSize?: number;
   /**
    * The WGSL product (gpu/gnStack.ts): by default on the webgpu backend's own device when that
-   * backend is active and the loss is 'mse'; a GPUDevice to use that one on any backend; false for
-   * the tfjs passes. Where it cannot be had the tfjs passes run and `fallback` says why.
+   * backend is active and the loss is 'mse'; a GPUDevice to use that one wherever the tfjs passes
+   * would run (the resident CPU engine keeps precedence on wasm/cpu); false for the tfjs passes.
+   * Where it cannot be had the tfjs passes run and `fallback` says why.
    */
   gpu?: GPUDevice | false;
 }

@@ -1,0 +1,385 @@
+/**
+ * The WGSL machinery shared by the Gauss–Newton products on the GPU (gnStack.ts for dense stacks,
+ * gnPairs.ts for token-pair models): a program is a fixed list of dispatches over buffers that
+ * are all allocated when the operator is built; a product uploads v, records every dispatch into
+ * one compute pass of one command buffer, copies the gradient buffer G (d floats) to a staging
+ * buffer, submits once and maps once.
+ *
+ * Kernels:
+ * - `matmul`: C[M, N] = epilogue(A₁·B₁ [K₁] + A₂·B₂ [K₂]), each operand an (offset, row stride,
+ *   column stride) view of a flat buffer, so transposes, the weight blocks inside the flat θ/v and
+ *   the gradient blocks inside G cost nothing. Epilogue, in order: + bias[n]; max(·, 0) (ReLU);
+ *   zero where mask[m, n] ≤ 0 (a ReLU mask read from the activations) or × mask[m, n] (a GELU
+ *   derivative); × scale. 16×16 output tiles per workgroup of 16×16 threads, A and B tiles staged
+ *   in workgroup memory.
+ * - `gatherAdd` (pairs): Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) for token pairs (a_r, b_r).
+ * - `segmentSum` (pairs): S[t, i] = Σ_{j ∈ seg t} X[idx_j, i] over a CSR list of rows per segment
+ *   (no float atomics in WGSL: the rows of each token are listed once, when the operator is built).
+ */
+
+// GPUBufferUsage / GPUMapMode values (the globals are missing in Node until a WebGPU module installs them).
+export const USAGE_MAP_READ = 0x1, USAGE_COPY_SRC = 0x4, USAGE_COPY_DST = 0x8, USAGE_UNIFORM = 0x40, USAGE_STORAGE = 0x80;
+const MAP_READ = 0x1;
+export const TILE = 16;
+const WG = 256;
+export const MAX_GROUPS = 65535;
+
+/** Why the WGSL product cannot be had for this operator (the caller falls back to the tfjs passes). */
+export class GpuGnUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuGnUnavailable';
+  }
+}
+
+const F_BIAS = 1, F_MASK = 2, F_RELU = 4, F_MUL = 8;
+
+const matmulWgsl = /* wgsl */ `
+struct P {
+  M: u32, N: u32, K1: u32, K2: u32,
+  a1o: u32, a1m: u32, a1k: u32, b1o: u32,
+  b1k: u32, b1n: u32, a2o: u32, a2m: u32,
+  a2k: u32, b2o: u32, b2k: u32, b2n: u32,
+  co: u32, cm: u32, cn: u32, flags: u32,
+  bo: u32, mo: u32, mm: u32, mn: u32,
+  scale: f32, p1: u32, p2: u32, p3: u32,
+}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A1: array<f32>;
+@group(0) @binding(2) var<storage, read> B1: array<f32>;
+@group(0) @binding(3) var<storage, read> A2: array<f32>;
+@group(0) @binding(4) var<storage, read> B2: array<f32>;
+@group(0) @binding(5) var<storage, read> Bias: array<f32>;
+@group(0) @binding(6) var<storage, read> Mask: array<f32>;
+@group(0) @binding(7) var<storage, read_write> C: array<f32>;
+var<workgroup> ta: array<f32, ${TILE * TILE}>;
+var<workgroup> tb: array<f32, ${TILE * TILE}>;
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m = wg.y * ${TILE}u + lid.y;
+  let n = wg.x * ${TILE}u + lid.x;
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < p.K1; k0 += ${TILE}u) {
+    let ka = k0 + lid.x;
+    var a = 0.0;
+    if (m < p.M && ka < p.K1) { a = A1[p.a1o + m * p.a1m + ka * p.a1k]; }
+    ta[lid.y * ${TILE}u + lid.x] = a;
+    let kb = k0 + lid.y;
+    var b = 0.0;
+    if (n < p.N && kb < p.K1) { b = B1[p.b1o + kb * p.b1k + n * p.b1n]; }
+    tb[lid.y * ${TILE}u + lid.x] = b;
+    workgroupBarrier();
+    for (var k = 0u; k < ${TILE}u; k++) { acc += ta[lid.y * ${TILE}u + k] * tb[k * ${TILE}u + lid.x]; }
+    workgroupBarrier();
+  }
+  for (var k0 = 0u; k0 < p.K2; k0 += ${TILE}u) {
+    let ka = k0 + lid.x;
+    var a = 0.0;
+    if (m < p.M && ka < p.K2) { a = A2[p.a2o + m * p.a2m + ka * p.a2k]; }
+    ta[lid.y * ${TILE}u + lid.x] = a;
+    let kb = k0 + lid.y;
+    var b = 0.0;
+    if (n < p.N && kb < p.K2) { b = B2[p.b2o + kb * p.b2k + n * p.b2n]; }
+    tb[lid.y * ${TILE}u + lid.x] = b;
+    workgroupBarrier();
+    for (var k = 0u; k < ${TILE}u; k++) { acc += ta[lid.y * ${TILE}u + k] * tb[k * ${TILE}u + lid.x]; }
+    workgroupBarrier();
+  }
+  if (m >= p.M || n >= p.N) { return; }
+  var r = acc;
+  if ((p.flags & ${F_BIAS}u) != 0u) { r += Bias[p.bo + n]; }
+  if ((p.flags & ${F_RELU}u) != 0u) { r = max(r, 0.0); }
+  if ((p.flags & ${F_MASK}u) != 0u) { if (!(Mask[p.mo + m * p.mm + n * p.mn] > 0.0)) { r = 0.0; } }
+  if ((p.flags & ${F_MUL}u) != 0u) { r *= Mask[p.mo + m * p.mm + n * p.mn]; }
+  C[p.co + m * p.cm + n * p.cn] = r * p.scale;
+}
+`;
+
+/** Y[r, i] = D[r, i]·(T[a_r·h + i] + T[(p + b_r)·h + i]); pairs int32 [n, 2]. */
+const gatherAddWgsl = /* wgsl */ `
+struct P { n: u32, h: u32, p: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> q: P;
+@group(0) @binding(1) var<storage, read> T: array<f32>;
+@group(0) @binding(2) var<storage, read> D: array<f32>;
+@group(0) @binding(3) var<storage, read> pairs: array<u32>;
+@group(0) @binding(4) var<storage, read_write> Y: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let idx = gid.x + gid.y * nw.x * ${WG}u;
+  if (idx >= q.n * q.h) { return; }
+  let r = idx / q.h;
+  let i = idx - r * q.h;
+  let a = pairs[2u * r];
+  let b = pairs[2u * r + 1u];
+  Y[idx] = D[idx] * (T[a * q.h + i] + T[(q.p + b) * q.h + i]);
+}
+`;
+
+/** S[t·h + i] = Σ_{j = off[t]}^{off[t+1]−1} X[idx[j]·h + i], t < segments. */
+const segmentSumWgsl = /* wgsl */ `
+struct P { segs: u32, h: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> q: P;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> off: array<u32>;
+@group(0) @binding(3) var<storage, read> rowsOf: array<u32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let idx = gid.x + gid.y * nw.x * ${WG}u;
+  if (idx >= q.segs * q.h) { return; }
+  let t = idx / q.h;
+  let i = idx - t * q.h;
+  var acc = 0.0;
+  for (var j = off[t]; j < off[t + 1u]; j++) { acc += X[rowsOf[j] * q.h + i]; }
+  S[idx] = acc;
+}
+`;
+
+/** An operand: buffer, element offset, strides along its two indices (row index first). */
+export interface Operand { buf: GPUBuffer; off: number; s0: number; s1: number }
+
+export const view = (buf: GPUBuffer, off: number, s0: number, s1: number): Operand => ({ buf, off, s0, s1 });
+
+/** One matmul dispatch: C[M, N] = epilogue(A₁·B₁ [K1] + A₂·B₂ [K2]). */
+export interface MatmulStep {
+  M: number; N: number;
+  a1: Operand; b1: Operand; K1: number;
+  a2?: Operand; b2?: Operand; K2?: number;
+  c: Operand;
+  bias?: { buf: GPUBuffer; off: number };
+  /** Zero where mask ≤ 0 ('sign', a ReLU mask from the activations) or multiply by it ('mul'). */
+  mask?: Operand & { mode: 'sign' | 'mul' };
+  relu?: boolean;
+  /** Multiplied by the product's scale (the gradient steps). */
+  scaled?: boolean;
+  label: string;
+}
+
+interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number]; uniform: GPUBuffer; params: ArrayBuffer; scaled: boolean; mac: number }
+
+function lostError(info: GPUDeviceLostInfo): Error {
+  return new Error(`The GPU device was lost during a Gauss–Newton product (${info.reason}${info.message ? `: ${info.message}` : ''}); run it again (on another backend if it keeps happening).`);
+}
+
+/** A 1-D grid of `threads` threads in workgroups of 256, folded into 2-D past 65,535 workgroups. */
+function grid1d(threads: number): [number, number] {
+  const g = Math.max(1, Math.ceil(threads / WG));
+  return g <= MAX_GROUPS ? [g, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS)];
+}
+
+/** Checks the device's limits against the buffers (float counts) a program will bind; throws GpuGnUnavailable. */
+export function checkLimits(device: GPUDevice, floats: number[], maxRowsOrCols: number): void {
+  const lim = device.limits;
+  const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+  const biggest = Math.max(...floats) * 4;
+  if (biggest > maxBytes) {
+    throw new GpuGnUnavailable(`a buffer of ${biggest.toLocaleString('en-US')} bytes exceeds the GPU's storage-buffer binding limit of ${maxBytes.toLocaleString('en-US')} bytes`);
+  }
+  const maxGroups = Math.min(MAX_GROUPS, lim.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS);
+  if (Math.ceil(maxRowsOrCols / TILE) > maxGroups) throw new GpuGnUnavailable(`${maxRowsOrCols.toLocaleString('en-US')} rows exceed the dispatch grid (${maxGroups} workgroups of ${TILE})`);
+  if ((lim.maxStorageBuffersPerShaderStage ?? 8) < 7) throw new GpuGnUnavailable('the device allows fewer than 7 storage buffers per shader stage');
+  if ((lim.maxComputeInvocationsPerWorkgroup ?? 256) < TILE * TILE) throw new GpuGnUnavailable(`the device allows fewer than ${TILE * TILE} invocations per workgroup`);
+}
+
+/**
+ * Builds a program inside validation and out-of-memory error scopes, so a device that refuses the
+ * buffers or kernels gives GpuGnUnavailable (with the reason) instead of a broken operator.
+ */
+export async function buildScoped<T extends GnProgram>(device: GPUDevice, make: () => T): Promise<T> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  let built: T | null = null;
+  let thrown: unknown = null;
+  try {
+    built = make();
+  } catch (e) {
+    thrown = e;
+  }
+  const oom = await device.popErrorScope();
+  const invalid = await device.popErrorScope();
+  const err = oom ?? invalid;
+  if (thrown instanceof GpuGnUnavailable) { built?.destroy(); throw thrown; }
+  if (thrown || err) {
+    built?.destroy();
+    const why = err ? err.message : thrown instanceof Error ? thrown.message : String(thrown);
+    throw new GpuGnUnavailable(`the GPU refused the Gauss–Newton buffers or kernels (${oom ? 'out of memory' : err ? 'validation' : 'error'}: ${why})`);
+  }
+  return built!;
+}
+
+/**
+ * A Gauss–Newton product as a fixed list of dispatches. Subclasses allocate their buffers with
+ * `buffer`, record the forward pass at θ* with `runOnce` and the product's dispatches with
+ * `matmul` / `gatherAdd` / `segmentSum` (in order) in their constructors.
+ */
+export abstract class GnProgram {
+  readonly d: number;
+  readonly n: number;
+  protected readonly device: GPUDevice;
+  private readonly buffers: GPUBuffer[] = [];
+  protected readonly vBuf: GPUBuffer;
+  protected readonly gBuf: GPUBuffer;
+  private readonly stage: GPUBuffer;
+  /** A storage buffer bound where a kernel's operand is unused. */
+  protected readonly dummy: GPUBuffer;
+  /** A storage buffer holding 1.0 (bias gradients are δᵀ·1 with a stride-0 operand). */
+  protected readonly one: GPUBuffer;
+  private readonly pipes = new Map<string, GPUComputePipeline>();
+  private readonly steps: Dispatch[] = [];
+  private scale = 1;
+  private lost: GPUDeviceLostInfo | null = null;
+  private readonly pending = new Set<(e: Error) => void>();
+  private busy = false;
+  private destroyed = false;
+
+  protected constructor(device: GPUDevice, d: number, n: number) {
+    this.device = device;
+    this.d = d;
+    this.n = n;
+    this.vBuf = this.buffer(d, 'gn v');
+    this.gBuf = this.buffer(d, 'gn Jᵀ J v', USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST);
+    this.stage = this.buffer(d, 'gn read-back', USAGE_MAP_READ | USAGE_COPY_DST);
+    this.dummy = this.buffer(4, 'gn unused binding');
+    this.one = this.buffer(4, 'gn 1.0', USAGE_STORAGE | USAGE_COPY_DST, new Float32Array([1, 1, 1, 1]));
+    device.lost.then((info) => {
+      this.lost = info;
+      for (const reject of this.pending) reject(lostError(info));
+      this.pending.clear();
+    }).catch(() => undefined);
+  }
+
+  /** Dispatches per product (all in one compute pass and one submission). */
+  get dispatches(): number {
+    return this.steps.length;
+  }
+
+  /** Floating-point operations of the matmuls' multiply-adds per product (2 × multiply-adds). */
+  get flops(): number {
+    return 2 * this.steps.reduce((s, x) => s + x.mac, 0);
+  }
+
+  /** A storage buffer of `floats` floats (or u32s), optionally filled. */
+  protected buffer(floats: number, label: string, usage = USAGE_STORAGE | USAGE_COPY_DST, data?: Float32Array | Uint32Array): GPUBuffer {
+    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil(floats / 4) * 16), usage, label });
+    this.buffers.push(b);
+    if (data) this.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>);
+    return b;
+  }
+
+  private pipe(name: string, code: string): GPUComputePipeline {
+    let p = this.pipes.get(name);
+    if (!p) {
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code, label: `gn ${name}` }), entryPoint: 'main' } });
+      this.pipes.set(name, p);
+    }
+    return p;
+  }
+
+  private dispatch(pipe: GPUComputePipeline, label: string, params: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number], scaled: boolean, mac: number): Dispatch {
+    const uniform = this.buffer(params.byteLength / 4, `gn ${label} params`, USAGE_UNIFORM | USAGE_COPY_DST);
+    this.device.queue.writeBuffer(uniform, 0, params);
+    const bg = this.device.createBindGroup({
+      layout: pipe.getBindGroupLayout(0), label: `gn ${label}`,
+      entries: [uniform, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return { pipe, bg, groups, uniform, params, scaled, mac };
+  }
+
+  protected matmulDispatch(s: MatmulStep): Dispatch {
+    const params = new ArrayBuffer(112);
+    const u = new Uint32Array(params), f = new Float32Array(params);
+    const none = view(this.dummy, 0, 0, 0);
+    const a2 = s.a2 ?? none, b2 = s.b2 ?? none;
+    const flags = (s.bias ? F_BIAS : 0) | (s.mask ? (s.mask.mode === 'sign' ? F_MASK : F_MUL) : 0) | (s.relu ? F_RELU : 0);
+    u.set([s.M, s.N, s.K1, s.K2 ?? 0, s.a1.off, s.a1.s0, s.a1.s1, s.b1.off, s.b1.s0, s.b1.s1, a2.off, a2.s0, a2.s1, b2.off, b2.s0, b2.s1,
+      s.c.off, s.c.s0, s.c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0]);
+    f[24] = s.scaled ? this.scale : 1;
+    const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, s.c.buf];
+    return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, [Math.ceil(s.N / TILE), Math.ceil(s.M / TILE)], !!s.scaled, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
+  }
+
+  /** Appends a matmul to the product. */
+  protected matmul(s: MatmulStep): void {
+    this.steps.push(this.matmulDispatch(s));
+  }
+
+  /** Appends Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */
+  protected gatherAdd(T: GPUBuffer, D: GPUBuffer, pairs: GPUBuffer, Y: GPUBuffer, n: number, h: number, p: number): void {
+    this.steps.push(this.dispatch(this.pipe('gatherAdd', gatherAddWgsl), 'gather', new Uint32Array([n, h, p, 0]).buffer, [T, D, pairs, Y], grid1d(n * h), false, 0));
+  }
+
+  /** Appends S[t, i] = Σ_{j ∈ [off[t], off[t+1])} X[rowsOf[j], i] for t < segs (X [*, h]). */
+  protected segmentSum(X: GPUBuffer, off: GPUBuffer, rowsOf: GPUBuffer, S: GPUBuffer, segs: number, h: number): void {
+    this.steps.push(this.dispatch(this.pipe('segmentSum', segmentSumWgsl), 'segment sum', new Uint32Array([segs, h, 0, 0]).buffer, [X, off, rowsOf, S], grid1d(segs * h), false, 0));
+  }
+
+  /** Runs matmuls once now (the forward pass at θ*), in one submission. */
+  protected runOnce(steps: MatmulStep[]): void {
+    if (!steps.length) return;
+    const ds = steps.map((s) => this.matmulDispatch(s));
+    this.encode(ds, null);
+  }
+
+  private encode(ds: Dispatch[], copy: number | null): void {
+    const enc = this.device.createCommandEncoder({ label: 'gn' });
+    const pass = enc.beginComputePass();
+    for (const s of ds) {
+      pass.setPipeline(s.pipe);
+      pass.setBindGroup(0, s.bg);
+      pass.dispatchWorkgroups(s.groups[0], s.groups[1]);
+    }
+    pass.end();
+    if (copy !== null) enc.copyBufferToBuffer(this.gBuf, 0, this.stage, 0, copy);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** out = scale · Jᵀ J v, v in float32; one submission and one read-back. */
+  async apply(v: Float32Array, out: Float32Array | Float64Array, scale: number): Promise<void> {
+    if (this.destroyed) throw new Error('Gauss–Newton GPU product used after dispose()');
+    if (this.lost) throw lostError(this.lost);
+    if (v.length !== this.d || out.length !== this.d) throw new Error(`v and out need ${this.d} entries (got ${v.length}, ${out.length})`);
+    if (this.busy) throw new Error('Gauss–Newton GPU product: one product at a time (await the previous apply)');
+    this.busy = true;
+    try {
+      const { device } = this;
+      if (scale !== this.scale) {
+        this.scale = scale;
+        for (const s of this.steps) {
+          if (!s.scaled) continue;
+          new Float32Array(s.params)[24] = scale;
+          device.queue.writeBuffer(s.uniform, 0, s.params);
+        }
+      }
+      device.queue.writeBuffer(this.vBuf, 0, v as Float32Array<ArrayBuffer>);
+      this.encode(this.steps, this.d * 4);
+      const g = await this.readBack(this.d * 4);
+      for (let i = 0; i < this.d; i++) out[i] = g[i];
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async readBack(bytes: number): Promise<Float32Array> {
+    const buf = this.stage;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.pending.add(reject);
+        buf.mapAsync(MAP_READ, 0, bytes).then(resolve, reject).finally(() => this.pending.delete(reject));
+      });
+    } catch (e) {
+      const info = this.lost ?? await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
+      if (info) throw lostError(info);
+      throw e;
+    }
+    const out = new Float32Array(buf.getMappedRange(0, bytes).slice(0));
+    buf.unmap();
+    return out;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const b of this.buffers) b.destroy();
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The WGSL Gauss–Newton product of dense stacks (src/core/gpu/gnStack.ts) on a WebGPU adapter in
+ * Node (Dawn from the `webgpu` package on SwiftShader here and in CI: correctness, not speed):
+ * products on small ragged widths against a Float64 reference written here (a per-row tangent and
+ * backward pass in plain loops, from docs/science.md §2, not from the code under test; and, for a
+ * small case, the dense Jacobian by central finite differences of a Float64 forward pass), against
+ * the CPU operator, symmetry, the wiring in gaussNewtonOperator (fallbacks with reasons) and a lost
+ * device. Skips cleanly without an adapter.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { webgpuAdapter } from './helpers/webgpu';
+import { useWasm } from './helpers/tf';
+import { GpuGnStack, openGpuGn } from '../../src/core/gpu/gnStack';
+import type { StackPassSpec } from '../../src/core/arch/passes';
+import { getArch } from '../../src/core/arch/registry';
+import '../../src/core/arch/builtin';
+import { gaussNewtonOperator } from '../../src/core/hessian/gn';
+import { layoutFor, type ModelConfig } from '../../src/core/models/config';
+import { initParams } from '../../src/core/models/init';
+import type { ModelBundle } from '../../src/core/models/bundle';
+import { makeLayout, slot, type ParamLayout } from '../../src/core/params';
+import type { Dataset } from '../../src/core/data/types';
+import type { DataSpec } from '../../src/core/data/spec';
+import { matfacDataset } from '../../src/core/data/matfac';
+import { modAddDataset } from '../../src/core/data/modadd';
+import { setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
+import { makeRng } from '../../src/core/rng';
+
+const hasAdapter = await webgpuAdapter();
+if (!hasAdapter) console.warn('gpuGn.test.ts: no WebGPU adapter (Dawn + SwiftShader ICD not found); skipping the WGSL Gauss–Newton tests');
+
+let device: GPUDevice;
+beforeAll(async () => {
+  await useWasm();
+  if (!hasAdapter) return;
+  const adapter = (await navigator.gpu.requestAdapter())!;
+  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+});
+afterAll(() => device?.destroy());
+
+// ---------------------------------------------------------------------------------------------
+// Float64 reference (plain loops over one row at a time; PyTorch shapes, W [out, in], z = W h + b)
+// ---------------------------------------------------------------------------------------------
+
+interface Stack { spec: StackPassSpec; layout: ParamLayout; theta: Float32Array; x: Float32Array; rows: Int32Array }
+
+function offsets(s: Stack): { w: number[]; b: number[] } {
+  const L = s.spec.widths.length - 1;
+  const w: number[] = [], b: number[] = [];
+  for (let l = 0; l < L; l++) {
+    w.push(slot(s.layout, s.spec.weight(l)).offset);
+    const bn = s.spec.bias(l);
+    b.push(bn === null ? -1 : slot(s.layout, bn).offset);
+  }
+  return { w, b };
+}
+
+/** f_θ(x_row) in Float64 for parameters th. */
+function forward64(s: Stack, th: Float64Array, row: number): Float64Array {
+  const { widths, relu } = s.spec;
+  const { w, b } = offsets(s);
+  let h = Float64Array.from(s.x.subarray(row * widths[0], (row + 1) * widths[0]));
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const o = widths[l + 1], i = widths[l], z = new Float64Array(o);
+    for (let r = 0; r < o; r++) {
+      let acc = b[l] >= 0 ? th[b[l] + r] : 0;
+      for (let k = 0; k < i; k++) acc += th[w[l] + r * i + k] * h[k];
+      z[r] = acc;
+    }
+    h = relu && l + 2 < widths.length ? z.map((t) => Math.max(0, t)) : z;
+  }
+  return h;
+}
+
+/** H·v = (2/n) Σ_x J_xᵀ J_x v in Float64: per row, J_x v by forward mode, then J_xᵀ u by reverse mode. */
+function hv64(s: Stack, v: Float64Array): Float64Array {
+  const { widths, relu } = s.spec;
+  const { w, b } = offsets(s);
+  const th = s.theta, L = widths.length - 1;
+  const out = new Float64Array(th.length);
+  for (const row of s.rows) {
+    const hs: Float64Array[] = [Float64Array.from(s.x.subarray(row * widths[0], (row + 1) * widths[0]))];
+    const zs: Float64Array[] = [];
+    let hd = new Float64Array(widths[0]);
+    let u = new Float64Array(0);
+    for (let l = 0; l < L; l++) {
+      const o = widths[l + 1], i = widths[l], z = new Float64Array(o), zd = new Float64Array(o);
+      for (let r = 0; r < o; r++) {
+        let acc = b[l] >= 0 ? th[b[l] + r] : 0, dacc = b[l] >= 0 ? v[b[l] + r] : 0;
+        for (let k = 0; k < i; k++) {
+          acc += th[w[l] + r * i + k] * hs[l][k];
+          dacc += v[w[l] + r * i + k] * hs[l][k] + th[w[l] + r * i + k] * hd[k];
+        }
+        z[r] = acc;
+        zd[r] = dacc;
+      }
+      zs.push(z);
+      if (l === L - 1) { u = zd; break; }
+      const act = relu ? z.map((t) => Math.max(0, t)) : z;
+      hs.push(act);
+      hd = relu ? zd.map((t, r) => (z[r] > 0 ? t : 0)) : zd;
+    }
+    let delta = u;
+    for (let l = L - 1; l >= 0; l--) {
+      const o = widths[l + 1], i = widths[l];
+      for (let r = 0; r < o; r++) {
+        for (let k = 0; k < i; k++) out[w[l] + r * i + k] += delta[r] * hs[l][k];
+        if (b[l] >= 0) out[b[l] + r] += delta[r];
+      }
+      if (l === 0) break;
+      const next = new Float64Array(i);
+      for (let k = 0; k < i; k++) {
+        let acc = 0;
+        for (let r = 0; r < o; r++) acc += delta[r] * th[w[l] + r * i + k];
+        next[k] = relu && !(zs[l - 1][k] > 0) ? 0 : acc;
+      }
+      delta = next;
+    }
+  }
+  const sc = 2 / s.rows.length;
+  for (let j = 0; j < out.length; j++) out[j] *= sc;
+  return out;
+}
+
+/** The dense Jacobian [rows·K, d] by central differences of forward64 (small cases only). */
+function fdJacobian(s: Stack, h = 1e-6): Float64Array {
+  const th = Float64Array.from(s.theta), d = th.length;
+  const K = s.spec.widths[s.spec.widths.length - 1], m = s.rows.length * K;
+  const J = new Float64Array(m * d);
+  for (let j = 0; j < d; j++) {
+    const t0 = th[j];
+    s.rows.forEach((row, ri) => {
+      th[j] = t0 + h; const fp = forward64(s, th, row);
+      th[j] = t0 - h; const fm = forward64(s, th, row);
+      for (let k = 0; k < K; k++) J[(ri * K + k) * d + j] = (fp[k] - fm[k]) / (2 * h);
+    });
+    th[j] = t0;
+  }
+  return J;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------------------------
+
+const gauss = (d: number, seed: number): Float32Array => { const r = makeRng(seed), v = new Float32Array(d); for (let i = 0; i < d; i++) v[i] = r.normal(); return v; };
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+const norm = (a: ArrayLike<number>): number => Math.sqrt(dot(a, a));
+
+function fakeMnist(n: number, seed: number): Dataset {
+  const rng = makeRng(seed);
+  const x = Float32Array.from({ length: n * 784 }, () => (rng.next() < 0.6 ? 0 : Math.round(rng.next() * 255) / 255));
+  const y = Int32Array.from({ length: n }, () => rng.int(10));
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  return { kind: 'mnist', label: 'random digits', n, inputDim: 784, x, y, outDim: 10, trainIdx: all, testIdx: new Int32Array(0) };
+}
+
+/** A custom stack (ReLU or linear, with or without biases) with its own layout, random θ and x. */
+function customStack(widths: number[], relu: boolean, biased: boolean, n: number, seed: number): Stack {
+  const specs = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    specs.push({ name: `l${l}.w`, shape: [widths[l + 1], widths[l]] });
+    if (biased) specs.push({ name: `l${l}.b`, shape: [widths[l + 1]] });
+  }
+  const layout = makeLayout(specs);
+  const rng = makeRng(seed);
+  const theta = Float32Array.from({ length: layout.size }, () => rng.normal() * 0.5);
+  // Rows 0..n+2, of which the operator takes a shuffled subset (a gather, not the first n).
+  const x = Float32Array.from({ length: (n + 3) * widths[0] }, () => rng.normal());
+  const rows = Int32Array.from({ length: n }, (_, i) => (i * 7 + 2) % (n + 3));
+  const spec: StackPassSpec = { widths, weight: (l) => `l${l}.w`, bias: (l) => (biased ? `l${l}.b` : null), relu };
+  return { spec, layout, theta, x, rows };
+}
+
+/** A built-in architecture as a Stack (its own denseStack spec). */
+function archStack(config: ModelConfig, ds: Dataset, seed: number): Stack & { config: ModelConfig; ds: Dataset } {
+  const spec = getArch(config.arch).denseStack!(config as never);
+  return { spec, layout: layoutFor(config), theta: initParams(config, seed), x: ds.x as Float32Array, rows: ds.trainIdx, config, ds };
+}
+
+const CASES: { name: string; make: () => Stack }[] = [
+  { name: 'mnist-mlp [784, 9, 6, 10], 37 rows (ReLU, biases)', make: () => archStack({ arch: 'mnist-mlp', hidden: [9, 6] }, fakeMnist(37, 3), 7) },
+  { name: 'matfac [5, 4, 3, 6] (linear, no biases)', make: () => archStack({ arch: 'matfac', widths: [5, 4, 3, 6] }, matfacDataset({ inDim: 5, outDim: 6, nTrain: 11, seed: 3 }), 8) },
+  { name: 'ReLU, no biases [7, 5, 4, 3], 23 rows', make: () => customStack([7, 5, 4, 3], true, false, 23, 11) },
+  { name: 'linear with biases [5, 4, 3, 6], 19 rows', make: () => customStack([5, 4, 3, 6], false, true, 19, 12) },
+  { name: 'ReLU, biases, several tiles [40, 33, 17, 18], 50 rows', make: () => customStack([40, 33, 17, 18], true, true, 50, 13) },
+  { name: 'one layer [6, 3] with bias, 5 rows', make: () => customStack([6, 3], true, true, 5, 14) },
+];
+
+/** Per tensor: ‖got − ref‖ ≤ tol·‖ref_t‖ + 1e-6·‖ref‖ (so a wrong bias block cannot hide in the norm of the weights). */
+function expectClose(layout: ParamLayout, got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string): void {
+  const total = norm(ref);
+  for (const t of layout.tensors) {
+    let e = 0, r = 0;
+    for (let j = t.offset; j < t.offset + t.size; j++) { e += (got[j] - ref[j]) ** 2; r += ref[j] ** 2; }
+    const err = Math.sqrt(e), lim = tol * Math.sqrt(r) + 1e-6 * total;
+    if (!(err <= lim)) throw new Error(`${what}: ${t.name}: ‖error‖ = ${err.toExponential(3)} > ${lim.toExponential(3)} (‖ref_t‖ = ${Math.sqrt(r).toExponential(3)})`);
+  }
+}
+
+describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () => {
+  for (const c of CASES) {
+    test(`${c.name}: against the Float64 reference; symmetric`, async () => {
+      const s = c.make();
+      const gn = await GpuGnStack.open(device, s);
+      try {
+        const scale = 2 / s.rows.length;
+        for (const seed of [1, 2]) {
+          const v = gauss(s.layout.size, seed);
+          const out = new Float64Array(s.layout.size);
+          await gn.apply(v, out, scale);
+          expectClose(s.layout, out, hv64(s, Float64Array.from(v)), 2e-5, c.name);
+        }
+        const v = gauss(s.layout.size, 3), u = gauss(s.layout.size, 4);
+        const hv = new Float32Array(s.layout.size), hu = new Float32Array(s.layout.size);
+        await gn.apply(v, hv, scale);
+        await gn.apply(u, hu, scale);
+        const a = dot(u, hv), b = dot(v, hu);
+        expect(Math.abs(a - b)).toBeLessThan(1e-5 * (norm(u) * norm(hv) + norm(v) * norm(hu)));
+        expect(gn.dispatches).toBeGreaterThan(0);
+      } finally {
+        gn.destroy();
+      }
+    });
+  }
+
+  test('a small case against the dense Jacobian by finite differences: H = (2/n) JᵀJ', async () => {
+    const s = customStack([4, 3, 3, 2], true, true, 6, 21);
+    const J = fdJacobian(s), d = s.layout.size, m = J.length / d;
+    const gn = await GpuGnStack.open(device, s);
+    try {
+      const v = gauss(d, 5);
+      const Jv = new Float64Array(m);
+      for (let i = 0; i < m; i++) { let acc = 0; for (let j = 0; j < d; j++) acc += J[i * d + j] * v[j]; Jv[i] = acc; }
+      const ref = new Float64Array(d);
+      for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) ref[j] += (2 / s.rows.length) * J[i * d + j] * Jv[i];
+      const out = new Float64Array(d);
+      await gn.apply(v, out, 2 / s.rows.length);
+      expectClose(s.layout, out, ref, 1e-5, 'finite differences');
+      expectClose(s.layout, hv64(s, Float64Array.from(v)), ref, 1e-7, 'the Float64 reference itself');
+    } finally {
+      gn.destroy();
+    }
+  });
+
+  test('gaussNewtonOperator with a GPU device runs the WGSL product and agrees with the CPU operator', async () => {
+    const dummy: DataSpec = { kind: 'matfac', inDim: 1, outDim: 1, nTrain: 1, seed: 0 };
+    for (const mk of [CASES[0], CASES[1]]) {
+      const s = mk.make() as ReturnType<typeof archStack>;
+      const model: ModelBundle = { name: 'm', config: s.config, theta: s.theta, data: dummy };
+      const cpu = await gaussNewtonOperator(model, s.ds, s.rows);
+      // The resident CPU engine keeps precedence on wasm: switch it off to see the WGSL wiring.
+      setFusedKernelsEnabled(false);
+      let gpu;
+      try {
+        gpu = await gaussNewtonOperator(model, s.ds, s.rows, { gpu: device });
+      } finally {
+        setFusedKernelsEnabled(true);
+      }
+      try {
+        expect(cpu.engine).toBe('resident');
+        expect(gpu.engine).toBe('wgsl');
+        expect(gpu.fallback).toBeUndefined();
+        const v = gauss(cpu.d, 9);
+        const a = await cpu.applyF32(v), b = await gpu.applyF32(v);
+        expectClose(layoutFor(s.config), b, a, 2e-5, `${mk.name}: WGSL against the CPU operator`);
+        const a64 = await gpu.apply(Float64Array.from(v));
+        expectClose(layoutFor(s.config), a64, b, 1e-7, 'apply and applyF32');
+      } finally {
+        cpu.dispose();
+        gpu.dispose();
+      }
+    }
+  });
+
+  test('fallbacks: token-pair models, the KL loss and a device too small say why and use the tfjs passes', async () => {
+    const dummy: DataSpec = { kind: 'matfac', inDim: 1, outDim: 1, nTrain: 1, seed: 0 };
+    setFusedKernelsEnabled(false);
+    try {
+      const cfg: ModelConfig = { arch: 'modadd', p: 7, e: 4, h: 6 };
+      const ds = modAddDataset({ p: 7, trainFraction: 0.6, seed: 1 });
+      const op = await gaussNewtonOperator({ name: 'm', config: cfg, theta: initParams(cfg, 1), data: dummy }, ds, ds.trainIdx, { gpu: device });
+      expect(op.engine).toBe('tfjs');
+      expect(op.fallback).toMatch(/modadd/);
+      op.dispose();
+      const s = CASES[0].make() as ReturnType<typeof archStack>;
+      const kl = await gaussNewtonOperator({ name: 'm', config: s.config, theta: s.theta, data: dummy }, s.ds, s.rows, { gpu: device, loss: 'kl' });
+      expect(kl.engine).toBe('tfjs');
+      expect(kl.fallback).toMatch(/mse/);
+      kl.dispose();
+      const off = await gaussNewtonOperator({ name: 'm', config: s.config, theta: s.theta, data: dummy }, s.ds, s.rows, { gpu: false });
+      expect(off.engine).toBe('tfjs');
+      expect(off.fallback).toBeUndefined();
+      off.dispose();
+    } finally {
+      setFusedKernelsEnabled(true);
+    }
+    // A device whose binding limit is below the rows' buffers.
+    const small = new Proxy(device, {
+      get(t, k) {
+        if (k === 'limits') return { ...Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(Object.getPrototypeOf(t.limits))).map(([n]) => [n, (t.limits as unknown as Record<string, number>)[n]])), maxStorageBufferBindingSize: 1024, maxBufferSize: 1024 };
+        const val = Reflect.get(t, k, t) as unknown;
+        return typeof val === 'function' ? (val as (...a: unknown[]) => unknown).bind(t) : val;
+      },
+    });
+    const s = CASES[0].make() as ReturnType<typeof archStack>;
+    const got = await openGpuGn(small, s.config, s.layout, s.theta, s.x, s.rows);
+    expect(got.gn).toBeUndefined();
+    expect(got.reason).toMatch(/binding limit/);
+  });
+
+  test('a lost device fails the product with a clear error, no hang', async () => {
+    const dev = await (await navigator.gpu.requestAdapter())!.requestDevice();
+    const s = CASES[2].make();
+    const gn = await GpuGnStack.open(dev, s);
+    const v = gauss(s.layout.size, 1), out = new Float32Array(s.layout.size);
+    await gn.apply(v, out, 1);
+    dev.destroy();
+    await expect(gn.apply(v, out, 1)).rejects.toThrow(/GPU device was lost/);
+    gn.destroy();
+  });
+});
