@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { webgpuAdapter } from './helpers/webgpu';
 import { GpuBasisUnavailable, GpuKrylovBasis, type GpuBasisOptions } from '../../src/core/gpu/gpuBasis';
-import { gpuBasisDevice } from '../../src/core/gpu/openBasis';
+import { gpuBasisDevice } from '../../src/core/gpu/basisDevice';
 import { sweepBench } from '../../src/core/gpu/sweepBench';
 import { KrylovBasis, type KrylovStore } from '../../src/core/linalg/krylovBasis';
 import { lanczosTopK } from '../../src/core/linalg/lanczos';
@@ -225,6 +225,11 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
     for (let i = 0; i < n; i++) expect(Math.abs(h1[i] - h2[i])).toBeLessThan(1e-13);
     await one.combine(z, o1); await split.combine(z, o2);
     expect(combineError(stored, z, o2)).toBeLessThan(1e-13);
+    // Calls not awaited one by one run in turn (they share the work buffers): the same results.
+    const h3 = new Float64Array(n), o3 = new Float64Array(d);
+    await Promise.all([split.dots(x, h3), split.combine(z, o3)]);
+    expect(h3).toEqual(h2);
+    expect(o3).toEqual(o2);
     // Partly filled last buffers, a read, a write and a rotation across buffers.
     split.size = 12; // three buffers in use, the last with two vectors
     await split.dots(x, h2);
@@ -328,7 +333,13 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
   test('device choice: auto is the CPU basis off the webgpu backend; a lost device fails the sweep with a clear error, no hang', async () => {
     expect(await gpuBasisDevice('auto', 'wasm', undefined)).toEqual({});
     expect((await gpuBasisDevice('cpu', 'webgpu', device)).device).toBeUndefined();
-    expect((await gpuBasisDevice('auto', 'webgpu', device)).device).toBe(device);
+    // 'auto' on the webgpu backend: its device, unless the adapter is a software one (as SwiftShader here).
+    const info = device.adapterInfo;
+    const software = /swiftshader|llvmpipe|lavapipe/i.test(`${info?.vendor} ${info?.architecture} ${info?.device} ${info?.description}`);
+    const auto = await gpuBasisDevice('auto', 'webgpu', device);
+    if (software) expect(auto).toEqual({ reason: expect.stringMatching(/software/) });
+    else expect(auto.device).toBe(device);
+    expect((await gpuBasisDevice('gpu', 'webgpu', device)).device).toBe(device);
     const own = await gpuBasisDevice('gpu', 'wasm', undefined);
     expect(own.device).toBeDefined();
     const adapter = (await navigator.gpu.requestAdapter())!;

@@ -17,7 +17,7 @@ import type { ModelBundle } from '../models/bundle';
 import { datasetFor, type TaskEnv } from '../tasks/env';
 import { kernelThreads } from '../wasm/threads';
 import { webgpuDevice } from '../backend';
-import { gpuBasisDevice } from '../gpu/openBasis';
+import { gpuBasisDevice } from '../gpu/basisDevice';
 import { sweepBench, type SweepBench } from '../gpu/sweepBench';
 import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
 

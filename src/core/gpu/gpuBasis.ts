@@ -257,6 +257,8 @@ export class GpuKrylovBasis implements KrylovStore {
   private readonly w32: Float32Array<ArrayBuffer>;
   private readonly h32: Float32Array<ArrayBuffer>;
   private lost: GPUDeviceLostInfo | null = null;
+  /** The operations share w, h, u and the staging buffer, so they run one at a time (in call order). */
+  private tail: Promise<unknown> = Promise.resolve();
   /** Rejecters of the read-backs in flight (a lost device rejects them). */
   private readonly pending = new Set<(e: Error) => void>();
   private disposed = false;
@@ -327,8 +329,8 @@ export class GpuKrylovBasis implements KrylovStore {
     } catch (e) {
       thrown = e;
     }
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
+    // Both popped at once, so no other user of the device (tfjs) lands an error in the outer scope.
+    const [oom, invalid] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
     if (thrown !== null || oom || invalid) {
       basis?.dispose();
       const bytes = capacity * stride * 4;
@@ -354,6 +356,12 @@ export class GpuKrylovBasis implements KrylovStore {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of [...this.vbufs, ...this.params, this.wBuf, this.hBuf, this.partBuf, this.uBuf, this.staging]) b.destroy();
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(f, f);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   private check(): void {
@@ -489,7 +497,11 @@ export class GpuKrylovBasis implements KrylovStore {
     return { h: dots ? all.subarray(0, 2 * this.size) : null, u: combine ? all.subarray(2 * this.size * (dots ? 1 : 0)) : null };
   }
 
-  async dots(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+  dots(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+    return this.serial(() => this.dotsNow(x, h, ctx));
+  }
+
+  private async dotsNow(x: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
     this.check();
     const n = this.size;
     if (n === 0) return;
@@ -499,7 +511,11 @@ export class GpuKrylovBasis implements KrylovStore {
     if (ctx) await ctx.checkpoint();
   }
 
-  async combine(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void> {
+  combine(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void> {
+    return this.serial(() => this.combineNow(z, out, ctx));
+  }
+
+  private async combineNow(z: Float64Array, out: Float64Array, ctx?: JobContext): Promise<void> {
     this.check();
     const n = this.size, d = this.d;
     if (n === 0) { out.fill(0, 0, d); return; }
@@ -510,7 +526,11 @@ export class GpuKrylovBasis implements KrylovStore {
     if (ctx) await ctx.checkpoint();
   }
 
-  async project(w: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+  project(w: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
+    return this.serial(() => this.projectNow(w, h, ctx));
+  }
+
+  private async projectNow(w: Float64Array, h: Float64Array, ctx?: JobContext): Promise<void> {
     this.check();
     const n = this.size, d = this.d;
     if (n === 0) return;
@@ -526,7 +546,11 @@ export class GpuKrylovBasis implements KrylovStore {
    * coordinates are read back, multiplied in Float64 on the CPU (gemm) and written back rounded,
    * as KrylovBasis.rotate does; memory: a panel of size × ~4 MiB/size floats.
    */
-  async rotate(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
+  rotate(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
+    return this.serial(() => this.rotateNow(Y, l, ctx));
+  }
+
+  private async rotateNow(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
     this.check();
     const m = this.size, d = this.d;
     const yt = new Float64Array(l * m);
@@ -561,7 +585,11 @@ export class GpuKrylovBasis implements KrylovStore {
     this.recent.clear();
   }
 
-  async readAsync(i: number, out: Float64Array): Promise<Float64Array> {
+  readAsync(i: number, out: Float64Array): Promise<Float64Array> {
+    return this.serial(() => this.readNow(i, out));
+  }
+
+  private async readNow(i: number, out: Float64Array): Promise<Float64Array> {
     this.check();
     const { b, off } = this.place(i);
     const enc = this.device.createCommandEncoder();
@@ -572,17 +600,21 @@ export class GpuKrylovBasis implements KrylovStore {
     return out;
   }
 
-  async writeAsync(i: number, v: Float64Array): Promise<void> {
-    this.check();
-    const copy = v.slice();
-    this.store(i, copy);
-    if (this.recent.has(i)) this.recent.set(i, copy);
+  writeAsync(i: number, v: Float64Array): Promise<void> {
+    return this.serial(async () => {
+      this.check();
+      const copy = v.slice();
+      this.store(i, copy);
+      if (this.recent.has(i)) this.recent.set(i, copy);
+    });
   }
 
-  async vectorsAsync(count: number): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    const x = new Float64Array(this.d);
-    for (let i = 0; i < count; i++) out.push(Float32Array.from(await this.readAsync(i, x)));
-    return out;
+  vectorsAsync(count: number): Promise<Float32Array[]> {
+    return this.serial(async () => {
+      const out: Float32Array[] = [];
+      const x = new Float64Array(this.d);
+      for (let i = 0; i < count; i++) out.push(Float32Array.from(await this.readNow(i, x)));
+      return out;
+    });
   }
 }

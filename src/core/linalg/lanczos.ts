@@ -97,6 +97,8 @@ export interface LeanRitz {
   verified: Int32Array;
   /** The largest |v_iᵀv_j − δ_ij| over neighbouring pairs (|i − j| ≤ 8) of the verified sample. */
   orthogonality: number;
+  /** Frees what the basis holds outside the JS heap (a GPU basis's buffers); the handle is unusable after. */
+  dispose(): void;
 }
 
 export interface LanczosResult {
@@ -405,6 +407,7 @@ async function leanEnd(op: SymOperator, basis: KrylovStore, T: ProjectedMatrix, 
   }
   const lean: LeanRitz = {
     verified, orthogonality,
+    dispose: () => basis.dispose(),
     async projections(xIn, ks, visit) {
       const top = ks.length ? ks[ks.length - 1] : 0;
       if (top > kk) throw new RangeError(`projections up to k = ${top}, but only ${kk} Ritz pairs were kept`);

@@ -25,7 +25,7 @@ import { float32Floor, type FloorEstimate } from '../spectrum/floor';
 import { continueCost } from '../spectrum/plan';
 import { cutoffK } from '../spectrum/projection';
 import { webgpuDevice } from '../backend';
-import { gpuBasisDevice, type BasisChoice } from '../gpu/openBasis';
+import { gpuBasisDevice, type BasisChoice } from '../gpu/basisDevice';
 
 import { DENSE_AUTO_MAX, DENSE_MAX } from '../spectrum/limits';
 /** Dense residuals are checked for this many top pairs. */
@@ -81,7 +81,8 @@ export interface SpectrumParams {
   lean?: boolean;
   /**
    * Lanczos: where the Krylov basis and its reorthogonalization run. 'auto' (default): on the GPU
-   * (src/core/gpu/gpuBasis.ts) when the job runs on the webgpu backend, else on the CPU; 'cpu';
+   * (src/core/gpu/gpuBasis.ts) when the job runs on the webgpu backend of a hardware adapter, else
+   * on the CPU; 'cpu';
    * 'gpu' (a device of its own off the webgpu backend). Falls back to the CPU basis with the reason
    * in `storage` when the GPU basis cannot be had.
    */
@@ -165,6 +166,8 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
   const method = p.method === 'dense' || p.method === 'lanczos' ? p.method : d <= DENSE_AUTO_MAX ? 'dense' : 'lanczos';
   if (method === 'dense' && d > DENSE_MAX) throw new BadInputError(`A dense eigensolve of d = ${d.toLocaleString('en-US')} needs ${((2 * d * d * 8) / 1e9).toFixed(1)} GB; use Lanczos (top k) and the SLQ density instead.`);
   const wantProjection = p.projection !== false;
+  /** A lean Lanczos run's handle keeps its basis (GPU buffers on the GPU basis) until the projections are done. */
+  let releaseBasis = (): void => undefined;
   try {
     let eigenvalues: Float64Array;
     let residuals: Float64Array;
@@ -238,7 +241,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       tick('lanczos', t0);
       eigenvalues = r.values;
       residuals = r.residuals;
-      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB) on ${r.basis}${r.basisFallback ? ` (GPU basis not used: ${r.basisFallback})` : gb.reason && p.basis === 'gpu' ? ` (GPU basis not used: ${gb.reason})` : ''}, ${r.restarts} restarts, ${r.converged}/${k} converged`;
+      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB) on ${r.basis}${r.basisFallback ? ` (GPU basis not used: ${r.basisFallback})` : gb.reason && p.basis !== 'cpu' ? ` (GPU basis not used: ${gb.reason})` : ''}, ${r.restarts} restarts, ${r.converged}/${k} converged`;
       if (r.stopped) {
         const seconds = timings.lanczos / 1000;
         const est = continueCost(d, r.values.length, seconds, k);
@@ -252,6 +255,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       }
       if (r.lean) {
         const lr = r.lean;
+        releaseBasis = () => lr.dispose();
         storage += `, lean end: ${lr.verified.length} residuals verified, neighbour orthogonality ${lr.orthogonality.toExponential(1)}${r.basisFull ? ', stopped: basis full' : ''}`;
         const vs = wantProjection ? await lr.vectors(Math.min(LOADINGS_LEAN, r.values.length)) : [];
         vector = (i) => { if (i >= vs.length) throw new RangeError(`lean Lanczos: eigenvector ${i} not formed`); return vs[i]; };
@@ -338,6 +342,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
     ctx.progress(1, 'done');
     return { d, n: rows.length, method, loss, split, eigenvalues, residuals, slq, trace, projection, kronecker, loadings, aboveFloor, floor, storage, stoppedShort, timings, matvecs, backend: getBackend() };
   } finally {
+    releaseBasis();
     op.dispose();
   }
 }
