@@ -1,7 +1,7 @@
 /**
  * The WGSL Gauss–Newton product of dense stacks (src/core/gpu/gnStack.ts) on a WebGPU adapter in
  * Node (Dawn from the `webgpu` package on SwiftShader here and in CI: correctness, not speed):
- * products on small ragged widths against a Float64 reference written here (a per-row tangent and
+ * products of dense stacks and token-pair models on small ragged sizes against a Float64 reference written here (a per-row tangent and
  * backward pass in plain loops, from docs/science.md §2, not from the code under test; and, for a
  * small case, the dense Jacobian by central finite differences of a Float64 forward pass), against
  * the CPU operator, symmetry, the wiring in gaussNewtonOperator (fallbacks with reasons) and a lost
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { webgpuAdapter } from './helpers/webgpu';
 import { useWasm } from './helpers/tf';
 import { GpuGnStack, openGpuGn } from '../../src/core/gpu/gnStack';
-import type { StackPassSpec } from '../../src/core/arch/passes';
+import { GpuGnPairs } from '../../src/core/gpu/gnPairs';
+import type { PairsPassSpec, StackPassSpec } from '../../src/core/arch/passes';
 import { getArch } from '../../src/core/arch/registry';
 import '../../src/core/arch/builtin';
 import { gaussNewtonOperator } from '../../src/core/hessian/gn';
@@ -198,6 +199,156 @@ function expectClose(layout: ParamLayout, got: ArrayLike<number>, ref: ArrayLike
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Token-pair models: Float64 reference (f = W2·act(W_L E[a] + W_R E[b] + b1) + b2, per row)
+// ---------------------------------------------------------------------------------------------
+
+/** erf in Float64: Maclaurin series for |x| < 3, the Laplace continued fraction of erfc beyond. */
+function erf64(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let s = 0, term = x;
+    for (let k = 0; k < 200; k++) {
+      const add = term / (2 * k + 1);
+      s += add;
+      if (Math.abs(add) < 1e-18 * Math.abs(s)) break;
+      term *= (-x * x) / (k + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * s;
+  }
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + (k / 2) / f;
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
+}
+
+interface Pairs { spec: PairsPassSpec; layout: ParamLayout; theta: Float32Array; x: Int32Array; rows: Int32Array; config: ModelConfig; ds: Dataset }
+
+function pairsCase(config: ModelConfig & { arch: 'modadd' | 'modadd-gelu' }, trainFraction: number, seed: number): Pairs {
+  const ds = modAddDataset({ p: config.p, trainFraction, seed, op: config.arch === 'modadd-gelu' ? 'random' : undefined });
+  const spec = getArch(config.arch).pairsSpec!(config as never);
+  const theta = initParams(config, seed + 100);
+  // initParams may give zero biases: make them random so a dropped bias term shows.
+  const layout = layoutFor(config);
+  const rng = makeRng(seed + 200);
+  for (const name of [spec.hiddenBias, spec.outBias]) if (name) { const t = slot(layout, name); for (let j = 0; j < t.size; j++) theta[t.offset + j] = rng.normal() * 0.3; }
+  return { spec, layout, theta, x: ds.x as Int32Array, rows: ds.trainIdx, config, ds };
+}
+
+function hvPairs64(c: Pairs, v: Float64Array): Float64Array {
+  const { p, e, h, activation } = c.spec;
+  const th = c.theta, L = c.layout;
+  const off = (name: string): number => slot(L, name).offset;
+  const E = off(c.spec.embed);
+  // W_s[i, k] at wAt(s, i, k).
+  const wAt = 'joined' in c.spec.first
+    ? ((j: number) => (s: number, i: number, k: number): number => j + i * 2 * e + s * e + k)(off(c.spec.first.joined))
+    : ((l: number, r: number) => (s: number, i: number, k: number): number => (s === 0 ? l : r) + i * e + k)(off(c.spec.first.left), off(c.spec.first.right));
+  const b1 = c.spec.hiddenBias ? off(c.spec.hiddenBias) : -1, W2 = off(c.spec.out), b2 = off(c.spec.outBias);
+  const K = slot(L, c.spec.out).shape[0];
+  const act = (z: number): number => (activation === 'relu' ? Math.max(0, z) : 0.5 * z * (1 + erf64(z / Math.SQRT2)));
+  const dact = (z: number): number => (activation === 'relu' ? (z > 0 ? 1 : 0) : 0.5 * (1 + erf64(z / Math.SQRT2)) + (z * Math.exp(-0.5 * z * z)) / Math.sqrt(2 * Math.PI));
+  const out = new Float64Array(th.length);
+  void p;
+  for (const row of c.rows) {
+    const tok = [c.x[2 * row], c.x[2 * row + 1]];
+    const z = new Float64Array(h), zd = new Float64Array(h);
+    for (let i = 0; i < h; i++) {
+      let s = b1 >= 0 ? th[b1 + i] : 0, sd = b1 >= 0 ? v[b1 + i] : 0;
+      for (let side = 0; side < 2; side++) {
+        for (let k = 0; k < e; k++) {
+          const ei = E + tok[side] * e + k, wi = wAt(side, i, k);
+          s += th[wi] * th[ei];
+          sd += v[wi] * th[ei] + th[wi] * v[ei];
+        }
+      }
+      z[i] = s;
+      zd[i] = sd;
+    }
+    const g = z.map(act), gd = zd.map((t, i) => dact(z[i]) * t);
+    const u = new Float64Array(K);
+    for (let o = 0; o < K; o++) {
+      let s = v[b2 + o];
+      for (let i = 0; i < h; i++) s += v[W2 + o * h + i] * g[i] + th[W2 + o * h + i] * gd[i];
+      u[o] = s;
+    }
+    const dz = new Float64Array(h);
+    for (let o = 0; o < K; o++) {
+      out[b2 + o] += u[o];
+      for (let i = 0; i < h; i++) { out[W2 + o * h + i] += u[o] * g[i]; dz[i] += u[o] * th[W2 + o * h + i]; }
+    }
+    for (let i = 0; i < h; i++) {
+      dz[i] *= dact(z[i]);
+      if (b1 >= 0) out[b1 + i] += dz[i];
+      for (let side = 0; side < 2; side++) {
+        for (let k = 0; k < e; k++) {
+          out[wAt(side, i, k)] += dz[i] * th[E + tok[side] * e + k];
+          out[E + tok[side] * e + k] += dz[i] * th[wAt(side, i, k)];
+        }
+      }
+    }
+  }
+  const sc = 2 / c.rows.length;
+  for (let j = 0; j < out.length; j++) out[j] *= sc;
+  return out;
+}
+
+const PAIR_CASES: { name: string; make: () => Pairs }[] = [
+  { name: 'modadd p = 7, e = 4, h = 6 (ReLU, joined first layer, hidden bias)', make: () => pairsCase({ arch: 'modadd', p: 7, e: 4, h: 6 }, 0.6, 1) },
+  { name: 'modadd-gelu p = 7, e = 3, h = 5 (GELU, left/right, no hidden bias)', make: () => pairsCase({ arch: 'modadd-gelu', p: 7, e: 3, h: 5 }, 0.7, 2) },
+  { name: 'modadd p = 23, e = 18, h = 33 (several tiles)', make: () => pairsCase({ arch: 'modadd', p: 23, e: 18, h: 33 }, 0.5, 3) },
+  { name: 'modadd-gelu p = 19, e = 17, h = 20 (several tiles)', make: () => pairsCase({ arch: 'modadd-gelu', p: 19, e: 17, h: 20 }, 0.5, 4) },
+];
+
+describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of token-pair models', () => {
+  for (const c of PAIR_CASES) {
+    test(`${c.name}: against the Float64 reference; symmetric`, async () => {
+      const s = c.make();
+      const gn = await GpuGnPairs.open(device, s);
+      try {
+        const scale = 2 / s.rows.length;
+        for (const seed of [1, 2]) {
+          const v = gauss(s.layout.size, seed);
+          const out = new Float64Array(s.layout.size);
+          await gn.apply(v, out, scale);
+          expectClose(s.layout, out, hvPairs64(s, Float64Array.from(v)), 2e-5, c.name);
+        }
+        const v = gauss(s.layout.size, 3), u = gauss(s.layout.size, 4);
+        const hv = new Float32Array(s.layout.size), hu = new Float32Array(s.layout.size);
+        await gn.apply(v, hv, scale);
+        await gn.apply(u, hu, scale);
+        expect(Math.abs(dot(u, hv) - dot(v, hu))).toBeLessThan(1e-5 * (norm(u) * norm(hv) + norm(v) * norm(hu)));
+      } finally {
+        gn.destroy();
+      }
+    });
+  }
+
+  test('gaussNewtonOperator with a GPU device runs the WGSL product and agrees with the CPU operator (modadd, modadd-gelu)', async () => {
+    const dummy: DataSpec = { kind: 'matfac', inDim: 1, outDim: 1, nTrain: 1, seed: 0 };
+    for (const mk of [PAIR_CASES[0], PAIR_CASES[3]]) {
+      const s = mk.make();
+      const model: ModelBundle = { name: 'm', config: s.config, theta: s.theta, data: dummy };
+      const cpu = await gaussNewtonOperator(model, s.ds, s.rows);
+      setFusedKernelsEnabled(false);
+      let gpu;
+      try {
+        gpu = await gaussNewtonOperator(model, s.ds, s.rows, { gpu: device });
+      } finally {
+        setFusedKernelsEnabled(true);
+      }
+      try {
+        expect(cpu.engine).toBe('resident');
+        expect(gpu.engine).toBe('wgsl');
+        const v = gauss(cpu.d, 9);
+        expectClose(s.layout, await gpu.applyF32(v), await cpu.applyF32(v), 2e-5, `${mk.name}: WGSL against the CPU operator`);
+      } finally {
+        cpu.dispose();
+        gpu.dispose();
+      }
+    }
+  });
+});
+
 describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () => {
   for (const c of CASES) {
     test(`${c.name}: against the Float64 reference; symmetric`, async () => {
@@ -273,16 +424,10 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
     }
   });
 
-  test('fallbacks: token-pair models, the KL loss and a device too small say why and use the tfjs passes', async () => {
+  test('fallbacks: an architecture without a WGSL product, the KL loss and a device too small say why and use the tfjs passes', async () => {
     const dummy: DataSpec = { kind: 'matfac', inDim: 1, outDim: 1, nTrain: 1, seed: 0 };
     setFusedKernelsEnabled(false);
     try {
-      const cfg: ModelConfig = { arch: 'modadd', p: 7, e: 4, h: 6 };
-      const ds = modAddDataset({ p: 7, trainFraction: 0.6, seed: 1 });
-      const op = await gaussNewtonOperator({ name: 'm', config: cfg, theta: initParams(cfg, 1), data: dummy }, ds, ds.trainIdx, { gpu: device });
-      expect(op.engine).toBe('tfjs');
-      expect(op.fallback).toMatch(/modadd/);
-      op.dispose();
       const s = CASES[0].make() as ReturnType<typeof archStack>;
       const kl = await gaussNewtonOperator({ name: 'm', config: s.config, theta: s.theta, data: dummy }, s.ds, s.rows, { gpu: device, loss: 'kl' });
       expect(kl.engine).toBe('tfjs');
@@ -304,6 +449,10 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
       },
     });
     const s = CASES[0].make() as ReturnType<typeof archStack>;
+    // An architecture with no WGSL product for its data (a pair model on float rows).
+    const cfg: ModelConfig = { arch: 'modadd', p: 7, e: 4, h: 6 };
+    const wrong = await openGpuGn(device, cfg, layoutFor(cfg), initParams(cfg, 1), s.x, s.rows);
+    expect(wrong.reason).toMatch(/no WGSL Gauss–Newton product for modadd on float rows/);
     const got = await openGpuGn(small, s.config, s.layout, s.theta, s.x, s.rows);
     expect(got.gn).toBeUndefined();
     expect(got.reason).toMatch(/binding limit/);

@@ -37,8 +37,9 @@ import type { AnyModelConfig } from '../models/config';
 import { slot, type ParamLayout } from '../params';
 
 import { buildScoped, checkLimits, GnProgram, GpuGnUnavailable, view, type MatmulStep } from './gnKernels';
+import { GpuGnPairs } from './gnPairs';
 
-export { GpuGnUnavailable };
+export { GnProgram, GpuGnUnavailable };
 
 /** What the stack operator needs from the model: its spec, layout and θ*, and the rows. */
 export interface GpuGnStackInput {
@@ -149,17 +150,18 @@ export class GpuGnStack extends GnProgram {
 
 /**
  * The WGSL product for a model's Gauss–Newton operator ('mse' loss) on `device`, or the reason
- * there is none (the caller then uses the tfjs passes): the architecture is not a dense stack, the
- * data are not float rows, or the device's limits or memory refuse it.
+ * there is none (the caller then uses the tfjs passes): dense stacks here, token-pair models in
+ * gnPairs.ts; other architectures, or the device's limits or memory, give a reason.
  */
 export async function openGpuGn(
   device: GPUDevice, config: AnyModelConfig, layout: ParamLayout, theta: Float32Array, x: Float32Array | Int32Array, rows: Int32Array,
-): Promise<{ gn: GpuGnStack; reason?: undefined } | { gn?: undefined; reason: string }> {
-  const spec = getArch(config.arch).denseStack?.(config as never);
-  if (!spec) return { reason: `no WGSL Gauss–Newton product for ${config.arch} yet (dense stacks only)` };
-  if (!(x instanceof Float32Array)) return { reason: `${config.arch} needs float rows for the WGSL product` };
+): Promise<{ gn: GnProgram; reason?: undefined } | { gn?: undefined; reason: string }> {
+  const arch = getArch(config.arch);
+  const stack = x instanceof Float32Array ? arch.denseStack?.(config as never) : undefined;
+  const pairs = x instanceof Int32Array ? arch.pairsSpec?.(config as never) : undefined;
+  if (!stack && !pairs) return { reason: `no WGSL Gauss–Newton product for ${config.arch} on ${x instanceof Int32Array ? 'token pairs' : 'float rows'} (dense stacks and token-pair models only)` };
   try {
-    return { gn: await GpuGnStack.open(device, { spec, layout, theta, x, rows }) };
+    return { gn: stack ? await GpuGnStack.open(device, { spec: stack, layout, theta, x: x as Float32Array, rows }) : await GpuGnPairs.open(device, { spec: pairs!, layout, theta, x: x as Int32Array, rows }) };
   } catch (e) {
     if (e instanceof GpuGnUnavailable) return { reason: e.message };
     throw e;

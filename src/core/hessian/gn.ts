@@ -51,7 +51,7 @@ import type { ParamLayout } from '../params';
 import { ensureWasmTrainingKernels } from '../train/wasmKernels';
 import { residentGn } from '../train/engines';
 import { webgpuDevice } from '../backend';
-import { openGpuGn, type GpuGnStack } from '../gpu/gnStack';
+import { openGpuGn, type GnProgram } from '../gpu/gnStack';
 import type { Engine, Flat, Named } from './engine';
 
 export interface GnOptions {
@@ -63,7 +63,7 @@ export interface GnOptions {
   /** Rows per pass. Default: all rows when they fit in one pass, else the largest chunk that does. */
   chunkSize?: number;
   /**
-   * The WGSL product (gpu/gnStack.ts): by default on the webgpu backend's own device when that
+   * The WGSL product (gpu/gnStack.ts, gpu/gnPairs.ts): by default on the webgpu backend's own device when that
    * backend is active and the loss is 'mse'; a GPUDevice to use that one wherever the tfjs passes
    * would run (the resident CPU engine keeps precedence on wasm/cpu); false for the tfjs passes.
    * Where it cannot be had the tfjs passes run and `fallback` says why.
@@ -149,8 +149,8 @@ class GnEngine {
   private readonly q: tf.Tensor2D[] | null;
   /** The product in a whole-step engine (train/engines.ts residentGn), where one applies; else the tfjs passes. */
   private readonly resident: ReturnType<typeof residentGn>;
-  /** The WGSL product (gpu/gnStack.ts), when attached. */
-  private gpu: GpuGnStack | null = null;
+  /** The WGSL product (gpu/gnStack.ts, gpu/gnPairs.ts), when attached. */
+  private gpu: GnProgram | null = null;
   private disposed = false;
 
   constructor(config: AnyModelConfig, theta: Float32Array, dataset: Dataset, rows: Int32Array, kl: boolean, chunkSize?: number) {
@@ -182,7 +182,7 @@ class GnEngine {
   }
 
   /** Products on the WGSL kernels from now on (the tfjs passes' constants are freed, rebuilt if jvp/vjp are asked for). */
-  attachGpu(gpu: GpuGnStack): void {
+  attachGpu(gpu: GnProgram): void {
     this.gpu = gpu;
     if (this.eng) tf.dispose(this.eng.constants);
     this.eng = null;
