@@ -12,6 +12,7 @@ import { gpuBasisDevice } from '../../src/core/gpu/basisDevice';
 import { sweepBench } from '../../src/core/gpu/sweepBench';
 import { KrylovBasis, type KrylovStore } from '../../src/core/linalg/krylovBasis';
 import { lanczosTopK } from '../../src/core/linalg/lanczos';
+import { slqDensity } from '../../src/core/linalg/slq';
 import type { SymOperator } from '../../src/core/linalg/operator';
 import { makeRng } from '../../src/core/rng';
 import { runSpectrum } from '../../src/core/tasks/spectrum';
@@ -373,12 +374,27 @@ describe.skipIf(!hasAdapter)('GPU Krylov basis (WebGPU on the adapter found)', (
     const model = await runInitModel({ config: { arch: 'modadd', p: 7, e: 4, h: 6 }, seed: 1, data: { kind: 'modadd', p: 7, trainFraction: 0.8, seed: 0, op: 'sum' } }, createJobContext());
     const env = { readAsset: nodeAssetReader() };
     const common = { model, method: 'lanczos' as const, k: 8, tol: 1e-7, probes: 0, traceProbes: 0, projection: false, kronecker: false };
-    const g = await runSpectrum({ ...common, basis: 'gpu' }, createJobContext(), env);
+    const g = await runSpectrum({ ...common, basis: 'gpu', probes: 2, steps: 20 }, createJobContext(), env);
     const c = await runSpectrum({ ...common, basis: 'cpu' }, createJobContext(), env);
     const a = await runSpectrum(common, createJobContext(), env); // 'auto' off the webgpu backend: the CPU basis
-    expect(g.storage).toMatch(/^f32, basis \d+ vectors \(\d+ MB\) on webgpu, float32 on the GPU in 1 buffer, /);
+    expect(g.storage).toMatch(/^f32, basis \d+ vectors \(\d+ MB\) on webgpu, float32 on the GPU in 1 buffer, .*; SLQ basis on webgpu/);
     expect(c.storage).toMatch(/ on cpu/);
     expect(a.storage).toMatch(/ on cpu/);
     for (let i = 0; i < 8; i++) expect(Math.abs(g.eigenvalues[i] - c.eigenvalues[i])).toBeLessThan(1e-5 * c.eigenvalues[0]);
   }, 60_000);
+
+  test('SLQ on the GPU basis: the same Gauss nodes and weights as on the CPU basis (float32 storage both)', async () => {
+    const { op } = testOperator(800, 31);
+    const o = { probes: 2, steps: 40, seed: 5, storage: 'f32' as const };
+    const g = await slqDensity(op, { ...o, gpu: { device } });
+    const c = await slqDensity(op, o);
+    expect(g.basis).toMatch(/^webgpu/);
+    expect(c.basis).toMatch(/^cpu/);
+    for (let p = 0; p < 2; p++) {
+      for (let i = 0; i < 40; i++) {
+        expect(Math.abs(g.nodes[p][i] - c.nodes[p][i])).toBeLessThan(1e-9 * c.nodes[p][0]);
+        expect(Math.abs(g.weights[p][i] - c.weights[p][i])).toBeLessThan(1e-9);
+      }
+    }
+  });
 });

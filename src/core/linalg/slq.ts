@@ -18,7 +18,8 @@ import { meanStd } from '../stats';
 import type { Rng } from '../rng';
 import { tridiagEigen } from './eigh';
 import type { SymOperator } from './operator';
-import { DEFAULT_MEMORY_BUDGET, KrylovBasis } from './krylovBasis';
+import { DEFAULT_MEMORY_BUDGET } from './krylovBasis';
+import { openBasis, type GpuBasisRequest } from '../gpu/openBasis';
 import { applyChecked, INVARIANT_TOL, norm2 } from './krylovVectors';
 import type { BasisStorage } from './krylovBasis';
 
@@ -31,6 +32,8 @@ export interface SlqOptions {
   /** Bound on the per-probe basis (default 512 MiB); Float32 storage is used beyond it. */
   memoryBudgetBytes?: number;
   storage?: BasisStorage;
+  /** Keep the per-probe basis on this WebGPU device (as LanczosOptions.gpu); the CPU basis, with the reason, when it cannot be had. */
+  gpu?: GpuBasisRequest;
 }
 
 export interface SlqResult {
@@ -42,6 +45,9 @@ export interface SlqResult {
   d: number;
   matvecs: number;
   storage: BasisStorage;
+  /** Where the basis and its sweeps ran (KrylovStore.where), and why not on the GPU when that was asked for. */
+  basis: string;
+  basisFallback?: string;
 }
 
 /** A Rademacher (±1) vector scaled to unit length. */
@@ -61,50 +67,60 @@ export async function slqDensity(op: SymOperator, opts: SlqOptions): Promise<Slq
   if (!(probes >= 1)) throw new RangeError(`slqDensity: probes must be ≥ 1, got ${opts.probes}`);
   if (!(steps >= 1)) throw new RangeError(`slqDensity: steps must be ≥ 1, got ${opts.steps}`);
   const budget = opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
-  const storage: BasisStorage = opts.storage ?? (steps * d * 8 <= budget ? 'f64' : 'f32');
-  const bytes = steps * d * (storage === 'f64' ? 8 : 4);
-  if (bytes > budget) {
-    throw new BadInputError(
-      `SLQ with ${steps} steps at d = ${d} needs ${bytes.toLocaleString('en-US')} bytes of ` +
-      `${storage === 'f64' ? 'Float64' : 'Float32'} basis; the memory budget is ${budget.toLocaleString('en-US')} bytes. Use fewer steps.`,
-    );
-  }
-  const basis = new KrylovBasis(d, storage, steps);
-  const rng = makeRng(opts.seed);
-  const ctx = opts.ctx;
-  const v = new Float64Array(d), w = new Float64Array(d);
-  const h1 = new Float64Array(steps), h2 = new Float64Array(steps);
-  const alpha = new Float64Array(steps), beta = new Float64Array(steps);
-  const nodes: Float64Array[] = [], weights: Float64Array[] = [];
-  let matvecs = 0;
-  for (let p = 0; p < probes; p++) {
-    basis.reset();
-    rademacherUnit(d, rng, v);
-    let anorm = 0;
-    let len = 0;
-    for (let j = 0; j < steps; j++) {
-      basis.push(v);
-      await applyChecked(op, v, w);
-      matvecs++;
-      anorm = Math.max(anorm, norm2(w));
-      await basis.project(w, h1, ctx);
-      await basis.project(w, h2, ctx);
-      alpha[j] = h1[j] + h2[j];
-      len = j + 1;
-      ctx?.progress((p + len / steps) / probes, `SLQ probe ${p + 1}/${probes}, step ${len}/${steps}`);
-      if (ctx) await ctx.checkpoint();
-      if (j === steps - 1) break;
-      const b = norm2(w);
-      // Invariant Krylov space: the len-point quadrature is already exact for this probe.
-      if (b <= INVARIANT_TOL * anorm) break;
-      beta[j] = b;
-      for (let i = 0; i < d; i++) v[i] = w[i] / b;
+  const plan = (gpu: boolean): { storage: BasisStorage; capacity: number } => {
+    const storage: BasisStorage = gpu ? 'f32' : opts.storage ?? (steps * d * 8 <= budget ? 'f64' : 'f32');
+    const bytes = steps * d * (storage === 'f64' ? 8 : 4);
+    if (bytes > budget) {
+      throw new BadInputError(
+        `SLQ with ${steps} steps at d = ${d} needs ${bytes.toLocaleString('en-US')} bytes of ` +
+        `${storage === 'f64' ? 'Float64' : 'Float32'} basis; the memory budget is ${budget.toLocaleString('en-US')} bytes. Use fewer steps.`,
+      );
     }
-    const t = tridiagEigen(alpha.subarray(0, len), beta.subarray(0, Math.max(0, len - 1)), { weights: true });
-    nodes.push(t.values);
-    weights.push(t.weights ?? new Float64Array(len));
+    return { storage, capacity: steps };
+  };
+  const { basis, fallback } = await openBasis(d, opts.gpu, plan);
+  const storage = basis.storage;
+  try {
+    const rng = makeRng(opts.seed);
+    const ctx = opts.ctx;
+    const v = new Float64Array(d), w = new Float64Array(d);
+    const h1 = new Float64Array(steps), h2 = new Float64Array(steps);
+    const alpha = new Float64Array(steps), beta = new Float64Array(steps);
+    const nodes: Float64Array[] = [], weights: Float64Array[] = [];
+    let matvecs = 0;
+    for (let p = 0; p < probes; p++) {
+      basis.reset();
+      rademacherUnit(d, rng, v);
+      let anorm = 0;
+      let len = 0;
+      for (let j = 0; j < steps; j++) {
+        basis.push(v);
+        await applyChecked(op, v, w);
+        matvecs++;
+        anorm = Math.max(anorm, norm2(w));
+        await basis.project(w, h1, ctx);
+        await basis.project(w, h2, ctx);
+        alpha[j] = h1[j] + h2[j];
+        len = j + 1;
+        ctx?.progress((p + len / steps) / probes, `SLQ probe ${p + 1}/${probes}, step ${len}/${steps}`);
+        if (ctx) await ctx.checkpoint();
+        if (j === steps - 1) break;
+        const b = norm2(w);
+        // Invariant Krylov space: the len-point quadrature is already exact for this probe.
+        if (b <= INVARIANT_TOL * anorm) break;
+        beta[j] = b;
+        for (let i = 0; i < d; i++) v[i] = w[i] / b;
+      }
+      const t = tridiagEigen(alpha.subarray(0, len), beta.subarray(0, Math.max(0, len - 1)), { weights: true });
+      nodes.push(t.values);
+      weights.push(t.weights ?? new Float64Array(len));
+    }
+    const result: SlqResult = { nodes, weights, d, matvecs, storage, basis: basis.where };
+    if (fallback) result.basisFallback = fallback;
+    return result;
+  } finally {
+    basis.dispose();
   }
-  return { nodes, weights, d, matvecs, storage };
 }
 
 export interface DensityOptions {

@@ -177,6 +177,8 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
     let loadingsCount = Infinity;
     let storage: string | undefined;
     let stoppedShort: StoppedShort | undefined;
+    /** The device the Krylov bases (Lanczos, SLQ) may use (src/core/gpu/basisDevice.ts). */
+    let gb: { device?: GPUDevice; reason?: string } = {};
     const doSlq = method === 'lanczos' && (p.probes ?? 8) > 0;
     const spanEig = doSlq ? 0.55 : 0.8;
     if (method === 'dense') {
@@ -231,7 +233,7 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
           eigenvalues: c.values.slice(0, c.converged), residuals: c.estimates.slice(0, c.converged), ritz: c.values, projection, kStar, backend: getBackend(),
         });
       };
-      const gb = await gpuBasisDevice(p.basis ?? 'auto', getBackend(), webgpuDevice());
+      gb = await gpuBasisDevice(p.basis ?? 'auto', getBackend(), webgpuDevice());
       const r = await lanczosTopK(sym, k, {
         gpu: gb.device ? { device: gb.device } : undefined,
         seed, tol: p.tol ?? 1e-6, ctx: subContext(ctx, 0.02, spanEig, `Lanczos top ${k}`), wantVectors: wantProjection && !p.lean, memoryBudgetBytes: p.memoryBudgetBytes, lean: p.lean,
@@ -271,8 +273,9 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
     let trace: SpectrumResult['trace'];
     if (doSlq) {
       t0 = performance.now();
-      const s = await slqDensity(sym, { probes: p.probes ?? 8, steps: Math.min(d, p.steps ?? 80), seed: seed + 1, ctx: subContext(ctx, spanEig, 0.8, 'SLQ density') });
+      const s = await slqDensity(sym, { probes: p.probes ?? 8, steps: Math.min(d, p.steps ?? 80), seed: seed + 1, ctx: subContext(ctx, spanEig, 0.8, 'SLQ density'), gpu: gb.device ? { device: gb.device } : undefined });
       tick('slq', t0);
+      if (storage !== undefined && gb.device) storage += `; SLQ basis on ${s.basis}${s.basisFallback ? ` (GPU basis not used: ${s.basisFallback})` : ''}`;
       slq = { nodes: s.nodes, weights: s.weights };
     }
     if ((p.traceProbes ?? 20) > 0) {
