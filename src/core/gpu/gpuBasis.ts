@@ -189,6 +189,68 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 `;
 
+/** Ritz rows per thread in the rotation (each V value read serves RPT outputs). */
+const RPT = 4;
+
+/**
+ * Thick-restart rotation, accumulation: for the coordinates c0 … c0+cw and Ritz rows r, adds
+ * Σ_i (Y_hi[i][r] + Y_lo[i][r]) v_i[c0 + jj] over this buffer's vectors into S[r][jj] as (sum,
+ * error) pairs. Thread (jj, rows RPT·y … RPT·y + RPT−1).
+ */
+const rotAccWgsl = (exact: boolean): string => /* wgsl */ `${common(exact)}
+struct Rot { stride: u32, count: u32, base: u32, c0: u32, cw: u32, l: u32, ch: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> R: Rot;
+@group(0) @binding(1) var<storage, read> V: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> S: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let jj = gid.x;
+  let r0 = gid.y * ${RPT}u;
+  if (jj >= R.cw || r0 >= R.l) { return; }
+  let nr = min(${RPT}u, R.l - r0);
+  var acc: array<vec2<f32>, ${RPT}>;
+  for (var q = 0u; q < ${RPT}u; q++) { acc[q] = vec2<f32>(0.0, 0.0); }
+  for (var i = 0u; i < R.count; i++) {
+    let x = V[i * R.stride + R.c0 + jj];
+    let xs = split(x);
+    let yo = 2u * ((R.base + i) * R.l + r0);
+    for (var q = 0u; q < ${RPT}u; q++) {
+      if (q >= nr) { break; }
+      let yh = Y[yo + 2u * q];
+      let pr = two_prod(yh, x, xs);
+      let ts = two_sum(acc[q].x, pr.x);
+      acc[q] = vec2<f32>(ts.x, acc[q].y + ts.y + pr.y + Y[yo + 2u * q + 1u] * x);
+    }
+  }
+  for (var q = 0u; q < ${RPT}u; q++) {
+    if (q >= nr) { break; }
+    let o = 2u * ((r0 + q) * R.ch + jj);
+    let t = add2(vec2<f32>(S[o], S[o + 1u]), acc[q]);
+    S[o] = t.x;
+    S[o + 1u] = t.y;
+  }
+}
+`;
+
+/** Thick-restart rotation, write-back: v_r[c0 + jj] = fl32(S[r][jj]) for this buffer's rows r < l. */
+const rotWriteWgsl = /* wgsl */ `
+struct Rot { stride: u32, count: u32, base: u32, c0: u32, cw: u32, l: u32, ch: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> R: Rot;
+@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<storage, read_write> V: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let jj = gid.x;
+  let i = gid.y;
+  if (jj >= R.cw || i >= R.count) { return; }
+  let o = 2u * ((R.base + i) * R.ch + jj);
+  V[i * R.stride + R.c0 + jj] = S[o] + S[o + 1u];
+}
+`;
+
 /** The GPU basis cannot be had (limits, out of memory, a failed pipeline): the reason, for the fallback's note. */
 export class GpuBasisUnavailable extends Error {
   constructor(message: string) {
@@ -235,6 +297,9 @@ export class GpuKrylovBasis implements KrylovStore {
   readonly stride: number;
   private readonly device: GPUDevice;
   private readonly withLo: boolean;
+  private readonly exact: boolean;
+  /** The rotation's pipelines, made on the first thick restart. */
+  private rotPipes: { acc: GPUComputePipeline; write: GPUComputePipeline } | null = null;
   private readonly vbufs: GPUBuffer[];
   private readonly params: GPUBuffer[];
   private readonly paramCount: number[];
@@ -269,6 +334,7 @@ export class GpuKrylovBasis implements KrylovStore {
     this.capacity = capacity;
     this.perBuffer = perBuffer;
     this.withLo = withLo;
+    this.exact = exact;
     this.stride = Math.ceil(d / 64) * 64;
     const nb = Math.ceil(capacity / perBuffer);
     const mk = (size: number, usage: number, label: string): GPUBuffer => device.createBuffer({ size, usage, label });
@@ -552,6 +618,74 @@ export class GpuKrylovBasis implements KrylovStore {
 
   private async rotateNow(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
     this.check();
+    const m = this.size;
+    const lim = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (2 * m * l * 4 > lim || 8 * l * 64 > lim || this.rotateOnCpu) await this.rotateReadBack(Y, l, ctx);
+    else await this.rotateOnGpu(Y, l, ctx);
+    this.size = l;
+    this.recent.clear();
+  }
+
+  /** Test switch: rotate by reading the basis back and multiplying on the CPU (also the path when Y does not fit one binding). */
+  rotateOnCpu = false;
+
+  /**
+   * The rotation on the GPU: Y goes up as (hi, lo) pairs; for each panel of `ch` coordinates, the
+   * accumulation kernel sums Σ_i Y[i][r] v_i over every vector buffer into S (l × ch (sum, error)
+   * pairs, compensated as the sweeps are), then the write kernel stores fl32(S) into v_r. Panels
+   * only read coordinates that later panels do not write, so the rotation is in place; one
+   * submission per panel, one read-back at the end (which also reports a lost device).
+   */
+  private async rotateOnGpu(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
+    const dev = this.device, m = this.size, d = this.d;
+    const lim = Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize);
+    this.rotPipes ??= {
+      acc: dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: rotAccWgsl(this.exact), label: 'krylov rotate acc' }), entryPoint: 'main' } }),
+      write: dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: rotWriteWgsl, label: 'krylov rotate write' }), entryPoint: 'main' } }),
+    };
+    const { acc, write } = this.rotPipes;
+    const ch = Math.min(this.stride, Math.max(64, Math.floor(Math.min(64 * 2 ** 20, lim) / (8 * l)) & ~63));
+    const y32 = new Float32Array(2 * m * l);
+    splitInto(Y, m * l, y32, 2, 1, this.withLo);
+    const made: GPUBuffer[] = [];
+    const mk = (size: number, usage: number): GPUBuffer => { const b = dev.createBuffer({ size, usage, label: 'krylov rotate' }); made.push(b); return b; };
+    try {
+      const yBuf = mk(y32.byteLength, USAGE_STORAGE | USAGE_COPY_DST);
+      dev.queue.writeBuffer(yBuf, 0, y32);
+      const sBuf = mk(8 * l * ch, USAGE_STORAGE | USAGE_COPY_DST);
+      const src = Math.ceil(m / this.perBuffer), dst = Math.ceil(l / this.perBuffer);
+      const accP = Array.from({ length: src }, () => mk(32, USAGE_UNIFORM | USAGE_COPY_DST));
+      const wP = Array.from({ length: dst }, () => mk(32, USAGE_UNIFORM | USAGE_COPY_DST));
+      const accBG = accP.map((pb, b) => dev.createBindGroup({ layout: acc.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: pb } }, { binding: 1, resource: { buffer: this.vbufs[b] } }, { binding: 2, resource: { buffer: yBuf } }, { binding: 3, resource: { buffer: sBuf } }] }));
+      const wBG = wP.map((pb, b) => dev.createBindGroup({ layout: write.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: pb } }, { binding: 1, resource: { buffer: sBuf } }, { binding: 2, resource: { buffer: this.vbufs[b] } }] }));
+      for (let c0 = 0; c0 < d; c0 += ch) {
+        const cw = Math.min(ch, d - c0);
+        const count = (n: number, b: number): number => Math.min(this.perBuffer, n - b * this.perBuffer);
+        accP.forEach((pb, b) => dev.queue.writeBuffer(pb, 0, new Uint32Array([this.stride, count(m, b), b * this.perBuffer, c0, cw, l, ch, 0])));
+        wP.forEach((pb, b) => dev.queue.writeBuffer(pb, 0, new Uint32Array([this.stride, count(l, b), b * this.perBuffer, c0, cw, l, ch, 0])));
+        const enc = dev.createCommandEncoder();
+        enc.clearBuffer(sBuf);
+        const pass = enc.beginComputePass();
+        pass.setPipeline(acc);
+        for (let b = 0; b < src; b++) { pass.setBindGroup(0, accBG[b]); pass.dispatchWorkgroups(Math.ceil(cw / 64), Math.ceil(l / RPT)); }
+        pass.setPipeline(write);
+        for (let b = 0; b < dst; b++) { pass.setBindGroup(0, wBG[b]); pass.dispatchWorkgroups(Math.ceil(cw / 64), count(l, b)); }
+        pass.end();
+        dev.queue.submit([enc.finish()]);
+        if (ctx) await ctx.checkpoint();
+      }
+      // Wait for the panels (and see a lost device) with a read-back of 4 bytes.
+      const enc = dev.createCommandEncoder();
+      enc.copyBufferToBuffer(this.hBuf, 0, this.staging, 0, 4);
+      dev.queue.submit([enc.finish()]);
+      await this.readBack(this.staging, 4);
+    } finally {
+      for (const b of made) b.destroy();
+    }
+  }
+
+  /** The rotation by panels read back and multiplied in Float64 on the CPU (gemm), written back rounded. */
+  private async rotateReadBack(Y: Float64Array, l: number, ctx?: JobContext): Promise<void> {
     const m = this.size, d = this.d;
     const yt = new Float64Array(l * m);
     for (let i = 0; i < m; i++) for (let r = 0; r < l; r++) yt[r * m + i] = Y[i * l + r];
@@ -581,8 +715,6 @@ export class GpuKrylovBasis implements KrylovStore {
     } finally {
       stage.destroy();
     }
-    this.size = l;
-    this.recent.clear();
   }
 
   readAsync(i: number, out: Float64Array): Promise<Float64Array> {
