@@ -38,10 +38,11 @@
  *
  * `removeOne` and `subtract` (the local three-term step, on the last two vectors pushed) run on the
  * CPU from a Float64 copy of those two vectors (2·d doubles). `rotate` (thick restart, final Ritz
- * vectors) reads the basis back in panels of coordinates and multiplies them in Float64 on the CPU
- * (the same gemm and rounding as the CPU basis), writing the rotated panels back: correct, but not
- * yet a GPU kernel. A lost device makes the pending read-back throw an Error that names the loss
- * (the worker classifies it as device-lost) instead of hanging.
+ * vectors) runs on the GPU too, panel by panel of coordinates, with the same compensated sums (the
+ * stored results equal the CPU's Float64 gemm rounded to float32 in the test); where Y (2·m·l
+ * floats) exceeds one binding it reads the panels back and multiplies them on the CPU instead. A
+ * lost device makes the pending read-back throw an Error that names the loss (the worker
+ * classifies it as device-lost) instead of hanging. Operations on one basis run one at a time.
  */
 import type { JobContext } from '../jobs';
 import { gemm, GEMM_WORK } from '../linalg/blas';
