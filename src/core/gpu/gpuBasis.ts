@@ -322,11 +322,13 @@ export class GpuKrylovBasis implements KrylovStore {
   private readonly recent = new Map<number, Float64Array>();
   private readonly w32: Float32Array<ArrayBuffer>;
   private readonly h32: Float32Array<ArrayBuffer>;
-  private lost: GPUDeviceLostInfo | null = null;
+  /**
+   * The device's loss and the read-backs in flight (their rejecters). Kept in a small object so the
+   * device.lost handler holds only this, not the basis (a disposed basis is not kept alive by it).
+   */
+  private readonly watch = { lost: null as GPUDeviceLostInfo | null, pending: new Set<(e: Error) => void>() };
   /** The operations share w, h, u and the staging buffer, so they run one at a time (in call order). */
   private tail: Promise<unknown> = Promise.resolve();
-  /** Rejecters of the read-backs in flight (a lost device rejects them). */
-  private readonly pending = new Set<(e: Error) => void>();
   private disposed = false;
 
   private constructor(device: GPUDevice, d: number, capacity: number, perBuffer: number, withLo: boolean, exact: boolean) {
@@ -364,10 +366,11 @@ export class GpuKrylovBasis implements KrylovStore {
     this.combBG = this.vbufs.map((_, b) => bg(this.combPipe, b, this.hBuf, this.uBuf));
     this.w32 = new Float32Array(2 * this.stride);
     this.h32 = new Float32Array(2 * capacity);
+    const watch = this.watch;
     device.lost.then((info) => {
-      this.lost = info;
-      for (const reject of this.pending) reject(lostError(info));
-      this.pending.clear();
+      watch.lost = info;
+      for (const reject of watch.pending) reject(lostError(info));
+      watch.pending.clear();
     }).catch(() => undefined);
   }
 
@@ -380,7 +383,8 @@ export class GpuKrylovBasis implements KrylovStore {
     const lim = device.limits;
     const stride = Math.ceil(d / 64) * 64;
     const maxBytes = Math.min(opts.maxBufferBytes ?? Infinity, lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    const perBuffer = Math.min(capacity, Math.floor(maxBytes / (stride * 4)), MAX_GROUPS * VPW);
+    // At most 65,535 vectors per buffer: the rotation's write-back dispatches one row of workgroups per vector.
+    const perBuffer = Math.min(capacity, Math.floor(maxBytes / (stride * 4)), MAX_GROUPS);
     if (perBuffer < 1) {
       throw new GpuBasisUnavailable(`one vector of d = ${d.toLocaleString('en-US')} floats (${(stride * 4).toLocaleString('en-US')} bytes) exceeds the GPU's storage-buffer binding limit of ${maxBytes.toLocaleString('en-US')} bytes`);
     }
@@ -432,7 +436,7 @@ export class GpuKrylovBasis implements KrylovStore {
   }
 
   private check(): void {
-    if (this.lost) throw lostError(this.lost);
+    if (this.watch.lost) throw lostError(this.watch.lost);
     if (this.disposed) throw new Error('GpuKrylovBasis: used after dispose');
   }
 
@@ -530,11 +534,11 @@ export class GpuKrylovBasis implements KrylovStore {
       // Settles with the mapping, or rejects as soon as the device is lost (the constructor's
       // device.lost handler rejects every pending read-back), whichever comes first.
       await new Promise<void>((resolve, reject) => {
-        this.pending.add(reject);
-        buf.mapAsync(MAP_READ, 0, bytes).then(resolve, reject).finally(() => this.pending.delete(reject));
+        this.watch.pending.add(reject);
+        buf.mapAsync(MAP_READ, 0, bytes).then(resolve, reject).finally(() => this.watch.pending.delete(reject));
       });
     } catch (e) {
-      const info = this.lost ?? await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
+      const info = this.watch.lost ?? await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
       if (info) throw lostError(info);
       throw e;
     }
