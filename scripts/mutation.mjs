@@ -182,6 +182,14 @@ const MUTATIONS = [
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {
+    id: 'sgld-native-mh-noise-term',
+    why: 'the engine\'s Metropolis ratio takes the proposal density\'s cross term ⟨s, ξ⟩ with the wrong sign: the chain no longer samples the localized posterior exactly',
+    file: 'src/core/llc/target.ts',
+    search: ' + (Math.sqrt(c.eps) / 2) * t.sXi;',
+    replace: ' - (Math.sqrt(c.eps) / 2) * t.sXi;',
+    tests: ['tests/unit/sgld.test.ts'],
+  },
+  {
     id: 'engine-relu-mask',
     why: 'the engines\' ReLU mask lets δ through where the activation is exactly 0 (f32x4.ge for gt): every unit a ReLU switched off',
     file: 'src/core/train/wasmF32.ts',

@@ -147,15 +147,31 @@ describe('normal crossings (w1^k1 w2^k2)² with the defaults', () => {
 
 describe('reduced-rank regression with the defaults (Aoyagi)', () => {
   // y = A x + N(0, I) with rank-r A on n = 1,000 Gaussian rows; w* the exact rank-H least-squares
-  // fit (helpers/rrr.ts, Float64 Jacobi, independent of src/core); no SGLD option given. The README
-  // lists nine settings measured this way (7 within 10 %; the two rank-0 misses are explained there); six of the seven run here for time.
-  const cases: [number, number, number, number][] = [[5, 4, 5, 0], [3, 8, 4, 0], [5, 3, 5, 2], [8, 3, 4, 1], [6, 5, 6, 3], [4, 2, 4, 1]];
-  test.each(cases)('in %i, hidden %i, out %i, true rank %i: λ̂ within 10 percent of Aoyagi λ', async (M, H, N, r) => {
-    const pr = rrrProblem({ inDim: M, hidden: H, outDim: N, rank: r, n: 1000, seed: 7 });
-    const res = await estimateLlc(pr.model, pr.ds, {}, ctx());
-    expect(res.health.verdict).not.toBe('failed');
-    expect(Math.abs(res.llc.mean - pr.lambda) / pr.lambda).toBeLessThan(0.1);
-  }, 180_000);
+  // fit (helpers/rrr.ts, Float64 Jacobi, independent of src/core); no SGLD option given.
+  //
+  // Which settings: λ̂ = nβ(E[L(w)] − L(w*)) is taken at the fit w*, not at the true map w₀, and the
+  // fit sits below w₀ by the noise its extra directions absorb: nβ(L(w₀) − L(w*)) ≈ k/(2 log n), k the
+  // dimension of rank-min(H, M, N) maps minus that of rank-r maps. Where the chains reach w₀'s
+  // singular set (small γ) λ̂ carries that offset (README: the rank-0 settings read +13–21 %, 5→3→4
+  // with rank 1 +13 %, each close to its offset). The settings here are chosen before running, by
+  // that offset being under 8 % of λ; the issue asks for six within 10 % and we run eight.
+  const dims = (M: number, k: number, N: number): number => { const q = Math.min(k, M, N); return q * (M + N - q); };
+  const cases: [number, number, number, number][] = [[5, 3, 5, 2], [6, 4, 5, 2], [6, 5, 6, 3], [4, 2, 4, 1], [6, 3, 6, 2], [7, 3, 7, 3], [6, 4, 6, 3], [5, 2, 6, 2]];
+  test('eight settings of nonzero true rank (noise-fit offset under 8 %): λ̂ within 10 % of Aoyagi λ in at least six, within 20 % in all, none failed', async () => {
+    const errors: string[] = [];
+    let within = 0;
+    for (const [M, H, N, r] of cases) {
+      expect(dims(M, H, N) - dims(M, r, N)).toBeLessThan(0.08 * aoyagiRrr(M, H, N, r) * 2 * Math.log(1000));
+      const pr = rrrProblem({ inDim: M, hidden: H, outDim: N, rank: r, n: 1000, seed: 7 });
+      const res = await estimateLlc(pr.model, pr.ds, {}, ctx());
+      const err = (res.llc.mean - pr.lambda) / pr.lambda;
+      errors.push(`${M}→${H}→${N} rank ${r}: ${(100 * err).toFixed(1)} % (${res.health.verdict})`);
+      expect(res.health.verdict, errors.join('; ')).not.toBe('failed');
+      expect(Math.abs(err), errors.join('; ')).toBeLessThan(0.2);
+      if (Math.abs(err) < 0.1) within++;
+    }
+    expect(within, errors.join('; ')).toBeGreaterThanOrEqual(6);
+  }, 400_000);
 
   test('Aoyagi formula: the §9 values', () => {
     expect(aoyagiRrr(5, 3, 5, 0)).toBe(6.5);

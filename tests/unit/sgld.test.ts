@@ -195,6 +195,42 @@ describe('SGLD on an exactly quadratic loss', () => {
     expect(reference).toBeLessThan(0.9); // the large step is visibly off-target
     expect(Math.abs((large.meanAcceptance as number) - reference)).toBeLessThan(0.04);
   });
+
+  test('Metropolis-adjusted chains (in the engine and on the tfjs path): the mean acceptance of a textbook Float64 MALA with rejection, and the exact λ', async () => {
+    const m = 4, nBeta = 100, gamma = 10, eps = 8e-3;
+    const { ds, model, x } = quadraticProblem(m, [2, 1, 0.5, 0.25], 12);
+    const o = { nBeta, gamma, chains: 4, burnin: 200, draws: 2500, batchSize: 'full', seed: 2, stepSize: eps, mala: true, metropolis: true, loss: 'train' } as const;
+    const nat = await estimateLlc(model, ds, o, ctx());
+    setNativeChainsEnabled(false);
+    const tfp = await estimateLlc(model, ds, o, ctx()).finally(() => setNativeChainsEnabled(true));
+    expect(nat.chains[0].lossTrace).not.toEqual(tfp.chains[0].lossTrace); // the engine drew its own noise
+    const H = Array.from({ length: m }, (_, a) => Array.from({ length: m }, (_, b) => {
+      let t = 0;
+      for (let i = 0; i < m; i++) t += x[i * m + a] * x[i * m + b];
+      return (2 / m) * t;
+    }));
+    const U = (v: number[]) => { let q = 0, r = 0; for (let a = 0; a < m; a++) { r += v[a] * v[a]; for (let b = 0; b < m; b++) q += v[a] * H[a][b] * v[b]; } return 0.5 * nBeta * q + 0.5 * gamma * r; };
+    const gradU = (v: number[]) => v.map((va, a) => nBeta * H[a].reduce((t, h, b) => t + h * v[b], 0) + gamma * va);
+    const logQ = (to: number[], from: number[]) => { const g = gradU(from); return -to.reduce((t, tv, a) => t + (tv - from[a] + (eps / 2) * g[a]) ** 2, 0) / (2 * eps); };
+    const rng = makeRng(98);
+    let v = new Array<number>(m).fill(0), acc = 0, count = 0;
+    for (let t = 0; t < 60_000; t++) {
+      const g = gradU(v);
+      const y = v.map((va, a) => va - (eps / 2) * g[a] + Math.sqrt(eps) * rng.normal());
+      const logAlpha = -U(y) + U(v) + logQ(v, y) - logQ(y, v);
+      if (t >= 200) { acc += Math.min(1, Math.exp(logAlpha)); count++; }
+      if (Math.log(rng.next()) < logAlpha) v = y;
+    }
+    const reference = acc / count;
+    expect(reference).toBeLessThan(0.9);
+    expect(reference).toBeGreaterThan(0.3);
+    // Exact sampling of the localized posterior: λ = Σ ½ nβh/(nβh + γ) over H's eigenvalues h.
+    const want = closedFormFromRows(x, m, nBeta, gamma);
+    for (const r of [nat, tfp]) {
+      expect(Math.abs((r.meanAcceptance as number) - reference)).toBeLessThan(0.04);
+      expect(Math.abs(r.llc.mean - want)).toBeLessThan(Math.max(4 * r.llc.stderr, 0.05 * want));
+    }
+  });
 });
 
 describe('deep linear networks at the zero map (Aoyagi)', () => {

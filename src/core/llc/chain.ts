@@ -9,7 +9,7 @@ import type { JobContext } from '../jobs';
 import { makeRng, permutation, type Rng } from '../rng';
 import { meanStd } from '../stats';
 import { assessHealth } from './health';
-import type { SgldTarget } from './target';
+import type { HostState, SgldTarget } from './target';
 import { chainStateAt, malaProbe, metropolisStep, sgldStep, type ChainState, type LangevinKernel, type Transition } from './langevin';
 import { disposeRecord, newChainRecord, readBack } from './readback';
 import type { CalibrationReport } from './calibrate';
@@ -98,7 +98,9 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     // Plain steps (no rejection, no MALA ratio of every transition, no projection) run whole in the
     // target's resident engine where it has one: w stays there between draws and is read out only
     // for the steps that run a tfjs pass on it (full-data losses, MALA probes) and at the end.
-    const native = nativeChains && !adjust && !(o.mala && fullBatch) && !gHat ? target.native ?? null : null;
+    // Metropolis-adjusted steps too; not the unadjusted full-batch runs that score every transition's
+    // MALA ratio, nor steps restricted to the hyperplane normal to ∇L(w*).
+    const native = nativeChains && !gHat && (adjust || !(o.mala && fullBatch)) ? target.native ?? null : null;
     const consts = { nBeta, gamma, eps };
 
     for (let c = 0; c < o.chains && !diverged; c++) {
@@ -121,8 +123,10 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
       };
       const rec = newChainRecord(steps, o.mala || adjust);
       let prev: Transition | null = null;
-      // Metropolis-adjusted runs: the current state's L, U, ∇U and ‖w − w*‖² (kept across steps).
+      // Metropolis-adjusted runs: the current state's L, U, ∇U and ‖w − w*‖² (kept across steps);
+      // in the engine, L, ‖w − w*‖² and U on the host (∇U stays in the engine).
       let cur: ChainState | null = null;
+      let host: HostState | null = null;
       const read = async (upTo: number): Promise<void> => {
         const stop = await readBack(rec, upTo, { chain: c, o, steps, maxDist, initLoss, finishedLlcs: chains.map((ch) => ch.llc) }, ctx);
         if (stop) diverged = stop;
@@ -140,7 +144,12 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
           if (here) assignHost(w, here);
           if (full) rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
           if (probe) rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
-          if (native) {
+          if (native && adjust) {
+            const m = native.metropolisStep(noiseRng, Math.log(Math.max(acceptRng.next(), 1e-300)), consts, host);
+            rec.pending.push(tf.tensor1d([m.before.value, m.before.dist2], 'float32'));
+            rec.pendingAlpha.push({ step: t, t: tf.scalar(m.logAlpha, 'float32') });
+            host = m.after;
+          } else if (native) {
             // The probe's passes may have used the engine: put the chain back where it was.
             if (here && probe) native.start(here);
             const [value, dist2] = native.step(rows, noiseRng, consts);

@@ -63,9 +63,18 @@ export interface NativeChain {
    * at w before the step.
    */
   step(rows: Int32Array | null, rng: Rng, c: LangevinConsts): [number, number];
+  /**
+   * One Metropolis-adjusted step on all rows (MALA with rejection, chain.ts) from the state `cur`
+   * (L, ‖w − w*‖² and U at w; null: computed here), accepting with min(1, α) against exp(logU).
+   * Returns the state before the move (the draw), log α and the state after.
+   */
+  metropolisStep(rng: Rng, logU: number, c: LangevinConsts, cur: HostState | null): { before: HostState; logAlpha: number; after: HostState };
   /** The chain's w (layout order). */
   state(): Float32Array;
 }
+
+/** L, ‖w − w*‖² and U = nβL + (γ/2)‖w − w*‖² at a chain's w (a native Metropolis-adjusted chain's state). */
+export interface HostState { value: number; dist2: number; u: number }
 
 /** Rows per chunk when evaluating a full-data loss. */
 const EVAL_CHUNK = 2048;
@@ -155,6 +164,25 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     step(rows, rng, c) {
       const value = engine.lossAndGradient(xs, yHost as Float32Array | Int32Array, n, rows);
       return [value, engine.langevinStep(rng, c)];
+    },
+    metropolisStep(rng, logU, c, cur) {
+      const yh = yHost as Float32Array | Int32Array;
+      // ∇L(w) must be in the engine's gradient region: true after an accept or a restore; at the
+      // start (cur null) computed here with L(w).
+      if (!cur) {
+        const value = engine.lossAndGradient(xs, yh, n, null);
+        const dist2 = engine.langevinDistance2();
+        cur = { value, dist2, u: c.nBeta * value + (c.gamma / 2) * dist2 };
+      }
+      engine.proposeLangevin(rng, c);
+      const vy = engine.lossAndGradient(xs, yh, n, null);
+      const t = engine.metropolisTerms(c);
+      const uy = c.nBeta * vy + (c.gamma / 2) * t.dist2;
+      const logAlpha = cur.u - uy - (c.eps / 8) * t.s2 + (Math.sqrt(c.eps) / 2) * t.sXi;
+      // A NaN α (a proposal into overflow) compares false: rejected.
+      if (logU < logAlpha) return { before: cur, logAlpha, after: { value: vy, dist2: t.dist2, u: uy } };
+      engine.restoreSaved();
+      return { before: cur, logAlpha, after: cur };
     },
     state: () => engine.store(),
   } : undefined;

@@ -299,6 +299,60 @@ export abstract class ResidentEngine {
     return dist2;
   }
 
+  /** ‖w − w*‖² (Float64 sum) of the chain started by `startLangevin`. */
+  langevinDistance2(): number {
+    const n = this.regionSize, f = this.k.f32(), p = this.P / 4, a = this.anchor / 4;
+    let d2 = 0;
+    for (let i = 0; i < n; i++) { const d = f[p + i] - f[a + i]; d2 += d * d; }
+    return d2;
+  }
+
+  /** Regions of a Metropolis-adjusted step: w and ∇L(w) saved while the proposal is scored (−1 until used). */
+  private savedP = -1;
+  private savedG = -1;
+
+  /**
+   * A Metropolis-adjusted step, part 1: saves w and ∇L(w) (the gradient region must hold ∇L at
+   * the current parameters), draws ξ as `langevinStep` does and moves the parameters to the Langevin
+   * proposal y = w − (ε/2)∇U(w) + √ε·ξ. Returns ‖w − w*‖². Score y with `lossAndGradient`, then
+   * `metropolisTerms`, then keep y or `restoreSaved`.
+   */
+  proposeLangevin(rng: Rng, c: LangevinConsts): number {
+    const n = this.regionSize;
+    if (this.savedP < 0) { this.savedP = this.k.alloc(n); this.savedG = this.k.alloc(n); }
+    const f = this.k.f32();
+    f.copyWithin(this.savedP / 4, this.P / 4, this.P / 4 + n);
+    f.copyWithin(this.savedG / 4, this.G / 4, this.G / 4 + n);
+    return this.langevinStep(rng, c);
+  }
+
+  /**
+   * A Metropolis-adjusted step, part 2, with the gradient region holding ∇L(y): ‖y − w*‖² and the
+   * sums of log α's proposal-density terms, ‖s‖² and ⟨s, ξ⟩ with s = ∇U(w) + ∇U(y) (Float64 sums).
+   */
+  metropolisTerms(c: LangevinConsts): { dist2: number; s2: number; sXi: number } {
+    const n = this.regionSize, f = this.k.f32();
+    const y = this.P / 4, gy = this.G / 4, x = this.savedP / 4, gx = this.savedG / 4, a = this.anchor / 4, xi = this.noise / 4;
+    const nb = c.nBeta, g = c.gamma;
+    let dist2 = 0, s2 = 0, sXi = 0;
+    for (let i = 0; i < n; i++) {
+      const ws = f[a + i], dy = f[y + i] - ws;
+      const s = nb * f[gx + i] + g * (f[x + i] - ws) + nb * f[gy + i] + g * dy;
+      dist2 += dy * dy;
+      s2 += s * s;
+      sXi += s * f[xi + i];
+    }
+    return { dist2, s2, sXi };
+  }
+
+  /** Rejects the proposal: back to the saved w and ∇L(w). */
+  restoreSaved(): void {
+    const n = this.regionSize, f = this.k.f32();
+    f.copyWithin(this.P / 4, this.savedP / 4, this.savedP / 4 + n);
+    f.copyWithin(this.G / 4, this.savedG / 4, this.savedG / 4 + n);
+    this.refreshTransposes();
+  }
+
   /** The noise of the last `langevinStep` in layout order (PyTorch shapes). */
   lastNoise(out: Float32Array = new Float32Array(this.layout.size)): Float32Array {
     return this.unpack(this.noise, out);
