@@ -12,6 +12,7 @@ import { webgpuAdapter } from './helpers/webgpu';
 import { useWasm } from './helpers/tf';
 import { GpuGnStack, openGpuGn } from '../../src/core/gpu/gnStack';
 import { GpuGnPairs } from '../../src/core/gpu/gnPairs';
+import { gnWgslBench } from '../../src/core/gpu/gnBench';
 import type { PairsPassSpec, StackPassSpec } from '../../src/core/arch/passes';
 import { getArch } from '../../src/core/arch/registry';
 import '../../src/core/arch/builtin';
@@ -456,6 +457,28 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
     const got = await openGpuGn(small, s.config, s.layout, s.theta, s.x, s.rows);
     expect(got.gn).toBeUndefined();
     expect(got.reason).toMatch(/binding limit/);
+  });
+
+  test('the bench row: WGSL product against the other product, or why it was skipped', async () => {
+    const dummy: DataSpec = { kind: 'matfac', inDim: 1, outDim: 1, nTrain: 1, seed: 0 };
+    const s = CASES[0].make() as ReturnType<typeof archStack>;
+    const model: ModelBundle = { name: 'm', config: s.config, theta: s.theta, data: dummy };
+    const cpu = await gaussNewtonOperator(model, s.ds, s.rows);
+    expect(await gnWgslBench(cpu, model, s.ds, s.rows, 'wasm', 1, 0)).toEqual({ skipped: expect.stringMatching(/active backend is wasm/) });
+    cpu.dispose();
+    setFusedKernelsEnabled(false);
+    const gpu = await gaussNewtonOperator(model, s.ds, s.rows, { gpu: device });
+    setFusedKernelsEnabled(true);
+    try {
+      // On wasm the comparison product is the resident CPU engine's (on the webgpu backend, tfjs's ops).
+      const r = await gnWgslBench(gpu, model, s.ds, s.rows, 'webgpu', 1, 0);
+      if ('skipped' in r) throw new Error(r.skipped);
+      expect(r.maxRelDiff).toBeLessThan(1e-5);
+      expect(r.speedup).toBeGreaterThan(0);
+      expect(r.wgsl.d).toBe(s.layout.size);
+    } finally {
+      gpu.dispose();
+    }
   });
 
   test('a lost device fails the product with a clear error, no hang', async () => {

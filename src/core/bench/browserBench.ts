@@ -19,6 +19,7 @@ import { kernelThreads } from '../wasm/threads';
 import { webgpuDevice } from '../backend';
 import { gpuBasisDevice } from '../gpu/basisDevice';
 import { sweepBench, type SweepBench } from '../gpu/sweepBench';
+import { gnWgslBench, type GnWgslBench } from '../gpu/gnBench';
 import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
 
 export interface BrowserBenchParams {
@@ -57,6 +58,8 @@ export interface BrowserBenchResult {
   matMul?: MatMulRate;
   /** The reorthogonalization sweep, GPU basis against CPU basis (or why it was skipped). */
   sweep?: SweepBench | { skipped: string };
+  /** One H·v on the WGSL product against the tfjs passes, both on the webgpu backend (or why it was skipped). */
+  gnWgsl?: GnWgslBench | { skipped: string };
   /** GN achieved FLOP/s over the matMul rate of the same backend (a fraction of the reachable rate). */
   gnFractionOfMatMul?: number;
   totalMs: number;
@@ -77,6 +80,8 @@ export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<nev
     await ctx.checkpoint();
     const gn = await gnRate(op, reps, seed);
     const result: BrowserBenchResult = { backend: getBackend(), kernelThreads: kernelThreads(), arch: p.model.config.arch, d: op.d, n: op.n, buildMs, gn, totalMs: 0 };
+    ctx.progress(0.08, 'Gauss–Newton product: WGSL kernels against the tfjs passes');
+    result.gnWgsl = await gnWgslBench(op, p.model, ds, rows, result.backend, reps, seed);
 
     const k = Math.min(op.d - 1, Math.floor(p.k ?? 100));
     if (k >= 1) {

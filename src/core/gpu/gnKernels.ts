@@ -10,8 +10,9 @@
  *   column stride) view of a flat buffer, so transposes, the weight blocks inside the flat θ/v and
  *   the gradient blocks inside G cost nothing. Epilogue, in order: + bias[n]; max(·, 0) (ReLU);
  *   zero where mask[m, n] ≤ 0 (a ReLU mask read from the activations) or × mask[m, n] (a GELU
- *   derivative); × scale. 16×16 output tiles per workgroup of 16×16 threads, A and B tiles staged
- *   in workgroup memory.
+ *   derivative); × scale. 32×32 output tiles per workgroup of 16×16 threads (2×2 outputs per
+ *   thread, 64 multiply-adds per pair of barriers), A [32×16] and B [16×32] tiles staged in
+ *   workgroup memory.
  * - `gatherAdd` (pairs): Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) for token pairs (a_r, b_r).
  * - `segmentSum` (pairs): S[t, i] = Σ_{j ∈ seg t} X[idx_j, i] over a CSR list of rows per segment
  *   (no float atomics in WGSL: the rows of each token are listed once, when the operator is built).
@@ -34,6 +35,38 @@ export class GpuGnUnavailable extends Error {
 
 const F_BIAS = 1, F_MASK = 2, F_RELU = 4, F_MUL = 8;
 
+/** Output tile of a workgroup (rows × columns), each of its 16×16 threads computing 2×2 outputs; K step. */
+const TM = 2 * TILE, TN = 2 * TILE, TK = TILE;
+
+/** One operand pair's loop over K in TK steps: A and B tiles staged in workgroup memory. */
+const segment = (A: string, B: string, K: string, a: string, b: string): string => /* wgsl */ `
+  for (var k0 = 0u; k0 < p.${K}; k0 += ${TK}u) {
+    let ka = k0 + lid.x;
+    let kb = k0 + lid.y;
+    for (var i = 0u; i < 2u; i++) {
+      let m = m0 + lid.y + i * ${TILE}u;
+      var x = 0.0;
+      if (m < p.M && ka < p.${K}) { x = ${A}[p.${a}o + m * p.${a}m + ka * p.${a}k]; }
+      ta[(lid.y + i * ${TILE}u) * ${TK}u + lid.x] = x;
+      let n = n0 + lid.x + i * ${TILE}u;
+      var y = 0.0;
+      if (n < p.N && kb < p.${K}) { y = ${B}[p.${b}o + kb * p.${b}k + n * p.${b}n]; }
+      tb[lid.y * ${TN}u + lid.x + i * ${TILE}u] = y;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < ${TK}u; k++) {
+      let x0 = ta[lid.y * ${TK}u + k];
+      let x1 = ta[(lid.y + ${TILE}u) * ${TK}u + k];
+      let y0 = tb[k * ${TN}u + lid.x];
+      let y1 = tb[k * ${TN}u + lid.x + ${TILE}u];
+      acc[0] += x0 * y0;
+      acc[1] += x0 * y1;
+      acc[2] += x1 * y0;
+      acc[3] += x1 * y1;
+    }
+    workgroupBarrier();
+  }`;
+
 const matmulWgsl = /* wgsl */ `
 struct P {
   M: u32, N: u32, K1: u32, K2: u32,
@@ -52,40 +85,10 @@ struct P {
 @group(0) @binding(5) var<storage, read> Bias: array<f32>;
 @group(0) @binding(6) var<storage, read> Mask: array<f32>;
 @group(0) @binding(7) var<storage, read_write> C: array<f32>;
-var<workgroup> ta: array<f32, ${TILE * TILE}>;
-var<workgroup> tb: array<f32, ${TILE * TILE}>;
+var<workgroup> ta: array<f32, ${TM * TK}>;
+var<workgroup> tb: array<f32, ${TK * TN}>;
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let m = wg.y * ${TILE}u + lid.y;
-  let n = wg.x * ${TILE}u + lid.x;
-  var acc = 0.0;
-  for (var k0 = 0u; k0 < p.K1; k0 += ${TILE}u) {
-    let ka = k0 + lid.x;
-    var a = 0.0;
-    if (m < p.M && ka < p.K1) { a = A1[p.a1o + m * p.a1m + ka * p.a1k]; }
-    ta[lid.y * ${TILE}u + lid.x] = a;
-    let kb = k0 + lid.y;
-    var b = 0.0;
-    if (n < p.N && kb < p.K1) { b = B1[p.b1o + kb * p.b1k + n * p.b1n]; }
-    tb[lid.y * ${TILE}u + lid.x] = b;
-    workgroupBarrier();
-    for (var k = 0u; k < ${TILE}u; k++) { acc += ta[lid.y * ${TILE}u + k] * tb[k * ${TILE}u + lid.x]; }
-    workgroupBarrier();
-  }
-  for (var k0 = 0u; k0 < p.K2; k0 += ${TILE}u) {
-    let ka = k0 + lid.x;
-    var a = 0.0;
-    if (m < p.M && ka < p.K2) { a = A2[p.a2o + m * p.a2m + ka * p.a2k]; }
-    ta[lid.y * ${TILE}u + lid.x] = a;
-    let kb = k0 + lid.y;
-    var b = 0.0;
-    if (n < p.N && kb < p.K2) { b = B2[p.b2o + kb * p.b2k + n * p.b2n]; }
-    tb[lid.y * ${TILE}u + lid.x] = b;
-    workgroupBarrier();
-    for (var k = 0u; k < ${TILE}u; k++) { acc += ta[lid.y * ${TILE}u + k] * tb[k * ${TILE}u + lid.x]; }
-    workgroupBarrier();
-  }
+fn finish(m: u32, n: u32, acc: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var r = acc;
   if ((p.flags & ${F_BIAS}u) != 0u) { r += Bias[p.bo + n]; }
@@ -93,6 +96,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   if ((p.flags & ${F_MASK}u) != 0u) { if (!(Mask[p.mo + m * p.mm + n * p.mn] > 0.0)) { r = 0.0; } }
   if ((p.flags & ${F_MUL}u) != 0u) { r *= Mask[p.mo + m * p.mm + n * p.mn]; }
   C[p.co + m * p.cm + n * p.cn] = r * p.scale;
+}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m0 = wg.y * ${TM}u;
+  let n0 = wg.x * ${TN}u;
+  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+${segment('A1', 'B1', 'K1', 'a1', 'b1')}
+${segment('A2', 'B2', 'K2', 'a2', 'b2')}
+  let m = m0 + lid.y;
+  let n = n0 + lid.x;
+  finish(m, n, acc[0]);
+  finish(m, n + ${TILE}u, acc[1]);
+  finish(m + ${TILE}u, n, acc[2]);
+  finish(m + ${TILE}u, n + ${TILE}u, acc[3]);
 }
 `;
 
@@ -177,7 +195,7 @@ export function checkLimits(device: GPUDevice, floats: number[], maxRowsOrCols: 
     throw new GpuGnUnavailable(`a buffer of ${biggest.toLocaleString('en-US')} bytes exceeds the GPU's storage-buffer binding limit of ${maxBytes.toLocaleString('en-US')} bytes`);
   }
   const maxGroups = Math.min(MAX_GROUPS, lim.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS);
-  if (Math.ceil(maxRowsOrCols / TILE) > maxGroups) throw new GpuGnUnavailable(`${maxRowsOrCols.toLocaleString('en-US')} rows exceed the dispatch grid (${maxGroups} workgroups of ${TILE})`);
+  if (Math.ceil(maxRowsOrCols / TM) > maxGroups) throw new GpuGnUnavailable(`${maxRowsOrCols.toLocaleString('en-US')} rows exceed the dispatch grid (${maxGroups} workgroups of ${TM})`);
   if ((lim.maxStorageBuffersPerShaderStage ?? 8) < 7) throw new GpuGnUnavailable('the device allows fewer than 7 storage buffers per shader stage');
   if ((lim.maxComputeInvocationsPerWorkgroup ?? 256) < TILE * TILE) throw new GpuGnUnavailable(`the device allows fewer than ${TILE * TILE} invocations per workgroup`);
 }
@@ -296,7 +314,7 @@ export abstract class GnProgram {
       s.c.off, s.c.s0, s.c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0]);
     f[24] = s.scaled ? this.scale : 1;
     const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, s.c.buf];
-    return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, [Math.ceil(s.N / TILE), Math.ceil(s.M / TILE)], !!s.scaled, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
+    return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, [Math.ceil(s.N / TN), Math.ceil(s.M / TM)], !!s.scaled, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
   }
 
   /** Appends a matmul to the product. */
