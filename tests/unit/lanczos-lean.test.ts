@@ -50,8 +50,10 @@ describe('Lanczos lean end', () => {
     const a = await lanczosTopK(op, 60, { seed: 9, tol: 1e-8, lean: true, maxBasis: 400 });
     const b = await lanczosTopK(op, 60, { seed: 9, tol: 1e-8, maxBasis: 400 });
     expect(b.restarts).toBe(0);
-    // The same recurrence; the lean run checks convergence on its own cadence, so it may stop a few steps apart.
-    expect(Math.abs(a.iterations - b.iterations)).toBeLessThan(40);
+    // The same recurrence; the lean run checks convergence on its own cadence, spaced by measured
+    // time (5× a check's time in steps), so it may stop some steps apart: on a loaded machine (another
+    // test file beside it) a slow check spaced them 60 apart once.
+    expect(Math.abs(a.iterations - b.iterations)).toBeLessThan(150);
     for (let i = 0; i < 60; i++) expect(Math.abs(a.values[i] - b.values[i])).toBeLessThan(1e-9 * a.scale);
   });
 
