@@ -8,8 +8,10 @@
  *    B packed, per B tensor: the Gauss–Newton products) and with a fresh B every call (the
  *    training and SGLD steps, whose weights and activations are new tensors each step).
  * 2. Whole steps: training (each architecture's recipe) and plain SGLD draws (batch 512, one draw
- *    per step) on the shipped models, all our kernels on against off, and our GEMM alone on
- *    against off (the fused tails on in both arms).
+ *    per step; with our kernels on, the chain held in the resident engine) on the shipped models,
+ *    all our kernels on against off, and our GEMM alone on against off (the fused tails on in both
+ *    arms).
+ * 3. The MNIST input held sparse in the stack engine against the dense engine.
  *
  * Writes bench/results/kernels-latest.json.
  */
@@ -22,6 +24,15 @@ import { makeRng } from '../src/core/rng';
 import { gemmServes, setFusedKernelsEnabled, setGemmEnabled } from '../src/core/train/wasmKernels';
 import { log, type Json } from './helpers';
 import { alternate, forEachStepWorkload, writeResults } from './workloads';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeModelFile } from '../src/core/io/modelFile';
+import { datasetFor } from '../src/core/tasks/env';
+import { nodeAssetReader } from '../src/node/assets';
+import { layoutFor } from '../src/core/models/config';
+import { gatherRows } from '../src/core/data/types';
+import { wholeStepEngine } from '../src/core/train/engines';
+import { setSparseInputs, type StackEngine } from '../src/core/train/stackEngine';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' } } });
@@ -93,6 +104,46 @@ async function steps(): Promise<Json[]> {
   return rows;
 }
 
+/**
+ * The MNIST first layer held sparse (stack engine, 19 % of pixels nonzero) against the dense
+ * engine: loss and gradient on batches of 512 and 32 rows and one Gauss–Newton product over the
+ * 8,000 training rows, the two engines alternating.
+ */
+async function sparseInputs(): Promise<Json[]> {
+  const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', 'mnist-mlp.safetensors'))), { name: 'mnist-mlp' });
+  const ds = await datasetFor(model, { readAsset: nodeAssetReader() });
+  const layout = layoutFor(model.config), n = ds.trainIdx.length;
+  const xs = gatherRows(ds.x, ds.inputDim, ds.trainIdx) as Float32Array, ys = gatherRows(ds.y as Int32Array, 1, ds.trainIdx);
+  const make = (sparse: boolean, batch: number): StackEngine => {
+    setSparseInputs(sparse);
+    const e = wholeStepEngine(model.config, layout, 'cross-entropy', batch, { kind: 'sgd', momentum: 0, weightDecay: 0 }) as StackEngine;
+    setSparseInputs(true);
+    e.load(model.theta);
+    return e;
+  };
+  const rows: Json[] = [];
+  const rng = makeRng(3);
+  for (const batch of [512, 32]) {
+    const eng = { on: make(true, batch), off: make(false, batch) };
+    let cur = eng.on;
+    const calls = Math.round(16384 / batch);
+    const t = await ab(async () => {
+      for (let i = 0; i < calls; i++) cur.lossAndGradient(xs, ys, n, Int32Array.from({ length: batch }, () => rng.int(n)));
+    }, REPS, (on) => { cur = on ? eng.on : eng.off; });
+    rows.push({ what: `mnist loss and gradient, batch ${batch}`, sparseMs: t.on / calls, denseMs: t.off / calls });
+    log(`mnist loss and gradient, batch ${batch}: sparse ${(t.on / calls).toFixed(3)} ms, dense ${(t.off / calls).toFixed(3)} ms (${(t.off / t.on).toFixed(2)}×)`);
+  }
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const gn = { on: make(true, n), off: make(false, n) };
+  for (const e of [gn.on, gn.off]) e.prepareGn(xs, all);
+  const v = Float32Array.from(model.theta, (_, i) => Math.sin(i)), out = new Float64Array(v.length);
+  let cur = gn.on;
+  const t = await ab(async () => { for (let i = 0; i < 4; i++) cur.gnProduct(v, out, 1); }, REPS, (on) => { cur = on ? gn.on : gn.off; });
+  rows.push({ what: 'mnist Gauss–Newton product, 8,000 rows', sparseMs: t.on / 4, denseMs: t.off / 4 });
+  log(`mnist Gauss–Newton product (8,000 rows): sparse ${(t.on / 4).toFixed(2)} ms, dense ${(t.off / 4).toFixed(2)} ms (${(t.off / t.on).toFixed(2)}×)`);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
   if (info.active !== 'wasm') throw new Error(`expected the wasm backend, got ${info.summary}`);
@@ -100,6 +151,7 @@ async function main(): Promise<void> {
   const doc: Json = { started: started.toISOString(), backend: info.summary, node: process.version, cpu: cpus()[0]?.model, nproc: cpus().length, loadavg: loadavg(), reps: REPS };
   doc.matMul = await matMuls();
   doc.steps = await steps();
+  doc.sparseInputs = await sparseInputs();
   writeResults(ROOT, 'kernels-latest.json', doc, started);
 }
 

@@ -97,10 +97,18 @@ export async function forEachStepWorkload(root: string, visit: (w: StepWorkload)
     const rng = makeRng(1);
     const xi = new Float32Array(target.d);
     const draws = 40;
+    // With our kernels on, the draws run as the sampler runs them there: the chain held in the
+    // target's resident engine (llc/chain.ts), w staying there between draws.
+    const native = target.native;
+    native?.start();
     try {
       await visit({
         what: `SGLD ${arch}`, arch, batch: 512, count: draws,
         run: async () => {
+          if (native && fusedKernelsEnabled()) {
+            for (let i = 0; i < draws; i++) native.step(Int32Array.from({ length: 512 }, () => rng.int(target.n)), rng, { nBeta: 300, gamma: 100, eps: 3e-5 });
+            return;
+          }
           let last: tf.Tensor | null = null;
           for (let i = 0; i < draws; i++) {
             rng.fillNormal(xi);
