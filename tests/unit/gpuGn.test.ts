@@ -187,6 +187,8 @@ const CASES: { name: string; make: () => Stack }[] = [
   { name: 'linear with biases [5, 4, 3, 6], 19 rows', make: () => customStack([5, 4, 3, 6], false, true, 19, 12) },
   { name: 'ReLU, biases, several tiles [40, 33, 17, 18], 50 rows', make: () => customStack([40, 33, 17, 18], true, true, 50, 13) },
   { name: 'one layer [6, 3] with bias, 5 rows', make: () => customStack([6, 3], true, true, 5, 14) },
+  // 700 rows: the weight and bias gradients are split over the rows (split-K) and their partials summed.
+  { name: 'split-K: ReLU, biases [6, 5, 3], 700 rows', make: () => customStack([6, 5, 3], true, true, 700, 15) },
 ];
 
 /** Per tensor: ‖got − ref‖ ≤ tol·‖ref_t‖ + 1e-6·‖ref‖ (so a wrong bias block cannot hide in the norm of the weights). */
@@ -298,6 +300,7 @@ const PAIR_CASES: { name: string; make: () => Pairs }[] = [
   { name: 'modadd-gelu p = 7, e = 3, h = 5 (GELU, left/right, no hidden bias)', make: () => pairsCase({ arch: 'modadd-gelu', p: 7, e: 3, h: 5 }, 0.7, 2) },
   { name: 'modadd p = 23, e = 18, h = 33 (several tiles)', make: () => pairsCase({ arch: 'modadd', p: 23, e: 18, h: 33 }, 0.5, 3) },
   { name: 'modadd-gelu p = 19, e = 17, h = 20 (several tiles)', make: () => pairsCase({ arch: 'modadd-gelu', p: 19, e: 17, h: 20 }, 0.5, 4) },
+  { name: 'split-K: modadd p = 31, e = 5, h = 7, 672 pairs', make: () => pairsCase({ arch: 'modadd', p: 31, e: 5, h: 7 }, 0.7, 5) },
 ];
 
 describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of token-pair models', () => {
@@ -313,6 +316,7 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of token-pair models',
           await gn.apply(v, out, scale);
           expectClose(s.layout, out, hvPairs64(s, Float64Array.from(v)), 2e-5, c.name);
         }
+        expect(gn.splitSteps > 0).toBe(c.name.startsWith('split-K'));
         const v = gauss(s.layout.size, 3), u = gauss(s.layout.size, 4);
         const hv = new Float32Array(s.layout.size), hu = new Float32Array(s.layout.size);
         await gn.apply(v, hv, scale);
@@ -363,6 +367,7 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
           await gn.apply(v, out, scale);
           expectClose(s.layout, out, hv64(s, Float64Array.from(v)), 2e-5, c.name);
         }
+        expect(gn.splitSteps > 0).toBe(c.name.startsWith('split-K'));
         const v = gauss(s.layout.size, 3), u = gauss(s.layout.size, 4);
         const hv = new Float32Array(s.layout.size), hu = new Float32Array(s.layout.size);
         await gn.apply(v, hv, scale);

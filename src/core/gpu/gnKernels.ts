@@ -12,7 +12,9 @@
  *   zero where mask[m, n] ≤ 0 (a ReLU mask read from the activations) or × mask[m, n] (a GELU
  *   derivative); × scale. 32×32 output tiles per workgroup of 16×16 threads (2×2 outputs per
  *   thread, 64 multiply-adds per pair of barriers), A [32×16] and B [16×32] tiles staged in
- *   workgroup memory.
+ *   workgroup memory. Split-K: a plain product with a long reduction (K₁ ≥ 512, the gradients
+ *   summed over the rows) and few output tiles is cut into up to 64 chunks of K₁, one workgroup
+ *   layer each (about 128 workgroups in all), writing partials that `reduce` sums and scales.
  * - `gatherAdd` (pairs): Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) for token pairs (a_r, b_r).
  * - `segmentSum` (pairs): S[t, i] = Σ_{j ∈ seg t} X[idx_j, i] over a CSR list of rows per segment
  *   (no float atomics in WGSL: the rows of each token are listed once, when the operator is built).
@@ -39,18 +41,18 @@ const F_BIAS = 1, F_MASK = 2, F_RELU = 4, F_MUL = 8;
 const TM = 2 * TILE, TN = 2 * TILE, TK = TILE;
 
 /** One operand pair's loop over K in TK steps: A and B tiles staged in workgroup memory. */
-const segment = (A: string, B: string, K: string, a: string, b: string): string => /* wgsl */ `
-  for (var k0 = 0u; k0 < p.${K}; k0 += ${TK}u) {
+const segment = (A: string, B: string, k0: string, kEnd: string, a: string, b: string): string => /* wgsl */ `
+  for (var k0 = ${k0}; k0 < ${kEnd}; k0 += ${TK}u) {
     let ka = k0 + lid.x;
     let kb = k0 + lid.y;
     for (var i = 0u; i < 2u; i++) {
       let m = m0 + lid.y + i * ${TILE}u;
       var x = 0.0;
-      if (m < p.M && ka < p.${K}) { x = ${A}[p.${a}o + m * p.${a}m + ka * p.${a}k]; }
+      if (m < p.M && ka < ${kEnd}) { x = ${A}[p.${a}o + m * p.${a}m + ka * p.${a}k]; }
       ta[(lid.y + i * ${TILE}u) * ${TK}u + lid.x] = x;
       let n = n0 + lid.x + i * ${TILE}u;
       var y = 0.0;
-      if (n < p.N && kb < p.${K}) { y = ${B}[p.${b}o + kb * p.${b}k + n * p.${b}n]; }
+      if (n < p.N && kb < ${kEnd}) { y = ${B}[p.${b}o + kb * p.${b}k + n * p.${b}n]; }
       tb[lid.y * ${TN}u + lid.x + i * ${TILE}u] = y;
     }
     workgroupBarrier();
@@ -75,7 +77,7 @@ struct P {
   a2k: u32, b2o: u32, b2k: u32, b2n: u32,
   co: u32, cm: u32, cn: u32, flags: u32,
   bo: u32, mo: u32, mm: u32, mn: u32,
-  scale: f32, p1: u32, p2: u32, p3: u32,
+  scale: f32, kc: u32, cz: u32, p3: u32,
 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> A1: array<f32>;
@@ -88,14 +90,14 @@ struct P {
 var<workgroup> ta: array<f32, ${TM * TK}>;
 var<workgroup> tb: array<f32, ${TK * TN}>;
 
-fn finish(m: u32, n: u32, acc: f32) {
+fn finish(m: u32, n: u32, z: u32, acc: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var r = acc;
   if ((p.flags & ${F_BIAS}u) != 0u) { r += Bias[p.bo + n]; }
   if ((p.flags & ${F_RELU}u) != 0u) { r = max(r, 0.0); }
   if ((p.flags & ${F_MASK}u) != 0u) { if (!(Mask[p.mo + m * p.mm + n * p.mn] > 0.0)) { r = 0.0; } }
   if ((p.flags & ${F_MUL}u) != 0u) { r *= Mask[p.mo + m * p.mm + n * p.mn]; }
-  C[p.co + m * p.cm + n * p.cn] = r * p.scale;
+  C[p.co + z * p.cz + m * p.cm + n * p.cn] = r * p.scale;
 }
 
 @compute @workgroup_size(${TILE}, ${TILE})
@@ -103,14 +105,36 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let m0 = wg.y * ${TM}u;
   let n0 = wg.x * ${TN}u;
   var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-${segment('A1', 'B1', 'K1', 'a1', 'b1')}
-${segment('A2', 'B2', 'K2', 'a2', 'b2')}
+  // Split-K: workgroup z takes K₁'s rows z·kc … (z+1)·kc (kc = K₁ and z = 0 when not split).
+  let k1 = wg.z * p.kc;
+  let k1End = min(p.K1, k1 + p.kc);
+${segment('A1', 'B1', 'k1', 'k1End', 'a1', 'b1')}
+${segment('A2', 'B2', '0u', 'p.K2', 'a2', 'b2')}
   let m = m0 + lid.y;
   let n = n0 + lid.x;
-  finish(m, n, acc[0]);
-  finish(m, n + ${TILE}u, acc[1]);
-  finish(m + ${TILE}u, n, acc[2]);
-  finish(m + ${TILE}u, n + ${TILE}u, acc[3]);
+  finish(m, n, wg.z, acc[0]);
+  finish(m, n + ${TILE}u, wg.z, acc[1]);
+  finish(m + ${TILE}u, n, wg.z, acc[2]);
+  finish(m + ${TILE}u, n + ${TILE}u, wg.z, acc[3]);
+}
+`;
+
+/** Split-K's second step: C[m, n] = scale · Σ_z Part[z·M·N + m·N + n]. */
+const reduceWgsl = /* wgsl */ `
+struct P { M: u32, N: u32, splits: u32, co: u32, cm: u32, cn: u32, pad: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> q: P;
+@group(0) @binding(1) var<storage, read> Part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let idx = gid.x + gid.y * nw.x * ${WG}u;
+  let mn = q.M * q.N;
+  if (idx >= mn) { return; }
+  let m = idx / q.N;
+  let n = idx - m * q.N;
+  var acc = 0.0;
+  for (var z = 0u; z < q.splits; z++) { acc += Part[z * mn + idx]; }
+  C[q.co + m * q.cm + n * q.cn] = acc * q.scale;
 }
 `;
 
@@ -174,16 +198,24 @@ export interface MatmulStep {
   label: string;
 }
 
-interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number]; uniform: GPUBuffer; params: ArrayBuffer; scaled: boolean; mac: number }
+/** A recorded dispatch; `scaleAt` is the float index of the product's scale in its uniform (−1: not scaled). */
+interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number, number]; uniform: GPUBuffer; params: ArrayBuffer; scaleAt: number; mac: number }
+
+/**
+ * Split-K (a matmul whose reduction is long and whose output tiles are few, the weight gradients
+ * summed over n rows): K₁ is cut into `splits` chunks of ≥ SPLIT_CHUNK rows, one workgroup layer
+ * each, for about SPLIT_GROUPS workgroups in all, and a second kernel sums the partials.
+ */
+export const splitK = { minK: 512, chunk: 256, groups: 128, maxSplits: 64, maxPartialFloats: 1 << 22 };
 
 function lostError(info: GPUDeviceLostInfo): Error {
   return new Error(`The GPU device was lost during a Gauss–Newton product (${info.reason}${info.message ? `: ${info.message}` : ''}); run it again (on another backend if it keeps happening).`);
 }
 
 /** A 1-D grid of `threads` threads in workgroups of 256, folded into 2-D past 65,535 workgroups. */
-function grid1d(threads: number): [number, number] {
+function grid1d(threads: number): [number, number, number] {
   const g = Math.max(1, Math.ceil(threads / WG));
-  return g <= MAX_GROUPS ? [g, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS)];
+  return g <= MAX_GROUPS ? [g, 1, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS), 1];
 }
 
 /** Checks the device's limits against the buffers (float counts) a program will bind; throws GpuGnUnavailable. */
@@ -294,42 +326,66 @@ export abstract class GnProgram {
     return p;
   }
 
-  private dispatch(pipe: GPUComputePipeline, label: string, params: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number], scaled: boolean, mac: number): Dispatch {
+  private dispatch(pipe: GPUComputePipeline, label: string, params: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number], scaleAt: number, mac: number): Dispatch {
     const uniform = this.buffer(params.byteLength / 4, `gn ${label} params`, USAGE_UNIFORM | USAGE_COPY_DST);
     this.device.queue.writeBuffer(uniform, 0, params);
     const bg = this.device.createBindGroup({
       layout: pipe.getBindGroupLayout(0), label: `gn ${label}`,
       entries: [uniform, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    return { pipe, bg, groups, uniform, params, scaled, mac };
+    return { pipe, bg, groups, uniform, params, scaleAt, mac };
   }
 
-  protected matmulDispatch(s: MatmulStep): Dispatch {
+  /** How many K₁ chunks a matmul is split into (1: not split). Only plain products (no second product, bias, mask or ReLU). */
+  private splitsFor(s: MatmulStep): number {
+    if (s.K2 || s.bias || s.mask || s.relu || s.K1 < splitK.minK) return 1;
+    const tiles = Math.ceil(s.M / TM) * Math.ceil(s.N / TN);
+    const want = Math.min(Math.ceil(s.K1 / splitK.chunk), Math.ceil(splitK.groups / tiles), splitK.maxSplits, Math.floor(splitK.maxPartialFloats / (s.M * s.N)));
+    return Math.max(1, want);
+  }
+
+  protected matmulDispatch(s: MatmulStep, splits = 1, part?: GPUBuffer): Dispatch {
     const params = new ArrayBuffer(112);
     const u = new Uint32Array(params), f = new Float32Array(params);
     const none = view(this.dummy, 0, 0, 0);
     const a2 = s.a2 ?? none, b2 = s.b2 ?? none;
     const flags = (s.bias ? F_BIAS : 0) | (s.mask ? (s.mask.mode === 'sign' ? F_MASK : F_MUL) : 0) | (s.relu ? F_RELU : 0);
+    // Split: the partials go to part[z·M·N + m·N + n], unscaled; the reduce step scales.
+    const c = part ? view(part, 0, s.N, 1) : s.c;
+    const kc = Math.ceil(s.K1 / splits / TK) * TK;
     u.set([s.M, s.N, s.K1, s.K2 ?? 0, s.a1.off, s.a1.s0, s.a1.s1, s.b1.off, s.b1.s0, s.b1.s1, a2.off, a2.s0, a2.s1, b2.off, b2.s0, b2.s1,
-      s.c.off, s.c.s0, s.c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0]);
-    f[24] = s.scaled ? this.scale : 1;
-    const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, s.c.buf];
-    return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, [Math.ceil(s.N / TN), Math.ceil(s.M / TM)], !!s.scaled, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
+      c.off, c.s0, c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0, 0, splits > 1 ? kc : s.K1, s.M * s.N, 0]);
+    const scaled = !!s.scaled && !part;
+    f[24] = scaled ? this.scale : 1;
+    const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, c.buf];
+    const groups: [number, number, number] = [Math.ceil(s.N / TN), Math.ceil(s.M / TM), splits];
+    return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, groups, scaled ? 24 : -1, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
   }
 
-  /** Appends a matmul to the product. */
+  /** Matmuls split over K₁ so far (for tests and the bench). */
+  splitSteps = 0;
+
+  /** Appends a matmul to the product (split over K₁ into two dispatches where that pays). */
   protected matmul(s: MatmulStep): void {
-    this.steps.push(this.matmulDispatch(s));
+    const splits = this.splitsFor(s);
+    if (splits <= 1) { this.steps.push(this.matmulDispatch(s)); return; }
+    this.splitSteps++;
+    const part = this.buffer(splits * s.M * s.N, `gn ${s.label} partials`);
+    this.steps.push(this.matmulDispatch(s, splits, part));
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params).set([s.M, s.N, splits, s.c.off, s.c.s0, s.c.s1, 0]);
+    new Float32Array(params)[7] = s.scaled ? this.scale : 1;
+    this.steps.push(this.dispatch(this.pipe('reduce', reduceWgsl), `${s.label} reduce`, params, [part, s.c.buf], grid1d(s.M * s.N), s.scaled ? 7 : -1, 0));
   }
 
   /** Appends Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */
   protected gatherAdd(T: GPUBuffer, D: GPUBuffer, pairs: GPUBuffer, Y: GPUBuffer, n: number, h: number, p: number): void {
-    this.steps.push(this.dispatch(this.pipe('gatherAdd', gatherAddWgsl), 'gather', new Uint32Array([n, h, p, 0]).buffer, [T, D, pairs, Y], grid1d(n * h), false, 0));
+    this.steps.push(this.dispatch(this.pipe('gatherAdd', gatherAddWgsl), 'gather', new Uint32Array([n, h, p, 0]).buffer, [T, D, pairs, Y], grid1d(n * h), -1, 0));
   }
 
   /** Appends S[t, i] = Σ_{j ∈ [off[t], off[t+1])} X[rowsOf[j], i] for t < segs (X [*, h]). */
   protected segmentSum(X: GPUBuffer, off: GPUBuffer, rowsOf: GPUBuffer, S: GPUBuffer, segs: number, h: number): void {
-    this.steps.push(this.dispatch(this.pipe('segmentSum', segmentSumWgsl), 'segment sum', new Uint32Array([segs, h, 0, 0]).buffer, [X, off, rowsOf, S], grid1d(segs * h), false, 0));
+    this.steps.push(this.dispatch(this.pipe('segmentSum', segmentSumWgsl), 'segment sum', new Uint32Array([segs, h, 0, 0]).buffer, [X, off, rowsOf, S], grid1d(segs * h), -1, 0));
   }
 
   /** Runs matmuls once now (the forward pass at θ*), in one submission. */
@@ -345,7 +401,7 @@ export abstract class GnProgram {
     for (const s of ds) {
       pass.setPipeline(s.pipe);
       pass.setBindGroup(0, s.bg);
-      pass.dispatchWorkgroups(s.groups[0], s.groups[1]);
+      pass.dispatchWorkgroups(s.groups[0], s.groups[1], s.groups[2]);
     }
     pass.end();
     if (copy !== null) enc.copyBufferToBuffer(this.gBuf, 0, this.stage, 0, copy);
@@ -364,8 +420,8 @@ export abstract class GnProgram {
       if (scale !== this.scale) {
         this.scale = scale;
         for (const s of this.steps) {
-          if (!s.scaled) continue;
-          new Float32Array(s.params)[24] = scale;
+          if (s.scaleAt < 0) continue;
+          new Float32Array(s.params)[s.scaleAt] = scale;
           device.queue.writeBuffer(s.uniform, 0, s.params);
         }
       }

@@ -17,8 +17,9 @@
  * list (offsets [2p + 1], row indices [2n]: segment t < p lists the rows with a = t, segment p + t
  * those with b = t), built once on the CPU: WGSL has no float atomics, so the per-token sums are a
  * gather over these lists. Dispatches per product: 2 (tables) + 1 (gather) + 1 (u) + 2 (∇W2, ∇b2)
- * + 1 (δz) + 1 (per-token sums) + 2 (∇W_L, ∇W_R) + 1 if biased (∇b1) + 1 (∇E) = 12 or 13, in one
- * compute pass, one submission, one read-back of d floats.
+ * + 1 (δz) + 1 (per-token sums) + 2 (∇W_L, ∇W_R) + 1 if biased (∇b1) + 1 (∇E) = 11 or 12, plus one
+ * reduction for each gradient split over the rows (∇W2 and ∇b2 at the default 2,247 pairs: 14
+ * for modadd), in one compute pass, one submission, one read-back of d floats.
  */
 import type { PairsPassSpec } from '../arch/passes';
 import { slot, type ParamLayout } from '../params';
