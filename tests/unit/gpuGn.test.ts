@@ -486,6 +486,22 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
     }
   });
 
+  test('concurrent products run one after another and equal the sequential ones', async () => {
+    const s = CASES[4].make();
+    const gn = await GpuGnStack.open(device, s);
+    try {
+      const vs = [1, 2, 3].map((k) => gauss(s.layout.size, k));
+      const seq: Float32Array[] = [];
+      for (const v of vs) { const o = new Float32Array(s.layout.size); await gn.apply(v, o, 0.5); seq.push(o); }
+      const par = vs.map(() => new Float32Array(s.layout.size));
+      await Promise.all(vs.map((v, i) => gn.apply(v, par[i], 0.5)));
+      par.forEach((o, i) => expect(o).toEqual(seq[i]));
+      await expect(gn.apply(new Float32Array(3), new Float32Array(3), 1)).rejects.toThrow(/entries/);
+    } finally {
+      gn.destroy();
+    }
+  });
+
   test('a lost device fails the product with a clear error, no hang', async () => {
     const dev = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const s = CASES[2].make();

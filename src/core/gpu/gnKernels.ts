@@ -280,7 +280,8 @@ export abstract class GnProgram {
   private scale = 1;
   private lost: GPUDeviceLostInfo | null = null;
   private readonly pending = new Set<(e: Error) => void>();
-  private busy = false;
+  /** The products in flight, one after another (they share v, the tangents and the staging buffer). */
+  private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
   protected constructor(device: GPUDevice, d: number, n: number) {
@@ -408,14 +409,19 @@ export abstract class GnProgram {
     this.device.queue.submit([enc.finish()]);
   }
 
-  /** out = scale · Jᵀ J v, v in float32; one submission and one read-back. */
-  async apply(v: Float32Array, out: Float32Array | Float64Array, scale: number): Promise<void> {
+  /** out = scale · Jᵀ J v, v in float32; one submission and one read-back. Concurrent calls run one after another. */
+  apply(v: Float32Array, out: Float32Array | Float64Array, scale: number): Promise<void> {
+    if (v.length !== this.d || out.length !== this.d) return Promise.reject(new Error(`v and out need ${this.d} entries (got ${v.length}, ${out.length})`));
+    const vc = v.slice(); // the caller may reuse v before its turn comes
+    const run = this.queue.then(() => this.product(vc, out, scale));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async product(v: Float32Array, out: Float32Array | Float64Array, scale: number): Promise<void> {
     if (this.destroyed) throw new Error('Gauss–Newton GPU product used after dispose()');
     if (this.lost) throw lostError(this.lost);
-    if (v.length !== this.d || out.length !== this.d) throw new Error(`v and out need ${this.d} entries (got ${v.length}, ${out.length})`);
-    if (this.busy) throw new Error('Gauss–Newton GPU product: one product at a time (await the previous apply)');
-    this.busy = true;
-    try {
+    {
       const { device } = this;
       if (scale !== this.scale) {
         this.scale = scale;
@@ -429,8 +435,6 @@ export abstract class GnProgram {
       this.encode(this.steps, this.d * 4);
       const g = await this.readBack(this.d * 4);
       for (let i = 0; i < this.d; i++) out[i] = g[i];
-    } finally {
-      this.busy = false;
     }
   }
 
