@@ -151,14 +151,19 @@ const norm = (a: ArrayLike<number>): number => Math.sqrt(dot(a, a));
 
 function fakeMnist(n: number, seed: number): Dataset {
   const rng = makeRng(seed);
-  const x = Float32Array.from({ length: n * 784 }, () => (rng.next() < 0.6 ? 0 : Math.round(rng.next() * 255) / 255));
+  // A blank border two pixels wide, as in MNIST: those columns are zero on every row and dropped.
+  const x = Float32Array.from({ length: n * 784 }, (_, i) => {
+    const c = (i % 784) % 28, r = Math.floor((i % 784) / 28);
+    const u = rng.next(), w = rng.next();
+    return c < 2 || c >= 26 || r < 2 || r >= 26 || u < 0.6 ? 0 : Math.round(w * 255) / 255;
+  });
   const y = Int32Array.from({ length: n }, () => rng.int(10));
   const all = Int32Array.from({ length: n }, (_, i) => i);
   return { kind: 'mnist', label: 'random digits', n, inputDim: 784, x, y, outDim: 10, trainIdx: all, testIdx: new Int32Array(0) };
 }
 
 /** A custom stack (ReLU or linear, with or without biases) with its own layout, random θ and x. */
-function customStack(widths: number[], relu: boolean, biased: boolean, n: number, seed: number): Stack {
+function customStack(widths: number[], relu: boolean, biased: boolean, n: number, seed: number, zeroCols: number[] = []): Stack {
   const specs = [];
   for (let l = 0; l + 1 < widths.length; l++) {
     specs.push({ name: `l${l}.w`, shape: [widths[l + 1], widths[l]] });
@@ -168,7 +173,7 @@ function customStack(widths: number[], relu: boolean, biased: boolean, n: number
   const rng = makeRng(seed);
   const theta = Float32Array.from({ length: layout.size }, () => rng.normal() * 0.5);
   // Rows 0..n+2, of which the operator takes a shuffled subset (a gather, not the first n).
-  const x = Float32Array.from({ length: (n + 3) * widths[0] }, () => rng.normal());
+  const x = Float32Array.from({ length: (n + 3) * widths[0] }, (_, i) => (zeroCols.includes(i % widths[0]) ? 0 : rng.normal()));
   const rows = Int32Array.from({ length: n }, (_, i) => (i * 7 + 2) % (n + 3));
   const spec: StackPassSpec = { widths, weight: (l) => `l${l}.w`, bias: (l) => (biased ? `l${l}.b` : null), relu };
   return { spec, layout, theta, x, rows };
@@ -189,6 +194,8 @@ const CASES: { name: string; make: () => Stack }[] = [
   { name: 'one layer [6, 3] with bias, 5 rows', make: () => customStack([6, 3], true, true, 5, 14) },
   // 700 rows: the weight and bias gradients are split over the rows (split-K) and their partials summed.
   { name: 'split-K: ReLU, biases [6, 5, 3], 700 rows', make: () => customStack([6, 5, 3], true, true, 700, 15) },
+  { name: 'zero input columns dropped: ReLU, biases [12, 7, 4], 30 rows', make: () => customStack([12, 7, 4], true, true, 30, 16, [0, 3, 5, 11]) },
+  { name: 'split-K: zero input columns dropped, linear [40, 6, 3], 600 rows', make: () => customStack([40, 6, 3], false, false, 600, 17, [1, 2, 20, 39]) },
 ];
 
 /** Per tensor: ‖got − ref‖ ≤ tol·‖ref_t‖ + 1e-6·‖ref‖ (so a wrong bias block cannot hide in the norm of the weights). */
@@ -368,6 +375,9 @@ describe.skipIf(!hasAdapter)('WGSL Gauss–Newton product of dense stacks', () =
           expectClose(s.layout, out, hv64(s, Float64Array.from(v)), 2e-5, c.name);
         }
         expect(gn.splitSteps > 0).toBe(c.name.startsWith('split-K'));
+        const in0 = s.spec.widths[0], used = new Set<number>([0]);
+        for (const r of s.rows) for (let j = 0; j < in0; j++) if (s.x[r * in0 + j] !== 0) used.add(j);
+        expect(gn.keptColumns).toBe(used.size);
         const v = gauss(s.layout.size, 3), u = gauss(s.layout.size, 4);
         const hv = new Float32Array(s.layout.size), hu = new Float32Array(s.layout.size);
         await gn.apply(v, hv, scale);

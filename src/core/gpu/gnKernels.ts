@@ -10,7 +10,8 @@
  *   column stride) view of a flat buffer, so transposes, the weight blocks inside the flat θ/v and
  *   the gradient blocks inside G cost nothing. Epilogue, in order: + bias[n]; max(·, 0) (ReLU);
  *   zero where mask[m, n] ≤ 0 (a ReLU mask read from the activations) or × mask[m, n] (a GELU
- *   derivative); × scale. 32×32 output tiles per workgroup of 16×16 threads (2×2 outputs per
+ *   derivative); × scale. Optionally B₁'s row index or C's column index goes through a u32 list
+ *   (the first layer on the kept input columns). 32×32 output tiles per workgroup of 16×16 threads (2×2 outputs per
  *   thread, 64 multiply-adds per pair of barriers), A [32×16] and B [16×32] tiles staged in
  *   workgroup memory. Split-K: a plain product with a long reduction (K₁ ≥ 512, the gradients
  *   summed over the rows) and few output tiles is cut into up to 64 chunks of K₁, one workgroup
@@ -35,13 +36,13 @@ export class GpuGnUnavailable extends Error {
   }
 }
 
-const F_BIAS = 1, F_MASK = 2, F_RELU = 4, F_MUL = 8;
+const F_BIAS = 1, F_MASK = 2, F_RELU = 4, F_MUL = 8, F_BIDX = 16, F_CIDX = 32;
 
 /** Output tile of a workgroup (rows × columns), each of its 16×16 threads computing 2×2 outputs; K step. */
 const TM = 2 * TILE, TN = 2 * TILE, TK = TILE;
 
 /** One operand pair's loop over K in TK steps: A and B tiles staged in workgroup memory. */
-const segment = (A: string, B: string, k0: string, kEnd: string, a: string, b: string): string => /* wgsl */ `
+const segment = (A: string, B: string, k0: string, kEnd: string, a: string, b: string, mapped: boolean): string => /* wgsl */ `
   for (var k0 = ${k0}; k0 < ${kEnd}; k0 += ${TK}u) {
     let ka = k0 + lid.x;
     let kb = k0 + lid.y;
@@ -52,7 +53,11 @@ const segment = (A: string, B: string, k0: string, kEnd: string, a: string, b: s
       ta[(lid.y + i * ${TILE}u) * ${TK}u + lid.x] = x;
       let n = n0 + lid.x + i * ${TILE}u;
       var y = 0.0;
-      if (n < p.N && kb < ${kEnd}) { y = ${B}[p.${b}o + kb * p.${b}k + n * p.${b}n]; }
+      if (n < p.N && kb < ${kEnd}) {
+        ${mapped ? `var kk = kb;
+        if ((p.flags & ${F_BIDX}u) != 0u) { kk = Idx[kb]; }` : 'let kk = kb;'}
+        y = ${B}[p.${b}o + kk * p.${b}k + n * p.${b}n];
+      }
       tb[lid.y * ${TN}u + lid.x + i * ${TILE}u] = y;
     }
     workgroupBarrier();
@@ -87,6 +92,7 @@ struct P {
 @group(0) @binding(5) var<storage, read> Bias: array<f32>;
 @group(0) @binding(6) var<storage, read> Mask: array<f32>;
 @group(0) @binding(7) var<storage, read_write> C: array<f32>;
+@group(0) @binding(8) var<storage, read> Idx: array<u32>;
 var<workgroup> ta: array<f32, ${TM * TK}>;
 var<workgroup> tb: array<f32, ${TK * TN}>;
 
@@ -97,7 +103,9 @@ fn finish(m: u32, n: u32, z: u32, acc: f32) {
   if ((p.flags & ${F_RELU}u) != 0u) { r = max(r, 0.0); }
   if ((p.flags & ${F_MASK}u) != 0u) { if (!(Mask[p.mo + m * p.mm + n * p.mn] > 0.0)) { r = 0.0; } }
   if ((p.flags & ${F_MUL}u) != 0u) { r *= Mask[p.mo + m * p.mm + n * p.mn]; }
-  C[p.co + z * p.cz + m * p.cm + n * p.cn] = r * p.scale;
+  var nn = n;
+  if ((p.flags & ${F_CIDX}u) != 0u) { nn = Idx[n]; }
+  C[p.co + z * p.cz + m * p.cm + nn * p.cn] = r * p.scale;
 }
 
 @compute @workgroup_size(${TILE}, ${TILE})
@@ -108,8 +116,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   // Split-K: workgroup z takes K₁'s rows z·kc … (z+1)·kc (kc = K₁ and z = 0 when not split).
   let k1 = wg.z * p.kc;
   let k1End = min(p.K1, k1 + p.kc);
-${segment('A1', 'B1', 'k1', 'k1End', 'a1', 'b1')}
-${segment('A2', 'B2', '0u', 'p.K2', 'a2', 'b2')}
+${segment('A1', 'B1', 'k1', 'k1End', 'a1', 'b1', true)}
+${segment('A2', 'B2', '0u', 'p.K2', 'a2', 'b2', false)}
   let m = m0 + lid.y;
   let n = n0 + lid.x;
   finish(m, n, wg.z, acc[0]);
@@ -121,10 +129,11 @@ ${segment('A2', 'B2', '0u', 'p.K2', 'a2', 'b2')}
 
 /** Split-K's second step: C[m, n] = scale · Σ_z Part[z·M·N + m·N + n]. */
 const reduceWgsl = /* wgsl */ `
-struct P { M: u32, N: u32, splits: u32, co: u32, cm: u32, cn: u32, pad: u32, scale: f32 }
+struct P { M: u32, N: u32, splits: u32, co: u32, cm: u32, cn: u32, mapped: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> q: P;
 @group(0) @binding(1) var<storage, read> Part: array<f32>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<storage, read> Idx: array<u32>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let idx = gid.x + gid.y * nw.x * ${WG}u;
@@ -134,7 +143,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = idx - m * q.N;
   var acc = 0.0;
   for (var z = 0u; z < q.splits; z++) { acc += Part[z * mn + idx]; }
-  C[q.co + m * q.cm + n * q.cn] = acc * q.scale;
+  var nn = n;
+  if (q.mapped != 0u) { nn = Idx[n]; }
+  C[q.co + m * q.cm + nn * q.cn] = acc * q.scale;
 }
 `;
 
@@ -193,6 +204,11 @@ export interface MatmulStep {
   /** Zero where mask ≤ 0 ('sign', a ReLU mask from the activations) or multiply by it ('mul'). */
   mask?: Operand & { mode: 'sign' | 'mul' };
   relu?: boolean;
+  /**
+   * A u32 index list (the kept input columns): B₁'s row index k reads row idx[k] ('b'), or C's
+   * column index n writes column idx[n] ('c').
+   */
+  idx?: { buf: GPUBuffer; on: 'b' | 'c' };
   /** Multiplied by the product's scale (the gradient steps). */
   scaled?: boolean;
   label: string;
@@ -228,7 +244,7 @@ export function checkLimits(device: GPUDevice, floats: number[], maxRowsOrCols: 
   }
   const maxGroups = Math.min(MAX_GROUPS, lim.maxComputeWorkgroupsPerDimension ?? MAX_GROUPS);
   if (Math.ceil(maxRowsOrCols / TM) > maxGroups) throw new GpuGnUnavailable(`${maxRowsOrCols.toLocaleString('en-US')} rows exceed the dispatch grid (${maxGroups} workgroups of ${TM})`);
-  if ((lim.maxStorageBuffersPerShaderStage ?? 8) < 7) throw new GpuGnUnavailable('the device allows fewer than 7 storage buffers per shader stage');
+  if ((lim.maxStorageBuffersPerShaderStage ?? 8) < 8) throw new GpuGnUnavailable('the device allows fewer than 8 storage buffers per shader stage');
   if ((lim.maxComputeInvocationsPerWorkgroup ?? 256) < TILE * TILE) throw new GpuGnUnavailable(`the device allows fewer than ${TILE * TILE} invocations per workgroup`);
 }
 
@@ -350,7 +366,9 @@ export abstract class GnProgram {
     const u = new Uint32Array(params), f = new Float32Array(params);
     const none = view(this.dummy, 0, 0, 0);
     const a2 = s.a2 ?? none, b2 = s.b2 ?? none;
-    const flags = (s.bias ? F_BIAS : 0) | (s.mask ? (s.mask.mode === 'sign' ? F_MASK : F_MUL) : 0) | (s.relu ? F_RELU : 0);
+    // Split-K partials are written unmapped; the reduce step maps C's columns.
+    const flags = (s.bias ? F_BIAS : 0) | (s.mask ? (s.mask.mode === 'sign' ? F_MASK : F_MUL) : 0) | (s.relu ? F_RELU : 0)
+      | (s.idx?.on === 'b' ? F_BIDX : 0) | (s.idx?.on === 'c' && !part ? F_CIDX : 0);
     // Split: the partials go to part[z·M·N + m·N + n], unscaled; the reduce step scales.
     const c = part ? view(part, 0, s.N, 1) : s.c;
     const kc = Math.ceil(s.K1 / splits / TK) * TK;
@@ -358,7 +376,7 @@ export abstract class GnProgram {
       c.off, c.s0, c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0, 0, splits > 1 ? kc : s.K1, s.M * s.N, 0]);
     const scaled = !!s.scaled && !part;
     f[24] = scaled ? this.scale : 1;
-    const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, c.buf];
+    const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, c.buf, s.idx?.buf ?? this.dummy];
     const groups: [number, number, number] = [Math.ceil(s.N / TN), Math.ceil(s.M / TM), splits];
     return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, groups, scaled ? 24 : -1, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
   }
@@ -374,9 +392,9 @@ export abstract class GnProgram {
     const part = this.buffer(splits * s.M * s.N, `gn ${s.label} partials`);
     this.steps.push(this.matmulDispatch(s, splits, part));
     const params = new ArrayBuffer(32);
-    new Uint32Array(params).set([s.M, s.N, splits, s.c.off, s.c.s0, s.c.s1, 0]);
+    new Uint32Array(params).set([s.M, s.N, splits, s.c.off, s.c.s0, s.c.s1, s.idx?.on === 'c' ? 1 : 0]);
     new Float32Array(params)[7] = s.scaled ? this.scale : 1;
-    this.steps.push(this.dispatch(this.pipe('reduce', reduceWgsl), `${s.label} reduce`, params, [part, s.c.buf], grid1d(s.M * s.N), s.scaled ? 7 : -1, 0));
+    this.steps.push(this.dispatch(this.pipe('reduce', reduceWgsl), `${s.label} reduce`, params, [part, s.c.buf, s.idx?.buf ?? this.dummy], grid1d(s.M * s.N), s.scaled ? 7 : -1, 0));
   }
 
   /** Appends Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */

@@ -9,8 +9,8 @@
  *   backward (Jᵀu):     δ_L = u, ∇W_l = δ_lᵀ·h_{l−1}, ∇b_l = Σ_rows δ_l, δ_{l−1} = (δ_l·W_l) ⊙ [z_{l−1} > 0];
  *   out = scale · ∇ (scale = 2/n for the behavioral loss).
  *
- * Buffers (float32 storage, all allocated when built; gnKernels.ts has the kernels): X [n, in]
- * (the operator's rows, gathered once), θ* (flat, d), v (flat, d; uploaded each product), G (flat,
+ * Buffers (float32 storage, all allocated when built; gnKernels.ts has the kernels): X [n, kept]
+ * (the operator's rows, gathered once, on the kept input columns; the u32 list of those columns), θ* (flat, d), v (flat, d; uploaded each product), G (flat,
  * d; the scaled gradient, written by the kernels at the layout's offsets), H_l [n, w_l] for the
  * hidden layers (activations at θ*, whose sign is the ReLU mask: h > 0 ⇔ z > 0), T_l [n, w_l] per
  * layer (the tangent ż_l, overwritten by the backward pass with δ_l), a 1.0 (bias gradients are
@@ -26,8 +26,10 @@
  * one command buffer, one submission, one copy of G (d floats) to the staging buffer and one
  * mapAsync per product.
  *
- * Not yet done: zero input columns (MNIST's border) are not dropped from the first layer; tile
- * sizes were chosen on SwiftShader, not tuned on a GPU. A lost device makes the pending read-back
+ * Input columns that are zero on every row (MNIST's border) are dropped from the first layer, as
+ * the tfjs passes and the CPU engine drop them: X holds the kept columns only, and the first
+ * layer's matmuls read Ẇ_1 and write ∇W_1 through the list of kept columns (the dropped columns'
+ * gradient entries stay 0). Not yet done: tile sizes were chosen on SwiftShader, not tuned on a GPU. A lost device makes the pending read-back
  * throw an Error that names the loss, instead of hanging.
  */
 import type { StackPassSpec } from '../arch/passes';
@@ -52,6 +54,9 @@ export interface GpuGnStackInput {
 }
 
 export class GpuGnStack extends GnProgram {
+  /** Input columns the first layer runs on (those nonzero on some row). */
+  readonly keptColumns: number;
+
   private constructor(device: GPUDevice, inp: GpuGnStackInput) {
     const { spec, layout, theta, x, rows } = inp;
     super(device, layout.size, rows.length);
@@ -61,10 +66,22 @@ export class GpuGnStack extends GnProgram {
     const w = widths.slice(1).map((_, l) => slot(layout, spec.weight(l)).offset);
     const b = widths.slice(1).map((_, l) => { const name = spec.bias(l); return name === null ? -1 : slot(layout, name).offset; });
 
+    // Input columns that are zero on every row (MNIST's border) have exactly zero Jacobian: the
+    // first layer runs on the kept columns only, reading Ẇ_1 and writing ∇W_1 through their list.
     const in0 = widths[0];
-    const xs = new Float32Array(n * in0);
-    for (let i = 0; i < n; i++) xs.set(x.subarray(rows[i] * in0, rows[i] * in0 + in0), i * in0);
-    const X = this.buffer(n * in0, 'gn x rows', undefined, xs);
+    const used = new Uint8Array(in0);
+    for (const r of rows) for (let j = 0; j < in0; j++) if (x[r * in0 + j] !== 0) used[j] = 1;
+    used[0] = 1; // keep at least one column
+    const cols = Uint32Array.from({ length: in0 }, (_, j) => j).filter((j) => used[j]);
+    const c0 = cols.length;
+    this.keptColumns = c0;
+    const xs = new Float32Array(n * c0);
+    for (let i = 0; i < n; i++) for (let k = 0; k < c0; k++) xs[i * c0 + k] = x[rows[i] * in0 + cols[k]];
+    const X = this.buffer(n * c0, 'gn x rows (kept columns)', undefined, xs);
+    const colIdx = c0 < in0 ? this.buffer(c0, 'gn kept columns', undefined, cols) : null;
+    /** Columns of H[l] (the kept ones for the input). */
+    const hw = (l: number): number => (l === 0 ? c0 : widths[l]);
+    const idx = (l: number, on: 'b' | 'c') => (l === 0 && colIdx ? { idx: { buf: colIdx, on } } : {});
     const thetaBuf = this.buffer(this.d, 'gn θ*', undefined, theta);
     /** H[l] = h_l, [n, widths[l]] (H[0] = X). */
     const H: GPUBuffer[] = [X];
@@ -84,8 +101,8 @@ export class GpuGnStack extends GnProgram {
     const forward: MatmulStep[] = [];
     for (let l = 0; l < L - 1; l++) {
       forward.push({
-        label: `forward ${l + 1}`, M: n, N: widths[l + 1], K1: widths[l],
-        a1: rowMajor(H[l], widths[l]), b1: wT(thetaBuf, l), c: rowMajor(H[l + 1], widths[l + 1]),
+        label: `forward ${l + 1}`, M: n, N: widths[l + 1], K1: hw(l), ...idx(l, 'b'),
+        a1: rowMajor(H[l], hw(l)), b1: wT(thetaBuf, l), c: rowMajor(H[l + 1], widths[l + 1]),
         bias: b[l] >= 0 ? { buf: thetaBuf, off: b[l] } : undefined, relu,
       });
     }
@@ -93,8 +110,8 @@ export class GpuGnStack extends GnProgram {
     // Tangent: ż_l = h_{l−1}·Ẇ_lᵀ + ḃ_l + ḣ_{l−1}·W_lᵀ, masked by h_l > 0 below the output (ḣ_l).
     for (let l = 0; l < L; l++) {
       this.matmul({
-        label: `tangent ${l + 1}`, M: n, N: widths[l + 1], K1: widths[l],
-        a1: rowMajor(H[l], widths[l]), b1: wT(this.vBuf, l),
+        label: `tangent ${l + 1}`, M: n, N: widths[l + 1], K1: hw(l), ...idx(l, 'b'),
+        a1: rowMajor(H[l], hw(l)), b1: wT(this.vBuf, l),
         ...(l > 0 ? { a2: rowMajor(T[l], widths[l]), b2: wT(thetaBuf, l), K2: widths[l] } : {}),
         bias: b[l] >= 0 ? { buf: this.vBuf, off: b[l] } : undefined,
         mask: relu && l < L - 1 ? sign(H[l + 1], widths[l + 1]) : undefined,
@@ -105,7 +122,7 @@ export class GpuGnStack extends GnProgram {
     for (let l = L - 1; l >= 0; l--) {
       const out = widths[l + 1], inn = widths[l];
       const deltaT = view(T[l + 1], 0, 1, out); // A[m, k] = δ[k, m]
-      this.matmul({ label: `∇W${l + 1}`, M: out, N: inn, K1: n, a1: deltaT, b1: rowMajor(H[l], inn), c: view(this.gBuf, w[l], inn, 1), scaled: true });
+      this.matmul({ label: `∇W${l + 1}`, M: out, N: hw(l), K1: n, a1: deltaT, b1: rowMajor(H[l], hw(l)), c: view(this.gBuf, w[l], inn, 1), ...idx(l, 'c'), scaled: true });
       if (b[l] >= 0) this.matmul({ label: `∇b${l + 1}`, M: out, N: 1, K1: n, a1: deltaT, b1: view(this.one, 0, 0, 0), c: view(this.gBuf, b[l], 1, 0), scaled: true });
       if (l > 0) {
         this.matmul({
