@@ -202,7 +202,7 @@ describe('stack engine on the kernel threads', () => {
       k.gemm(A, B, C, M, N, K, 4, 4 * M);
       return k.f32().slice(C / 4, C / 4 + M * N);
     };
-    // A GELU token-pair model: its GELU and softmax kernels split over the threads too.
+    // A GELU token-pair model, its products split too.
     const cg: ModelConfig = { arch: 'modadd-gelu', p: 13, e: 5, h: 12 };
     const dg = data(cg, 150, 150, 7), thg = initParams(cg, 3);
     const runGelu = (): { v: number; g: Float32Array } => {

@@ -726,12 +726,6 @@ let residentSplitMin = RESIDENT_SPLIT_MIN;
 /** The resident GEMM's own split threshold (tests set 0). */
 export function setResidentSplitMin(n: number = RESIDENT_SPLIT_MIN): void { residentSplitMin = n; }
 
-/**
- * Floats from which the resident GELU and softmax split over the threads (they cost 3–4 ns a float
- * on one core, so 2¹⁴ floats take ≈ 50 µs, several times the hand-off).
- */
-export const ELEMENTWISE_SPLIT_MIN = 1 << 14;
-
 /** K beyond which the resident GEMM goes in K chunks (see its gemm). */
 const K_BLOCK_MIN = 1024;
 
@@ -776,19 +770,12 @@ export function residentKernels(): ResidentKernels | null {
     colSums(dP, outP, R, width) { need4(width); ex.colSums(dP, outP, R, width / 4); },
     gelu(xP, actP, derP, n) {
       if (n % 16 !== 0) throw new Error(`gelu: ${n} floats is not a multiple of 16`);
-      if (par !== null && n >= Math.min(ELEMENTWISE_SPLIT_MIN, parGemmMin)) {
-        const fi = NAMES.indexOf('gelu');
-        par.pool.run(par.attached, splitRange(n / 16, par.pool.threads).map(([a, b]) => [{ fn: fi, count: 1, args: [xP + 64 * a, actP + 64 * a, derP + 64 * a, b - a] }]));
-      } else ex.gelu(xP, actP, derP, n / 16);
+      ex.gelu(xP, actP, derP, n / 16);
     },
-    softmaxRows(inP, outP, statP, B, k) {
-      // Split by rows only when k is a multiple of 4: a row's ragged last group stores up to 3
-      // floats into the next row, which another thread may have finished.
-      if (par !== null && k % 4 === 0 && B >= 8 && B * k >= Math.min(ELEMENTWISE_SPLIT_MIN, parGemmMin)) {
-        const fi = NAMES.indexOf('xent');
-        par.pool.run(par.attached, splitRange(B, par.pool.threads).map(([r0, r1]) => [{ fn: fi, count: 1, args: [inP + 4 * r0 * k, outP + 4 * r0 * k, statP + 8 * r0, r1 - r0, k, B] }]));
-      } else ex.xent(inP, outP, statP, B, k, B);
-    },
+    // Not split over the threads: measured in whole modadd-gelu steps (108,000 GELU floats, 2,247
+    // softmax rows), halves on two threads made the step slower (1.83–1.92 against 1.77–1.79 ms):
+    // the next product reads the other core's half from its cache.
+    softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k, B); },
     spmm(tP, tStride, nzP, bP, cP, rows, N, split) {
       if (N % 8 !== 0) throw new Error(`spmm: N = ${N} is not a multiple of 8`);
       if (par !== null && split && rows >= 8) {
