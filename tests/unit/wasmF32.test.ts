@@ -1,7 +1,7 @@
 /**
  * The f32x4 elementwise kernels (src/core/train/wasmF32.ts) against Float64 references
  * computed here by other means: Math.exp; Φ from a power series of erf (|x|/√2 < 3) and a
- * continued fraction of erfc (beyond), not the kernel's rational approximation; GELU′ against a
+ * continued fraction of erfc (beyond), not the kernel's polynomial approximation; GELU′ against a
  * central difference of that reference GELU; the softmax cross-entropy from its definition. Then
  * the tfjs kernels built on them (train/wasmKernels.ts) against the tfjs-op path.
  */

@@ -9,8 +9,8 @@
  *   2ⁿ built in the exponent bits. Inputs are clamped to [−87.3, 88.3], so eˣ of x below −87.3
  *   reads ≈ 1.2e−38 instead of a denormal or 0, and above 88.3 ≈ 2.2e38 instead of ∞; NaN stays NaN.
  * - `gelu(xP, actP, derP, n16)`: GELU(x) = x·Φ(x) and GELU′(x) = Φ(x) + x·φ(x) (PyTorch's exact,
- *   erf-based GELU), with Φ from erfc(|x|/√2) by Numerical Recipes' erfcc (fractional error
- *   < 1.2e−7 everywhere: Press et al., Numerical Recipes §6.2), so Φ keeps its relative accuracy
+ *   erf-based GELU), with Φ from erfc(|x|/√2) = t·P(t)·e^{−x²/2} (P a polynomial fit to erfcx,
+ *   relative error 1.6e−7 in float32, see ERFCX_P; e^{−x²/2} is φ's too), so Φ keeps its relative accuracy
  *   in the left tail where 1 + erf(x/√2) in float32 cancels.
  *
  * JS wrappers copy the operands into the module's own memory (grown on demand) and the results
@@ -26,8 +26,16 @@ import { attachShared, runHere, splitRange, threadPool, type Attached, type Segm
 const LOG2E = Math.LOG2E, LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
 /** Cephes expf: eʳ ≈ 1 + r + r²·P(r) on |r| ≤ ½ ln 2. */
 const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
-/** Numerical Recipes erfcc: erfc(z) ≈ t·exp(−z² + Q(t)), t = 1/(1 + z/2); Q's coefficients from t⁰ up. */
-const ERFC_Q = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+/**
+ * erfc(z) ≈ t·P(t)·exp(−z²), t = 1/(1 + z/2) ∈ (0, 1] for z ≥ 0: P(t) = erfcx(z)/t, a degree-11 fit
+ * in relative error to erfcx(z) = e^{z²}·erfc(z) at 600 Chebyshev nodes of t (least squares with
+ * weights 1/value on erfcx from Python's math.erfc, its asymptotic series beyond z = 25; max
+ * relative error 1e-8 in Float64, 1.6e-7 by Horner in float32). Coefficients from t⁰ up. One exp,
+ * shared with φ(x): Numerical Recipes' erfcc, t·exp(−z² + Q(t)), needed a second one, and a
+ * modadd-gelu step spent 0.5 of its 1.7 ms in this kernel (now 0.33).
+ */
+const ERFCX_P = [0.2820947943880495, 0.2820939677299649, 0.246875257238815, 0.17547246050859866, 0.09212725108113864, -0.05261759163033093,
+  0.1120107632494093, -0.4155866228344746, 0.44451260472120235, -0.19675531432916954, 0.02668077216865026, 0.003091664889440772];
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 const { mul, add, sub, div, pmin, pmax, abs, neg, ge } = F32X4;
@@ -104,25 +112,23 @@ function expCode(): number[] {
 
 /** GELU and GELU′ of the four floats at byte offset 16·g from the pointers; v128 locals from l. */
 function geluSteps(g: number, l: number): number[][] {
-  const V = l, Z = l + 1, T = l + 2, Q = l + 3, A = l + 4, EC = l + 5, CDF = l + 6, S = l + 7;
-  const eA: Lanes = { x: A, n: l + 8, r: l + 9, p: EC };
+  const V = l, Z = l + 1, T = l + 2, A = l + 4, EC = l + 5, CDF = l + 6, S = l + 7;
   const eQ: Lanes = { x: S, n: l + 10, r: l + 11, p: S };
   const off = 16 * g;
   const steps: number[][] = [
     [...get(0), ...v128load(off), ...set(V)],
     [...get(V), ...abs, ...splat(Math.SQRT1_2), ...mul, ...set(Z)],
     [...splat(1), ...splat(1), ...get(Z), ...splat(0.5), ...mul, ...add, ...div, ...set(T)],
-    [...get(Z), ...get(Z), ...mul, ...neg, ...tee(Q), ...set(S)],
-    // A = −z² + Q(t) by Horner from the top coefficient; erfc = t·e^A.
-    [...splat(ERFC_Q[ERFC_Q.length - 1]), ...set(A)],
+    [...get(Z), ...get(Z), ...mul, ...neg, ...set(S)],
+    // A = P(t) by Horner from the top coefficient: erfc(z) = t·P(t)·e^(−z²).
+    [...splat(ERFCX_P[ERFCX_P.length - 1]), ...set(A)],
   ];
-  for (let i = ERFC_Q.length - 2; i >= 0; i--) steps.push([...get(A), ...get(T), ...mul, ...splat(ERFC_Q[i]), ...add, ...set(A)]);
-  steps.push([...get(A), ...get(Q), ...add, ...set(A)]);
-  // e^A and e^(−z²) side by side (two more independent chains).
-  const ea = expSteps(eA), eq = expSteps(eQ);
-  for (let i = 0; i < ea.length; i++) steps.push([...ea[i], ...eq[i]]);
+  for (let i = ERFCX_P.length - 2; i >= 0; i--) steps.push([...get(A), ...get(T), ...mul, ...splat(ERFCX_P[i]), ...add, ...set(A)]);
+  // e^(−z²) = e^(−x²/2), shared by erfc and φ (one exp, not two).
+  for (const st of expSteps(eQ)) steps.push(st);
+  steps.push([...get(T), ...get(A), ...mul, ...get(S), ...mul, ...set(EC)]);
   steps.push(
-    [...get(T), ...get(EC), ...mul, ...splat(0.5), ...mul, ...set(EC)], // ½ erfc(|x|/√2) = Φ(−|x|)
+    [...get(EC), ...splat(0.5), ...mul, ...set(EC)], // ½ erfc(|x|/√2) = Φ(−|x|)
     [...splat(1), ...get(EC), ...sub, ...get(EC), ...get(V), ...splat(0), ...ge, ...V128_BITSELECT, ...set(CDF)],
     [...get(1), ...get(V), ...get(CDF), ...mul, ...v128store(off)],
     // GELU′ = Φ + x·φ(x), φ(x) = e^(−z²)/√(2π).
