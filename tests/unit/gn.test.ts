@@ -297,6 +297,14 @@ describe.each(CASES.map((cs) => [cs.name, cs] as const))('%s', (_name, cs) => {
       const got32 = await op.applyF32(Float32Array.from(v));
       expect(got32).toBeInstanceOf(Float32Array);
       expect(relErr(got32, want)).toBeLessThan(1e-4);
+      // applyInto writes the same product into the caller's array; two in flight at once (sharing
+      // the operator's float32 scratch for v) give their own products.
+      const into = new Float64Array(d), other = new Float64Array(d);
+      const w = Float64Array.from(v, (x, i) => (i % 3 === 0 ? -x : 2 * x));
+      await Promise.all([op.applyInto(v, into), op.applyInto(w, other)]);
+      expect(into).toEqual(got);
+      expect(other).toEqual(await op.apply(w));
+      await expect(op.applyInto(v, new Float64Array(d + 1))).rejects.toThrow(/expected/);
     });
     // Small chunks take the other code paths (for the pair models: per-token segment sums
     // instead of the p×p grid).

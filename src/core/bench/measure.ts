@@ -90,10 +90,10 @@ export interface GnRate extends Timing {
   gflops: number;
 }
 
-/** Median time of one H·v through `apply` (Float64 in and out, as Lanczos calls it). */
+/** Median time of one H·v through `applyInto` (Float64 in and out into a kept array, as Lanczos calls it). */
 export async function gnRate(op: GnOperator, reps: number, seed = 0, warmup = 2): Promise<GnRate> {
-  const v = seededVector(op.d, seed);
-  const t = await timeCalls(() => op.apply(v), reps, warmup);
+  const v = seededVector(op.d, seed), out = new Float64Array(op.d);
+  const t = await timeCalls(() => op.applyInto(v, out), reps, warmup);
   return {
     ...t, d: op.d, n: op.n, flopsPerApply: op.flopsPerApply,
     productsPerSecond: 1000 / t.medianMs, gflops: op.flopsPerApply / t.medianMs / 1e6,

@@ -13,8 +13,15 @@ export function norm2(v: Float64Array): number {
   return Math.sqrt(s);
 }
 
-/** y = op.apply(x), checked for length and finite values, copied into `out`. */
+/** y = op.apply(x) (or op.applyInto), checked for length and finite values, in `out`. */
 export async function applyChecked(op: SymOperator, x: Float64Array, out: Float64Array): Promise<Float64Array> {
+  if (op.applyInto && out.length === op.d) {
+    await op.applyInto(x, out);
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) throw new RangeError(`operator returned a non-finite value at index ${i}`);
+    }
+    return out;
+  }
   const y = await op.apply(x);
   if (y.length !== op.d) throw new RangeError(`operator returned ${y.length} entries, expected d = ${op.d}`);
   for (let i = 0; i < y.length; i++) {

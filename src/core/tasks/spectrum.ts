@@ -161,7 +161,11 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
   const op = await gaussNewtonOperator(p.model, ds, rows, { loss });
   tick('operator', t0);
   let matvecs = 0;
-  const sym: SymOperator = { d: op.d, apply: (v) => { matvecs++; return op.apply(v); } };
+  const sym: SymOperator = {
+    d: op.d,
+    apply: (v) => { matvecs++; return op.apply(v); },
+    applyInto: (v, out) => { matvecs++; return op.applyInto(v, out); },
+  };
   const d = op.d;
   const method = p.method === 'dense' || p.method === 'lanczos' ? p.method : d <= DENSE_AUTO_MAX ? 'dense' : 'lanczos';
   if (method === 'dense' && d > DENSE_MAX) throw new BadInputError(`A dense eigensolve of d = ${d.toLocaleString('en-US')} needs ${((2 * d * d * 8) / 1e9).toFixed(1)} GB; use Lanczos (top k) and the SLQ density instead.`);
