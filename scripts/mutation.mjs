@@ -160,9 +160,9 @@ const MUTATIONS = [
   {
     id: 'engine-langevin-mask',
     why: 'the engine\'s Langevin noise is not masked: normals land in the padding of its layout, as phantom hidden units and weights',
-    file: 'src/core/train/residentEngine.ts',
-    search: '    this.k.mulInto(this.noise, this.mask, n);',
-    replace: '',
+    file: 'src/core/train/wasmF32.ts',
+    search: 'e(get(S), get(3), v128load(0), get(4), v128load(0), mul, mul, add, v128store(0));',
+    replace: 'e(get(S), get(3), v128load(0), mul, add, v128store(0));',
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {

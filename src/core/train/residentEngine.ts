@@ -8,7 +8,7 @@
 import type { ParamLayout } from '../params';
 import type { Rng } from '../rng';
 import type { HeadKind } from './fused';
-import { langevinUpdate, type LangevinConsts } from './wasmKernels';
+import type { LangevinConsts } from './wasmKernels';
 import { residentKernels, type ResidentKernels } from './wasmF32';
 
 /** Floats of slack the softmax kernel may write after its output rows (allocate δ with them). */
@@ -282,9 +282,9 @@ export abstract class ResidentEngine {
 
   /**
    * One unadjusted Langevin step w ← w − (ε/2)(nβ·∇L + γ(w − w*)) + √ε·ξ from the gradient region
-   * (the last `lossAndGradient`, at the current parameters), each element in Float64 as
-   * `langevinUpdate`. ξ: standard normals from `rng` drawn in the engine's own order (its padded
-   * layout, the padding masked to zero), so a seed's chain differs from the tfjs path's, which draws
+   * (the last `lossAndGradient`, at the current parameters), in float32 SIMD (wasmF32.ts
+   * langevinCode; `langevinUpdate` does it per element in Float64). ξ: standard normals from `rng`
+   * drawn in the engine's own order (its padded layout, the padding masked to zero), so a seed's chain differs from the tfjs path's, which draws
    * them in layout order; `lastNoise` gives this step's ξ in layout order. Returns ‖w − w*‖² before
    * the step.
    */
@@ -292,9 +292,9 @@ export abstract class ResidentEngine {
     if (this.anchor < 0) throw new Error('engine: startLangevin first');
     const n = this.regionSize;
     rng.fillNormal(this.view(this.noise, n));
-    this.k.mulInto(this.noise, this.mask, n);
-    const p = this.view(this.P, n);
-    const dist2 = langevinUpdate(p, this.view(this.anchor, n), this.view(this.G, n), this.view(this.noise, n), c, p);
+    // One SIMD pass (the mask zeroing ξ in the padding inside it), Σ(w − w*)² in Float64: 0.03 ms
+    // for MNIST's 48,064 floats, against 0.2 ms for langevinUpdate's JS loop and the mask pass.
+    const dist2 = this.k.langevin(this.P, this.anchor, this.G, this.noise, this.mask, n, c);
     this.refreshTransposes();
     return dist2;
   }

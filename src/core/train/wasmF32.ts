@@ -18,7 +18,7 @@
  * `elementwiseKernels()` returns null and callers keep the tfjs ops.
  */
 import {
-  ADD, AND, BLOCK, END, EQZ, F32, F32X4, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, br, brIf, get, i32c, i32load,
+  ADD, AND, BLOCK, END, EQZ, F32, F32X4, F64X2, I32X4, LOOP, LT_U, MUL, SHL, SHR_U, V128_AND, V128_BITSELECT, body, br, brIf, get, i32c, i32load,
   load32splat, moduleOf, set, simd, tee, v128load, v128store, zero128,
 } from '../wasm/asm';
 import { attachShared, runHere, splitRange, threadPool, type Attached, type Segment, type ThreadPool } from '../wasm/threads';
@@ -461,6 +461,32 @@ function spmmCode(kind: 'spmm' | 'spmmT'): number[] {
   return body(7, 9, c);
 }
 
+/**
+ * One unadjusted Langevin step over n4 groups of four floats, in place:
+ * d = w − w*, w ← w − (a·g + b·d) + s·(ξ·m) with a = (ε/2)nβ, b = (ε/2)γ, s = √ε and m the 0/1 mask
+ * of real entries, and Σ d² (before the step) summed in Float64 (two f64x2 accumulators of d² in
+ * float32, stored at outP as four doubles). Params (i32): 0 wP, 1 wStarP, 2 gP, 3 xiP, 4 mP,
+ * 5 n4, 6 cP ([a, b, s], each four times), 7 outP.
+ */
+function langevinCode(): number[] {
+  const A = 8, B = 9, S = 10, W = 11, D = 12, DD = 13, ACC0 = 14, ACC1 = 15; // v128 locals
+  const c: number[] = [];
+  const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
+  const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  e(get(6), v128load(0), set(A), get(6), v128load(16), set(B), get(6), v128load(32), set(S));
+  e(zero128, set(ACC0), zero128, set(ACC1));
+  e(BLOCK, get(5), [EQZ], brIf(0), LOOP);
+  e(get(0), v128load(0), tee(W), get(1), v128load(0), sub, tee(D), get(D), mul, set(DD));
+  e(get(ACC0), get(DD), F64X2.promoteLow, F64X2.add, set(ACC0));
+  e(get(ACC1), get(DD), get(DD), simd(0x0d, ...HIGH_TO_LOW), F64X2.promoteLow, F64X2.add, set(ACC1));
+  e(get(0), get(W), get(A), get(2), v128load(0), mul, get(B), get(D), mul, add, sub);
+  e(get(S), get(3), v128load(0), get(4), v128load(0), mul, mul, add, v128store(0));
+  for (const p of [0, 1, 2, 3, 4]) e(get(p), i32c(16), [ADD], set(p));
+  e(get(5), i32c(-1), [ADD], tee(5), brIf(0), END, END);
+  e(get(7), get(ACC0), v128store(0), get(7), get(ACC1), v128store(16));
+  return body(0, 8, c);
+}
+
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 8, 6, 7], [
@@ -470,6 +496,7 @@ function moduleBytes(sharedMaxPages?: number): Uint8Array {
     { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') }, { name: 'addInto', type: 0, code: eltCode('addInto') },
     { name: 'addRows', type: 1, code: addRowsCode() }, { name: 'colSums', type: 1, code: colSumsCode() },
     { name: 'spmm', type: 5, code: spmmCode('spmm') }, { name: 'spmmT', type: 5, code: spmmCode('spmmT') },
+    { name: 'langevin', type: 3, code: langevinCode() },
   ], sharedMaxPages);
   if (CONSTS.length * 16 > MASKS) throw new Error('wasmF32: constant table overflow');
   return code;
@@ -494,6 +521,7 @@ interface Exports {
   colSums(dP: number, outP: number, R: number, n4: number): void;
   spmm(tP: number, tStride: number, nzP: number, bP: number, cP: number, rows: number, n4: number): void;
   spmmT(tP: number, tStride: number, nzP: number, dP: number, gP: number, rows: number, n4: number): void;
+  langevin(wP: number, wStarP: number, gP: number, xiP: number, mP: number, n4: number, cP: number, outP: number): void;
 }
 
 /** The kernels over Float32Arrays (operands are copied in and results out). */
@@ -528,7 +556,7 @@ let instance: ElementwiseKernels | null | undefined;
 let instancePool: ThreadPool | null = null;
 /** 1 GiB in 64 KiB pages: the most the shared variant's memory may grow to. */
 const SHARED_MAX_PAGES = 16384;
-const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'gemmAcc', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addInto', 'addRows', 'colSums', 'spmm', 'spmmT'];
+const NAMES = ['exp', 'gelu', 'xent', 'gemm', 'gemmAcc', 'pairSums', 'sgd', 'adamw', 'pairGather', 'relu', 'reluMask', 'mulInto', 'addInto', 'addRows', 'colSums', 'spmm', 'spmmT', 'langevin'];
 /**
  * Multiply–adds below which a product stays on the calling thread. Measured in whole steps
  * (BENCHMARKS.md "Threads"): at 2¹⁹ mnist training (batch 32: [32,784]·[784,50]ᵀ, 1.4 M) ran at
@@ -706,6 +734,11 @@ export interface ResidentKernels {
   /** act = GELU(x), der = GELU′(x) over n floats (a multiple of 16) at byte offsets. */
   gelu(xP: number, actP: number, derP: number, n: number): void;
   /**
+   * An unadjusted Langevin step in place over n floats (a multiple of 4) at byte offsets (see
+   * langevinCode): w ← w − (ε/2)(nβ·g + γ(w − w*)) + √ε·(ξ·mask); returns ‖w − w*‖² before the step.
+   */
+  langevin(wP: number, wStarP: number, gP: number, xiP: number, maskP: number, n: number, c: { nBeta: number; gamma: number; eps: number }): number;
+  /**
    * Softmax of logits [B × k] (contiguous, 4 floats of slack after them) divided by B into outP, and
    * [max, Σ exp(x − max)] per row into statP (the cross-entropy kernel of `softmaxCrossEntropy`).
    */
@@ -782,6 +815,13 @@ export function residentKernels(): ResidentKernels | null {
     // softmax rows), halves on two threads made the step slower (1.83–1.92 against 1.77–1.79 ms):
     // the next product reads the other core's half from its cache.
     softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k, B); },
+    langevin(wP, wStarP, gP, xiP, maskP, n, c) {
+      need4(n);
+      const h = c.eps / 2;
+      ex.langevin(wP, wStarP, gP, xiP, maskP, n / 4, consts([h * c.nBeta, h * c.gamma, Math.sqrt(c.eps)]), CP + 64);
+      const d = new Float64Array(ex.mem.buffer, CP + 64, 4);
+      return d[0] + d[1] + d[2] + d[3];
+    },
     spmm(tP, tStride, nzP, bP, cP, rows, N, split) {
       if (N % 8 !== 0) throw new Error(`spmm: N = ${N} is not a multiple of 8`);
       if (par !== null && split && rows >= 8) {
