@@ -81,6 +81,23 @@ function closedFormFromRows(x: Float32Array, m: number, nBeta: number, gamma: nu
 
 const ctx = () => createJobContext<SgldPartial>();
 
+/**
+ * A textbook MALA on the quadratic loss of `quadraticProblem`'s m rows, in Float64:
+ * U(v) = nβ·½ vᵀHv + (γ/2)‖v‖² (v = w − w*, H = (2/n)XᵀX, n = m), its gradient, and the log density
+ * of the Langevin proposal, log q(to | from), for α = min(1, π(y) q(x|y) / (π(x) q(y|x))).
+ */
+function mala64(x: Float32Array, m: number, nBeta: number, gamma: number, eps: number) {
+  const H = Array.from({ length: m }, (_, a) => Array.from({ length: m }, (_, b) => {
+    let t = 0;
+    for (let i = 0; i < m; i++) t += x[i * m + a] * x[i * m + b];
+    return (2 / m) * t;
+  }));
+  const U = (v: number[]) => { let q = 0, r = 0; for (let a = 0; a < m; a++) { r += v[a] * v[a]; for (let b = 0; b < m; b++) q += v[a] * H[a][b] * v[b]; } return 0.5 * nBeta * q + 0.5 * gamma * r; };
+  const gradU = (v: number[]) => v.map((va, a) => nBeta * H[a].reduce((t, h, b) => t + h * v[b], 0) + gamma * va);
+  const logQ = (to: number[], from: number[]) => { const g = gradU(from); return -to.reduce((t, tv, a) => t + (tv - from[a] + (eps / 2) * g[a]) ** 2, 0) / (2 * eps); };
+  return { U, gradU, logQ };
+}
+
 describe('SGLD on an exactly quadratic loss', () => {
   test('λ̂ matches Σ ½ nβh/(nβh + γ) within its standard error', async () => {
     // 16 directions with nβh/γ log-spaced from 10 down to 0.1: terms from 0.45 down to 0.045
@@ -171,17 +188,8 @@ describe('SGLD on an exactly quadratic loss', () => {
     expect(small.meanAcceptance).toBeGreaterThan(0.98);
     const eps = 8e-3;
     const large = await estimateLlc(model, ds, { ...o, draws: 3000, stepSize: eps }, ctx());
-    // Reference: unadjusted Langevin on U(v) = nβ·½ vᵀHv + (γ/2)‖v‖² (v = w − w*, H = (2/n)XᵀX) in
-    // Float64, with α = min(1, π(y) q(x|y) / (π(x) q(y|x))) written out from its definition.
-    const n = m;
-    const H = Array.from({ length: m }, (_, a) => Array.from({ length: m }, (_, b) => {
-      let t = 0;
-      for (let i = 0; i < n; i++) t += x[i * m + a] * x[i * m + b];
-      return (2 / n) * t;
-    }));
-    const U = (v: number[]) => { let q = 0, r = 0; for (let a = 0; a < m; a++) { r += v[a] * v[a]; for (let b = 0; b < m; b++) q += v[a] * H[a][b] * v[b]; } return 0.5 * nBeta * q + 0.5 * gamma * r; };
-    const gradU = (v: number[]) => v.map((va, a) => nBeta * H[a].reduce((t, h, b) => t + h * v[b], 0) + gamma * va);
-    const logQ = (to: number[], from: number[]) => { const g = gradU(from); return -to.reduce((t, tv, a) => t + (tv - from[a] + (eps / 2) * g[a]) ** 2, 0) / (2 * eps); };
+    // Reference: unadjusted Langevin in Float64 with α written out from its definition.
+    const { U, gradU, logQ } = mala64(x, m, nBeta, gamma, eps);
     const rng = makeRng(99);
     let v = new Array<number>(m).fill(0), acc = 0, count = 0;
     for (let t = 0; t < 40_000; t++) {
@@ -204,14 +212,7 @@ describe('SGLD on an exactly quadratic loss', () => {
     setNativeChainsEnabled(false);
     const tfp = await estimateLlc(model, ds, o, ctx()).finally(() => setNativeChainsEnabled(true));
     expect(nat.chains[0].lossTrace).not.toEqual(tfp.chains[0].lossTrace); // the engine drew its own noise
-    const H = Array.from({ length: m }, (_, a) => Array.from({ length: m }, (_, b) => {
-      let t = 0;
-      for (let i = 0; i < m; i++) t += x[i * m + a] * x[i * m + b];
-      return (2 / m) * t;
-    }));
-    const U = (v: number[]) => { let q = 0, r = 0; for (let a = 0; a < m; a++) { r += v[a] * v[a]; for (let b = 0; b < m; b++) q += v[a] * H[a][b] * v[b]; } return 0.5 * nBeta * q + 0.5 * gamma * r; };
-    const gradU = (v: number[]) => v.map((va, a) => nBeta * H[a].reduce((t, h, b) => t + h * v[b], 0) + gamma * va);
-    const logQ = (to: number[], from: number[]) => { const g = gradU(from); return -to.reduce((t, tv, a) => t + (tv - from[a] + (eps / 2) * g[a]) ** 2, 0) / (2 * eps); };
+    const { U, gradU, logQ } = mala64(x, m, nBeta, gamma, eps);
     const rng = makeRng(98);
     let v = new Array<number>(m).fill(0), acc = 0, count = 0;
     for (let t = 0; t < 60_000; t++) {
