@@ -247,7 +247,8 @@ export async function runSpectrum(p: SpectrumParams, ctx: JobContext<SpectrumPar
       tick('lanczos', t0);
       eigenvalues = r.values;
       residuals = r.residuals;
-      storage = `${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB) on ${r.basis}${r.basisFallback ? ` (GPU basis not used: ${r.basisFallback})` : gb.reason && p.basis !== 'cpu' ? ` (GPU basis not used: ${gb.reason})` : ''}, ${r.restarts} restarts, ${r.converged}/${k} converged`;
+      const products = op.engine === 'resident' ? 'H·v in the resident engine' : op.engine === 'wgsl' ? 'H·v on the WGSL kernels' : `H·v on the tfjs passes${op.fallback ? ` (WGSL product not used: ${op.fallback})` : ''}`;
+      storage = `${products}; ${r.storage}, basis ${r.basisSize} vectors (${(r.basisBytes / 1e6).toFixed(0)} MB) on ${r.basis}${r.basisFallback ? ` (GPU basis not used: ${r.basisFallback})` : gb.reason && p.basis !== 'cpu' ? ` (GPU basis not used: ${gb.reason})` : ''}, ${r.restarts} restarts, ${r.converged}/${k} converged`;
       if (r.stopped) {
         const seconds = timings.lanczos / 1000;
         const est = continueCost(d, r.values.length, seconds, k);
