@@ -394,6 +394,8 @@ describe('estimator mechanics', () => {
     setNativeChainsEnabled(false);
     const b = await estimateLlc(q.model, q.ds, long, ctx()).finally(() => setNativeChainsEnabled(true));
     expect(a.chains[0].lossTrace).not.toEqual(b.chains[0].lossTrace);
+    expect(a.notes.join(' ')).toMatch(/resident engine/); // the result says where its chains ran
+    expect(b.notes.join(' ')).not.toMatch(/resident engine/);
     expect(a.llc.mean).toBeGreaterThan(2);
     expect(Math.abs(a.llc.mean - b.llc.mean)).toBeLessThan(4 * Math.hypot(a.llc.stderr, b.llc.stderr));
   });

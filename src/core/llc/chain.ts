@@ -69,6 +69,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
   const chains: SgldChainResult[] = [];
   let gHat: tf.Tensor1D | null = null;
+  let ranNative = false;
   let diverged: SgldResult['diverged'];
 
   ctx.progress(0, 'L(w*) on the full training data');
@@ -101,6 +102,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     // Metropolis-adjusted steps too; not the unadjusted full-batch runs that score every transition's
     // MALA ratio, nor steps restricted to the hyperplane normal to ∇L(w*).
     const native = nativeChains && !gHat && (adjust || !(o.mala && fullBatch)) ? target.native ?? null : null;
+    ranNative = native !== null;
     const consts = { nBeta, gamma, eps };
 
     for (let c = 0; c < o.chains && !diverged; c++) {
@@ -216,6 +218,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   ];
   if (adjust) notes.push('Metropolis-adjusted Langevin (MALA with rejection): the chains sample the localized posterior exactly; the acceptance is the mean MH probability of the proposals.');
   else if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition (not used to reject).' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
+  if (ranNative) notes.push('The chains ran in the model\'s resident engine (our wasm kernels), w kept there between draws; it draws the noise in its own parameter order, so a seed gives a different chain than on the tfjs path.');
   if (extras.start) notes.push(`Every chain started from the last state of the calibration pilot at this γ and ε_s, not from w*; burn-in ${o.burnin} steps.`);
   if (o.normalToGradient) notes.push(gHat ? 'Steps restricted to the hyperplane normal to ∇L(w*).' : '∇L(w*) = 0: the normal-to-gradient restriction changes nothing.');
   const llcs = chains.map((ch) => ch.llc);
