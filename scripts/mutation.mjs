@@ -190,6 +190,22 @@ const MUTATIONS = [
     tests: ['tests/unit/sgld.test.ts'],
   },
   {
+    id: 'wgsl-gn-relu-mask',
+    why: 'the WGSL Gauss–Newton product\'s ReLU mask lets every unit through (the sign test never zeroes): the tangent and δ of switched-off units reach the result (SwiftShader; skipped without an adapter)',
+    file: 'src/core/gpu/gnKernels.ts',
+    search: '{ if (!(Mask[p.mo + m * p.mm + n * p.mn] > 0.0)) { r = 0.0; } }',
+    replace: '{ if (!(Mask[p.mo + m * p.mm + n * p.mn] > -1e30)) { r = 0.0; } }',
+    tests: ['tests/unit/gpuGn.test.ts'],
+  },
+  {
+    id: 'wgsl-gn-gelu-derivative',
+    why: 'the WGSL Gauss–Newton product ignores GELU′ (the multiplying mask): the pair model\'s tangent and δz are not scaled by act′ (SwiftShader)',
+    file: 'src/core/gpu/gnKernels.ts',
+    search: '{ r *= Mask[p.mo + m * p.mm + n * p.mn]; }',
+    replace: '{ r *= 1.0; }',
+    tests: ['tests/unit/gpuGn.test.ts'],
+  },
+  {
     id: 'engine-relu-mask',
     why: 'the engines\' ReLU mask lets δ through where the activation is exactly 0 (f32x4.ge for gt): every unit a ReLU switched off',
     file: 'src/core/train/wasmF32.ts',
