@@ -107,11 +107,8 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
 
     for (let c = 0; c < o.chains && !diverged; c++) {
       if (native) native.start(extras.start);
-      else if (extras.start) {
-        const s0 = tf.tensor1d(extras.start, 'float32');
-        w.assign(s0);
-        s0.dispose();
-      } else w.assign(target.wStar);
+      else if (extras.start) assignHost(w, extras.start);
+      else w.assign(target.wStar);
       const noiseRng = streams[c].noise, batchRng = streams[c].batch, probeRng = probeStreams[c], acceptRng = acceptStreams[c];
       let order: Int32Array | null = null, cursor = 0;
       const nextRows = (): Int32Array | null => {

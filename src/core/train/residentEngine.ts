@@ -237,13 +237,11 @@ export abstract class ResidentEngine {
     return this.unpack(this.G, out);
   }
 
-  private gnScratch: Float32Array | null = null;
-
   /** out = scale · the gradient region, in layout order (a Gauss–Newton product's result). */
   protected scaledGradient(out: Float32Array | Float64Array, scale: number): void {
     if (out instanceof Float64Array) { this.unpack(this.G, out, scale); return; }
-    const g = this.gradient(this.gnScratch ??= new Float32Array(this.layout.size));
-    for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
+    this.unpack(this.G, out);
+    for (let i = 0; i < out.length; i++) out[i] *= scale;
   }
 
   /** One optimizer step from the gradient region at learning rate lr. */

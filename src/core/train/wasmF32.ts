@@ -152,17 +152,16 @@ function geluCode(): number[] {
 const MASKS = 768;
 
 /**
- * Row-wise softmax for the cross-entropy head. Params (i32): 0 inP, 1 outP, 2 statP, 3 rows, 4 k,
- * 5 B (the batch the mean is over: rows, or more when the rows are split over threads).
- * For each of the rows of k floats at inP (row-major, any alignment): m = max, then
+ * Row-wise softmax for the cross-entropy head. Params (i32): 0 inP, 1 outP, 2 statP, 3 B, 4 k.
+ * For each of the B rows of k floats at inP (row-major, any alignment): m = max, then
  * e_j = exp(x_j − m), s = Σ e_j, and out_j = e_j/(B·s) written at outP (same layout; the last
  * group's store may run up to 3 floats past the row, so outP needs 3 floats of slack at the end);
  * stat gets [m, s] per row. A row's last k mod 4 floats are loaded as a group with the lanes past
  * the row masked to −∞ (so they add 0).
  */
 function xentCode(): number[] {
-  const R = 6, PI = 7, PO = 8, J = 9, NF = 10, TAIL = 11, PS = 12; // i32 locals
-  const M = 13, S = 14, X = 15, N = 16, RR = 17, P = 18, TM = 19; // v128 locals
+  const R = 5, PI = 6, PO = 7, J = 8, NF = 9, TAIL = 10, PS = 11; // i32 locals
+  const M = 12, S = 13, X = 14, N = 15, RR = 16, P = 17, TM = 18; // v128 locals
   const lanes: Lanes = { x: X, n: N, r: RR, p: P };
   const c: number[] = [];
   const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
@@ -194,7 +193,7 @@ function xentCode(): number[] {
   e(get(PO), get(P), v128store(0), get(S), get(P), add, set(S), END);
   e(get(PS), hsum(S), F32.store(4));
   // Pass 3: out_j = e_j / (B·s).
-  e(splat(1), hsum(S), get(5), F32.convertI32S, F32.mul, F32.splat, div, set(S));
+  e(splat(1), hsum(S), get(3), F32.convertI32S, F32.mul, F32.splat, div, set(S));
   e(get(1), set(PO));
   groups([...get(PO), ...get(PO), ...v128load(0), ...get(S), ...mul, ...v128store(0)]);
   e(BLOCK, get(TAIL), [EQZ], brIf(0), get(PO), get(PO), v128load(0), get(S), mul, v128store(0), END);
@@ -490,7 +489,7 @@ function langevinCode(): number[] {
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 8, 6, 7], [
-    { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 4, code: xentCode() },
+    { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'gemmAcc', type: 3, code: gemmCode(true) }, { name: 'pairSums', type: 2, code: pairSumsCode() },
     { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() }, { name: 'pairGather', type: 2, code: pairGatherCode() },
     { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') }, { name: 'addInto', type: 0, code: eltCode('addInto') },
@@ -506,7 +505,7 @@ interface Exports {
   mem: WebAssembly.Memory;
   exp(inP: number, outP: number, n16: number): void;
   gelu(xP: number, actP: number, derP: number, n16: number): void;
-  xent(inP: number, outP: number, statP: number, rows: number, k: number, B: number): void;
+  xent(inP: number, outP: number, statP: number, B: number, k: number): void;
   gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   gemmAcc(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
@@ -611,7 +610,7 @@ function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null)
       // Layout after the constants: logits (n + 4 slack), softmax/B (n + 4 slack), [max, sum] per row.
       const o1 = pad(n + 4), o2 = 2 * o1, h = heap(o2 + 2 * B);
       h.set(logits, D);
-      ex.xent(DATA, DATA + 4 * o1, DATA + 4 * o2, B, k, B);
+      ex.xent(DATA, DATA + 4 * o1, DATA + 4 * o2, B, k);
       dOut.set(h.subarray(D + o1, D + o1 + n));
       const invB = 1 / B;
       let loss = 0;
@@ -814,7 +813,7 @@ export function residentKernels(): ResidentKernels | null {
     // Not split over the threads: measured in whole modadd-gelu steps (108,000 GELU floats, 2,247
     // softmax rows), halves on two threads made the step slower (1.83–1.92 against 1.77–1.79 ms):
     // the next product reads the other core's half from its cache.
-    softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k, B); },
+    softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k); },
     langevin(wP, wStarP, gP, xiP, maskP, n, c) {
       need4(n);
       const h = c.eps / 2;
