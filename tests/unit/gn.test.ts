@@ -16,32 +16,13 @@ import type { Dataset } from '../../src/core/data/types';
 import type { DataSpec } from '../../src/core/data/spec';
 import { makeRng } from '../../src/core/rng';
 import { useWasm } from './helpers/tf';
+import { erf64 } from './helpers/reference';
 
 beforeAll(useWasm);
 
 // ---------------------------------------------------------------------------------------------
 // Float64 reference model (plain JS, PyTorch layouts; written from docs/science.md §1, not from gn.ts)
 // ---------------------------------------------------------------------------------------------
-
-/** erf in Float64: Maclaurin series for |x| < 3, the Laplace continued fraction of erfc beyond. */
-function erf64(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 3) {
-    let s = 0, term = x;
-    for (let k = 0; k < 200; k++) {
-      const add = term / (2 * k + 1);
-      s += add;
-      if (Math.abs(add) < 1e-18 * Math.abs(s)) break;
-      term *= (-x * x) / (k + 1);
-    }
-    return (2 / Math.sqrt(Math.PI)) * s;
-  }
-  // erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
-  let f = ax;
-  for (let k = 60; k >= 1; k--) f = ax + (k / 2) / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
-}
 
 const gelu64 = (z: number): number => 0.5 * z * (1 + erf64(z / Math.SQRT2));
 

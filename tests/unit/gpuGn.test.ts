@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { webgpuAdapter } from './helpers/webgpu';
 import { useWasm } from './helpers/tf';
+import { erf64 } from './helpers/reference';
 import { GpuGnStack, openGpuGn } from '../../src/core/gpu/gnStack';
 import { GpuGnPairs } from '../../src/core/gpu/gnPairs';
 import { gnWgslBench } from '../../src/core/gpu/gnBench';
@@ -212,24 +213,6 @@ function expectClose(layout: ParamLayout, got: ArrayLike<number>, ref: ArrayLike
 // ---------------------------------------------------------------------------------------------
 // Token-pair models: Float64 reference (f = W2·act(W_L E[a] + W_R E[b] + b1) + b2, per row)
 // ---------------------------------------------------------------------------------------------
-
-/** erf in Float64: Maclaurin series for |x| < 3, the Laplace continued fraction of erfc beyond. */
-function erf64(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 3) {
-    let s = 0, term = x;
-    for (let k = 0; k < 200; k++) {
-      const add = term / (2 * k + 1);
-      s += add;
-      if (Math.abs(add) < 1e-18 * Math.abs(s)) break;
-      term *= (-x * x) / (k + 1);
-    }
-    return (2 / Math.sqrt(Math.PI)) * s;
-  }
-  let f = ax;
-  for (let k = 60; k >= 1; k--) f = ax + (k / 2) / f;
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
-}
 
 interface Pairs { spec: PairsPassSpec; layout: ParamLayout; theta: Float32Array; x: Int32Array; rows: Int32Array; config: ModelConfig; ds: Dataset }
 

@@ -2,16 +2,23 @@
 import { layoutFor, type ModelConfig } from '../../../src/core/models/config';
 import { view } from '../../../src/core/params';
 
-/** erf by its Maclaurin series (exact to ~1e-15 for |z| < 5; ±1 beyond, where erf is 1 to 1e-12). */
-export function erf64(z: number): number {
-  if (Math.abs(z) > 5) return Math.sign(z);
-  let sum = 0, term = z, k = 0;
-  while (Math.abs(term) > 1e-18 * Math.max(1, Math.abs(sum)) && k < 300) {
-    sum += term / (2 * k + 1);
-    k++;
-    term *= (-z * z) / k;
+/** erf in Float64: Maclaurin series for |x| < 3, the Laplace continued fraction of erfc beyond. */
+export function erf64(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let s = 0, term = x;
+    for (let k = 0; k < 200; k++) {
+      const add = term / (2 * k + 1);
+      s += add;
+      if (Math.abs(add) < 1e-18 * Math.abs(s)) break;
+      term *= (-x * x) / (k + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * s;
   }
-  return (2 / Math.sqrt(Math.PI)) * sum;
+  // erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + (k / 2) / f;
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
 }
 
 /** Independent plain-JS forward pass in Float64 from the PyTorch-layout views (θ in Float32 or Float64). */
