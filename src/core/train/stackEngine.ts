@@ -43,9 +43,10 @@ interface SparseRows {
 }
 
 /**
- * The largest fraction of nonzero inputs at which the engine holds them sparse. Measured on
- * MNIST-shaped batches (BENCHMARKS.md): the sparse products cost about as much per nonzero as the
- * dense GEMM per entry, so they pay below about half.
+ * The largest fraction of nonzero inputs at which the engine holds them sparse. Only MNIST's 19 %
+ * was measured (2.2× on a 512-row step, `npm run bench:kernels`); the crossover was not. Per
+ * multiply–add the sparse products ran at roughly a quarter to a third of the dense GEMM's rate,
+ * so the true break-even is likely nearer 25–35 % than this bound.
  */
 export const SPARSE_MAX_DENSITY = 0.5;
 /** Multiply–adds of a sparse product from which it runs on the threads. */
