@@ -215,7 +215,7 @@ export interface MatmulStep {
 }
 
 /** A recorded dispatch; `scaleAt` is the float index of the product's scale in its uniform (−1: not scaled). */
-interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number, number]; uniform: GPUBuffer; params: ArrayBuffer; scaleAt: number; mac: number }
+export interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number, number]; uniform: GPUBuffer; params: ArrayBuffer; scaleAt: number; mac: number }
 
 /**
  * Split-K (a matmul whose reduction is long and whose output tiles are few, the weight gradients
@@ -224,13 +224,13 @@ interface Dispatch { pipe: GPUComputePipeline; bg: GPUBindGroup; groups: [number
  */
 export const splitK = { minK: 512, chunk: 256, groups: 128, maxSplits: 64, maxPartialFloats: 1 << 22 };
 
-function lostError(info: GPUDeviceLostInfo): Error {
-  return new Error(`The GPU device was lost during a Gauss–Newton product (${info.reason}${info.message ? `: ${info.message}` : ''}); run it again (on another backend if it keeps happening).`);
+function lostError(info: GPUDeviceLostInfo, what: string): Error {
+  return new Error(`The GPU device was lost during ${what} (${info.reason}${info.message ? `: ${info.message}` : ''}); run it again (on another backend if it keeps happening).`);
 }
 
-/** A 1-D grid of `threads` threads in workgroups of 256, folded into 2-D past 65,535 workgroups. */
-function grid1d(threads: number): [number, number, number] {
-  const g = Math.max(1, Math.ceil(threads / WG));
+/** A 1-D grid of `threads` threads in workgroups of `wg` (256), folded into 2-D past 65,535 workgroups. */
+export function grid1d(threads: number, wg = WG): [number, number, number] {
+  const g = Math.max(1, Math.ceil(threads / wg));
   return g <= MAX_GROUPS ? [g, 1, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS), 1];
 }
 
@@ -252,7 +252,7 @@ export function checkLimits(device: GPUDevice, floats: number[], maxRowsOrCols: 
  * Builds a program inside validation and out-of-memory error scopes, so a device that refuses the
  * buffers or kernels gives GpuGnUnavailable (with the reason) instead of a broken operator.
  */
-export async function buildScoped<T extends GnProgram>(device: GPUDevice, make: () => T): Promise<T> {
+export async function buildScoped<T extends WgslProgram>(device: GPUDevice, make: () => T, what = 'Gauss–Newton'): Promise<T> {
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   let built: T | null = null;
@@ -269,61 +269,47 @@ export async function buildScoped<T extends GnProgram>(device: GPUDevice, make: 
   if (thrown || err) {
     built?.destroy();
     const why = err ? err.message : thrown instanceof Error ? thrown.message : String(thrown);
-    throw new GpuGnUnavailable(`the GPU refused the Gauss–Newton buffers or kernels (${oom ? 'out of memory' : err ? 'validation' : 'error'}: ${why})`);
+    throw new GpuGnUnavailable(`the GPU refused the ${what} buffers or kernels (${oom ? 'out of memory' : err ? 'validation' : 'error'}: ${why})`);
   }
   return built!;
 }
 
 /**
- * A Gauss–Newton product as a fixed list of dispatches. Subclasses allocate their buffers with
- * `buffer`, record the forward pass at θ* with `runOnce` and the product's dispatches with
- * `matmul` / `gatherAdd` / `segmentSum` (in order) in their constructors.
+ * A program of WGSL dispatches over buffers all allocated when it is built, on one device: the
+ * buffers (destroyed together), the pipelines (one per kernel), dispatch records (a uniform and a
+ * bind group each, written once), the matmul with its split-K reduction, and read-backs that fail
+ * with a clear Error when the device is lost. GnProgram (a Gauss–Newton product) and the
+ * whole-step trainer (trainStep.ts) build on it.
  */
-export abstract class GnProgram {
-  readonly d: number;
-  readonly n: number;
+export class WgslProgram {
   protected readonly device: GPUDevice;
   private readonly buffers: GPUBuffer[] = [];
-  protected readonly vBuf: GPUBuffer;
-  protected readonly gBuf: GPUBuffer;
-  private readonly stage: GPUBuffer;
   /** A storage buffer bound where a kernel's operand is unused. */
   protected readonly dummy: GPUBuffer;
   /** A storage buffer holding 1.0 (bias gradients are δᵀ·1 with a stride-0 operand). */
   protected readonly one: GPUBuffer;
   private readonly pipes = new Map<string, GPUComputePipeline>();
-  private readonly steps: Dispatch[] = [];
-  private scale = 1;
-  private lost: GPUDeviceLostInfo | null = null;
+  protected lost: GPUDeviceLostInfo | null = null;
   private readonly pending = new Set<(e: Error) => void>();
-  /** The products in flight, one after another (they share v, the tangents and the staging buffer). */
-  private queue: Promise<unknown> = Promise.resolve();
-  private destroyed = false;
+  protected destroyed = false;
+  /** What the program computes, for error messages ('a Gauss–Newton product'). */
+  protected readonly what: string;
 
-  protected constructor(device: GPUDevice, d: number, n: number) {
+  protected constructor(device: GPUDevice, what: string) {
     this.device = device;
-    this.d = d;
-    this.n = n;
-    this.vBuf = this.buffer(d, 'gn v');
-    this.gBuf = this.buffer(d, 'gn Jᵀ J v', USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST);
-    this.stage = this.buffer(d, 'gn read-back', USAGE_MAP_READ | USAGE_COPY_DST);
-    this.dummy = this.buffer(4, 'gn unused binding');
-    this.one = this.buffer(4, 'gn 1.0', USAGE_STORAGE | USAGE_COPY_DST, new Float32Array([1, 1, 1, 1]));
+    this.what = what;
+    this.dummy = this.buffer(4, 'unused binding');
+    this.one = this.buffer(4, '1.0', USAGE_STORAGE | USAGE_COPY_DST, new Float32Array([1, 1, 1, 1]));
     device.lost.then((info) => {
       this.lost = info;
-      for (const reject of this.pending) reject(lostError(info));
+      for (const reject of this.pending) reject(lostError(info, this.what));
       this.pending.clear();
     }).catch(() => undefined);
   }
 
-  /** Dispatches per product (all in one compute pass and one submission). */
-  get dispatches(): number {
-    return this.steps.length;
-  }
-
-  /** Floating-point operations of the matmuls' multiply-adds per product (2 × multiply-adds). */
-  get flops(): number {
-    return 2 * this.steps.reduce((s, x) => s + x.mac, 0);
+  /** The Error for a lost device. */
+  protected lostError(info: GPUDeviceLostInfo): Error {
+    return lostError(info, this.what);
   }
 
   /** A storage buffer of `floats` floats (or u32s), optionally filled. */
@@ -334,23 +320,29 @@ export abstract class GnProgram {
     return b;
   }
 
-  private pipe(name: string, code: string): GPUComputePipeline {
+  protected pipe(name: string, code: string): GPUComputePipeline {
     let p = this.pipes.get(name);
     if (!p) {
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code, label: `gn ${name}` }), entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code, label: name }), entryPoint: 'main' } });
       this.pipes.set(name, p);
     }
     return p;
   }
 
-  private dispatch(pipe: GPUComputePipeline, label: string, params: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number], scaleAt: number, mac: number): Dispatch {
-    const uniform = this.buffer(params.byteLength / 4, `gn ${label} params`, USAGE_UNIFORM | USAGE_COPY_DST);
+  /** A dispatch of `pipe` with a fresh uniform holding `params` at binding 0 and `buffers` at 1, 2, …. */
+  protected dispatch(pipe: GPUComputePipeline, label: string, params: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number], scaleAt: number, mac: number): Dispatch {
+    const uniform = this.buffer(params.byteLength / 4, `${label} params`, USAGE_UNIFORM | USAGE_COPY_DST);
     this.device.queue.writeBuffer(uniform, 0, params);
+    return { ...this.bind(pipe, label, [uniform, ...buffers], groups), uniform, params, scaleAt, mac };
+  }
+
+  /** A dispatch of `pipe` with `buffers` (uniforms among them) at bindings 0, 1, …. */
+  protected bind(pipe: GPUComputePipeline, label: string, buffers: GPUBuffer[], groups: [number, number, number]): Dispatch {
     const bg = this.device.createBindGroup({
-      layout: pipe.getBindGroupLayout(0), label: `gn ${label}`,
-      entries: [uniform, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      layout: pipe.getBindGroupLayout(0), label,
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    return { pipe, bg, groups, uniform, params, scaleAt, mac };
+    return { pipe, bg, groups, uniform: this.dummy, params: new ArrayBuffer(0), scaleAt: -1, mac: 0 };
   }
 
   /** How many K₁ chunks a matmul is split into (1: not split). Only plain products (no second product, bias, mask or ReLU). */
@@ -361,7 +353,7 @@ export abstract class GnProgram {
     return Math.max(1, want);
   }
 
-  protected matmulDispatch(s: MatmulStep, splits = 1, part?: GPUBuffer): Dispatch {
+  protected matmulDispatch(s: MatmulStep, scale = 1, splits = 1, part?: GPUBuffer): Dispatch {
     const params = new ArrayBuffer(112);
     const u = new Uint32Array(params), f = new Float32Array(params);
     const none = view(this.dummy, 0, 0, 0);
@@ -375,7 +367,7 @@ export abstract class GnProgram {
     u.set([s.M, s.N, s.K1, s.K2 ?? 0, s.a1.off, s.a1.s0, s.a1.s1, s.b1.off, s.b1.s0, s.b1.s1, a2.off, a2.s0, a2.s1, b2.off, b2.s0, b2.s1,
       c.off, c.s0, c.s1, flags, s.bias?.off ?? 0, s.mask?.off ?? 0, s.mask?.s0 ?? 0, s.mask?.s1 ?? 0, 0, splits > 1 ? kc : s.K1, s.M * s.N, 0]);
     const scaled = !!s.scaled && !part;
-    f[24] = scaled ? this.scale : 1;
+    f[24] = scaled ? scale : 1;
     const buffers = [s.a1.buf, s.b1.buf, a2.buf, b2.buf, s.bias?.buf ?? this.dummy, s.mask?.buf ?? this.dummy, c.buf, s.idx?.buf ?? this.dummy];
     const groups: [number, number, number] = [Math.ceil(s.N / TN), Math.ceil(s.M / TM), splits];
     return this.dispatch(this.pipe('matmul', matmulWgsl), s.label, params, buffers, groups, scaled ? 24 : -1, s.M * s.N * (s.K1 + (s.K2 ?? 0)));
@@ -384,38 +376,34 @@ export abstract class GnProgram {
   /** Matmuls split over K₁ so far (for tests and the bench). */
   splitSteps = 0;
 
-  /** Appends a matmul to the product (split over K₁ into two dispatches where that pays). */
-  protected matmul(s: MatmulStep): void {
+  /** A matmul's dispatches (split over K₁ into two, the product then the reduction, where that pays); `scale` for a scaled step. */
+  protected matmulSteps(s: MatmulStep, scale = 1): Dispatch[] {
     const splits = this.splitsFor(s);
-    if (splits <= 1) { this.steps.push(this.matmulDispatch(s)); return; }
+    if (splits <= 1) return [this.matmulDispatch(s, scale)];
     this.splitSteps++;
-    const part = this.buffer(splits * s.M * s.N, `gn ${s.label} partials`);
-    this.steps.push(this.matmulDispatch(s, splits, part));
+    const part = this.buffer(splits * s.M * s.N, `${s.label} partials`);
     const params = new ArrayBuffer(32);
     new Uint32Array(params).set([s.M, s.N, splits, s.c.off, s.c.s0, s.c.s1, s.idx?.on === 'c' ? 1 : 0]);
-    new Float32Array(params)[7] = s.scaled ? this.scale : 1;
-    this.steps.push(this.dispatch(this.pipe('reduce', reduceWgsl), `${s.label} reduce`, params, [part, s.c.buf, s.idx?.buf ?? this.dummy], grid1d(s.M * s.N), s.scaled ? 7 : -1, 0));
+    new Float32Array(params)[7] = s.scaled ? scale : 1;
+    return [
+      this.matmulDispatch(s, scale, splits, part),
+      this.dispatch(this.pipe('reduce', reduceWgsl), `${s.label} reduce`, params, [part, s.c.buf, s.idx?.buf ?? this.dummy], grid1d(s.M * s.N), s.scaled ? 7 : -1, 0),
+    ];
   }
 
-  /** Appends Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */
-  protected gatherAdd(T: GPUBuffer, D: GPUBuffer, pairs: GPUBuffer, Y: GPUBuffer, n: number, h: number, p: number): void {
-    this.steps.push(this.dispatch(this.pipe('gatherAdd', gatherAddWgsl), 'gather', new Uint32Array([n, h, p, 0]).buffer, [T, D, pairs, Y], grid1d(n * h), -1, 0));
+  /** Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */
+  protected gatherAddStep(T: GPUBuffer, D: GPUBuffer, pairs: GPUBuffer, Y: GPUBuffer, n: number, h: number, p: number): Dispatch {
+    return this.dispatch(this.pipe('gatherAdd', gatherAddWgsl), 'gather', new Uint32Array([n, h, p, 0]).buffer, [T, D, pairs, Y], grid1d(n * h), -1, 0);
   }
 
-  /** Appends S[t, i] = Σ_{j ∈ [off[t], off[t+1])} X[rowsOf[j], i] for t < segs (X [*, h]). */
-  protected segmentSum(X: GPUBuffer, off: GPUBuffer, rowsOf: GPUBuffer, S: GPUBuffer, segs: number, h: number): void {
-    this.steps.push(this.dispatch(this.pipe('segmentSum', segmentSumWgsl), 'segment sum', new Uint32Array([segs, h, 0, 0]).buffer, [X, off, rowsOf, S], grid1d(segs * h), -1, 0));
+  /** S[t, i] = Σ_{j ∈ [off[t], off[t+1])} X[rowsOf[j], i] for t < segs (X [*, h]). */
+  protected segmentSumStep(X: GPUBuffer, off: GPUBuffer, rowsOf: GPUBuffer, S: GPUBuffer, segs: number, h: number): Dispatch {
+    return this.dispatch(this.pipe('segmentSum', segmentSumWgsl), 'segment sum', new Uint32Array([segs, h, 0, 0]).buffer, [X, off, rowsOf, S], grid1d(segs * h), -1, 0);
   }
 
-  /** Runs matmuls once now (the forward pass at θ*), in one submission. */
-  protected runOnce(steps: MatmulStep[]): void {
-    if (!steps.length) return;
-    const ds = steps.map((s) => this.matmulDispatch(s));
-    this.encode(ds, null);
-  }
-
-  private encode(ds: Dispatch[], copy: number | null): void {
-    const enc = this.device.createCommandEncoder({ label: 'gn' });
+  /** Records the dispatches into one compute pass of one command buffer, then `after` (copies), and submits once. */
+  protected encode(ds: Dispatch[], after?: (enc: GPUCommandEncoder) => void): void {
+    const enc = this.device.createCommandEncoder({ label: this.what });
     const pass = enc.beginComputePass();
     for (const s of ds) {
       pass.setPipeline(s.pipe);
@@ -423,8 +411,88 @@ export abstract class GnProgram {
       pass.dispatchWorkgroups(s.groups[0], s.groups[1], s.groups[2]);
     }
     pass.end();
-    if (copy !== null) enc.copyBufferToBuffer(this.gBuf, 0, this.stage, 0, copy);
+    after?.(enc);
     this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Maps `bytes` of a MAP_READ buffer (after the submission that filled it) and copies them out; a lost device gives a clear Error. */
+  protected async readBack(buf: GPUBuffer, bytes: number): Promise<Float32Array> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.pending.add(reject);
+        buf.mapAsync(MAP_READ, 0, bytes).then(resolve, reject).finally(() => this.pending.delete(reject));
+      });
+    } catch (e) {
+      const info = this.lost ?? await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
+      if (info) throw lostError(info, this.what);
+      throw e;
+    }
+    const out = new Float32Array(buf.getMappedRange(0, bytes).slice(0));
+    buf.unmap();
+    return out;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const b of this.buffers) b.destroy();
+  }
+}
+
+/**
+ * A Gauss–Newton product as a fixed list of dispatches. Subclasses allocate their buffers with
+ * `buffer`, record the forward pass at θ* with `runOnce` and the product's dispatches with
+ * `matmul` / `gatherAdd` / `segmentSum` (in order) in their constructors.
+ */
+export abstract class GnProgram extends WgslProgram {
+  readonly d: number;
+  readonly n: number;
+  protected readonly vBuf: GPUBuffer;
+  protected readonly gBuf: GPUBuffer;
+  private readonly stage: GPUBuffer;
+  private readonly steps: Dispatch[] = [];
+  private scale = 1;
+  /** The products in flight, one after another (they share v, the tangents and the staging buffer). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  protected constructor(device: GPUDevice, d: number, n: number) {
+    super(device, 'a Gauss–Newton product');
+    this.d = d;
+    this.n = n;
+    this.vBuf = this.buffer(d, 'gn v');
+    this.gBuf = this.buffer(d, 'gn Jᵀ J v', USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST);
+    this.stage = this.buffer(d, 'gn read-back', USAGE_MAP_READ | USAGE_COPY_DST);
+  }
+
+  /** Dispatches per product (all in one compute pass and one submission). */
+  get dispatches(): number {
+    return this.steps.length;
+  }
+
+  /** Floating-point operations of the matmuls' multiply-adds per product (2 × multiply-adds). */
+  get flops(): number {
+    return 2 * this.steps.reduce((s, x) => s + x.mac, 0);
+  }
+
+  /** Appends a matmul to the product (split over K₁ into two dispatches where that pays). */
+  protected matmul(s: MatmulStep): void {
+    this.steps.push(...this.matmulSteps(s, this.scale));
+  }
+
+  /** Appends Y[r, i] = D[r, i]·(T[a_r, i] + T[p + b_r, i]) (T [2p, h], D and Y [n, h], pairs u32 [n, 2]). */
+  protected gatherAdd(T: GPUBuffer, D: GPUBuffer, pairs: GPUBuffer, Y: GPUBuffer, n: number, h: number, p: number): void {
+    this.steps.push(this.gatherAddStep(T, D, pairs, Y, n, h, p));
+  }
+
+  /** Appends S[t, i] = Σ_{j ∈ [off[t], off[t+1])} X[rowsOf[j], i] for t < segs (X [*, h]). */
+  protected segmentSum(X: GPUBuffer, off: GPUBuffer, rowsOf: GPUBuffer, S: GPUBuffer, segs: number, h: number): void {
+    this.steps.push(this.segmentSumStep(X, off, rowsOf, S, segs, h));
+  }
+
+  /** Runs matmuls once now (the forward pass at θ*), in one submission. */
+  protected runOnce(steps: MatmulStep[]): void {
+    if (!steps.length) return;
+    this.encode(steps.map((s) => this.matmulDispatch(s)));
   }
 
   /** out = scale · Jᵀ J v, v in float32; one submission and one read-back. Concurrent calls run one after another. */
@@ -438,44 +506,20 @@ export abstract class GnProgram {
 
   private async product(v: Float32Array, out: Float32Array | Float64Array, scale: number): Promise<void> {
     if (this.destroyed) throw new Error('Gauss–Newton GPU product used after dispose()');
-    if (this.lost) throw lostError(this.lost);
-    {
-      const { device } = this;
-      if (scale !== this.scale) {
-        this.scale = scale;
-        for (const s of this.steps) {
-          if (s.scaleAt < 0) continue;
-          new Float32Array(s.params)[s.scaleAt] = scale;
-          device.queue.writeBuffer(s.uniform, 0, s.params);
-        }
+    if (this.lost) throw this.lostError(this.lost);
+    const { device } = this;
+    if (scale !== this.scale) {
+      this.scale = scale;
+      for (const s of this.steps) {
+        if (s.scaleAt < 0) continue;
+        new Float32Array(s.params)[s.scaleAt] = scale;
+        device.queue.writeBuffer(s.uniform, 0, s.params);
       }
-      device.queue.writeBuffer(this.vBuf, 0, v as Float32Array<ArrayBuffer>);
-      this.encode(this.steps, this.d * 4);
-      const g = await this.readBack(this.d * 4);
-      for (let i = 0; i < this.d; i++) out[i] = g[i];
     }
-  }
-
-  private async readBack(bytes: number): Promise<Float32Array> {
-    const buf = this.stage;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.pending.add(reject);
-        buf.mapAsync(MAP_READ, 0, bytes).then(resolve, reject).finally(() => this.pending.delete(reject));
-      });
-    } catch (e) {
-      const info = this.lost ?? await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
-      if (info) throw lostError(info);
-      throw e;
-    }
-    const out = new Float32Array(buf.getMappedRange(0, bytes).slice(0));
-    buf.unmap();
-    return out;
-  }
-
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    for (const b of this.buffers) b.destroy();
+    device.queue.writeBuffer(this.vBuf, 0, v as Float32Array<ArrayBuffer>);
+    const bytes = this.d * 4;
+    this.encode(this.steps, (enc) => enc.copyBufferToBuffer(this.gBuf, 0, this.stage, 0, bytes));
+    const g = await this.readBack(this.stage, bytes);
+    for (let i = 0; i < this.d; i++) out[i] = g[i];
   }
 }

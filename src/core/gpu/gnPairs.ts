@@ -47,9 +47,9 @@ function phiCdf(z: number): number {
   return z >= 0 ? 1 - c : c;
 }
 
-interface PairOffsets { E: number; wL: number; wR: number; stride: number; b1: number; W2: number; b2: number; K: number }
+export interface PairOffsets { E: number; wL: number; wR: number; stride: number; b1: number; W2: number; b2: number; K: number }
 
-function pairOffsets(spec: PairsPassSpec, layout: ParamLayout): PairOffsets {
+export function pairOffsets(spec: PairsPassSpec, layout: ParamLayout): PairOffsets {
   const { p, e, h } = spec;
   const need = (name: string, size: number): number => {
     const s = slot(layout, name);
