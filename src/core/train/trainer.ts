@@ -18,6 +18,10 @@ import { ensureWasmTrainingKernels } from './wasmKernels';
 import { batchGradient, takeRows, uploadRowChunks, type BatchGradient } from './fused';
 import { wholeStepEngine } from './engines';
 import type { ResidentEngine } from './residentEngine';
+import { getArch } from '../arch/registry';
+import '../arch/builtin';
+import { webgpuDevice } from '../backend';
+import { gpuTrainingEnabled, openGpuTrainer, type GpuTrainer } from '../gpu/trainStep';
 
 export { validateTrainOptions, type Metrics, type TrainOptions } from './options';
 import { validateTrainOptions, type Metrics, type TrainOptions } from './options';
@@ -92,10 +96,16 @@ export class Trainer {
   readonly loss: TrainingLoss;
   private readonly layout: ParamLayout;
   private readonly thetaVar: tf.Variable<tf.Rank.R1>;
-  /** The tfjs optimizer (null when the whole-step engine trains). */
-  private readonly opt: FlatOptimizer | null;
+  /** The tfjs optimizer (null when a whole-step engine trains). */
+  private opt: FlatOptimizer | null = null;
   /** Whole steps in our wasm kernels (train/engines.ts), where they apply. */
   private readonly engine: ResidentEngine | null;
+  /** Whole steps in WGSL on the webgpu backend's device (gpu/trainStep.ts), once opened. */
+  private gpu: GpuTrainer | null = null;
+  /** The GPU engine being opened (null when none was tried, or once settled). */
+  private gpuOpening: Promise<void> | null = null;
+  /** Why the GPU engine is not used where it was tried. */
+  private gpuFallback: string | undefined;
   /** The engine's parameters have moved since thetaVar was last written. */
   private thetaStale = false;
   private lastLossValue = NaN;
@@ -122,13 +132,70 @@ export class Trainer {
     this.rng = makeRng(opts.seed);
     const classifier = isClassifier(bundle.config);
     this.engine = this.makeEngine(bundle, dataset.trainIdx.length, opts);
-    this.train = splitTensors(dataset, dataset.trainIdx, classifier, !this.engine) as SplitTensors;
+    const arch = getArch(this.config.arch);
+    const tryGpu = !this.engine && tf.getBackend() === 'webgpu' && gpuTrainingEnabled() && !!(arch.denseStack?.(this.config as never) ?? arch.pairsSpec?.(this.config as never));
+    this.train = splitTensors(dataset, dataset.trainIdx, classifier, !this.engine && !tryGpu) as SplitTensors;
     this.test = splitTensors(dataset, dataset.testIdx, classifier, false);
     this.thetaVar = tf.tidy(() => tf.variable(tf.tensor1d(bundle.theta, 'float32'), false));
-    const d = this.layout.size;
-    this.opt = this.engine ? null : opts.optimizer === 'adamw'
+    if (tryGpu) this.gpuOpening = this.openGpu(bundle.theta, opts);
+    else if (!this.engine) this.useTfjs();
+  }
+
+  /** The tfjs path's optimizer, and the training rows whole on the backend for its minibatches. */
+  private useTfjs(): void {
+    const opts = this.options, d = this.layout.size;
+    if (!this.train.x) {
+      const n = this.train.n, ds = this.train;
+      this.train.x = ds.hostX instanceof Int32Array ? tf.tensor2d(ds.hostX, [n, ds.hostX.length / n], 'int32') : tf.tensor2d(ds.hostX, [n, ds.hostX.length / n], 'float32');
+      this.train.y = ds.hostY instanceof Int32Array ? tf.tensor1d(ds.hostY, 'int32') : tf.tensor2d(ds.hostY, [n, ds.hostY.length / n], 'float32');
+    }
+    this.opt = opts.optimizer === 'adamw'
       ? createAdamW(d, { lr: opts.lr, weightDecay: opts.weightDecay })
       : createSgd(d, { lr: opts.lr, weightDecay: opts.weightDecay, momentum: opts.momentum ?? 0 });
+  }
+
+  /** Opens the GPU whole-step engine on the webgpu backend's device; where it cannot be had, the tfjs path with the reason. */
+  private async openGpu(theta: Float32Array, opts: TrainOptions): Promise<void> {
+    let reason: string;
+    try {
+      const device = webgpuDevice();
+      if (!device) throw new Error('the webgpu backend has no device');
+      const n = this.train.n, bs = opts.batchSize, full = bs === 'full' || bs >= n;
+      const got = await openGpuTrainer(device, this.config, {
+        layout: this.layout, head: this.loss.head, theta, x: this.train.hostX, y: this.train.hostY, n, maxBatch: full ? n : bs, fullBatchOnly: full,
+        opt: opts.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: opts.weightDecay } : { kind: 'sgd', momentum: opts.momentum ?? 0, weightDecay: opts.weightDecay },
+      });
+      if (got.trainer) {
+        if (this.disposed) got.trainer.destroy();
+        else this.gpu = got.trainer;
+        return;
+      }
+      reason = got.reason;
+    } catch (e) {
+      reason = e instanceof Error ? e.message : String(e);
+    }
+    this.gpuFallback = reason;
+    if (!this.disposed) this.useTfjs();
+  }
+
+  /** Settles the choice of step path (the GPU engine opens asynchronously on webgpu); step() and the reads wait for it themselves. */
+  async ready(): Promise<void> {
+    if (!this.gpuOpening) return;
+    await this.gpuOpening;
+    this.gpuOpening = null;
+  }
+
+  /**
+   * Where the steps run: 'resident' (our wasm kernels, train/engines.ts), 'wgsl' (gpu/trainStep.ts on
+   * the webgpu backend's device) or 'tfjs' (tfjs ops and optimizer). Settled after ready() or the first step.
+   */
+  get stepPath(): 'resident' | 'wgsl' | 'tfjs' {
+    return this.engine ? 'resident' : this.gpu || this.gpuOpening ? 'wgsl' : 'tfjs';
+  }
+
+  /** Why the WGSL steps are not used on webgpu where they were tried (undefined otherwise). */
+  get fallbackReason(): string | undefined {
+    return this.gpuFallback;
   }
 
   /** The whole-step engine where one applies (train/engines.ts: dense stacks and token-pair models on wasm or cpu). */
@@ -142,16 +209,23 @@ export class Trainer {
     return engine;
   }
 
-  /** Whether steps run in a whole-step engine (train/engines.ts) rather than through tfjs. */
+  /** Whether steps run in a whole-step engine (train/engines.ts, or the WGSL one on webgpu) rather than through tfjs. */
   get wholeStep(): boolean {
-    return this.engine !== null;
+    return this.engine !== null || this.gpu !== null;
   }
 
-  /** Writes the engine's parameters into thetaVar when they have moved. */
+  /** Writes the engine's parameters into thetaVar when they have moved (from the GPU engine: a copy on the GPU, no read-back). */
   private syncTheta(): void {
-    if (!this.engine || !this.thetaStale) return;
-    const th = this.engine.store();
-    tf.tidy(() => this.thetaVar.assign(tf.tensor1d(th, 'float32')));
+    if (!this.thetaStale) return;
+    if (this.gpu) {
+      // tfjs copies the buffer in a submission of its own, after the steps queued so far.
+      const t = tf.tensor({ buffer: this.gpu.thetaBuffer }, [this.layout.size], 'float32');
+      this.thetaVar.assign(t as tf.Tensor1D);
+      t.dispose();
+    } else if (this.engine) {
+      const th = this.engine.store();
+      tf.tidy(() => this.thetaVar.assign(tf.tensor1d(th, 'float32')));
+    }
     this.thetaStale = false;
   }
 
@@ -187,8 +261,15 @@ export class Trainer {
   /** One optimizer step on the next minibatch. Mutates θ and the optimizer state. */
   async step(): Promise<void> {
     if (this.disposed) throw new Error('Trainer was disposed');
+    if (this.gpuOpening) await this.ready();
     const rows = this.nextBatch();
     const lr = this.currentLr();
+    if (this.gpu) {
+      this.gpu.step(rows, lr);
+      this.thetaStale = true;
+      this.steps += 1;
+      return;
+    }
     if (this.engine) {
       this.lastLossValue = this.engine.step(this.train.hostX, this.train.hostY, this.train.n, rows, lr);
       this.thetaStale = true;
@@ -215,6 +296,8 @@ export class Trainer {
 
   /** The mean loss of the last step's batch, at θ before that step (NaN before any step). A read: it waits for queued work. */
   async lastBatchLoss(): Promise<number> {
+    if (this.gpuOpening) await this.ready();
+    if (this.gpu) return this.gpu.lastLoss();
     if (this.engine) return this.lastLossValue;
     if (!this.lastLoss) return NaN;
     return (await this.lastLoss.data())[0];
@@ -241,6 +324,7 @@ export class Trainer {
   /** Train and test loss (and accuracy for classifiers) at the current θ, in chunks, read asynchronously. */
   async evaluate(): Promise<Metrics> {
     if (this.disposed) throw new Error('Trainer was disposed');
+    if (this.gpuOpening) await this.ready();
     this.syncTheta();
     const tr = await this.evalSplit(this.train);
     const te = await this.evalSplit(this.test);
@@ -255,6 +339,8 @@ export class Trainer {
   /** A copy of the current θ. */
   async theta(): Promise<Float32Array> {
     if (this.disposed) throw new Error('Trainer was disposed');
+    if (this.gpuOpening) await this.ready();
+    if (this.gpu) return this.gpu.theta();
     if (this.engine) return this.engine.store();
     const v = await this.thetaVar.data();
     return Float32Array.from(v as Float32Array);
@@ -267,6 +353,8 @@ export class Trainer {
     this.lastLoss = null;
     this.thetaVar.dispose();
     this.opt?.dispose();
+    this.gpu?.destroy();
+    this.gpu = null;
     for (const split of [this.train, this.test]) {
       if (split) tf.dispose([...new Set([split.x, split.y, ...split.chunks.flatMap((c) => [c.x, c.y])].filter((t): t is tf.Tensor => t !== null))]);
     }
