@@ -23,6 +23,7 @@ import { makeRng } from '../../src/core/rng';
 import { runTraining, Trainer, type TrainOptions } from '../../src/core/train/trainer';
 import { setGpuTrainingEnabled } from '../../src/core/gpu/trainStep';
 import type * as TrainStep from '../../src/core/gpu/trainStep';
+import { trainWgslBench } from '../../src/core/gpu/trainBench';
 
 /** Lets a test make the GPU engine unavailable (a reason, or a throw) without touching the device. */
 const force = vi.hoisted(() => ({ mode: null as null | 'reason' | 'throw' }));
@@ -172,5 +173,21 @@ describe.skipIf(!hasAdapter)('training on webgpu', () => {
     expect(off.stepPath).toBe('tfjs');
     expect(off.fallbackReason).toBeUndefined();
     off.dispose();
+  }, 120_000);
+
+  test('the bench row: WGSL steps against the tfjs ops on webgpu, or why it was skipped', async () => {
+    const k = cases[2];
+    const opts = { lr: 0.05, steps: 0, seed: 0, evalEvery: 0, checkpointEvery: 0, ...k.o } as TrainOptions;
+    const bundle = { name: k.c.arch, config: k.c, theta: initParams(k.c, 1), data: defaultDataSpec(k.c) };
+    const ds = k.ds();
+    expect(await trainWgslBench(bundle, ds, opts, 'wasm', 3)).toEqual({ skipped: expect.stringMatching(/active backend is wasm/) });
+    expect((await initBackend('webgpu')).active).toBe('webgpu');
+    const r = await trainWgslBench(bundle, ds, opts, 'webgpu', 4, 2);
+    if ('skipped' in r) throw new Error(r.skipped);
+    expect(r.maxRelDiff).toBeLessThan(1e-4);
+    expect(r.speedup).toBeGreaterThan(0);
+    expect(r.steps).toBe(4);
+    force.mode = 'reason';
+    expect(await trainWgslBench(bundle, ds, opts, 'webgpu', 2, 1)).toEqual({ skipped: expect.stringMatching(/not used: forced/) });
   }, 120_000);
 });

@@ -1,7 +1,11 @@
 /**
  * A steppable trainer for the toy models: seeded minibatches (or the full batch), gradients of
- * the training loss with respect to the flat θ by first-order autodiff, AdamW or SGD updates
- * with PyTorch semantics, and chunked evaluation with asynchronous reads only (docs/platform.md §1.5).
+ * the training loss with respect to the flat θ (hand-written passes, or autodiff), AdamW or SGD
+ * updates with PyTorch semantics, and chunked evaluation with asynchronous reads only (docs/platform.md §1.5).
+ * Where a whole-step engine applies the steps run there: our wasm kernels on wasm/cpu
+ * (train/engines.ts), WGSL kernels on the webgpu backend's device (gpu/trainStep.ts: one submission
+ * per step, the batch loss read back only when asked, θ copied on the GPU for evaluation); else, or
+ * when the WGSL engine cannot be had (`fallbackReason`), tfjs ops and the tfjs optimizer.
  * runTraining drives it as a cancellable job with evaluation, θ snapshots and pause hooks.
  */
 import * as tf from '@tensorflow/tfjs';
