@@ -30,6 +30,14 @@ const MUTATIONS = [
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {
+    id: 'stack-split-delta-rows',
+    why: "the data-parallel stack step's hidden δ rows at the layer's own stride (a thread overwrites rows another still reads)",
+    file: 'src/core/train/stackEngine.ts',
+    search: 'const next = hiddenBufs[(L - 1 - l) % 2] + 4 * r0 * this.hiddenWidest;',
+    replace: 'const next = this.D[(l - 1) % 2] + 4 * r0 * pi;',
+    tests: ['tests/unit/stackEngine.test.ts'],
+  },
+  {
     id: 'stack-split-sparse-rows',
     why: "the data-parallel stack step's second half reads the first half's sparse rows in the backward pass",
     file: 'src/core/train/stackEngine.ts',

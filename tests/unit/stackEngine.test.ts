@@ -5,7 +5,7 @@
  * kernels switched off), for SGD with momentum and L2 and for AdamW, on ragged widths and batches
  * (padding of widths to 8 and of rows to 4).
  */
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { layoutFor, type ModelConfig } from '../../src/core/models/config';
 import { initParams } from '../../src/core/models/init';
@@ -15,12 +15,14 @@ import { makeRng } from '../../src/core/rng';
 import { lossFor } from '../../src/core/train/losses';
 import { StackEngine, setSparseInputs, setSparseSplitMin } from '../../src/core/train/stackEngine';
 import { PairsEngine } from '../../src/core/train/pairsEngine';
+import type { HeadKind } from '../../src/core/train/fused';
+import { getArch } from '../../src/core/arch/registry';
 import { wholeStepEngine } from '../../src/core/train/engines';
-import type { EngineOptimizer, ResidentEngine } from '../../src/core/train/residentEngine';
+import { setDataParallelMin, type EngineOptimizer, type ResidentEngine } from '../../src/core/train/residentEngine';
 import { Trainer, lossAndGradient, type TrainOptions } from '../../src/core/train/trainer';
 import { langevinUpdate, setFusedKernelsEnabled } from '../../src/core/train/wasmKernels';
 import { residentKernels, setGemmSplitMin, setResidentSplitMin } from '../../src/core/train/wasmF32';
-import { initThreads, threadsSupported } from '../../src/core/wasm/threads';
+import { initThreads, setThreadsSplitting, threadsSupported } from '../../src/core/wasm/threads';
 import { headFor, modelTarget, type SgldLossKind } from '../../src/core/llc/target';
 import { batchGradient } from '../../src/core/train/fused';
 import { gaussNewtonOperator } from '../../src/core/hessian/gn';
@@ -175,7 +177,7 @@ describe('Trainer: whole steps agree with the tfjs path', () => {
 });
 
 describe('stack engine on the kernel threads', () => {
-  afterEach(async () => { setGemmSplitMin(); setResidentSplitMin(); await initThreads(1); });
+  afterEach(async () => { setGemmSplitMin(); setResidentSplitMin(); setDataParallelMin(); await initThreads(1); });
   test('every product split over two threads gives the one-thread gradient and update bit for bit', async () => {
     if (!threadsSupported()) return;
     const c: ModelConfig = { arch: 'mnist-mlp', hidden: [50, 20] };
@@ -211,6 +213,7 @@ describe('stack engine on the kernel threads', () => {
       const v = e.lossAndGradient(dg.x, dg.y, dg.n, null);
       return { v, g: e.gradient() };
     };
+    setDataParallelMin(Infinity); // products split one by one (the data-parallel step has its own tests below)
     const one = run(), oneProd = prod(), oneGelu = runGelu();
     await initThreads(2);
     setGemmSplitMin(0);
@@ -269,7 +272,7 @@ describe('SGLD targets on the engine', () => {
 });
 
 describe('sparse inputs (rows mostly zeros, as MNIST pixels)', () => {
-  afterEach(async () => { setSparseInputs(); setSparseSplitMin(); await initThreads(1); });
+  afterEach(async () => { setSparseInputs(); setSparseSplitMin(); setDataParallelMin(); await initThreads(1); });
   /** MNIST-shaped rows, 80 % zeros; row 3 all zeros, row 5 nonzero only in its last ten pixels. */
   function sparseData(n: number, seed: number): Dataset {
     const rng = makeRng(seed);
@@ -324,6 +327,7 @@ describe('sparse inputs (rows mostly zeros, as MNIST pixels)', () => {
       expect(e.sparseInput).toBe(true);
       return { v, g: e.gradient() };
     };
+    setDataParallelMin(Infinity); // the products split one by one (the data-parallel step has its own tests below)
     const one = run();
     if (threadsSupported()) {
       await initThreads(2);
@@ -443,5 +447,103 @@ describe('resident GEMM', () => {
       worst = Math.max(worst, Math.abs(g[C / 4 + i * N + j] - s) / Math.sqrt(K));
     }
     expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+describe('pairs engine: data-parallel steps on two threads', () => {
+  beforeEach(async () => { await initThreads(1); });
+  afterEach(async () => { setDataParallelMin(); setThreadsSplitting(true); await initThreads(1); });
+  const cases: [string, ModelConfig, HeadKind][] = [
+    ['modadd (ReLU, hidden bias, joined first weight), cross-entropy', { arch: 'modadd', p: 13, e: 5, h: 12 }, 'cross-entropy'],
+    ['modadd-gelu, cross-entropy', { arch: 'modadd-gelu', p: 11, e: 9, h: 17 }, 'cross-entropy'],
+    ['modadd-gelu, half-sse', { arch: 'modadd-gelu', p: 7, e: 3, h: 5 }, 'half-sse'],
+  ];
+  test.each(cases)('%s: the split step gives the one-thread loss, gradient and AdamW update to float32 rounding; serial and threaded runs of the split are bitwise equal', async (_n, c, head) => {
+    if (!threadsSupported()) return;
+    const ds = data(c, 120, 120, 8);
+    const targets = Float32Array.from({ length: ds.n * (c as { p: number }).p }, (_, i) => Math.sin(0.7 * i));
+    const y = head === 'cross-entropy' ? ds.y : targets;
+    const theta = initParams(c, 6);
+    for (let i = 0; i < theta.length; i++) theta[i] *= 1.5;
+    const spec = getArch(c.arch).pairsSpec!(c as never)!;
+    // 45 rows, some repeated, out of order: a ragged batch whose second half holds 21 real rows and 3 of padding.
+    const rows = Int32Array.from({ length: 45 }, (_, i) => (i * 29 + 3) % 120);
+    const run = (): { v: number[]; g: Float32Array; th: Float32Array; split: boolean } => {
+      const e = new PairsEngine(spec, layoutFor(c), head, 120, { kind: 'adamw', weightDecay: 0.01 });
+      e.load(theta);
+      const v: number[] = [];
+      let g: Float32Array = new Float32Array(0);
+      for (let s = 0; s < 3; s++) {
+        v.push(e.lossAndGradient(ds.x, y, ds.n, s === 1 ? null : rows));
+        if (s === 0) g = e.gradient();
+        e.applyUpdate(0.01);
+      }
+      return { v, g, th: e.store(), split: e.lastStepSplit };
+    };
+    const one = run();
+    expect(one.split).toBe(false);
+    await initThreads(2);
+    setDataParallelMin(0);
+    const two = run();
+    expect(two.split).toBe(true);
+    setThreadsSplitting(false);
+    const serial = run();
+    expect(serial.split).toBe(true);
+    expect(serial.v).toEqual(two.v);
+    expect(new Uint8Array(serial.th.buffer)).toEqual(new Uint8Array(two.th.buffer));
+    expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
+    expect(relErr(two.g, one.g)).toBeLessThan(1e-5);
+    two.v.forEach((v, i) => expect(Math.abs(v - one.v[i])).toBeLessThan(1e-6 * Math.abs(one.v[i]) + 1e-7));
+    expect(relErr(two.th, one.th)).toBeLessThan(1e-5);
+  });
+});
+
+describe('stack engine: data-parallel steps on two threads', () => {
+  beforeEach(async () => { await initThreads(1); });
+  afterEach(async () => { setDataParallelMin(); setThreadsSplitting(true); setSparseInputs(); await initThreads(1); });
+  const cases: [string, ModelConfig, boolean][] = [
+    ['mnist-mlp [6, 5], sparse input', { arch: 'mnist-mlp', hidden: [6, 5] }, true],
+    ['mnist-mlp [13], dense input', { arch: 'mnist-mlp', hidden: [13] }, false],
+    // Hidden layers wider than the head and than each other: a thread's δ rows must not land on rows another still reads.
+    ['mnist-mlp [40, 30], dense input', { arch: 'mnist-mlp', hidden: [40, 30] }, false],
+    ['mnist-mlp [20, 30, 12], sparse input', { arch: 'mnist-mlp', hidden: [20, 30, 12] }, true],
+    ['matfac [9, 1, 12, 2] (mse, no biases)', { arch: 'matfac', widths: [9, 1, 12, 2] }, false],
+  ];
+  test.each(cases)('%s: the split step gives the one-thread loss, gradient and AdamW update to float32 rounding; serial and threaded runs of the split are bitwise equal', async (_n, c, sparse) => {
+    if (!threadsSupported()) return;
+    setSparseInputs(sparse);
+    const ds = data(c, 120, 120, 9);
+    if (c.arch === 'mnist-mlp') for (let i = 0; i < ds.x.length; i++) if (i % 5 !== 0) (ds.x as Float32Array)[i] = 0; // 20 % nonzero, as MNIST
+    const theta = initParams(c, 6);
+    for (let i = 0; i < theta.length; i++) theta[i] *= 1.5;
+    // 45 rows, some repeated, out of order: a ragged batch whose second half holds 21 real rows and 3 of padding.
+    const rows = Int32Array.from({ length: 45 }, (_, i) => (i * 29 + 3) % 120);
+    const run = (): { v: number[]; g: Float32Array; th: Float32Array; split: boolean; sparse: boolean } => {
+      const e = engineFor(c, 120, { kind: 'adamw', weightDecay: 0.01 }) as StackEngine;
+      e.load(theta);
+      const v: number[] = [];
+      let g: Float32Array = new Float32Array(0);
+      for (let s = 0; s < 3; s++) {
+        v.push(e.lossAndGradient(ds.x, ds.y, ds.n, s === 1 ? null : rows));
+        if (s === 0) g = e.gradient();
+        e.applyUpdate(0.01);
+      }
+      return { v, g, th: e.store(), split: e.lastStepSplit, sparse: e.sparseInput };
+    };
+    const one = run();
+    expect(one.split).toBe(false);
+    expect(one.sparse).toBe(sparse);
+    await initThreads(2);
+    setDataParallelMin(0);
+    const two = run();
+    expect(two.split).toBe(true);
+    setThreadsSplitting(false);
+    const serial = run();
+    expect(serial.v).toEqual(two.v);
+    expect(new Uint8Array(serial.th.buffer)).toEqual(new Uint8Array(two.th.buffer));
+    expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
+    expect(relErr(two.g, one.g)).toBeLessThan(1e-5);
+    two.v.forEach((v, i) => expect(Math.abs(v - one.v[i])).toBeLessThan(1e-6 * Math.abs(one.v[i]) + 1e-7));
+    expect(relErr(two.th, one.th)).toBeLessThan(1e-5);
   });
 });

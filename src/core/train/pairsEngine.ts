@@ -16,7 +16,8 @@
 import type { PairsPassSpec } from '../arch/passes';
 import { slot, type ParamLayout } from '../params';
 import type { HeadKind } from './fused';
-import { ResidentEngine, SOFTMAX_SLACK, addBias, columnSums, crossEntropyHead, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep } from './residentEngine';
+import { splitRange } from '../wasm/threads';
+import { ResidentEngine, SOFTMAX_SLACK, addBias, columnSums, crossEntropyHead, crossEntropyLabels, dataParallelMinMacs, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep } from './residentEngine';
 
 export class PairsEngine extends ResidentEngine {
   private readonly p: number;
@@ -48,6 +49,13 @@ export class PairsEngine extends ResidentEngine {
   private readonly ST: number;
   /** b₂ over the padded width (outputBias). */
   private readonly OB: number;
+  private lastSplit = false;
+  /** Whether the last `lossAndGradient` ran data-parallel (`lossAndGradientSplit`). */
+  get lastStepSplit(): boolean { return this.lastSplit; }
+  /** The second thread's partial ∇W2t, ∇b₂ and S in a data-parallel step (−1: one thread). */
+  private readonly GW2b: number = -1;
+  private readonly GB2b: number = -1;
+  private readonly Sb: number = -1;
   private readonly maxRows: number;
 
   /** `maxBatch`: the most rows a step takes. Throws without WebAssembly SIMD. */
@@ -77,6 +85,11 @@ export class PairsEngine extends ResidentEngine {
     this.DACT = k.alloc(B4 * hP);
     this.ST = k.alloc(2 * B4);
     this.OB = k.alloc(pP);
+    if (k.threads > 1) {
+      this.GW2b = k.alloc(hP * pP);
+      this.GB2b = k.alloc(pP);
+      this.Sb = k.alloc(p4 * 2 * hP);
+    }
   }
 
   /** The first layer's PyTorch weights: W_L, W_R [h × e] each, as (offset, row stride) into θ. */
@@ -163,17 +176,32 @@ export class PairsEngine extends ResidentEngine {
    * S = per-token sums of δz, ∇b₁ = Σ_t S_L, ∇W1t = Eᵀ·S, ∇E = S·W1.
    */
   private backward(B: number): void {
-    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), nh = B4 * hP;
-    k.gemm(this.ACT, this.D, this.G + 4 * this.atW2, hP, pP, B, 4, 4 * hP);
-    k.colSums(this.D, this.G + 4 * this.atB2, B, pP);
-    k.gemm(this.D, this.W2, this.DACT, B4, hP, pP, 4 * pP, 4);
-    if (this.spec.activation === 'gelu') k.mulInto(this.DACT, this.DER, nh);
-    else k.reluMask(this.DACT, this.PRE, nh);
-    let f = k.f32();
+    const f = this.k.f32();
     // S = [Σ_{a = t} δ | Σ_{b = t} δ] over the B real rows.
-    f.fill(0, this.S / 4, this.S / 4 + p4 * 2 * hP);
-    k.pairSums(this.DACT, this.PAIRS, this.S, B, hP);
-    f = k.f32();
+    f.fill(0, this.S / 4, this.S / 4 + this.p4 * 2 * this.hP);
+    this.backwardRows(0, pad4(B), B, this.G + 4 * this.atW2, this.G + 4 * this.atB2, this.S);
+    this.backwardTokens();
+  }
+
+  /**
+   * The backward pass's row part over rows r0..r1 (r1 − r0 a multiple of 4; the first `real` of
+   * them real): ∇W2t = actᵀ·δ into gW2, ∇b₂ = Σ_rows δ into gB2, δz = (δ·W2) ⊙ act′(pre), and
+   * S += the per-token sums of δz (S zeroed by the caller).
+   */
+  private backwardRows(r0: number, r1: number, real: number, gW2: number, gB2: number, S: number): void {
+    const k = this.k, { hP, pP } = this, m = r1 - r0, nh = m * hP;
+    const act = this.ACT + 4 * r0 * hP, d = this.D + 4 * r0 * pP, dact = this.DACT + 4 * r0 * hP;
+    k.gemm(act, d, gW2, hP, pP, real, 4, 4 * hP);
+    k.colSums(d, gB2, real, pP);
+    k.gemm(d, this.W2, dact, m, hP, pP, 4 * pP, 4);
+    if (this.spec.activation === 'gelu') k.mulInto(dact, this.DER + 4 * r0 * hP, nh);
+    else k.reluMask(dact, this.PRE + 4 * r0 * hP, nh);
+    k.pairSums(dact, this.PAIRS + 8 * r0, S, real, hP);
+  }
+
+  /** The backward pass's token part, from S: ∇b₁ = Σ_t S_L, ∇W1t = Eᵀ·S, ∇E = S·W1. */
+  private backwardTokens(): void {
+    const k = this.k, { p, eP, hP, p4 } = this, f = k.f32();
     if (this.spec.hiddenBias) columnSums(f, this.S / 4, this.G / 4 + this.atB1, p, hP, 2 * hP);
     // ∇W1t = Eᵀ·S (E read transposed), ∇E = S·W1.
     k.gemm(this.P + 4 * this.atE, this.S, this.G + 4 * this.atW1, eP, 2 * hP, p, 4, 4 * eP);
@@ -184,6 +212,8 @@ export class PairsEngine extends ResidentEngine {
     if (!(x instanceof Int32Array)) throw new Error('pairs engine: int32 token pairs expected');
     this.gnRows = 0;
     const B = this.gatherPairs(x, n, rows), B4 = pad4(B), k = this.k, { p, pP } = this;
+    this.lastSplit = this.Sb >= 0 && B4 >= 8 && B * this.hP * this.pP >= dataParallelMinMacs();
+    if (this.lastSplit) return this.lossAndGradientSplit(B, y, rows);
     this.forward(B);
     const f = k.f32(), LOG = this.LOG / 4, D = this.D / 4;
     let loss: number;
@@ -194,6 +224,50 @@ export class PairsEngine extends ResidentEngine {
       loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
     }
     this.backward(B);
+    return loss;
+  }
+
+  /**
+   * `lossAndGradient` data-parallel over the kernels' threads (two halves of the rows, each kept on
+   * one thread from the gather to its share of the gradient, so no thread reads rows another core
+   * wrote): [T_L | T_R] here; then per half the gather, activation, logits and softmax; then the
+   * labels here (JS); then per half ∇W2t, ∇b₂, δz and the token sums S, the second half's into
+   * their own buffers; then their sums and the token part here. The same numbers as the one-thread
+   * step to float32 rounding (the halves' sums are added at the end instead of in one run).
+   */
+  private lossAndGradientSplit(B: number, y: Int32Array | Float32Array, rows: Int32Array | null): number {
+    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), gelu = this.spec.activation === 'gelu';
+    const parts = splitRange(B4, 2, 4), real = (r0: number, r1: number): number => Math.max(0, Math.min(r1, B) - r0);
+    const ce = this.head === 'cross-entropy';
+    k.gemm(this.P + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
+    if (this.spec.hiddenBias) addBias(k.f32(), this.T / 4, this.P / 4 + this.atB1, p4, 2 * hP, hP);
+    k.parallel(parts.map(([r0, r1]) => () => {
+      const m = r1 - r0, nr = real(r0, r1), pre = this.PRE + 4 * r0 * hP, act = this.ACT + 4 * r0 * hP, log = this.LOG + 4 * r0 * pP;
+      k.pairGather(this.T, this.PAIRS + 8 * r0, pre, m, hP);
+      if (gelu) k.gelu(pre, act, this.DER + 4 * r0 * hP, m * hP);
+      else k.relu(pre, act, m * hP);
+      k.gemm(act, this.P + 4 * this.atW2, log, m, pP, hP, 4 * hP, 4);
+      k.addRows(log, this.OB, nr, pP);
+      if (ce) k.softmaxRows(log, this.D + 4 * r0 * pP, this.ST + 8 * r0, nr, pP, B);
+    }));
+    const f = k.f32();
+    let loss: number;
+    if (ce) loss = crossEntropyLabels(f, this.LOG, this.D, this.ST, B, B4, pP, y as Int32Array, rows);
+    else {
+      f.fill(0, this.D / 4, this.D / 4 + B4 * pP);
+      loss = squaredErrorHead(f, this.LOG / 4, this.D / 4, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
+    }
+    const S2 = p4 * 2 * hP;
+    f.fill(0, this.S / 4, this.S / 4 + S2);
+    f.fill(0, this.Sb / 4, this.Sb / 4 + S2);
+    k.parallel(parts.map(([r0, r1], t) => () => {
+      if (t === 0) this.backwardRows(r0, r1, real(r0, r1), this.G + 4 * this.atW2, this.G + 4 * this.atB2, this.S);
+      else this.backwardRows(r0, r1, real(r0, r1), this.GW2b, this.GB2b, this.Sb);
+    }));
+    k.addInto(this.S, this.Sb, S2);
+    k.addInto(this.G + 4 * this.atW2, this.GW2b, hP * pP);
+    k.addInto(this.G + 4 * this.atB2, this.GB2b, pP);
+    this.backwardTokens();
     return loss;
   }
 

@@ -112,11 +112,19 @@ export function columnSums(f: Float32Array, d: number, out: number, B: number, w
  * made them so, see outputBias; else they are set here) so the kernel can run over whole padded rows. ST: 2·B floats of per-row [max, Σ exp]. D needs SOFTMAX_SLACK floats after B4 rows.
  */
 export function crossEntropyHead(k: ResidentKernels, LOG: number, D: number, ST: number, B: number, B4: number, kOut: number, pOut: number, labels: Int32Array, rows: Int32Array | null, padded: boolean): number {
-  let f = k.f32();
-  const L = LOG / 4, Dd = D / 4, S = ST / 4;
+  const f = k.f32(), L = LOG / 4;
   if (pOut > kOut && !padded) for (let r = 0; r < B; r++) f.fill(PAD_LOGIT, L + r * pOut + kOut, L + (r + 1) * pOut);
   k.softmaxRows(LOG, D, ST, B, pOut);
-  f = k.f32();
+  return crossEntropyLabels(k.f32(), LOG, D, ST, B, B4, pOut, labels, rows);
+}
+
+/**
+ * `crossEntropyHead` after its softmax kernel (which may have run in parts, each dividing by the
+ * whole batch's B): zeroes δ's rows B..B4 and the slack, subtracts 1/B at each row's label and
+ * returns the mean loss.
+ */
+export function crossEntropyLabels(f: Float32Array, LOG: number, D: number, ST: number, B: number, B4: number, pOut: number, labels: Int32Array, rows: Int32Array | null): number {
+  const L = LOG / 4, Dd = D / 4, S = ST / 4;
   f.fill(0, Dd + B * pOut, Dd + B4 * pOut + SOFTMAX_SLACK);
   const invB = 1 / B;
   let loss = 0;
@@ -155,6 +163,19 @@ export function squaredErrorHead(f: Float32Array, Z: number, dOut: number, pOut:
   }
   return loss * scale;
 }
+
+/**
+ * Forward multiply–adds of a step (rows × the layers' padded in·out) from which an engine runs its
+ * loss and gradient data-parallel over the kernels' threads (each thread half the rows, from the
+ * gather to its share of the gradient; the shares summed at the end), where there are two or more.
+ * Measured in whole steps (BENCHMARKS.md "Threads").
+ */
+export const DATA_PARALLEL_MIN = 1 << 20;
+let dataParallelMin = DATA_PARALLEL_MIN;
+/** The data-parallel threshold (tests set 0 to force it, Infinity to keep one thread). */
+export function setDataParallelMin(n: number = DATA_PARALLEL_MIN): void { dataParallelMin = n; }
+/** The data-parallel threshold now in force. */
+export function dataParallelMinMacs(): number { return dataParallelMin; }
 
 /** The optimizer an engine applies, with torch.optim's semantics (optimizers.ts). */
 export type EngineOptimizer =

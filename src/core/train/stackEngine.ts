@@ -25,8 +25,9 @@ import type { StackPassSpec } from '../arch/passes';
 import { slot, type ParamLayout } from '../params';
 import type { HeadKind } from './fused';
 import {
-  ResidentEngine, SOFTMAX_SLACK, crossEntropyHead, gatherInto, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep,
+  ResidentEngine, SOFTMAX_SLACK, crossEntropyHead, crossEntropyLabels, dataParallelMinMacs, gatherInto, outputBias, pad4, pad8, squaredErrorHead, transpose, type EngineOptimizer, type UnpackStep,
 } from './residentEngine';
+import { splitRange } from '../wasm/threads';
 
 /** An input held as its rows' nonzeros in the kernels' memory (StackEngine.sparseFor). */
 interface SparseRows {
@@ -90,6 +91,20 @@ export class StackEngine extends ResidentEngine {
   private readonly allowSparse = sparseInputs;
   /** The sparse input of the current batch, or null (its rows are in X). */
   private active: SparseRows | null = null;
+  /** The second thread's gradient region in a data-parallel step (−1: one thread). */
+  private readonly G2: number = -1;
+  /**
+   * A data-parallel step's hidden δ buffers hold each thread's rows from r0·hiddenWidest on (a fixed
+   * stride per thread, whatever the layer's width), alternating between the D buffer the head's δ
+   * is not in and D3 (with three or more layers), so that no thread writes rows another still reads.
+   */
+  private readonly hiddenWidest: number = 0;
+  private readonly D3: number = -1;
+  /** Forward multiply–adds per row (the padded in·out of every layer; the first layer's as if dense). */
+  private readonly macsPerRow: number;
+  private lastSplit = false;
+  /** Whether the last `lossAndGradient` ran data-parallel (`lossAndGradientSplit`). */
+  get lastStepSplit(): boolean { return this.lastSplit; }
 
   /** `maxBatch`: the most rows a step takes. Throws without WebAssembly SIMD. */
   constructor(spec: StackPassSpec, layout: ParamLayout, head: HeadKind, maxBatch: number, opt: EngineOptimizer) {
@@ -120,6 +135,14 @@ export class StackEngine extends ResidentEngine {
     this.D = [k.alloc(this.maxRows * widest + SOFTMAX_SLACK), k.alloc(this.maxRows * widest + SOFTMAX_SLACK)];
     this.ST = k.alloc(2 * this.maxRows);
     this.OB = k.alloc(pw[L]);
+    if (k.threads > 1) {
+      this.G2 = k.alloc(this.regionSize);
+      this.hiddenWidest = L > 1 ? Math.max(...pw.slice(1, L)) : 0;
+      if (L > 2) this.D3 = k.alloc(this.maxRows * this.hiddenWidest);
+    }
+    let macs = 0;
+    for (let l = 0; l < L; l++) macs += pw[l] * pw[l + 1];
+    this.macsPerRow = macs;
   }
 
   protected loadInto(region: number, theta: Float32Array): void {
@@ -280,6 +303,12 @@ export class StackEngine extends ResidentEngine {
     if (!(x instanceof Float32Array)) throw new Error('stack engine: float32 input rows expected');
     this.gnRows = 0;
     const B = this.gather(x, n, rows), B4 = pad4(B), L = this.L, k = this.k;
+    // A cross-entropy head without an output bias pads its logits in JS (crossEntropyHead): one thread.
+    const padsInJs = this.head === 'cross-entropy' && this.pw[L] > this.widths[L] && !this.hasBias[L - 1];
+    // The work: a sparse first layer's multiply–adds are its nonzeros' (MNIST: 19 % of the dense).
+    const pw = this.pw, macs = B * this.macsPerRow - (this.active ? B * pw[0] * pw[1] - this.batchNz * pw[1] : 0);
+    this.lastSplit = this.G2 >= 0 && !padsInJs && B4 >= 8 && macs >= dataParallelMinMacs();
+    if (this.lastSplit) return this.lossAndGradientSplit(B, y, rows);
     this.forward(B);
     // Head: the loss and δ_L = ∂ℓ/∂f (padding rows and columns zero).
     const kOut = this.widths[L], pOut = this.pw[L], Z = this.H[L - 1] / 4, dOut = this.D[(L - 1) % 2] / 4;
@@ -292,6 +321,63 @@ export class StackEngine extends ResidentEngine {
       loss = squaredErrorHead(f, Z, dOut, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
     }
     this.backward(B);
+    return loss;
+  }
+
+  /**
+   * `lossAndGradient` data-parallel over the kernels' threads: each of two halves of the rows runs
+   * the forward pass and softmax, then (after the head's labels, here) the backward pass into its
+   * own gradient region (the first thread's the engine's, the second's G2), which are summed at the
+   * end. Each thread reads only rows it wrote itself. The same numbers as the one-thread step to
+   * float32 rounding (the halves' sums are added at the end instead of in one run).
+   */
+  private lossAndGradientSplit(B: number, y: Int32Array | Float32Array, rows: Int32Array | null): number {
+    const k = this.k, L = this.L, pw = this.pw, B4 = pad4(B), sp = this.active;
+    const parts = splitRange(B4, 2, 4), real = (r0: number, r1: number): number => Math.max(0, Math.min(r1, B) - r0);
+    const kOut = this.widths[L], pOut = pw[L], ce = this.head === 'cross-entropy';
+    k.parallel(parts.map(([r0, r1]) => () => {
+      const m = r1 - r0;
+      for (let l = 0; l < L; l++) {
+        const pi = pw[l], po = pw[l + 1], out = this.H[l] + 4 * r0 * po;
+        if (l === 0 && sp) k.spmm(sp.tF + 8 * r0, 8, sp.nzP, this.P + 4 * this.wAt[0], out, m, po, false);
+        else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, this.P + 4 * this.wAt[l], out, m, po, pi, 4 * pi, 4);
+        if (l === L - 1 && this.hasBias[l]) k.addRows(out, this.OB, m, po);
+        else if (this.hasBias[l]) k.addRows(out, this.P + 4 * this.bAt[l], m, po);
+        if (l < L - 1 && this.relu) k.relu(out, out, m * po);
+      }
+      if (ce) k.softmaxRows(this.H[L - 1] + 4 * r0 * pOut, this.D[(L - 1) % 2] + 4 * r0 * pOut, this.ST + 8 * r0, real(r0, r1), pOut, B);
+    }));
+    const f = k.f32(), dOut = this.D[(L - 1) % 2];
+    let loss: number;
+    if (ce) loss = crossEntropyLabels(f, this.H[L - 1], dOut, this.ST, B, B4, pOut, y as Int32Array, rows);
+    else {
+      f.fill(0, dOut / 4, dOut / 4 + B4 * pOut);
+      loss = squaredErrorHead(f, this.H[L - 1] / 4, dOut / 4, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
+    }
+    if (sp) {
+      // spmmT accumulates: both threads' first-layer weight gradients start from zero.
+      for (const g of [this.G, this.G2]) f.fill(0, g / 4 + this.wAt[0], g / 4 + this.wAt[0] + pw[0] * pw[1]);
+    }
+    // δ_L stays where the head wrote it (rows at stride pOut); the hidden δ's alternate between the
+    // other D buffer and D3, each thread's rows from r0·hiddenWidest (see hiddenWidest).
+    const hiddenBufs = [this.D[L % 2], this.D3];
+    k.parallel(parts.map(([r0, r1], t) => () => {
+      const G = t === 0 ? this.G : this.G2, m = r1 - r0, nr = real(r0, r1);
+      let dl = dOut + 4 * r0 * pOut;
+      for (let l = L - 1; l >= 0; l--) {
+        const pi = pw[l], po = pw[l + 1];
+        if (l === 0 && sp) k.spmmT(sp.tB + 12 * r0, sp.nzP, dl, G + 4 * this.wAt[0], nr, po, false);
+        else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, dl, G + 4 * this.wAt[l], pi, po, nr, 4, 4 * pi);
+        if (this.hasBias[l]) k.colSums(dl, G + 4 * this.bAt[l], nr, po);
+        if (l > 0) {
+          const next = hiddenBufs[(L - 1 - l) % 2] + 4 * r0 * this.hiddenWidest;
+          k.gemm(dl, this.WT[l], next, m, pi, po, 4 * po, 4);
+          if (this.relu) k.reluMask(next, this.H[l - 1] + 4 * r0 * pi, m * pi);
+          dl = next;
+        }
+      }
+    }));
+    k.addInto(this.G, this.G2, this.regionSize);
     return loss;
   }
 

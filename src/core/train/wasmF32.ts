@@ -152,16 +152,17 @@ function geluCode(): number[] {
 const MASKS = 768;
 
 /**
- * Row-wise softmax for the cross-entropy head. Params (i32): 0 inP, 1 outP, 2 statP, 3 B, 4 k.
+ * Row-wise softmax for the cross-entropy head. Params (i32): 0 inP, 1 outP, 2 statP, 3 B, 4 k,
+ * 5 div (the batch's rows: a part of a batch divides by the whole batch's count).
  * For each of the B rows of k floats at inP (row-major, any alignment): m = max, then
- * e_j = exp(x_j − m), s = Σ e_j, and out_j = e_j/(B·s) written at outP (same layout; the last
+ * e_j = exp(x_j − m), s = Σ e_j, and out_j = e_j/(div·s) written at outP (same layout; the last
  * group's store may run up to 3 floats past the row, so outP needs 3 floats of slack at the end);
  * stat gets [m, s] per row. A row's last k mod 4 floats are loaded as a group with the lanes past
  * the row masked to −∞ (so they add 0).
  */
 function xentCode(): number[] {
-  const R = 5, PI = 6, PO = 7, J = 8, NF = 9, TAIL = 10, PS = 11; // i32 locals
-  const M = 12, S = 13, X = 14, N = 15, RR = 16, P = 17, TM = 18; // v128 locals
+  const R = 6, PI = 7, PO = 8, J = 9, NF = 10, TAIL = 11, PS = 12; // i32 locals
+  const M = 13, S = 14, X = 15, N = 16, RR = 17, P = 18, TM = 19; // v128 locals
   const lanes: Lanes = { x: X, n: N, r: RR, p: P };
   const c: number[] = [];
   const e = (...xs: number[][]): void => { for (const s2 of xs) c.push(...s2); };
@@ -192,8 +193,8 @@ function xentCode(): number[] {
   e(BLOCK, get(TAIL), [EQZ], brIf(0), tailLoad, get(M), sub, set(X), expSteps(lanes).flat(), get(P), get(TM), V128_AND, set(P));
   e(get(PO), get(P), v128store(0), get(S), get(P), add, set(S), END);
   e(get(PS), hsum(S), F32.store(4));
-  // Pass 3: out_j = e_j / (B·s).
-  e(splat(1), hsum(S), get(3), F32.convertI32S, F32.mul, F32.splat, div, set(S));
+  // Pass 3: out_j = e_j / (div·s).
+  e(splat(1), hsum(S), get(5), F32.convertI32S, F32.mul, F32.splat, div, set(S));
   e(get(1), set(PO));
   groups([...get(PO), ...get(PO), ...v128load(0), ...get(S), ...mul, ...v128store(0)]);
   e(BLOCK, get(TAIL), [EQZ], brIf(0), get(PO), get(PO), v128load(0), get(S), mul, v128store(0), END);
@@ -489,7 +490,7 @@ function langevinCode(): number[] {
 function moduleBytes(sharedMaxPages?: number): Uint8Array {
   CONSTS.length = 0;
   const code = moduleOf([3, 4, 5, 8, 6, 7], [
-    { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 2, code: xentCode() },
+    { name: 'exp', type: 0, code: expCode() }, { name: 'gelu', type: 1, code: geluCode() }, { name: 'xent', type: 4, code: xentCode() },
     { name: 'gemm', type: 3, code: gemmCode() }, { name: 'gemmAcc', type: 3, code: gemmCode(true) }, { name: 'pairSums', type: 2, code: pairSumsCode() },
     { name: 'sgd', type: 2, code: sgdCode() }, { name: 'adamw', type: 4, code: adamWCode() }, { name: 'pairGather', type: 2, code: pairGatherCode() },
     { name: 'relu', type: 0, code: eltCode('relu') }, { name: 'reluMask', type: 0, code: eltCode('reluMask') }, { name: 'mulInto', type: 0, code: eltCode('mulInto') }, { name: 'addInto', type: 0, code: eltCode('addInto') },
@@ -505,7 +506,7 @@ interface Exports {
   mem: WebAssembly.Memory;
   exp(inP: number, outP: number, n16: number): void;
   gelu(xP: number, actP: number, derP: number, n16: number): void;
-  xent(inP: number, outP: number, statP: number, B: number, k: number): void;
+  xent(inP: number, outP: number, statP: number, B: number, k: number, div: number): void;
   gemm(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   gemmAcc(aP: number, bP: number, cP: number, M: number, N: number, K: number, aRow: number, aStep: number): void;
   pairSums(dzP: number, xP: number, outP: number, n: number, h4: number): void;
@@ -610,7 +611,7 @@ function make(ex: Exports, par: { pool: ThreadPool; attached: Attached } | null)
       // Layout after the constants: logits (n + 4 slack), softmax/B (n + 4 slack), [max, sum] per row.
       const o1 = pad(n + 4), o2 = 2 * o1, h = heap(o2 + 2 * B);
       h.set(logits, D);
-      ex.xent(DATA, DATA + 4 * o1, DATA + 4 * o2, B, k);
+      ex.xent(DATA, DATA + 4 * o1, DATA + 4 * o2, B, k, B);
       dOut.set(h.subarray(D + o1, D + o1 + n));
       const invB = 1 / B;
       let loss = 0;
@@ -738,10 +739,21 @@ export interface ResidentKernels {
    */
   langevin(wP: number, wStarP: number, gP: number, xiP: number, maskP: number, n: number, c: { nBeta: number; gamma: number; eps: number }): number;
   /**
-   * Softmax of logits [B × k] (contiguous, 4 floats of slack after them) divided by B into outP, and
-   * [max, Σ exp(x − max)] per row into statP (the cross-entropy kernel of `softmaxCrossEntropy`).
+   * Softmax of logits [B × k] (contiguous, 4 floats of slack after them) divided by `div` (default
+   * B: a part of a batch passes the whole batch's rows) into outP, and [max, Σ exp(x − max)] per
+   * row into statP (the cross-entropy kernel of `softmaxCrossEntropy`).
    */
-  softmaxRows(inP: number, outP: number, statP: number, B: number, k: number): void;
+  softmaxRows(inP: number, outP: number, statP: number, B: number, k: number, div?: number): void;
+  /** Threads `parallel` runs its parts on (1 without a thread pool or shared memory). */
+  readonly threads: number;
+  /**
+   * Runs the parts at once, part t on thread t (at most `threads` parts): each part is a function
+   * calling this instance's kernels, whose calls are recorded (not run) while it runs, then run by
+   * the pool as that thread's job. The parts must write disjoint memory. Recorded calls never split
+   * over the threads themselves; the optimizer and Langevin kernels (which write a shared constant
+   * block) cannot be recorded. Without a pool the parts run here, one after the other.
+   */
+  parallel(parts: (() => void)[]): void;
   /** out[t] += [Σ_{a_r = t} dz_r | Σ_{b_r = t} dz_r] (out [p × 2h], dz [n × h], pairs int32 [n × 2]; h a multiple of 4). */
   pairSums(dzP: number, pairsP: number, outP: number, n: number, h: number): void;
   /** out[r] = T[a_r][0..h) + T[b_r][h..2h) (T [p × 2h], out [n × h]; h a multiple of 4). */
@@ -799,22 +811,47 @@ export function residentKernels(): ResidentKernels | null {
   };
   const need4 = (n: number): void => { if (n % 4 !== 0) throw new Error(`resident kernels: ${n} floats is not a multiple of 4`); };
   const gi = NAMES.indexOf('gemm'), gai = NAMES.indexOf('gemmAcc');
+  const fns = NAMES.map((k) => (ex as unknown as Record<string, (...a: number[]) => void>)[k]);
+  const fnIndex = new Map(NAMES.map((k, i) => [k, i]));
+  /** The calls of the part `parallel` is recording (null: calls run at once). */
+  let rec: Segment[] | null = null;
+  /** One kernel call, run now or recorded for `parallel`. */
+  const call = (name: string, ...args: number[]): void => {
+    const i = fnIndex.get(name)!;
+    if (rec) rec.push({ fn: i, count: 1, args });
+    else fns[i](...args);
+  };
+  const noRecord = (what: string): void => { if (rec) throw new Error(`resident kernels: ${what} cannot run inside parallel()`); };
   return {
-    relu(xP, outP, n) { need4(n); ex.relu(xP, outP, n / 4); },
-    reluMask(dP, hP, n) { need4(n); ex.reluMask(dP, hP, n / 4); },
-    mulInto(dP, mP, n) { need4(n); ex.mulInto(dP, mP, n / 4); },
-    addInto(dP, mP, n) { need4(n); ex.addInto(dP, mP, n / 4); },
-    addRows(cP, bP, R, width) { need4(width); ex.addRows(cP, bP, R, width / 4); },
-    colSums(dP, outP, R, width) { need4(width); ex.colSums(dP, outP, R, width / 4); },
+    threads: par ? par.pool.threads : 1,
+    parallel(parts) {
+      if (rec) throw new Error('resident kernels: parallel() inside parallel()');
+      const threads = par ? par.pool.threads : 1;
+      if (par !== null && parts.length > threads) throw new Error(`resident kernels: ${parts.length} parts for ${threads} threads`);
+      const jobs = parts.map((part) => {
+        rec = [];
+        try { part(); return rec; } finally { rec = null; }
+      });
+      if (par !== null) par.pool.run(par.attached, jobs);
+      else for (const segs of jobs) for (const sg of segs) runHere(fns[sg.fn], sg);
+    },
+    relu(xP, outP, n) { need4(n); call('relu', xP, outP, n / 4); },
+    reluMask(dP, hP, n) { need4(n); call('reluMask', dP, hP, n / 4); },
+    mulInto(dP, mP, n) { need4(n); call('mulInto', dP, mP, n / 4); },
+    addInto(dP, mP, n) { need4(n); call('addInto', dP, mP, n / 4); },
+    addRows(cP, bP, R, width) { need4(width); call('addRows', cP, bP, R, width / 4); },
+    colSums(dP, outP, R, width) { need4(width); call('colSums', dP, outP, R, width / 4); },
     gelu(xP, actP, derP, n) {
       if (n % 16 !== 0) throw new Error(`gelu: ${n} floats is not a multiple of 16`);
-      ex.gelu(xP, actP, derP, n / 16);
+      call('gelu', xP, actP, derP, n / 16);
     },
-    // Not split over the threads: measured in whole modadd-gelu steps (108,000 GELU floats, 2,247
-    // softmax rows), halves on two threads made the step slower (1.83–1.92 against 1.77–1.79 ms):
-    // the next product reads the other core's half from its cache.
-    softmaxRows(inP, outP, statP, B, k) { ex.xent(inP, outP, statP, B, k); },
+    // Not split over the threads by itself: measured in whole modadd-gelu steps (108,000 GELU
+    // floats, 2,247 softmax rows), halves on two threads made the step slower (1.83–1.92 against
+    // 1.77–1.79 ms): the next product reads the other core's half from its cache. The engines'
+    // data-parallel steps (`parallel`) keep each thread on its own rows from gather to gradient.
+    softmaxRows(inP, outP, statP, B, k, div = B) { call('xent', inP, outP, statP, B, k, div); },
     langevin(wP, wStarP, gP, xiP, maskP, n, c) {
+      noRecord('langevin');
       need4(n);
       const h = c.eps / 2;
       ex.langevin(wP, wStarP, gP, xiP, maskP, n / 4, consts([h * c.nBeta, h * c.gamma, Math.sqrt(c.eps)]), CP + 64);
@@ -823,31 +860,34 @@ export function residentKernels(): ResidentKernels | null {
     },
     spmm(tP, tStride, nzP, bP, cP, rows, N, split) {
       if (N % 8 !== 0) throw new Error(`spmm: N = ${N} is not a multiple of 8`);
-      if (par !== null && split && rows >= 8) {
+      if (par !== null && split && rows >= 8 && !rec) {
         const si = NAMES.indexOf('spmm');
         par.pool.run(par.attached, splitRange(rows, par.pool.threads, 4).map(([r0, r1]) => [{ fn: si, count: 1, args: [tP + r0 * tStride, tStride, nzP, bP, cP + 4 * r0 * N, r1 - r0, N / 4] }]));
-      } else ex.spmm(tP, tStride, nzP, bP, cP, rows, N / 4);
+      } else call('spmm', tP, tStride, nzP, bP, cP, rows, N / 4);
     },
     spmmT(tP, nzP, dP, gP, rows, N, split) {
       if (N % 8 !== 0) throw new Error(`spmmT: N = ${N} is not a multiple of 8`);
       const ti = NAMES.indexOf('spmmT');
       const halves = [0, 4].map((o) => [{ fn: ti, count: 1, args: [tP + o, 12, nzP, dP, gP, rows, N / 4] }]);
-      if (par !== null && split) par.pool.run(par.attached, halves);
+      if (rec) rec.push(...halves.flat());
+      else if (par !== null && split) par.pool.run(par.attached, halves);
       else for (const [h] of halves) runHere(ex.spmmT as (...a: number[]) => void, h);
     },
     pairSums(dzP, pairsP, outP, n, h) {
       if (h % 4 !== 0) throw new Error(`pairSums: h = ${h} is not a multiple of 4`);
-      ex.pairSums(dzP, pairsP, outP, n, h / 4);
+      call('pairSums', dzP, pairsP, outP, n, h / 4);
     },
     pairGather(tP, pairsP, outP, n, h) {
       if (h % 4 !== 0) throw new Error(`pairGather: h = ${h} is not a multiple of 4`);
-      ex.pairGather(tP, pairsP, outP, n, h / 4);
+      call('pairGather', tP, pairsP, outP, n, h / 4);
     },
     sgd(pP, gP, bP, n, lr, wd, mu) {
+      noRecord('sgd');
       need4(n);
       ex.sgd(pP, gP, bP, n / 4, consts([lr, wd, mu]));
     },
     adamW(pP, gP, mP, vP, n, st) {
+      noRecord('adamW');
       need4(n);
       ex.adamw(pP, gP, mP, vP, n / 4, consts([1 - st.lr * st.weightDecay, st.lr / st.bc1, st.beta1, 1 - st.beta1, st.beta2, 1 - st.beta2, 1 / st.bc2Sqrt, st.eps]));
     },
@@ -886,7 +926,8 @@ export function residentKernels(): ResidentKernels | null {
         return out;
       };
       const segments = K > K_BLOCK_MIN ? kBlocked : rowBlocked;
-      if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
+      if (rec) rec.push(...segments(0, M));
+      else if (par !== null && M >= 8 && M * N * K >= Math.max(parGemmMin, residentSplitMin)) {
         par.pool.run(par.attached, splitRange(M, par.pool.threads, 4).map(([r0, r1]) => segments(r0, r1)));
       } else {
         for (const sg of segments(0, M)) runHere((sg.fn === gi ? ex.gemm : ex.gemmAcc) as (...a: number[]) => void, sg);

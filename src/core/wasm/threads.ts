@@ -23,7 +23,7 @@
  */
 
 /** Words of one helper's slot in the control block. */
-const SLOT = 128;
+const SLOT = 512;
 /** Slot layout: sequence number (written by the caller), done (by the helper), command, instance, segment count, ack. */
 const SEQ = 0, DONE = 1, CMD = 2, INST = 3, NSEG = 4, ACK = 5, SEG0 = 8;
 /** A segment: fn, count, MAX_ARGS arguments, MAX_ARGS strides. */
