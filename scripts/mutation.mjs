@@ -413,6 +413,22 @@ const MUTATIONS = [
     replace: '',
     tests: ['tests/unit/train-webgpu.test.ts'],
   },
+  {
+    id: 'wgsl-sgld-localization',
+    why: 'the WGSL Langevin step drops the localization pull γ(w − w*) (SwiftShader; skipped without an adapter)',
+    file: 'src/core/gpu/trainKernels.ts',
+    search: 'W[i] = w - (q.a * G[i] + q.b * diff) + q.s * Xi[i];',
+    replace: 'W[i] = w - (q.a * G[i]) + q.s * Xi[i];',
+    tests: ['tests/unit/gpuTrain.test.ts'],
+  },
+  {
+    id: 'wgsl-sgld-distance',
+    why: 'the WGSL Langevin step\'s ‖w − w*‖² sums only the first half of each workgroup (SwiftShader; skipped without an adapter)',
+    file: 'src/core/gpu/trainKernels.ts',
+    search: 'for (var k = 128u; k > 0u; k = k >> 1u) {',
+    replace: 'for (var k = 64u; k > 0u; k = k >> 1u) {',
+    tests: ['tests/unit/gpuTrain.test.ts'],
+  },
 ];
 
 /** Copies what the tests need into a fresh temporary directory (node_modules and public/ linked). */

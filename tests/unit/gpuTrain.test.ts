@@ -21,6 +21,7 @@ import { makeRng } from '../../src/core/rng';
 import type { HeadKind } from '../../src/core/train/fused';
 import type { EngineOptimizer, ResidentEngine } from '../../src/core/train/residentEngine';
 import { StackEngine } from '../../src/core/train/stackEngine';
+import { langevinUpdate } from '../../src/core/train/wasmKernels';
 import { PairsEngine } from '../../src/core/train/pairsEngine';
 import { GpuStackTrainer, LOSS_RING, openGpuTrainer, type GpuTrainer, type GpuTrainInput } from '../../src/core/gpu/trainStep';
 
@@ -353,5 +354,65 @@ describe.skipIf(!hasAdapter)('WGSL training steps: read-back, limits, device los
     expect(() => gpu.step(null, 0.01)).toThrow(/GPU device was lost/);
     await expect(gpu.lastLoss()).rejects.toThrow(/GPU device was lost/);
     gpu.destroy();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// SGLD: unadjusted Langevin steps held on the GPU
+// ---------------------------------------------------------------------------------------------
+
+const SGLD_CASES: { name: string; make: () => Case; batch: number | 'full' }[] = [
+  { name: 'modadd p = 7, e = 4, h = 6, cross-entropy, batches of 9 of 29', make: () => makeCase({ arch: 'modadd', p: 7, e: 4, h: 6 }, 29, 'cross-entropy', 41), batch: 9 },
+  { name: 'modadd-gelu p = 19, e = 17, h = 20, cross-entropy, full batch of 250', make: () => makeCase({ arch: 'modadd-gelu', p: 19, e: 17, h: 20 }, 250, 'cross-entropy', 42), batch: 'full' },
+  { name: 'mnist-mlp [784, 9, 6, 10], cross-entropy, batches of 8 of 20', make: () => makeCase({ arch: 'mnist-mlp', hidden: [9, 6] }, 20, 'cross-entropy', 43), batch: 8 },
+  { name: 'matfac [5, 4, 3, 6], mse, full batch of 11', make: () => makeCase({ arch: 'matfac', widths: [5, 4, 3, 6] }, 11, 'mse', 44), batch: 'full' },
+];
+
+describe.skipIf(!hasAdapter)('WGSL SGLD steps against a host chain (the CPU engine\'s gradient, Float64 Langevin update, the same noise)', () => {
+  for (const sc of SGLD_CASES) {
+    test(`${sc.name}: 6 steps, L, ‖w − w*‖² and w`, async () => {
+      const c = sc.make(), d = c.layout.size;
+      const mb = sc.batch === 'full' ? c.n : sc.batch;
+      const consts = { nBeta: c.n, gamma: 100, eps: 1e-4 };
+      const gpu = await openGpu(c, SGD_PLAIN, mb);
+      const cpu = cpuEngine(c, SGD_PLAIN, mb);
+      try {
+        const r0 = makeRng(9), start = Float32Array.from(c.theta, (v) => v + 0.05 * r0.normal());
+        gpu.startLangevin(c.theta, start);
+        const rows = batches(c.n, sc.batch, 6, 4);
+        const gRng = makeRng(77), hRng = makeRng(77);
+        const w = start.slice(), xi = new Float32Array(d), L: number[] = [], D: number[] = [];
+        for (const b of rows) {
+          gpu.langevinStep(b, gRng, consts);
+          cpu.load(w);
+          L.push(cpu.lossAndGradient(c.x, c.y, c.n, b));
+          hRng.fillNormal(xi);
+          D.push(langevinUpdate(w, c.theta, cpu.gradient(), xi, consts, w));
+        }
+        const got = await gpu.recentLangevin();
+        expect(got.first).toBe(1);
+        got.losses.forEach((v, k) => expect(Math.abs(v - L[k])).toBeLessThanOrEqual(2e-5 * Math.abs(L[k]) + 1e-7));
+        got.dist2.forEach((v, k) => expect(Math.abs(v - D[k])).toBeLessThanOrEqual(1e-5 * D[k]));
+        expect(D[5]).toBeGreaterThan(0);
+        expectClose(c.layout, await gpu.theta(), w, 2e-5, `${sc.name}: w after 6 steps`);
+        // The chain moved: its w differs from the start by more than rounding.
+        let moved = 0;
+        for (let j = 0; j < d; j++) moved = Math.max(moved, Math.abs(w[j] - start[j]));
+        expect(moved).toBeGreaterThan(1e-3);
+      } finally {
+        gpu.destroy();
+      }
+    });
+  }
+
+  test('langevinStep before startLangevin is refused', async () => {
+    const c = makeCase({ arch: 'matfac', widths: [3, 2, 3] }, 6, 'mse', 45);
+    const gpu = await openGpu(c, SGD_PLAIN, 6);
+    try {
+      expect(() => gpu.langevinStep(null, makeRng(1), { nBeta: 6, gamma: 1, eps: 1e-4 })).toThrow(/startLangevin first/);
+      await expect(gpu.recentLangevin()).rejects.toThrow(/startLangevin first/);
+    } finally {
+      gpu.destroy();
+    }
   });
 });

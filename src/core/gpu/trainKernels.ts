@@ -182,3 +182,39 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   W[i] = W[i] - st.lr * dv;
 }
 `;
+
+/**
+ * One unadjusted Langevin step (SGLD; train/wasmKernels.ts langevinUpdate): with a = (ε/2)·nβ,
+ * b = (ε/2)·γ, s = √ε, w ← w − (a·∇L + b·(w − w*)) + s·ξ, ξ uploaded (standard normals in layout
+ * order); each workgroup also writes Σ (w − w*)² over its 256 entries before the step into
+ * part[workgroup], which lossSumWgsl then sums.
+ */
+export const langevinWgsl = /* wgsl */ `
+struct P { a: f32, b: f32, s: f32, d: u32 }
+@group(0) @binding(0) var<uniform> q: P;
+@group(0) @binding(1) var<storage, read_write> W: array<f32>;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read> Ws: array<f32>;
+@group(0) @binding(4) var<storage, read> Xi: array<f32>;
+@group(0) @binding(5) var<storage, read_write> part: array<f32>;
+var<workgroup> acc: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + gid.y * nw.x * 256u;
+  var sq = 0.0;
+  if (i < q.d) {
+    let w = W[i];
+    let diff = w - Ws[i];
+    sq = diff * diff;
+    W[i] = w - (q.a * G[i] + q.b * diff) + q.s * Xi[i];
+  }
+  acc[lid.x] = sq;
+  workgroupBarrier();
+  for (var k = 128u; k > 0u; k = k >> 1u) {
+    if (lid.x < k) { acc[lid.x] += acc[lid.x + k]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { part[wid.x + wid.y * nw.x] = acc[0]; }
+}
+`;

@@ -31,6 +31,14 @@
  * it. The dispatch list depends on the batch size B (a minibatch, the shorter last one of an epoch,
  * the full batch) and is recorded once per B.
  *
+ * SGLD (startLangevin, langevinStep): the same forward, head and backward, then the unadjusted
+ * Langevin update w ← w − (ε/2)(nβ·∇L + γ(w − w*)) + √ε·ξ in one kernel that also sums ‖w − w*‖²
+ * per workgroup (then one workgroup sums those); L and ‖w − w*‖² land in rings read when asked. ξ
+ * is drawn on the host in layout order (the tfjs path's order) and uploaded, d floats a step. Not
+ * yet wired into the SGLD chains (llc/chain.ts's NativeChain is synchronous: its state() and
+ * per-step [L, ‖w − w*‖²] would have to become asynchronous or deferred), and no
+ * Metropolis-adjusted step.
+ *
  * Same numbers as the CPU engines and the tfjs path to float32 rounding (tests/unit/gpuTrain.test.ts
  * on SwiftShader; not yet run or tuned on a real GPU). A lost device makes a step throw and a
  * pending read reject with an Error that names the loss.
@@ -47,7 +55,9 @@ import {
   type Dispatch, type MatmulStep,
 } from './gnKernels';
 import { pairOffsets, type PairOffsets } from './gnPairs';
-import { adamWWgsl, gatherRowsWgsl, headWgsl, lossSumWgsl, pairHiddenWgsl, sgdWgsl, STEP_FLOATS } from './trainKernels';
+import type { LangevinConsts } from '../train/wasmKernels';
+import type { Rng } from '../rng';
+import { adamWWgsl, gatherRowsWgsl, headWgsl, langevinWgsl, lossSumWgsl, pairHiddenWgsl, sgdWgsl, STEP_FLOATS } from './trainKernels';
 
 /** Batch losses kept on the GPU (the ring's slots; one more slot for lossAndGradient). */
 export const LOSS_RING = 1024;
@@ -177,9 +187,9 @@ export abstract class GpuTrainer extends WgslProgram {
     return b;
   }
 
-  /** The step's dispatches for B rows (recorded once per B, direct and update). */
-  private plan(B: number, direct: boolean, update: boolean): Dispatch[] {
-    const key = `${B}:${direct ? 1 : 0}:${update ? 1 : 0}`;
+  /** The step's dispatches for B rows (recorded once per B, direct and update: the optimizer's, or 'langevin'). */
+  private plan(B: number, direct: boolean, update: boolean | 'langevin'): Dispatch[] {
+    const key = `${B}:${direct ? 1 : 0}:${update}`;
     let p = this.plans.get(key);
     if (p) return p;
     const { forward, backward } = this.passes(B, direct);
@@ -192,7 +202,11 @@ export abstract class GpuTrainer extends WgslProgram {
       this.kernel('loss sum', lossSumWgsl, [sumU, this.stepU, this.rowLoss, this.losses], [1, 1, 1]),
       ...backward,
     ];
-    if (update) {
+    if (update === 'langevin') {
+      const L = this.lang!;
+      p.push(this.kernel('langevin', langevinWgsl, [L.u, this.thetaBuffer, this.G, L.anchor, L.noise, L.part], grid1d(this.d)));
+      p.push(this.kernel('loss sum', lossSumWgsl, [L.sumU, this.stepU, L.part, L.dist2], [1, 1, 1]));
+    } else if (update) {
       p.push(this.opt.kind === 'adamw'
         ? this.kernel('adamw', adamWWgsl, [this.stepU, this.thetaBuffer, this.G, this.m, this.v], grid1d(this.d))
         : this.kernel('sgd', sgdWgsl, [this.stepU, this.thetaBuffer, this.G, this.m], grid1d(this.d)));
@@ -296,6 +310,61 @@ export abstract class GpuTrainer extends WgslProgram {
     this.check();
     if (theta.length !== this.d) throw new Error(`GPU trainer: θ has ${theta.length} entries, expected ${this.d}`);
     this.device.queue.writeBuffer(this.thetaBuffer, 0, theta as Float32Array<ArrayBuffer>);
+  }
+
+  /** An SGLD chain's buffers (startLangevin): w*, ξ, the per-workgroup Σ (w − w*)², the ring of ‖w − w*‖², the step's constants. */
+  private lang: { anchor: GPUBuffer; noise: GPUBuffer; part: GPUBuffer; dist2: GPUBuffer; u: GPUBuffer; sumU: GPUBuffer; xi: Float32Array } | null = null;
+
+  /**
+   * Starts unadjusted Langevin steps (SGLD) on the GPU: w* = `wStar`, the parameters set to `start`
+   * (both layout order). The chain's w is θ; the optimizer's state is not used by its steps.
+   */
+  startLangevin(wStar: Float32Array, start: Float32Array): void {
+    this.check();
+    if (wStar.length !== this.d) throw new Error(`GPU trainer: w* has ${wStar.length} entries, expected ${this.d}`);
+    if (!this.lang) {
+      const g = grid1d(this.d), parts = g[0] * g[1]; // every workgroup of the (possibly folded) grid writes its partial
+      this.lang = {
+        anchor: this.buffer(this.d, 'sgld w*'), noise: this.buffer(this.d, 'sgld ξ'), part: this.buffer(parts, 'sgld Σ (w − w*)² per workgroup'),
+        dist2: this.buffer(this.ring, 'sgld ‖w − w*‖²', USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST),
+        u: this.buffer(4, 'sgld constants', USAGE_UNIFORM | USAGE_COPY_DST), sumU: this.uniform('sgld distance sum', [parts], { 1: 1 }), xi: new Float32Array(this.d),
+      };
+    }
+    this.device.queue.writeBuffer(this.lang.anchor, 0, wStar as Float32Array<ArrayBuffer>);
+    this.setTheta(start);
+  }
+
+  /**
+   * Queues one unadjusted Langevin step on `rows` (null: all n): L and ∇L at w, then
+   * w ← w − (ε/2)(nβ·∇L + γ(w − w*)) + √ε·ξ, with ξ standard normals from `rng` in layout order (as
+   * the tfjs path draws them: chain.ts normals), uploaded (d floats). L lands in the loss ring and
+   * ‖w − w*‖² before the step in the distance ring (recentLangevin); nothing is read back.
+   */
+  langevinStep(rows: Int32Array | null, rng: Rng, c: LangevinConsts): void {
+    this.check();
+    const L = this.lang;
+    if (!L) throw new Error('GPU trainer: startLangevin first');
+    const B = this.upload(rows);
+    this.t += 1;
+    this.writeStep(this.t, 0, (this.t - 1) % this.ring);
+    rng.fillNormal(L.xi);
+    this.device.queue.writeBuffer(L.noise, 0, L.xi as Float32Array<ArrayBuffer>);
+    const a = new ArrayBuffer(16), f = new Float32Array(a);
+    f.set([(c.eps / 2) * c.nBeta, (c.eps / 2) * c.gamma, Math.sqrt(c.eps)]);
+    new Uint32Array(a)[3] = this.d;
+    this.device.queue.writeBuffer(L.u, 0, a);
+    this.encode(this.plan(B, rows === null, 'langevin'));
+  }
+
+  /** The last min(steps, ring) Langevin steps' L and ‖w − w*‖² (at w before each step), oldest first, and the step number of the first. */
+  async recentLangevin(): Promise<{ first: number; losses: Float32Array; dist2: Float32Array }> {
+    this.check();
+    if (!this.lang) throw new Error('GPU trainer: startLangevin first');
+    const t = this.t, k = Math.min(t, this.ring);
+    const [lr, dr] = await Promise.all([this.read(this.losses, 0, 4 * this.ring), this.read(this.lang.dist2, 0, 4 * this.ring)]);
+    const losses = new Float32Array(k), dist2 = new Float32Array(k);
+    for (let i = 0; i < k; i++) { losses[i] = lr[(t - k + i) % this.ring]; dist2[i] = dr[(t - k + i) % this.ring]; }
+    return { first: t - k + 1, losses, dist2 };
   }
 
   /**
