@@ -453,6 +453,8 @@ test('the in-browser benchmark reports H·v throughput, Lanczos and the matMul r
   await page.waitForSelector('[data-testid="bench-result"]', { timeout: 120_000 });
   const text = await page.getByTestId('bench-result').textContent();
   assert(/wasm/.test(text) && /GFLOP\/s/.test(text) && /Lanczos top/.test(text) && /our kernels on \d+ threads?/.test(text), `bench: ${text}`);
+  // The WGSL rows run on the webgpu backend only; on wasm they say why they were skipped.
+  assert(/training steps: WGSL engine vs tfjs ops/.test(text) && /skipped: the active backend is wasm; the WGSL training steps run on the webgpu backend/.test(await page.getByTestId('bench-train-wgsl').textContent()), `bench: ${text}`);
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
   await page.close();
 });

@@ -24,6 +24,7 @@ import { runTraining, Trainer, type TrainOptions } from '../../src/core/train/tr
 import { setGpuTrainingEnabled } from '../../src/core/gpu/trainStep';
 import type * as TrainStep from '../../src/core/gpu/trainStep';
 import { trainWgslBench } from '../../src/core/gpu/trainBench';
+import { runBrowserBench } from '../../src/core/bench/browserBench';
 
 /** Lets a test make the GPU engine unavailable (a reason, or a throw) without touching the device. */
 const force = vi.hoisted(() => ({ mode: null as null | 'reason' | 'throw' }));
@@ -189,5 +190,31 @@ describe.skipIf(!hasAdapter)('training on webgpu', () => {
     expect(r.steps).toBe(4);
     force.mode = 'reason';
     expect(await trainWgslBench(bundle, ds, opts, 'webgpu', 2, 1)).toEqual({ skipped: expect.stringMatching(/not used: forced/) });
+  }, 120_000);
+
+  test('the in-browser bench carries the training-steps row: run on webgpu with the recipe, skipped with the reason on wasm, left out at trainSteps 0', async () => {
+    const c: ModelConfig = { arch: 'matfac', widths: [4, 3, 4] };
+    const bundle = { name: 'matfac', config: c, theta: initParams(c, 1), data: defaultDataSpec(c) };
+    const env = { readAsset: () => Promise.reject(new Error('matfac reads no asset')) };
+    const quick = { model: bundle, reps: 1, k: 0, matMulSize: 0, sweepVectors: 0, trainSteps: 3 };
+    expect((await initBackend('wasm')).active).toBe('wasm');
+    const onWasm = await runBrowserBench(quick, createJobContext(), env);
+    expect(onWasm.trainWgsl).toEqual({ skipped: 'the active backend is wasm; the WGSL training steps run on the webgpu backend' });
+    expect((await runBrowserBench({ ...quick, trainSteps: 0 }, createJobContext(), env)).trainWgsl).toBeUndefined();
+    expect((await initBackend('webgpu')).active).toBe('webgpu');
+    const r = await runBrowserBench(quick, createJobContext(), env);
+    expect(r.backend).toBe('webgpu');
+    expect(r.gnWgsl).toBeDefined();
+    const t = r.trainWgsl;
+    if (!t || 'skipped' in t) throw new Error(`the training row did not run: ${JSON.stringify(t)}`);
+    expect(t.steps).toBe(3);
+    expect(t.wgslStepsPerSec).toBeGreaterThan(0);
+    expect(t.tfjsStepsPerSec).toBeGreaterThan(0);
+    expect(t.maxRelDiff).toBeLessThan(1e-4);
+    // The engine refused: the row says why, the rest of the bench still runs.
+    force.mode = 'reason';
+    const refused = await runBrowserBench(quick, createJobContext(), env);
+    expect(refused.trainWgsl).toEqual({ skipped: expect.stringMatching(/not used: forced: the device refused/) });
+    expect(refused.gn.reps).toBe(1);
   }, 120_000);
 });

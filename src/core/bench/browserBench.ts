@@ -2,14 +2,15 @@
  * The in-app benchmark: what the compute worker achieves on the ACTIVE backend (webgpu, wasm or
  * cpu) for the current model — Gauss–Newton products per second, Lanczos top-k time, the
  * backend's own large-matmul rate, so the distance to the hardware limit is visible, and one
- * Lanczos reorthogonalization sweep on the GPU basis against the CPU basis. The Node
+ * Lanczos reorthogonalization sweep on the GPU basis against the CPU basis; on webgpu also the WGSL
+ * Gauss–Newton product and the WGSL training steps against the tfjs ops. The Node
  * bench (bench/run.ts, BENCHMARKS.md) measures the same things on wasm beside a PyTorch peer.
  *
  * A task of the compute core (registered as 'bench' in src/core/tasks/index.ts), so it runs in the
  * app's worker on whatever backend is active. Cancellable between products.
  */
 import { getBackend } from '@tensorflow/tfjs';
-import { splitIndices } from '../data/types';
+import { splitIndices, type Dataset } from '../data/types';
 import { gaussNewtonOperator } from '../hessian/gn';
 import { subContext, type JobContext } from '../jobs';
 import { lanczosTopK } from '../linalg/lanczos';
@@ -20,6 +21,9 @@ import { webgpuDevice } from '../backend';
 import { gpuBasisDevice } from '../gpu/basisDevice';
 import { sweepBench, type SweepBench } from '../gpu/sweepBench';
 import { gnWgslBench, type GnWgslBench } from '../gpu/gnBench';
+import { trainWgslBench, type TrainWgslBench } from '../gpu/trainBench';
+import { getArchSpec } from '../arch/registry';
+import '../arch/builtin';
 import { gnRate, matMulRate, timingOf, type GnRate, type MatMulRate, type Timing } from './measure';
 
 export interface BrowserBenchParams {
@@ -40,6 +44,12 @@ export interface BrowserBenchParams {
    * GPU; 0 skips it). Runs wherever a WebGPU device can be had, whatever the active backend.
    */
   sweepVectors?: number;
+  /**
+   * Timed training steps of the architecture's recipe on the WGSL whole-step engine against the
+   * tfjs ops, both on the webgpu backend (default 20, after 5 untimed; 0 skips it). Skipped with
+   * the reason on other backends.
+   */
+  trainSteps?: number;
   seed?: number;
 }
 
@@ -60,6 +70,8 @@ export interface BrowserBenchResult {
   sweep?: SweepBench | { skipped: string };
   /** One H·v on the WGSL product against the tfjs passes, both on the webgpu backend (or why it was skipped). */
   gnWgsl?: GnWgslBench | { skipped: string };
+  /** Training steps of the recipe on the WGSL whole-step engine against the tfjs ops on webgpu (or why it was skipped). */
+  trainWgsl?: TrainWgslBench | { skipped: string };
   /** GN achieved FLOP/s over the matMul rate of the same backend (a fraction of the reachable rate). */
   gnFractionOfMatMul?: number;
   totalMs: number;
@@ -82,6 +94,12 @@ export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<nev
     const result: BrowserBenchResult = { backend: getBackend(), kernelThreads: kernelThreads(), arch: p.model.config.arch, d: op.d, n: op.n, buildMs, gn, totalMs: 0 };
     ctx.progress(0.08, 'Gauss–Newton product: WGSL kernels against the tfjs passes');
     result.gnWgsl = await gnWgslBench(op, p.model, ds, rows, result.backend, reps, seed);
+    const trainSteps = Math.floor(p.trainSteps ?? 20);
+    if (trainSteps > 0) {
+      ctx.progress(0.09, 'training steps: WGSL engine against the tfjs ops');
+      await ctx.checkpoint();
+      result.trainWgsl = await trainWgslRow(p.model, ds, result.backend, trainSteps, seed);
+    }
 
     const k = Math.min(op.d - 1, Math.floor(p.k ?? 100));
     if (k >= 1) {
@@ -125,4 +143,11 @@ export async function runBrowserBench(p: BrowserBenchParams, ctx: JobContext<nev
   } finally {
     op.dispose();
   }
+}
+
+/** The training-steps row with the architecture's own recipe (or why it was skipped). */
+async function trainWgslRow(model: ModelBundle, ds: Dataset, backend: string, steps: number, seed: number): Promise<TrainWgslBench | { skipped: string }> {
+  const recipe = getArchSpec(model.config.arch).training?.recipe;
+  if (!recipe) return { skipped: `${model.config.arch} has no training recipe` };
+  return trainWgslBench(model, ds, { ...recipe, seed }, backend, steps);
 }
