@@ -1,8 +1,12 @@
 /**
  * "auto" backend choice by measurement (issue 14 item 1). `calibrate` times the active tfjs backend
  * on a short, fixed workload — one matMul of the size of the Gauss–Newton product's big products and
- * one op chain shaped like a training step (forward, softmax, a hand-written backward) — reading
- * results back with `await data()` (never dataSync: docs/platform.md §1, it stalls WebGPU). It is time-boxed,
+ * one small training step (256 rows, 64 → 64 ReLU → 16, softmax cross-entropy) — reading results
+ * back with `await data()` (never dataSync: docs/platform.md §1, it stalls WebGPU). The step is the
+ * one training runs on that backend: on webgpu the WGSL whole step (gpu/trainStep.ts: forward, head,
+ * backward and SGD update in one submission, its batch loss read back) where it can be opened on the
+ * backend's device, else (and on wasm/cpu) a tfjs op chain of the same shape (forward, softmax, a
+ * hand-written backward); `BackendMeasurement.step` says which was timed. It is time-boxed,
  * so a software GPU (SwiftShader: hundreds of times slower) cannot hold start-up: a backend that
  * has not finished within its budget is reported as "slower than the budget".
  *
@@ -11,6 +15,7 @@
  * core only receives past records and returns a new one (no DOM here).
  */
 import * as tf from '@tensorflow/tfjs';
+import { makeLayout } from './params';
 
 export type MeasuredBackend = 'webgpu' | 'wasm' | 'cpu';
 
@@ -18,8 +23,15 @@ export interface BackendMeasurement {
   name: MeasuredBackend;
   /** Median time of one [1024 × 256] · [256 × 256] matMul with read-back (ms). */
   matMulMs: number;
-  /** Median time of the op chain with read-back (ms). */
+  /** Median time of one training step with read-back (ms): the WGSL step or the tfjs op chain (`step`). */
   chainMs: number;
+  /**
+   * What `chainMs` timed: 'wgsl', the WGSL whole training step (webgpu); 'tfjs', the tfjs op chain.
+   * Absent in records stored before the WGSL step was timed (they timed the op chain).
+   */
+  step?: 'wgsl' | 'tfjs';
+  /** On webgpu, why the WGSL step was not timed (the op chain was), when it was not. */
+  stepFallback?: string;
   /** matMulMs + chainMs; when `timedOut`, a lower bound (the time spent before giving up). */
   totalMs: number;
   /** The budget ran out before the timed runs finished (first use, shader compilation included). */
@@ -62,7 +74,7 @@ const ORDER: MeasuredBackend[] = ['webgpu', 'wasm', 'cpu'];
 
 export function formatMeasurement(m: BackendMeasurement): string {
   if (m.timedOut) return `${m.name} > ${m.totalMs.toFixed(0)} ms (did not finish within the calibration budget)`;
-  return `${m.name} ${m.totalMs.toFixed(1)} ms (matMul ${m.matMulMs.toFixed(1)} + step ${m.chainMs.toFixed(1)})`;
+  return `${m.name} ${m.totalMs.toFixed(1)} ms (matMul ${m.matMulMs.toFixed(1)} + ${m.step === 'wgsl' ? 'WGSL step' : 'step'} ${m.chainMs.toFixed(1)})`;
 }
 
 /**
@@ -150,6 +162,54 @@ export interface CalibrateOptions {
   budgetMs?: number;
   /** Timed repetitions of each part (default 3; medians). */
   reps?: number;
+  /**
+   * webgpu: time the WGSL whole step (default: where training would use it, gpuTrainingEnabled()).
+   * false: the tfjs op chain. Ignored on other backends.
+   */
+  wgslStep?: boolean;
+}
+
+/** The calibration step's model as a dense stack: 64 → 64 (ReLU) → 16, PyTorch shapes in θ. */
+const CAL_ROWS = 256, CAL_IN = 64, CAL_HID = 64, CAL_OUT = 16;
+
+/** Work queued now whose promise settles (never rejects) once its result has been read back. */
+type Launch = () => Promise<void> | null;
+
+/**
+ * The WGSL whole step on the webgpu backend's device for the calibration's shapes (the STEP chain's
+ * X, W1, b1, W2, labels i mod 16, full batch, SGD), or why there is none. Imported on demand, so the
+ * backend choice does not load the GPU engine where there is no webgpu backend.
+ */
+async function openWgslStep(): Promise<{ launch: Launch; close: () => void } | { reason: string }> {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (!device) return { reason: 'the webgpu backend has no device' };
+  const [{ GpuStackTrainer }, { GpuGnUnavailable }] = await Promise.all([import('./gpu/trainStep'), import('./gpu/gnKernels')]);
+  const layout = makeLayout([
+    { name: 'W1', shape: [CAL_HID, CAL_IN] }, { name: 'b1', shape: [CAL_HID] },
+    { name: 'W2', shape: [CAL_OUT, CAL_HID] }, { name: 'b2', shape: [CAL_OUT] },
+  ]);
+  const theta = fill(layout.size, 4);
+  const spec = { widths: [CAL_IN, CAL_HID, CAL_OUT], weight: (l: number) => `W${l + 1}`, bias: (l: number) => `b${l + 1}`, relu: true };
+  try {
+    const tr = await GpuStackTrainer.open(device, spec, {
+      layout, head: 'cross-entropy', opt: { kind: 'sgd', weightDecay: 0, momentum: 0 }, theta,
+      x: fill(CAL_ROWS * CAL_IN, 3), y: Int32Array.from({ length: CAL_ROWS }, (_, i) => i % CAL_OUT),
+      n: CAL_ROWS, maxBatch: CAL_ROWS, fullBatchOnly: true, lossRing: 4,
+    });
+    let pending: Promise<void> = Promise.resolve();
+    return {
+      launch: () => {
+        tr.step(null, 1e-3);
+        pending = tr.lastLoss().then(() => undefined, () => undefined);
+        return pending;
+      },
+      // After the last read-back settles (it may still be in flight when the budget ran out).
+      close: () => { void pending.finally(() => tr.destroy()); },
+    };
+  } catch (e) {
+    if (e instanceof GpuGnUnavailable) return { reason: e.message };
+    throw e;
+  }
 }
 
 /**
@@ -162,6 +222,32 @@ export async function calibrate(name: MeasuredBackend, opts: CalibrateOptions = 
   const reps = opts.reps ?? 3;
   const t0 = performance.now();
   const left = (): number => budget - (performance.now() - t0);
+  /** Waits for `p` until the budget ends: its value, or undefined past the budget. */
+  const withinBudget = async <T>(p: Promise<T>): Promise<T | undefined> => {
+    const wait = left();
+    if (wait <= 0) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((res) => { timer = setTimeout(() => res(undefined), wait); });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let wgsl: { launch: Launch; close: () => void } | null = null;
+  let stepFallback: string | undefined;
+  if (name === 'webgpu' && (opts.wgslStep ?? (await import('./gpu/trainStep')).gpuTrainingEnabled())) {
+    // Opening compiles no kernel yet (the first step does, in the warm-up), but allocates and
+    // checks the buffers; past the budget, a late trainer is closed when it arrives.
+    const opening = openWgslStep();
+    const got = await withinBudget(opening);
+    if (got === undefined) {
+      void opening.then((o) => { if ('launch' in o) o.close(); }, () => undefined);
+      return { name, matMulMs: NaN, chainMs: NaN, totalMs: performance.now() - t0, timedOut: true, step: 'wgsl' };
+    }
+    if ('launch' in got) wgsl = got;
+    else stepFallback = got.reason;
+  }
   const inputs: Record<string, tf.Tensor> = {
     A: tf.tensor2d(fill(1024 * 256, 1), [1024, 256]),
     B: tf.tensor2d(fill(256 * 256, 2), [256, 256]),
@@ -190,44 +276,47 @@ export async function calibrate(name: MeasuredBackend, opts: CalibrateOptions = 
     for (const t of made) if (t !== out) t.dispose();
     return out;
   };
-  /** Runs `ops` and waits for the read-back, at most until the budget ends; the time, or null. */
-  const timed = async (ops: Op[]): Promise<number | null> => {
+  /** The tfjs ops queued, their last output read back and disposed. */
+  const ops = (list: Op[]): Launch => () => {
+    const out = run(list, t0 + budget);
+    if (out === null) return null;
+    return out.data().then(() => undefined, () => undefined).finally(() => out.dispose());
+  };
+  /** Queues the work and waits for its read-back, at most until the budget ends; the time, or null. */
+  const timed = async (launch: Launch): Promise<number | null> => {
     if (left() <= 0) return null;
     const ts = performance.now();
-    const out = run(ops, t0 + budget);
-    if (out === null) return null;
-    const wait = left();
-    if (wait <= 0) { void out.data().finally(() => out.dispose()); return null; }
-    const data = out.data().then(() => true, () => true).finally(() => out.dispose());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((res) => { timer = setTimeout(() => res(false), wait); });
-    const done = await Promise.race([data, late]);
-    clearTimeout(timer);
-    return done ? performance.now() - ts : null;
+    const done = launch();
+    if (done === null) return null;
+    const settled = await withinBudget(done.then(() => true));
+    return settled ? performance.now() - ts : null;
   };
+  const MM = ops(MATMUL), ST = wgsl ? wgsl.launch : ops(STEP);
   const mm: number[] = [], ch: number[] = [];
   let timedOut = false;
   try {
     // Warm-up (kernel compilation, first allocations), then alternate the timed runs.
-    if ((await timed(MATMUL)) === null || (await timed(STEP)) === null) timedOut = true;
+    if ((await timed(MM)) === null || (await timed(ST)) === null) timedOut = true;
     for (let r = 0; r < reps && !timedOut; r++) {
-      const a = await timed(MATMUL);
+      const a = await timed(MM);
       if (a === null) { timedOut = true; break; }
       mm.push(a);
-      const c = await timed(STEP);
+      const c = await timed(ST);
       if (c === null) { timedOut = true; break; }
       ch.push(c);
     }
   } finally {
     // Inputs may still be read by GPU work in flight; tfjs's queue keeps the order.
     for (const t of Object.values(inputs)) t.dispose();
+    wgsl?.close();
   }
+  const what = { step: wgsl ? 'wgsl' as const : 'tfjs' as const, ...(stepFallback !== undefined ? { stepFallback } : {}) };
   if (timedOut) {
     const spent = performance.now() - t0;
-    return { name, matMulMs: mm.length ? median(mm) : NaN, chainMs: ch.length ? median(ch) : NaN, totalMs: spent, timedOut: true };
+    return { name, matMulMs: mm.length ? median(mm) : NaN, chainMs: ch.length ? median(ch) : NaN, totalMs: spent, timedOut: true, ...what };
   }
   const matMulMs = median(mm), chainMs = median(ch);
-  return { name, matMulMs, chainMs, totalMs: matMulMs + chainMs, timedOut: false };
+  return { name, matMulMs, chainMs, totalMs: matMulMs + chainMs, timedOut: false, ...what };
 }
 
 /** Whether a stored record is well-formed and names one of `available`. */

@@ -24,6 +24,8 @@ describe('chooseBackend: the decision from measurements and adapter facts', () =
     expect(slow.reason).toMatch(/wasm measured faster/);
     expect(slow.reason).toMatch(/wasm 5\.0 ms/);
     expect(slow.reason).toMatch(/webgpu 20\.0 ms/);
+    // The reason says which step was timed: the WGSL whole step on webgpu, the op chain elsewhere.
+    expect(chooseBackend([{ ...m('webgpu', 5), step: 'wgsl' }, { ...m('wasm', 20), step: 'tfjs' }], NVIDIA).reason).toMatch(/webgpu 5\.0 ms \(matMul 2\.5 \+ WGSL step 2\.5\), wasm 20\.0 ms \(matMul 10\.0 \+ step 10\.0\)/);
   });
 
   test('a software adapter (SwiftShader, llvmpipe, lavapipe, or the fallback flag) loses to wasm unless strictly faster', () => {
@@ -84,6 +86,9 @@ describe('calibration in Node (wasm, cpu)', () => {
     expect(w.timedOut).toBe(false);
     expect(w.matMulMs).toBeGreaterThan(0);
     expect(w.chainMs).toBeGreaterThan(0);
+    // Off webgpu the step timed is the tfjs op chain.
+    expect(w.step).toBe('tfjs');
+    expect(w.stepFallback).toBeUndefined();
     expect(w.totalMs).toBeLessThan(1000);
     expect(info.summary).toMatch(/auto: only wasm was available/);
     expect(info.attempts.find((a) => a.name === 'webgpu')?.ok).toBe(false);

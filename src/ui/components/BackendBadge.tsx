@@ -19,12 +19,12 @@ function Calibration({ c }: { c: CalibrationInfo }) {
   const why = c.fromMemory
     ? `remembered for this device (measured ${c.record.at.slice(0, 10)})`
     : ms0.length > 1 ? `${c.record.choice} measured faster` : `only ${c.record.choice} available`;
-  const title = `${c.record.reason}\n(calibration: a 1024×256·256×256 matMul and one small training step, medians of 3 after a warm-up, each read back)`;
+  const title = `${c.record.reason}\n(calibration: a 1024×256·256×256 matMul and one small training step — on webgpu the WGSL whole step where it opens — medians of 3 after a warm-up, each read back)`;
   return (
     <span className="backend-calibration" data-testid="backend-calibration" data-choice={c.record.choice} data-from-memory={c.fromMemory ? 'true' : 'false'} title={title}>
       {' '}auto:{' '}
       {ms0.map((m, i) => (
-        <span key={m.name} data-testid={`backend-timing-${m.name}`} data-ms={m.totalMs} data-timed-out={m.timedOut ? 'true' : 'false'}>
+        <span key={m.name} data-testid={`backend-timing-${m.name}`} data-ms={m.totalMs} data-timed-out={m.timedOut ? 'true' : 'false'} data-step={m.step ?? 'tfjs'}>
           {i > 0 ? ' vs ' : ''}{m.name} {ms(m)}{m.name === 'webgpu' && soft ? ' (software adapter)' : ''}
         </span>
       ))}
