@@ -1,5 +1,5 @@
 /**
- * `npm run bench:threads [-- --reps N] [-- --threads T]`: our wasm kernels split over T threads
+ * `npm run bench:threads [-- --reps N] [-- --threads T] [-- --data-parallel]` (the last: section 5 only): our wasm kernels split over T threads
  * (src/core/wasm/threads.ts; default: the cores here, at most 4) against the same kernels on one
  * thread, in one process, ALTERNATING the two (setThreadsSplitting) so both see the same machine
  * load; medians are reported.
@@ -9,6 +9,9 @@
  *    Lanczos runs reach (modadd d = 86,197; mnist d = 42,310).
  * 3. Whole steps: training (each architecture's recipe) and plain SGLD draws (batch 512).
  * 4. Lanczos top-100 on modadd (tol 1e-6) and the Gauss–Newton product, both ways.
+ * 5. The engines' data-parallel loss and gradient (each thread half the rows) against their
+ *    one-thread step (products split one by one where large), at batch sizes around the threshold
+ *    (DATA_PARALLEL_MIN), alternating setDataParallelMin(0) and (Infinity).
  *
  * Writes bench/results/threads-latest.json.
  */
@@ -26,12 +29,16 @@ import { makeRng } from '../src/core/rng';
 import { datasetFor } from '../src/core/tasks/env';
 import { elementwiseKernels, PAR_GEMM_MIN, setGemmSplitMin } from '../src/core/train/wasmF32';
 import { kernelThreads, setThreadsSplitting } from '../src/core/wasm/threads';
+import { wholeStepEngine } from '../src/core/train/engines';
+import { lossFor } from '../src/core/train/losses';
+import { layoutFor, type ArchId } from '../src/core/models/config';
+import { DATA_PARALLEL_MIN, setDataParallelMin, type ResidentEngine } from '../src/core/train/residentEngine';
 import { nodeAssetReader } from '../src/node/assets';
 import { log, type Json } from './helpers';
 import { alternate, forEachStepWorkload, writeResults } from './workloads';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' }, threads: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values: argv } = parseArgs({ options: { reps: { type: 'string', default: '6' }, threads: { type: 'string' }, quick: { type: 'boolean', default: false }, 'data-parallel': { type: 'boolean', default: false } } });
 const REPS = Number(argv.reps);
 
 /** Alternating timings of `run` split over the threads and on one; medians in ms. */
@@ -120,6 +127,34 @@ async function lanczos(): Promise<Json[]> {
   ];
 }
 
+/** The engines' loss and gradient data-parallel against one thread, per batch size (section 5). */
+async function dataParallel(): Promise<Json[]> {
+  const rows: Json[] = [];
+  const plan: [ArchId, (number | 'full')[]][] = [['modadd-gelu', [64, 128, 256, 512, 'full']], ['modadd', [128, 512]], ['mnist-mlp', [32, 64, 128, 512]], ['matfac', ['full']]];
+  for (const [arch, sizes] of plan) {
+    const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${arch}.safetensors`))), { name: arch });
+    const ds = await datasetFor(model, { readAsset: nodeAssetReader() });
+    const n = ds.trainIdx.length;
+    for (const size of sizes) {
+      const B = size === 'full' ? n : size;
+      const e = wholeStepEngine(model.config, layoutFor(model.config), lossFor(model.config).head, B, { kind: 'adamw', weightDecay: 0 }) as ResidentEngine & { lastStepSplit: boolean };
+      e.load(model.theta);
+      const rng = makeRng(B);
+      const batch = size === 'full' ? null : Int32Array.from({ length: B }, () => ds.trainIdx[rng.int(n)]);
+      const calls = Math.max(10, Math.round(20000 / B));
+      setDataParallelMin();
+      e.lossAndGradient(ds.x, ds.y, ds.n, batch ?? ds.trainIdx);
+      const byDefault = e.lastStepSplit;
+      const t = await alternate(() => { for (let i = 0; i < calls; i++) e.lossAndGradient(ds.x, ds.y, ds.n, batch ?? ds.trainIdx); }, REPS, (on) => setDataParallelMin(on ? 0 : Infinity));
+      setDataParallelMin();
+      rows.push({ what: `${arch} loss and gradient, ${B} rows`, dataParallelMs: t.on / calls, oneThreadMs: t.off / calls, ratio: t.ratio, splitByDefault: byDefault });
+      log(`${arch}, ${B} rows: data-parallel ${(t.on / calls).toFixed(3)} vs one thread ${(t.off / calls).toFixed(3)} ms (${t.ratio.toFixed(2)}×)${byDefault ? '' : ' — one thread by default'}`);
+    }
+  }
+  log(`(threshold: ${DATA_PARALLEL_MIN} forward multiply–adds)`);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const info = await initBackend('wasm', argv.threads ? { threads: Number(argv.threads) } : {});
   if (info.active !== 'wasm') throw new Error(`expected the wasm backend, got ${info.summary}`);
@@ -127,10 +162,17 @@ async function main(): Promise<void> {
   const started = new Date();
   const doc: Json = { started: started.toISOString(), backend: info.summary, threads: kernelThreads(), node: process.version, cpu: cpus()[0]?.model, nproc: cpus().length, loadavg: loadavg(), reps: REPS };
   log(`${info.summary}; ${kernelThreads()} threads against 1, alternating, ${REPS} reps`);
+  if (argv['data-parallel']) {
+    // Only section 5 (`npm run bench:threads -- --data-parallel`).
+    doc.dataParallel = await dataParallel();
+    writeResults(ROOT, 'threads-data-parallel.json', doc, started);
+    process.exit(0);
+  }
   doc.gemm = await gemms();
   doc.sweeps = await sweeps();
   doc.steps = await steps();
   doc.lanczos = await lanczos();
+  doc.dataParallel = await dataParallel();
   writeResults(ROOT, 'threads-latest.json', doc, started);
   process.exit(0);
 }
