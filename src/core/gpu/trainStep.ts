@@ -34,10 +34,9 @@
  * SGLD (startLangevin, langevinStep): the same forward, head and backward, then the unadjusted
  * Langevin update w ← w − (ε/2)(nβ·∇L + γ(w − w*)) + √ε·ξ in one kernel that also sums ‖w − w*‖²
  * per workgroup (then one workgroup sums those); L and ‖w − w*‖² land in rings read when asked. ξ
- * is drawn on the host in layout order (the tfjs path's order) and uploaded, d floats a step. Not
- * yet wired into the SGLD chains (llc/chain.ts's NativeChain is synchronous: its state() and
- * per-step [L, ‖w − w*‖²] would have to become asynchronous or deferred), and no
- * Metropolis-adjusted step.
+ * is drawn on the host in layout order (the tfjs path's order) and uploaded, d floats a step. The
+ * SGLD chains use it on webgpu through llc/target.ts's GpuChain (plain steps; the ring read every
+ * readEvery steps by llc/readback.ts, w read asynchronously). No Metropolis-adjusted step.
  *
  * Same numbers as the CPU engines and the tfjs path to float32 rounding (tests/unit/gpuTrain.test.ts
  * on SwiftShader; not yet run or tuned on a real GPU). A lost device makes a step throw and a

@@ -28,7 +28,7 @@ function normals(rng: Rng, d: number): Float32Array {
 }
 
 let nativeChains = true;
-/** Whether plain SGLD steps may run whole in a target's resident engine (tests and the bench compare both). */
+/** Whether plain SGLD steps may run whole in a target's resident engine or on its GPU chain (tests and the bench compare both). */
 export function setNativeChainsEnabled(on = true): void { nativeChains = on; }
 
 /** w ← values (host, layout order). */
@@ -69,7 +69,8 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   const w = tf.variable(target.wStar, false, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
   const chains: SgldChainResult[] = [];
   let gHat: tf.Tensor1D | null = null;
-  let ranNative = false;
+  let ranNative = false, ranGpu = false;
+  let gpuRefused: string | undefined;
   let diverged: SgldResult['diverged'];
 
   ctx.progress(0, 'L(w*) on the full training data');
@@ -103,10 +104,21 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
     // MALA ratio, nor steps restricted to the hyperplane normal to ∇L(w*).
     const native = nativeChains && !gHat && (adjust || !(o.mala && fullBatch)) ? target.native ?? null : null;
     ranNative = native !== null;
+    // On webgpu, unadjusted steps (the same cases, less the Metropolis-adjusted ones) run whole on
+    // the GPU where the target has a GPU chain: nothing is read back per step; the steps' L and
+    // ‖w − w*‖² wait in its ring, read at least every ring() steps.
+    let gpu = nativeChains && !gHat && !adjust && !(o.mala && fullBatch) && !native ? target.gpuChain ?? null : null;
+    if (gpu) {
+      const why = await gpu.open();
+      if (why !== null) { gpuRefused = why; gpu = null; }
+    }
+    ranGpu = gpu !== null;
+    const gpuRing = gpu ? gpu.ring() : Infinity;
     const consts = { nBeta, gamma, eps };
 
     for (let c = 0; c < o.chains && !diverged; c++) {
       if (native) native.start(extras.start);
+      else if (gpu) gpu.start(extras.start);
       else if (extras.start) assignHost(w, extras.start);
       else w.assign(target.wStar);
       const noiseRng = streams[c].noise, batchRng = streams[c].batch, probeRng = probeStreams[c], acceptRng = acceptStreams[c];
@@ -126,8 +138,10 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
       // in the engine, L, ‖w − w*‖² and U on the host (∇U stays in the engine).
       let cur: ChainState | null = null;
       let host: HostState | null = null;
+      const g = gpu;
       const read = async (upTo: number): Promise<void> => {
-        const stop = await readBack(rec, upTo, { chain: c, o, steps, maxDist, initLoss, finishedLlcs: chains.map((ch) => ch.llc) }, ctx);
+        const own = g ? () => g.recent(upTo - rec.readFrom) : undefined;
+        const stop = await readBack(rec, upTo, { chain: c, o, steps, maxDist, initLoss, finishedLlcs: chains.map((ch) => ch.llc) }, ctx, own);
         if (stop) diverged = stop;
       };
 
@@ -139,7 +153,7 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
           const full = o.fullLossEvery > 0 && draw >= 0 && draw % o.fullLossEvery === 0;
           // A full-batch MALA probe from w_t (minibatch runs only; the chain is not moved by it).
           const probe = o.mala && !fullBatch && draw >= 0 && (draw + 1) % o.malaEvery === 0;
-          const here = native && (full || probe) ? native.state() : null;
+          const here = !(full || probe) ? null : native ? native.state() : g ? await g.state() : null;
           if (here) assignHost(w, here);
           if (full) rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
           if (probe) rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
@@ -148,6 +162,9 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
             rec.pending.push(tf.tensor1d([m.before.value, m.before.dist2], 'float32'));
             rec.pendingAlpha.push({ step: t, t: tf.scalar(m.logAlpha, 'float32') });
             host = m.after;
+          } else if (g) {
+            // The probe's and the full loss's tfjs passes do not touch the GPU chain's buffers.
+            g.step(rows, noiseRng, consts);
           } else if (native) {
             // The probe's passes may have used the engine: put the chain back where it was.
             if (here && probe) native.start(here);
@@ -173,9 +190,10 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
               prev = step.next;
             }
           }
-          if ((t + 1) % o.readEvery === 0 || t + 1 === steps) await read(t + 1);
+          if ((t + 1) % o.readEvery === 0 || t + 1 === steps || t + 1 - rec.readFrom >= gpuRing) await read(t + 1);
         }
         if (native) assignHost(w, native.state());
+        else if (g) assignHost(w, await g.state());
       } finally {
         disposeRecord(rec);
         if (prev) tf.dispose([prev.u, prev.drift, prev.xi]);
@@ -215,6 +233,8 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
   ];
   if (adjust) notes.push('Metropolis-adjusted Langevin (MALA with rejection): the chains sample the localized posterior exactly; the acceptance is the mean MH probability of the proposals.');
   else if (o.mala) notes.push(fullBatch ? 'MALA acceptance: exact, of every full-batch transition (not used to reject).' : `MALA acceptance: exact, from a full-batch probe every ${o.malaEvery} draws.`);
+  if (ranGpu) notes.push('The chains ran on the GPU (WGSL steps, gpu/trainStep.ts), w kept there between draws; the noise is drawn in the tfjs path\'s order, so a seed gives the tfjs path\'s chain to float32 rounding.');
+  else if (gpuRefused !== undefined) notes.push(`The chains ran on the tfjs ops: the GPU chain could not be had (${gpuRefused}).`);
   if (ranNative) notes.push('The chains ran in the model\'s resident engine (our wasm kernels), w kept there between draws; it draws the noise in its own parameter order, so a seed gives a different chain than on the tfjs path.');
   if (extras.start) notes.push(`Every chain started from the last state of the calibration pilot at this γ and ε_s, not from w*; burn-in ${o.burnin} steps.`);
   if (o.normalToGradient) notes.push(gHat ? 'Steps restricted to the hyperplane normal to ∇L(w*).' : '∇L(w*) = 0: the normal-to-gradient restriction changes nothing.');

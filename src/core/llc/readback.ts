@@ -53,30 +53,34 @@ export interface ReadContext {
 /**
  * Reads everything queued up to step `upTo` in one round trip, fills the traces, streams a partial
  * and progress. Returns the divergence that stopped the chain, if one did (or throws
- * SgldDivergedError with onDivergence 'throw').
+ * SgldDivergedError with onDivergence 'throw'). `ownSteps`: where the steps' [L, ‖w − w*‖²] are not
+ * queued as tensors (a GPU chain keeps them in its own ring), the read of those of steps
+ * readFrom..upTo − 1, interleaved; it runs beside the backend's read.
  */
-export async function readBack(rec: ChainRecord, upTo: number, rc: ReadContext, ctx: JobContext<SgldPartial>): Promise<SgldResult['diverged'] | undefined> {
+export async function readBack(rec: ChainRecord, upTo: number, rc: ReadContext, ctx: JobContext<SgldPartial>, ownSteps?: () => Promise<Float32Array>): Promise<SgldResult['diverged'] | undefined> {
   if (upTo === rec.readFrom) return undefined;
-  const { o, steps, chain: c, initLoss } = rc;
+  const { o, chain: c, initLoss } = rc;
   const nA = rec.pendingAlpha.length, nF = rec.pendingFull.length;
-  const packed = tf.tidy(() => tf.concat([
-    tf.reshape(tf.stack(rec.pending), [-1]),
-    ...(nA ? [tf.stack(rec.pendingAlpha.map((a) => a.t))] : []),
-    ...(nF ? [tf.stack(rec.pendingFull.map((a) => a.t))] : []),
-  ]));
-  const all = await packed.data();
+  const parts = [
+    ...(ownSteps ? [] : [rec.pending]),
+    ...(nA ? [rec.pendingAlpha.map((a) => a.t)] : []),
+    ...(nF ? [rec.pendingFull.map((a) => a.t)] : []),
+  ];
+  const packed = parts.length ? tf.tidy(() => tf.concat(parts.map((ts) => tf.reshape(tf.stack(ts), [-1])))) : null;
+  const [all, own] = await Promise.all([packed ? packed.data() : new Float32Array(0), ownSteps ? ownSteps() : null]);
   const alphaSteps = rec.pendingAlpha.map((a) => a.step), fullStepList = rec.pendingFull.map((a) => a.step);
-  packed.dispose();
+  packed?.dispose();
   disposeRecord(rec);
-  const vals = all.subarray(0, 2 * (upTo - rec.readFrom));
-  const alphas = nA ? all.subarray(vals.length, vals.length + nA) : null;
-  const fulls = nF ? all.subarray(vals.length + nA) : null;
+  const vals = own ?? all.subarray(0, 2 * (upTo - rec.readFrom));
+  const off = own ? 0 : vals.length;
+  const alphas = nA ? all.subarray(off, off + nA) : null;
+  const fulls = nF ? all.subarray(off + nA) : null;
   let diverged: SgldResult['diverged'] | undefined;
   for (let t = rec.readFrom; t < upTo; t++) {
     const l = vals[(t - rec.readFrom) * 2], dist = Math.sqrt(vals[(t - rec.readFrom) * 2 + 1]);
     if (!Number.isFinite(l) || !Number.isFinite(dist) || dist > rc.maxDist) {
       const what = !Number.isFinite(l) ? `the loss became ${l}` : !Number.isFinite(dist) ? `‖w − w*‖ became ${dist}` : `‖w − w*‖ reached ${dist.toPrecision(3)}, beyond ${DIVERGENCE_RADII}·√(d/γ) = ${rc.maxDist.toPrecision(3)}`;
-      const message = `SGLD diverged in chain ${c + 1} of ${o.chains} at step ${t + 1} of ${steps}: ${what}. ` +
+      const message = `SGLD diverged in chain ${c + 1} of ${o.chains} at step ${t + 1} of ${rc.steps}: ${what}. ` +
         `Try a smaller step size (ε_s = ${fmtSmall(o.stepSize)} now, e.g. ${fmtSmall(o.stepSize / 10)}) or a larger γ (now ${o.gamma}).`;
       if (o.onDivergence === 'throw') throw new SgldDivergedError(message, c, t);
       diverged = { chain: c, step: t, message };
@@ -92,7 +96,7 @@ export async function readBack(rec: ChainRecord, upTo: number, rc: ReadContext, 
   if (fulls) fullStepList.forEach((s, i) => { rec.fullSteps.push(s); rec.fullVals.push(fulls[i]); });
   const to = rec.stoppedAt >= 0 ? rec.stoppedAt : upTo;
   const partial: SgldPartial = {
-    chain: c, chains: o.chains, fromStep: rec.readFrom, stepsPerChain: steps, burnin: o.burnin,
+    chain: c, chains: o.chains, fromStep: rec.readFrom, stepsPerChain: rc.steps, burnin: o.burnin,
     loss: rec.lossTrace.slice(rec.readFrom, to), distance: rec.distTrace.slice(rec.readFrom, to),
     runningLlc: rec.drawCount > 0 ? o.nBeta * (rec.drawSum / rec.drawCount) : NaN,
     finishedLlcs: rc.finishedLlcs, initLoss, nBeta: o.nBeta,
@@ -101,6 +105,6 @@ export async function readBack(rec: ChainRecord, upTo: number, rc: ReadContext, 
   if (fulls) partial.fullLoss = { steps: Int32Array.from(fullStepList), loss: Float64Array.from(fulls) };
   ctx.partial(partial);
   rec.readFrom = upTo;
-  ctx.progress((c * steps + upTo) / (o.chains * steps), `chain ${c + 1}/${o.chains}, ${upTo <= o.burnin ? `burn-in ${upTo}/${o.burnin}` : `draw ${upTo - o.burnin}/${o.draws}`}`);
+  ctx.progress((c * rc.steps + upTo) / (o.chains * rc.steps), `chain ${c + 1}/${o.chains}, ${upTo <= o.burnin ? `burn-in ${upTo}/${o.burnin}` : `draw ${upTo - o.burnin}/${o.draws}`}`);
   return diverged;
 }

@@ -27,6 +27,8 @@ import { batchGradient, takeRows, uploadRowChunks, type HeadKind } from '../trai
 import { wholeStepEngine } from '../train/engines';
 import type { LangevinConsts } from '../train/wasmKernels';
 import type { Rng } from '../rng';
+import { webgpuDevice } from '../backend';
+import { openGpuTrainer, type GpuTrainer } from '../gpu/trainStep';
 
 export type SgldLossKind = 'nll' | 'train' | 'behavioral';
 
@@ -49,6 +51,12 @@ export interface SgldTarget {
    * uses it for plain steps and reads w out only where a tfjs pass needs it.
    */
   native?: NativeChain;
+  /**
+   * Unadjusted SGLD steps run whole on the GPU (gpu/trainStep.ts: the webgpu backend, a dense stack
+   * or a token-pair model), w kept there between draws; absent where none applies. The chain uses it
+   * for plain steps, as `native` on the CPU backends.
+   */
+  gpuChain?: GpuChain;
   /** Nominal cost terms for the calibration's work budget (calibrate.ts nominalStepMs); defaults there. */
   cost?: { rowMs?: number; stepMs?: number };
   dispose(): void;
@@ -71,6 +79,27 @@ export interface NativeChain {
   metropolisStep(rng: Rng, logU: number, c: LangevinConsts, cur: HostState | null): { before: HostState; logAlpha: number; after: HostState };
   /** The chain's w (layout order). */
   state(): Float32Array;
+}
+
+/**
+ * An SGLD chain held on the GPU: w lives there between steps, and nothing is read back per step. A
+ * step's L and ‖w − w*‖² (at w before it) wait in a ring of `ring()` steps on the GPU and are read in
+ * one round trip (`recent`), so the chain reads at least every ring() steps; w is read
+ * asynchronously. Plain (unadjusted) steps only.
+ */
+export interface GpuChain {
+  /** Opens the chain's GPU buffers (once; later calls return the first answer): null, or why there is none. */
+  open(): Promise<string | null>;
+  /** Steps kept in the ring (after open). */
+  ring(): number;
+  /** Puts the chain at w (layout order; default w*). */
+  start(w?: Float32Array): void;
+  /** Queues one unadjusted step on `rows` (null: all rows) with noise from `rng`, drawn in layout order as on the tfjs path. */
+  step(rows: Int32Array | null, rng: Rng, c: LangevinConsts): void;
+  /** The last k ≤ ring() steps' [L, ‖w − w*‖²], interleaved (L₀, d₀, L₁, d₁, …), oldest first. */
+  recent(k: number): Promise<Float32Array>;
+  /** The chain's w (layout order), after the steps queued so far. */
+  state(): Promise<Float32Array>;
 }
 
 /** L, ‖w − w*‖² and U = nβL + (γ/2)‖w − w*‖² at a chain's w (a native Metropolis-adjusted chain's state). */
@@ -136,6 +165,8 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
   let y: tf.Tensor | null, yChunks: tf.Tensor[];
   /** The targets on the host, for the engine: labels, targets, or f_w*(x) for the behavioral loss. */
   let yHost: Float32Array | Int32Array | null = null;
+  /** The labels or targets on the host (not for the behavioral loss, whose targets are computed on the backend). */
+  let yRows: Float32Array | Int32Array | null = null;
   if (kind === 'behavioral') {
     // f_w*(x) over the training rows, computed once in chunks and kept as the target.
     yChunks = xChunks.map((xc) => tf.tidy(() => grad.outputs(wStar, xc)));
@@ -157,6 +188,7 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
       y = whole ? tf.tensor2d(ys, [n, ds.outDim], 'float32') : null;
     }
     yChunks = n > EVAL_CHUNK ? uploadRowChunks(ys, n, cols, EVAL_CHUNK) : [y as tf.Tensor];
+    yRows = ys;
     if (engine) yHost = ys;
   }
   const native: NativeChain | undefined = engine && yHost ? {
@@ -186,9 +218,55 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
     },
     state: () => engine.store(),
   } : undefined;
+  // On webgpu: the steps in WGSL on the backend's device, opened when a chain first asks.
+  let gpu: GpuTrainer | null = null, opening: Promise<string | null> | null = null, disposed = false;
+  const live = (): GpuTrainer => {
+    if (!gpu) throw new Error('GPU chain: open() first');
+    return gpu;
+  };
+  const gpuChain: GpuChain | undefined = !engine && tf.getBackend() === 'webgpu' ? {
+    open() {
+      opening ??= (async (): Promise<string | null> => {
+        const device = webgpuDevice();
+        if (!device) return 'the webgpu backend has no device';
+        let yGpu = yRows;
+        if (!yGpu) {
+          // f_w*(x), read once (asynchronously: no synchronous read on webgpu).
+          yGpu = new Float32Array(n * ds.outDim);
+          let o = 0;
+          for (const c of yChunks) { const v = (await c.data()) as Float32Array; yGpu.set(v, o); o += v.length; }
+        }
+        try {
+          const r = await openGpuTrainer(device, config, {
+            layout, head: headFor(config, kind), opt: { kind: 'sgd', momentum: 0, weightDecay: 0 }, theta: model.theta, x: xs, y: yGpu, n, maxBatch: n,
+          });
+          if (r.reason !== undefined) return r.reason;
+          if (disposed) { r.trainer.destroy(); return 'the target was disposed'; }
+          gpu = r.trainer;
+          return null;
+        } catch (e) {
+          return `the GPU chain could not be opened: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      })();
+      return opening;
+    },
+    ring: () => live().ring,
+    start(w = model.theta) { live().startLangevin(model.theta, w); },
+    step(rows, rng, c) { live().langevinStep(rows, rng, c); },
+    async recent(k) {
+      const r = await live().recentLangevin();
+      const m = r.losses.length;
+      if (k > m) throw new Error(`GPU chain: ${k} steps asked, ${m} kept`);
+      const out = new Float32Array(2 * k);
+      for (let i = 0; i < k; i++) { out[2 * i] = r.losses[m - k + i]; out[2 * i + 1] = r.dist2[m - k + i]; }
+      return out;
+    },
+    state: () => live().theta(),
+  } : undefined;
   return {
     d: layout.size, n, wStar, kind, label: lossLabelFor(config, kind),
     ...(native ? { native } : {}),
+    ...(gpuChain ? { gpuChain } : {}),
     cost: { rowMs: getArchSpec(config.arch).sgld.rowCostMs },
     lossAndGrad(w, rows) {
       if (engine && yHost) {
@@ -205,7 +283,12 @@ export function modelTarget(model: ModelBundle, ds: Dataset, kind: SgldLossKind)
       xChunks.forEach((xc, i) => { acc = tf.add(acc, rowSum(config, kind, grad.outputs(w, xc), yChunks[i])); });
       return tf.div(acc, n);
     },
-    dispose() { tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks].filter((t): t is tf.Tensor => t !== null))]); },
+    dispose() {
+      disposed = true;
+      gpu?.destroy();
+      gpu = null;
+      tf.dispose([...new Set([x, y, wStar, ...xChunks, ...yChunks].filter((t): t is tf.Tensor => t !== null))]);
+    },
   };
 }
 
