@@ -158,16 +158,26 @@ export class PairsEngine extends ResidentEngine {
 
   /** The forward pass at the parameters over the B4 rows of PAIRS: T, PRE, ACT (and DER for GELU), and the logits LOG with b₂. */
   private forward(B: number): void {
-    const k = this.k, { eP, hP, pP, p4 } = this, B4 = pad4(B);
-    // [T_L | T_R] = E·W1t, with b₁ added to T_L's rows.
+    this.tokenTables();
+    this.forwardRows(0, pad4(B), B);
+  }
+
+  /** [T_L | T_R] = E·W1t, with b₁ added to T_L's rows. */
+  private tokenTables(): void {
+    const k = this.k, { eP, hP, p4 } = this;
     k.gemm(this.P + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
     if (this.spec.hiddenBias) addBias(k.f32(), this.T / 4, this.P / 4 + this.atB1, p4, 2 * hP, hP);
-    k.pairGather(this.T, this.PAIRS, this.PRE, B4, hP);
-    const nh = B4 * hP;
-    if (this.spec.activation === 'gelu') k.gelu(this.PRE, this.ACT, this.DER, nh);
-    else k.relu(this.PRE, this.ACT, nh);
-    k.gemm(this.ACT, this.P + 4 * this.atW2, this.LOG, B4, pP, hP, 4 * hP, 4);
-    k.addRows(this.LOG, this.OB, B, pP);
+  }
+
+  /** The forward pass from T over rows r0..r1 of PAIRS (r1 − r0 a multiple of 4; the first `real` of them real). */
+  private forwardRows(r0: number, r1: number, real: number): void {
+    const k = this.k, { hP, pP } = this, m = r1 - r0, nh = m * hP;
+    const pre = this.PRE + 4 * r0 * hP, act = this.ACT + 4 * r0 * hP, log = this.LOG + 4 * r0 * pP;
+    k.pairGather(this.T, this.PAIRS + 8 * r0, pre, m, hP);
+    if (this.spec.activation === 'gelu') k.gelu(pre, act, this.DER + 4 * r0 * hP, nh);
+    else k.relu(pre, act, nh);
+    k.gemm(act, this.P + 4 * this.atW2, log, m, pP, hP, 4 * hP, 4);
+    k.addRows(log, this.OB, real, pP);
   }
 
   /**
@@ -220,8 +230,7 @@ export class PairsEngine extends ResidentEngine {
     if (this.head === 'cross-entropy') {
       loss = crossEntropyHead(k, this.LOG, this.D, this.ST, B, B4, p, pP, y as Int32Array, rows, true);
     } else {
-      f.fill(0, D, D + B4 * pP);
-      loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
+      loss = squaredErrorHead(f, LOG, D, pP, p, y as Float32Array, rows, B, B4, this.head);
     }
     this.backward(B);
     return loss;
@@ -236,27 +245,18 @@ export class PairsEngine extends ResidentEngine {
    * step to float32 rounding (the halves' sums are added at the end instead of in one run).
    */
   private lossAndGradientSplit(B: number, y: Int32Array | Float32Array, rows: Int32Array | null): number {
-    const k = this.k, { p, eP, hP, pP, p4 } = this, B4 = pad4(B), gelu = this.spec.activation === 'gelu';
+    const k = this.k, { p, hP, pP, p4 } = this, B4 = pad4(B);
     const parts = splitRange(B4, 2, 4), real = (r0: number, r1: number): number => Math.max(0, Math.min(r1, B) - r0);
     const ce = this.head === 'cross-entropy';
-    k.gemm(this.P + 4 * this.atE, this.P + 4 * this.atW1, this.T, p4, 2 * hP, eP, 4 * eP, 4);
-    if (this.spec.hiddenBias) addBias(k.f32(), this.T / 4, this.P / 4 + this.atB1, p4, 2 * hP, hP);
+    this.tokenTables();
     k.parallel(parts.map(([r0, r1]) => () => {
-      const m = r1 - r0, nr = real(r0, r1), pre = this.PRE + 4 * r0 * hP, act = this.ACT + 4 * r0 * hP, log = this.LOG + 4 * r0 * pP;
-      k.pairGather(this.T, this.PAIRS + 8 * r0, pre, m, hP);
-      if (gelu) k.gelu(pre, act, this.DER + 4 * r0 * hP, m * hP);
-      else k.relu(pre, act, m * hP);
-      k.gemm(act, this.P + 4 * this.atW2, log, m, pP, hP, 4 * hP, 4);
-      k.addRows(log, this.OB, nr, pP);
-      if (ce) k.softmaxRows(log, this.D + 4 * r0 * pP, this.ST + 8 * r0, nr, pP, B);
+      this.forwardRows(r0, r1, real(r0, r1));
+      if (ce) k.softmaxRows(this.LOG + 4 * r0 * pP, this.D + 4 * r0 * pP, this.ST + 8 * r0, real(r0, r1), pP, B);
     }));
     const f = k.f32();
     let loss: number;
     if (ce) loss = crossEntropyLabels(f, this.LOG, this.D, this.ST, B, B4, pP, y as Int32Array, rows);
-    else {
-      f.fill(0, this.D / 4, this.D / 4 + B4 * pP);
-      loss = squaredErrorHead(f, this.LOG / 4, this.D / 4, pP, p, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * p));
-    }
+    else loss = squaredErrorHead(f, this.LOG / 4, this.D / 4, pP, p, y as Float32Array, rows, B, B4, this.head);
     const S2 = p4 * 2 * hP;
     f.fill(0, this.S / 4, this.S / 4 + S2);
     f.fill(0, this.Sb / 4, this.Sb / 4 + S2);

@@ -150,8 +150,14 @@ export function outputBias(f: Float32Array, dst: number, b: number, kOut: number
   f.fill(crossEntropy ? PAD_LOGIT : 0, dst + kOut, dst + pOut);
 }
 
-/** scale·Σ‖f − y‖² over the rows and δ = 2·scale·(f − y). */
-export function squaredErrorHead(f: Float32Array, Z: number, dOut: number, pOut: number, kOut: number, t: Float32Array, rows: Int32Array | null, B: number, scale: number): number {
+/**
+ * A squared-error head (fused.ts's scales: half-sse 1/(2B), sse 1/B, mse 1/(Bk)) on logits rows Z
+ * (float offsets, stride pOut, kOut outputs) against targets t: δ = 2·scale·(f − y) into dOut, its
+ * padding columns and rows B..B4 zero; returns scale·Σ‖f − y‖².
+ */
+export function squaredErrorHead(f: Float32Array, Z: number, dOut: number, pOut: number, kOut: number, t: Float32Array, rows: Int32Array | null, B: number, B4: number, head: Exclude<HeadKind, 'cross-entropy'>): number {
+  const scale = head === 'half-sse' ? 1 / (2 * B) : head === 'sse' ? 1 / B : 1 / (B * kOut);
+  f.fill(0, dOut, dOut + B4 * pOut);
   let loss = 0;
   for (let r = 0; r < B; r++) {
     const o = Z + r * pOut, d = dOut + r * pOut, src = (rows ? rows[r] : r) * kOut;

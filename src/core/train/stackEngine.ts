@@ -258,34 +258,56 @@ export class StackEngine extends ResidentEngine {
 
   /** Forward: z_l = h_{l−1}·Wt_l + b_l, ReLU in place below the output (H[L − 1]: the outputs). */
   private forward(B: number): void {
-    const B4 = pad4(B), L = this.L, pw = this.pw, k = this.k;
+    this.forwardRows(0, pad4(B));
+  }
+
+  /** The forward pass over rows r0..r1 (r1 − r0 a multiple of 4) of the batch. */
+  private forwardRows(r0: number, r1: number): void {
+    const m = r1 - r0, L = this.L, pw = this.pw, k = this.k, sp = this.active;
     for (let l = 0; l < L; l++) {
-      if (l === 0 && this.active) this.spmm(this.P + 4 * this.wAt[0], this.H[0], B4);
-      else k.gemm(l === 0 ? this.X : this.H[l - 1], this.P + 4 * this.wAt[l], this.H[l], B4, pw[l + 1], pw[l], 4 * pw[l], 4);
-      const po = pw[l + 1];
-      if (l === L - 1 && this.hasBias[l]) k.addRows(this.H[l], this.OB, B4, po);
-      else if (this.hasBias[l]) k.addRows(this.H[l], this.P + 4 * this.bAt[l], B4, po);
-      if (l < L - 1 && this.relu) k.relu(this.H[l], this.H[l], B4 * po);
+      const pi = pw[l], po = pw[l + 1], out = this.H[l] + 4 * r0 * po;
+      if (l === 0 && sp) k.spmm(sp.tF + 8 * r0, 8, sp.nzP, this.P + 4 * this.wAt[0], out, m, po, this.batchNz * po >= sparseSplitMin);
+      else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, this.P + 4 * this.wAt[l], out, m, po, pi, 4 * pi, 4);
+      if (l === L - 1 && this.hasBias[l]) k.addRows(out, this.OB, m, po);
+      else if (this.hasBias[l]) k.addRows(out, this.P + 4 * this.bAt[l], m, po);
+      if (l < L - 1 && this.relu) k.relu(out, out, m * po);
     }
   }
 
   /** Backward from δ_L in D[(L − 1) % 2] (rows ≥ B zero) into the gradient region. */
   private backward(B: number): void {
-    const B4 = pad4(B), pw = this.pw, k = this.k;
-    for (let l = this.L - 1; l >= 0; l--) {
-      const dl = this.D[l % 2], pi = pw[l], po = pw[l + 1];
-      const A = l === 0 ? this.X : this.H[l - 1];
+    if (this.active) this.zeroSparseGradient(this.G);
+    this.backwardRows(0, pad4(B), B, this.G);
+  }
+
+  /** Zeroes a gradient region's first-layer block, which spmmT accumulates into. */
+  private zeroSparseGradient(G: number): void {
+    const g = G / 4 + this.wAt[0];
+    this.k.f32().fill(0, g, g + this.pw[0] * this.pw[1]);
+  }
+
+  /**
+   * The backward pass over rows r0..r1 of the batch (the first `real` of them real; δ_L at stride
+   * pOut from row r0 of D[(L − 1) % 2]) into the gradient region G (its sparse first-layer block
+   * zeroed by the caller). The hidden δ's alternate between the D buffer the head's δ is not in and
+   * D3 (or, without D3, the head's), these rows from r0·hiddenWidest, so that two threads' rows
+   * never overlap whatever the layers' widths (see hiddenWidest).
+   */
+  private backwardRows(r0: number, r1: number, real: number, G: number): void {
+    const m = r1 - r0, L = this.L, pw = this.pw, k = this.k, sp = this.active;
+    const hiddenBufs = [this.D[L % 2], this.D3 >= 0 ? this.D3 : this.D[(L - 1) % 2]];
+    let dl = this.D[(L - 1) % 2] + 4 * r0 * pw[L];
+    for (let l = L - 1; l >= 0; l--) {
+      const pi = pw[l], po = pw[l + 1];
       // ∇Wt_l = h_{l−1}ᵀ·δ_l: A read transposed (element (i, r) at h + 4i + 4r·pi).
-      if (l === 0 && this.active) {
-        const g = this.G / 4 + this.wAt[0];
-        k.f32().fill(0, g, g + pi * po);
-        k.spmmT(this.active.tB, this.active.nzP, dl, this.G + 4 * this.wAt[0], B, po, this.batchNz * po >= sparseSplitMin);
-      } else k.gemm(A, dl, this.G + 4 * this.wAt[l], pi, po, B, 4, 4 * pi);
-      if (this.hasBias[l]) k.colSums(dl, this.G + 4 * this.bAt[l], B, po);
+      if (l === 0 && sp) k.spmmT(sp.tB + 12 * r0, sp.nzP, dl, G + 4 * this.wAt[0], real, po, this.batchNz * po >= sparseSplitMin);
+      else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, dl, G + 4 * this.wAt[l], pi, po, real, 4, 4 * pi);
+      if (this.hasBias[l]) k.colSums(dl, G + 4 * this.bAt[l], real, po);
       if (l > 0) {
-        const next = this.D[(l - 1) % 2];
-        k.gemm(dl, this.WT[l], next, B4, pi, po, 4 * po, 4);
-        if (this.relu) k.reluMask(next, this.H[l - 1], B4 * pi);
+        const next = hiddenBufs[(L - 1 - l) % 2] + 4 * r0 * this.hiddenWidest;
+        k.gemm(dl, this.WT[l], next, m, pi, po, 4 * po, 4);
+        if (this.relu) k.reluMask(next, this.H[l - 1] + 4 * r0 * pi, m * pi);
+        dl = next;
       }
     }
   }
@@ -318,9 +340,7 @@ export class StackEngine extends ResidentEngine {
     if (this.head === 'cross-entropy') {
       loss = crossEntropyHead(k, this.H[L - 1], this.D[(L - 1) % 2], this.ST, B, B4, kOut, pOut, y as Int32Array, rows, this.hasBias[L - 1]);
     } else {
-      const f = k.f32();
-      f.fill(0, dOut, dOut + B4 * pOut);
-      loss = squaredErrorHead(f, Z, dOut, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
+      loss = squaredErrorHead(k.f32(), Z, dOut, pOut, kOut, y as Float32Array, rows, B, B4, this.head);
     }
     this.backward(B);
     return loss;
@@ -334,51 +354,20 @@ export class StackEngine extends ResidentEngine {
    * float32 rounding (the halves' sums are added at the end instead of in one run).
    */
   private lossAndGradientSplit(B: number, y: Int32Array | Float32Array, rows: Int32Array | null): number {
-    const k = this.k, L = this.L, pw = this.pw, B4 = pad4(B), sp = this.active;
+    const k = this.k, L = this.L, pw = this.pw, B4 = pad4(B);
     const parts = splitRange(B4, 2, 4), real = (r0: number, r1: number): number => Math.max(0, Math.min(r1, B) - r0);
     const kOut = this.widths[L], pOut = pw[L], ce = this.head === 'cross-entropy';
     k.parallel(parts.map(([r0, r1]) => () => {
-      const m = r1 - r0;
-      for (let l = 0; l < L; l++) {
-        const pi = pw[l], po = pw[l + 1], out = this.H[l] + 4 * r0 * po;
-        if (l === 0 && sp) k.spmm(sp.tF + 8 * r0, 8, sp.nzP, this.P + 4 * this.wAt[0], out, m, po, false);
-        else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, this.P + 4 * this.wAt[l], out, m, po, pi, 4 * pi, 4);
-        if (l === L - 1 && this.hasBias[l]) k.addRows(out, this.OB, m, po);
-        else if (this.hasBias[l]) k.addRows(out, this.P + 4 * this.bAt[l], m, po);
-        if (l < L - 1 && this.relu) k.relu(out, out, m * po);
-      }
+      this.forwardRows(r0, r1);
       if (ce) k.softmaxRows(this.H[L - 1] + 4 * r0 * pOut, this.D[(L - 1) % 2] + 4 * r0 * pOut, this.ST + 8 * r0, real(r0, r1), pOut, B);
     }));
     const f = k.f32(), dOut = this.D[(L - 1) % 2];
     let loss: number;
     if (ce) loss = crossEntropyLabels(f, this.H[L - 1], dOut, this.ST, B, B4, pOut, y as Int32Array, rows);
-    else {
-      f.fill(0, dOut / 4, dOut / 4 + B4 * pOut);
-      loss = squaredErrorHead(f, this.H[L - 1] / 4, dOut / 4, pOut, kOut, y as Float32Array, rows, B, this.head === 'half-sse' ? 1 / (2 * B) : this.head === 'sse' ? 1 / B : 1 / (B * kOut));
-    }
-    if (sp) {
-      // spmmT accumulates: both threads' first-layer weight gradients start from zero.
-      for (const g of [this.G, this.G2]) f.fill(0, g / 4 + this.wAt[0], g / 4 + this.wAt[0] + pw[0] * pw[1]);
-    }
-    // δ_L stays where the head wrote it (rows at stride pOut); the hidden δ's alternate between the
-    // other D buffer and D3, each thread's rows from r0·hiddenWidest (see hiddenWidest).
-    const hiddenBufs = [this.D[L % 2], this.D3];
-    k.parallel(parts.map(([r0, r1], t) => () => {
-      const G = t === 0 ? this.G : this.G2, m = r1 - r0, nr = real(r0, r1);
-      let dl = dOut + 4 * r0 * pOut;
-      for (let l = L - 1; l >= 0; l--) {
-        const pi = pw[l], po = pw[l + 1];
-        if (l === 0 && sp) k.spmmT(sp.tB + 12 * r0, sp.nzP, dl, G + 4 * this.wAt[0], nr, po, false);
-        else k.gemm((l === 0 ? this.X : this.H[l - 1]) + 4 * r0 * pi, dl, G + 4 * this.wAt[l], pi, po, nr, 4, 4 * pi);
-        if (this.hasBias[l]) k.colSums(dl, G + 4 * this.bAt[l], nr, po);
-        if (l > 0) {
-          const next = hiddenBufs[(L - 1 - l) % 2] + 4 * r0 * this.hiddenWidest;
-          k.gemm(dl, this.WT[l], next, m, pi, po, 4 * po, 4);
-          if (this.relu) k.reluMask(next, this.H[l - 1] + 4 * r0 * pi, m * pi);
-          dl = next;
-        }
-      }
-    }));
+    else loss = squaredErrorHead(f, this.H[L - 1] / 4, dOut / 4, pOut, kOut, y as Float32Array, rows, B, B4, this.head);
+    // spmmT accumulates: both threads' first-layer weight gradients start from zero.
+    if (this.active) for (const g of [this.G, this.G2]) this.zeroSparseGradient(g);
+    k.parallel(parts.map(([r0, r1], t) => () => this.backwardRows(r0, r1, real(r0, r1), t === 0 ? this.G : this.G2)));
     k.addInto(this.G, this.G2, this.regionSize);
     return loss;
   }
