@@ -6,7 +6,7 @@
  * basis and the exact spectrum, the fallback and a lost device. Skips cleanly without an adapter.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { webgpuAdapter } from './helpers/webgpu';
+import { testDevice, webgpuAdapter } from './helpers/webgpu';
 import { GpuBasisUnavailable, GpuKrylovBasis, type GpuBasisOptions } from '../../src/core/gpu/gpuBasis';
 import { gpuBasisDevice } from '../../src/core/gpu/basisDevice';
 import { sweepBench } from '../../src/core/gpu/sweepBench';
@@ -27,8 +27,7 @@ if (!hasAdapter) console.warn('gpuBasis.test.ts: no WebGPU adapter (Dawn + Swift
 let device: GPUDevice;
 beforeAll(async () => {
   if (!hasAdapter) return;
-  const adapter = (await navigator.gpu.requestAdapter())!;
-  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+  device = await testDevice();
 });
 afterAll(() => device?.destroy());
 

@@ -8,7 +8,7 @@
  * device. Skips cleanly without an adapter.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { webgpuAdapter } from './helpers/webgpu';
+import { testDevice, webgpuAdapter } from './helpers/webgpu';
 import { useWasm } from './helpers/tf';
 import { erf64 } from './helpers/reference';
 import { GpuGnStack, openGpuGn } from '../../src/core/gpu/gnStack';
@@ -36,8 +36,7 @@ let device: GPUDevice;
 beforeAll(async () => {
   await useWasm();
   if (!hasAdapter) return;
-  const adapter = (await navigator.gpu.requestAdapter())!;
-  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+  device = await testDevice();
 });
 afterAll(() => device?.destroy());
 

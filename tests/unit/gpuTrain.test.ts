@@ -9,7 +9,7 @@
  * only when asked (no mapAsync per step); a lost device. Skips cleanly without an adapter.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { webgpuAdapter } from './helpers/webgpu';
+import { testDevice, webgpuAdapter } from './helpers/webgpu';
 import { useWasm } from './helpers/tf';
 import { referenceForward } from './helpers/reference';
 import { getArch } from '../../src/core/arch/registry';
@@ -32,8 +32,7 @@ let device: GPUDevice;
 beforeAll(async () => {
   await useWasm();
   if (!hasAdapter) return;
-  const adapter = (await navigator.gpu.requestAdapter())!;
-  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+  device = await testDevice();
 });
 afterAll(() => device?.destroy());
 

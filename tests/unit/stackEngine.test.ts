@@ -450,6 +450,45 @@ describe('resident GEMM', () => {
   });
 });
 
+/** What `threeSteps` reads from an engine. */
+interface StepsRun { v: number[]; g: Float32Array; th: Float32Array; split: boolean }
+
+/** Three AdamW steps from θ (the rows, the full batch, the rows): the losses, the first gradient, θ after, whether the last step split. */
+function threeSteps(e: ResidentEngine & { lastStepSplit: boolean }, theta: Float32Array, x: Float32Array | Int32Array, y: Int32Array | Float32Array, n: number, rows: Int32Array): StepsRun {
+  e.load(theta);
+  const v: number[] = [];
+  let g: Float32Array = new Float32Array(0);
+  for (let s = 0; s < 3; s++) {
+    v.push(e.lossAndGradient(x, y, n, s === 1 ? null : rows));
+    if (s === 0) g = e.gradient();
+    e.applyUpdate(0.01);
+  }
+  return { v, g, th: e.store(), split: e.lastStepSplit };
+}
+
+/**
+ * `run` (a fresh engine's threeSteps) on one thread, then data-parallel on two, then the split run
+ * serially: the split gives the one-thread losses, gradient and update to float32 rounding, and its
+ * serial and threaded runs are bitwise equal.
+ */
+async function expectSplitMatchesOneThread(run: () => StepsRun): Promise<void> {
+  const one = run();
+  expect(one.split).toBe(false);
+  await initThreads(2);
+  setDataParallelMin(0);
+  const two = run();
+  expect(two.split).toBe(true);
+  setThreadsSplitting(false);
+  const serial = run();
+  expect(serial.split).toBe(true);
+  expect(serial.v).toEqual(two.v);
+  expect(new Uint8Array(serial.th.buffer)).toEqual(new Uint8Array(two.th.buffer));
+  expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
+  expect(relErr(two.g, one.g)).toBeLessThan(1e-5);
+  two.v.forEach((v, i) => expect(Math.abs(v - one.v[i])).toBeLessThan(1e-6 * Math.abs(one.v[i]) + 1e-7));
+  expect(relErr(two.th, one.th)).toBeLessThan(1e-5);
+}
+
 describe('pairs engine: data-parallel steps on two threads', () => {
   beforeEach(async () => { await initThreads(1); });
   afterEach(async () => { setDataParallelMin(); setThreadsSplitting(true); await initThreads(1); });
@@ -468,33 +507,7 @@ describe('pairs engine: data-parallel steps on two threads', () => {
     const spec = getArch(c.arch).pairsSpec!(c as never)!;
     // 45 rows, some repeated, out of order: a ragged batch whose second half holds 21 real rows and 3 of padding.
     const rows = Int32Array.from({ length: 45 }, (_, i) => (i * 29 + 3) % 120);
-    const run = (): { v: number[]; g: Float32Array; th: Float32Array; split: boolean } => {
-      const e = new PairsEngine(spec, layoutFor(c), head, 120, { kind: 'adamw', weightDecay: 0.01 });
-      e.load(theta);
-      const v: number[] = [];
-      let g: Float32Array = new Float32Array(0);
-      for (let s = 0; s < 3; s++) {
-        v.push(e.lossAndGradient(ds.x, y, ds.n, s === 1 ? null : rows));
-        if (s === 0) g = e.gradient();
-        e.applyUpdate(0.01);
-      }
-      return { v, g, th: e.store(), split: e.lastStepSplit };
-    };
-    const one = run();
-    expect(one.split).toBe(false);
-    await initThreads(2);
-    setDataParallelMin(0);
-    const two = run();
-    expect(two.split).toBe(true);
-    setThreadsSplitting(false);
-    const serial = run();
-    expect(serial.split).toBe(true);
-    expect(serial.v).toEqual(two.v);
-    expect(new Uint8Array(serial.th.buffer)).toEqual(new Uint8Array(two.th.buffer));
-    expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
-    expect(relErr(two.g, one.g)).toBeLessThan(1e-5);
-    two.v.forEach((v, i) => expect(Math.abs(v - one.v[i])).toBeLessThan(1e-6 * Math.abs(one.v[i]) + 1e-7));
-    expect(relErr(two.th, one.th)).toBeLessThan(1e-5);
+    await expectSplitMatchesOneThread(() => threeSteps(new PairsEngine(spec, layoutFor(c), head, 120, { kind: 'adamw', weightDecay: 0.01 }), theta, ds.x, y, ds.n, rows));
   });
 });
 
@@ -518,32 +531,11 @@ describe('stack engine: data-parallel steps on two threads', () => {
     for (let i = 0; i < theta.length; i++) theta[i] *= 1.5;
     // 45 rows, some repeated, out of order: a ragged batch whose second half holds 21 real rows and 3 of padding.
     const rows = Int32Array.from({ length: 45 }, (_, i) => (i * 29 + 3) % 120);
-    const run = (): { v: number[]; g: Float32Array; th: Float32Array; split: boolean; sparse: boolean } => {
+    await expectSplitMatchesOneThread(() => {
       const e = engineFor(c, 120, { kind: 'adamw', weightDecay: 0.01 }) as StackEngine;
-      e.load(theta);
-      const v: number[] = [];
-      let g: Float32Array = new Float32Array(0);
-      for (let s = 0; s < 3; s++) {
-        v.push(e.lossAndGradient(ds.x, ds.y, ds.n, s === 1 ? null : rows));
-        if (s === 0) g = e.gradient();
-        e.applyUpdate(0.01);
-      }
-      return { v, g, th: e.store(), split: e.lastStepSplit, sparse: e.sparseInput };
-    };
-    const one = run();
-    expect(one.split).toBe(false);
-    expect(one.sparse).toBe(sparse);
-    await initThreads(2);
-    setDataParallelMin(0);
-    const two = run();
-    expect(two.split).toBe(true);
-    setThreadsSplitting(false);
-    const serial = run();
-    expect(serial.v).toEqual(two.v);
-    expect(new Uint8Array(serial.th.buffer)).toEqual(new Uint8Array(two.th.buffer));
-    expect(Math.hypot(...one.g)).toBeGreaterThan(1e-3);
-    expect(relErr(two.g, one.g)).toBeLessThan(1e-5);
-    two.v.forEach((v, i) => expect(Math.abs(v - one.v[i])).toBeLessThan(1e-6 * Math.abs(one.v[i]) + 1e-7));
-    expect(relErr(two.th, one.th)).toBeLessThan(1e-5);
+      const r = threeSteps(e, theta, ds.x, ds.y, ds.n, rows);
+      expect(e.sparseInput).toBe(sparse);
+      return r;
+    });
   });
 });

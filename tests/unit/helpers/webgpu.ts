@@ -21,3 +21,12 @@ export async function webgpuAdapter(): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * A device on the first adapter with the adapter's largest storage binding and buffer (the WGSL
+ * tests' buffers exceed WebGPU's default limits). Call after `webgpuAdapter()` found one.
+ */
+export async function testDevice(): Promise<GPUDevice> {
+  const adapter = (await navigator.gpu.requestAdapter())!;
+  return adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+}
