@@ -310,14 +310,6 @@ const MUTATIONS = [
     tests: ['tests/unit/stackEngine.test.ts'],
   },
   {
-    id: 'sgld-native-probe-resume',
-    why: 'after a full-batch MALA probe the chain held in the engine is not put back: it goes on from the probe\'s proposal',
-    file: 'src/core/llc/chain.ts',
-    search: '            if (here && probe) native.start(here);',
-    replace: '',
-    tests: ['tests/unit/sgld.test.ts'],
-  },
-  {
     id: 'engine-sparse-grad-zero',
     why: 'with a sparse input the first layer\'s weight gradient is not cleared before the scatter: each step adds to the last one\'s',
     file: 'src/core/train/stackEngine.ts',
@@ -532,6 +524,22 @@ const MUTATIONS = [
     search: 'for (var k = 128u; k > 0u; k = k >> 1u) {',
     replace: 'for (var k = 64u; k > 0u; k = k >> 1u) {',
     tests: ['tests/unit/gpuTrain.test.ts'],
+  },
+  {
+    id: 'native-probe-log-alpha',
+    why: 'the engine\'s full-batch MALA probe misreads log α (scaled by 1.5)',
+    file: 'src/core/llc/chain.ts',
+    search: 'native.metropolisStep(probeRng, Infinity, consts, null).logAlpha,',
+    replace: 'native.metropolisStep(probeRng, Infinity, consts, null).logAlpha * 1.5,',
+    tests: ['tests/unit/sgld.test.ts'],
+  },
+  {
+    id: 'native-probe-accepts',
+    why: 'the engine\'s MALA probe is not always rejected, so it moves the chain it measures',
+    file: 'src/core/llc/chain.ts',
+    search: 'native.metropolisStep(probeRng, Infinity, consts, null)',
+    replace: 'native.metropolisStep(probeRng, 0, consts, null)',
+    tests: ['tests/unit/sgld.test.ts'],
   },
 ];
 

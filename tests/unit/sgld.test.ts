@@ -204,6 +204,25 @@ describe('SGLD on an exactly quadratic loss', () => {
     expect(Math.abs((large.meanAcceptance as number) - reference)).toBeLessThan(0.04);
   });
 
+  test('full-batch MALA probes of a minibatch chain: in the engine (an always-rejected Metropolis step) they read what the tfjs probe reads', async () => {
+    // Minibatches of 2 of the 4 rows, a step large enough that α is well below 1; the probes score
+    // full-batch proposals from the chain's states. Both paths sample the same chain law, so the mean
+    // probe acceptance must agree within its noise; the engine's probe leaves the chain where it was.
+    const m = 8;
+    const { ds, model } = quadraticProblem(m, [2, 1.6, 1.2, 1, 0.8, 0.5, 0.3, 0.2], 12);
+    const o = { nBeta: 100, gamma: 10, chains: 2, burnin: 100, draws: 3000, batchSize: 6, seed: 5, stepSize: 2e-2, mala: true, malaEvery: 2, loss: 'train' } as const;
+    const nat = await estimateLlc(model, ds, o, ctx());
+    setNativeChainsEnabled(false);
+    const tfp = await estimateLlc(model, ds, o, ctx()).finally(() => setNativeChainsEnabled(true));
+    expect(nat.notes.join(' ')).toMatch(/resident engine/);
+    const a = nat.meanAcceptance as number, b = tfp.meanAcceptance as number;
+    expect(a).toBeLessThan(0.9);
+    expect(a).toBeGreaterThan(0.2);
+    expect(Math.abs(a - b)).toBeLessThan(0.015);
+    const plain = await estimateLlc(model, ds, { ...o, mala: false }, ctx());
+    expect(nat.chains[1].lossTrace).toEqual(plain.chains[1].lossTrace);
+  }, 60_000);
+
   test('Metropolis-adjusted chains (in the engine and on the tfjs path): the mean acceptance of a textbook Float64 MALA with rejection, and the exact λ', async () => {
     const m = 4, nBeta = 100, gamma = 10, eps = 8e-3;
     const { ds, model, x } = quadraticProblem(m, [2, 1, 0.5, 0.25], 12);

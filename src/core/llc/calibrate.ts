@@ -10,8 +10,8 @@
  * 2. γ — walk down GAMMA_LADDER (×10 per rung). At each rung a pilot chain runs until its draws stop
  *    drifting (length doubled from PILOT_STEPS up to the budget); λ̂(γ) is its mean over the second
  *    half. The chosen γ is the largest rung at which λ̂ no longer rises when γ is lowered further,
- *    a fall beyond 2 s.e. keeps γ with a doubt (the localization cannot lower λ̂ that way: the chains
- *    left w*'s neighbourhood for lower loss); a rise ≤ PLATEAU_REL·λ̂, measured to within
+ *    a fall beyond FALL_Z s.e. keeps γ with a doubt (the localization cannot lower λ̂ that way: the
+ *    chains left w*'s neighbourhood for lower loss); a rise ≤ PLATEAU_REL·λ̂, measured to within
  *    2·PLATEAU_REL·λ̂ (2 s.e.), keeps γ; a rise that is
  *    within 2 s.e. of the tolerance, or a "no rise" too noisy to tell (after lengthening the pilots),
  *    takes the smaller γ and stops, since the localization can only lower λ̂ (noise must not favour
@@ -25,7 +25,8 @@
  *    the loss trace reaches the mean of the second half), at least the pilot's own burn-in share
  *    and MIN_BURNIN; the estimate's health verdict checks it again on every chain's trace.
  * 4. draws — enough for a relative standard error of TARGET_REL_SE on λ̂ from the pilot's variance
- *    and autocorrelation (ESS), between MIN_DRAWS and MAX_DRAWS and within the budget.
+ *    and autocorrelation (ESS), and for COVER_RELAXATIONS slowest relaxation times 2/(ε_s γ) per
+ *    chain, between MIN_DRAWS and MAX_DRAWS and within the budget.
  *
  * A setting the user gives is kept and reported as given; nβ is never calibrated (n / log n unless
  * given: it is the temperature the LLC is defined at).
@@ -47,11 +48,20 @@ export const PLATEAU_REL = 0.05;
 const LLC_FLOOR = 0.02;
 export const TARGET_REL_SE = 0.03;
 export const MIN_DRAWS = 200;
-export const MAX_DRAWS = 4000;
+export const MAX_DRAWS = 20_000;
+/** Draws per chain cover at least this many slowest relaxation times 2/(ε_s γ) (within the budget). */
+export const COVER_RELAXATIONS = 2;
 export const MIN_BURNIN = 100;
 const PILOT_STEPS = 800;
 const STEP_PILOT = { burnin: 40, draws: 80 };
 const DRIFT_OK = 3;
+/**
+ * A fall of λ̂ when γ is lowered counts only beyond this many standard errors: it is a strong claim
+ * (w* is not a minimum at this temperature). At 2 s.e. one rung comparison in 40 made it by chance:
+ * reduced-rank regression 5→3→5 (seed 7, whose w* is the exact least-squares fit) read 7.77 → 7.47
+ * ± 0.29 and was called doubtful. The memorizing falls this is for were 5–10 s.e. (11.4 → 2.2).
+ */
+export const FALL_Z = 3;
 
 export interface StepTrial { stepSize: number; acceptance: number | null; diverged: boolean }
 
@@ -145,14 +155,14 @@ export function relaxationSteps(trace: ArrayLike<number>): number {
  * than their parameters say, SgldDefaults.rowCostMs; a loss given by formula has its own step
  * cost), fitted to measured step times on the project's reference machine (2 cores, wasm, Node;
  * README "How the LLC estimate calibrates itself"); a full-batch MALA probe costs two full-batch
- * steps. So a budget of 60 s means the work the reference machine does in about 60 s: on a
+ * steps. So a budget of 45 s means the work the reference machine does in about 45 s: on a
  * faster or a busier machine the same choices are made, only the wall-clock time differs, and a
  * seed reproduces the settings and λ̂ exactly.
  */
-export const STEP_MS = 0.5;
-export const PARAM_MS = 3e-5;
-export const PARAM_ROW_MS = 1.2e-7;
-export const ROW_MS = 1e-4;
+export const STEP_MS = 0.025;
+export const PARAM_MS = 7.5e-6;
+export const PARAM_ROW_MS = 3.6e-8;
+export const ROW_MS = 2.5e-5;
 
 /** Nominal milliseconds of one gradient step on `rows` rows of a target. */
 export function nominalStepMs(target: Pick<SgldTarget, 'd' | 'kind' | 'cost'>, rows: number): number {
@@ -290,7 +300,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     // At least the slowest relaxation time 2/(ε_s γ) of the directions only γ confines (within budget).
     const affordable = () => Math.max(PILOT_STEPS, Math.floor((calBudgetMs - spent) / stepMs / 2));
     let steps = Math.max(PILOT_STEPS, Math.min(affordable(), Math.ceil(4 / (eps * gamma)))), r: SgldResult, st: ReturnType<typeof pilotStats>;
-    let recheck = 0;
+    let recheck = 0, outOfBudget = false;
     for (;;) {
       r = await pilot(gamma, eps, Math.floor(steps / 2), steps - Math.floor(steps / 2), `γ = ${fmt3(gamma)}: pilot of ${steps} steps at ε_s = ${fmtSmall(eps)}`, frac());
       st = pilotStats(r, base.nBeta, target.d, gamma);
@@ -301,7 +311,7 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
         continue;
       }
       if (st.driftZ <= DRIFT_OK && !needsPrecision(st)) break;
-      if (spent + stepMs * steps * 2 > calBudgetMs) break;
+      if (spent + stepMs * steps * 2 > calBudgetMs) { outOfBudget = true; break; }
       steps *= 2;
     }
     const rung: CalibrationRung = {
@@ -314,9 +324,14 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     startStep = eps;
     if (ladder.length === 1) { chosen = rung; gammaReason = 'given'; break; }
     if (rung.diverged || !rung.settled) {
+      // Not settled because the budget ended the pilot's doubling says nothing about the chains at
+      // this γ, only that the budget cannot afford its relaxation time.
+      const unsettled = outOfBudget
+        ? `had not settled when the budget ended it after ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.; 2/(ε_s γ) = ${fmt3(2 / (eps * gamma))} steps)`
+        : `did not settle in ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.)`;
       if (chosen) {
-        gammaReason = `γ = ${fmt3(chosen.gamma)}: at γ = ${fmt3(gamma)} the pilot ${rung.diverged ? 'diverged' : `did not settle in ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.)`}, so the chains leave the bounded region there`;
-        if (!confirmed) doubts.push(`λ̂ could not be compared below γ = ${fmt3(chosen.gamma)} (the pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : 'did not settle'}): the localization may still dominate`);
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: at γ = ${fmt3(gamma)} the pilot ${rung.diverged ? 'diverged, so the chains leave the bounded region there' : outOfBudget ? `${unsettled}, so λ̂ there could not be measured` : `${unsettled}, so the chains leave the bounded region there`}`;
+        if (!confirmed) doubts.push(`λ̂ could not be compared below γ = ${fmt3(chosen.gamma)} (the pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : outOfBudget ? 'ran out of budget before it settled; raise the budget or give γ' : 'did not settle'}): the localization may still dominate`);
       } else {
         chosen = rung;
         gammaReason = `γ = ${fmt3(gamma)}: the first rung; its pilot ${rung.diverged ? 'diverged' : 'did not settle'} within the budget`;
@@ -328,13 +343,13 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
       const rise = rung.llc - chosen.llc;
       const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), LLC_FLOOR);
       const se2 = 2 * Math.hypot(rung.stderr, chosen.stderr);
-      if (rise < -se2) {
+      if (rise < -(FALL_Z / 2) * se2) {
         // λ̂ fell beyond noise when γ was lowered. The localization can only lower λ̂, so the chains
         // at the smaller γ reached loss below L(w*) away from w* (a cross-entropy minimum that is not
         // one at this temperature, e.g. a memorizing net whose logits can still grow): keep the
         // larger γ, which holds them near w*, and say so.
         confirmed = true;
-        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} lowered λ̂ by ${fmt3(-rise)} ± ${fmt3(se2)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), beyond noise; the localization cannot do that, so the chains there left the neighbourhood of w*`;
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} lowered λ̂ by ${fmt3(-rise)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), more than ${FALL_Z} s.e. (${fmt3((FALL_Z / 2) * se2)}); the localization cannot do that, so the chains there left the neighbourhood of w*`;
         doubts.push(`λ̂ fell when γ was lowered below ${fmt3(chosen.gamma)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}): away from w* the chains find lower loss, so w* is not a minimum at this temperature and λ̂ depends on γ`);
         break;
       }
@@ -386,12 +401,19 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
   let draws = base.draws;
   let drawReason = 'given';
   if (!given.draws) {
-    const want = chosen.variance / Math.max(1e-12, chosen.essPerDraw * base.chains * (TARGET_REL_SE * Math.max(Math.abs(chosen.llc), 1e-3)) ** 2);
+    const forSe = Math.ceil(chosen.variance / Math.max(1e-12, chosen.essPerDraw * base.chains * (TARGET_REL_SE * Math.max(Math.abs(chosen.llc), 1e-3)) ** 2));
+    // The chains share one warm start: each must also outlast the slowest relaxation 2/(ε_s γ)
+    // (COVER_RELAXATIONS times) to spread over the posterior; a pilot's ESS cannot see that time
+    // when it is longer than the pilot, and the chains then disagree (split-R̂).
+    const forCover = Math.ceil(COVER_RELAXATIONS * 2 / (eps * chosen.gamma));
+    const want = Math.max(forSe, forCover);
     const remainingMs = budgetMs - spent;
     const affordable = Math.floor(remainingMs / nominalStepCost(target, base) / base.chains) - burnin;
-    draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.ceil(want), Math.max(MIN_DRAWS, affordable)));
-    drawReason = `${draws} per chain: ${Math.ceil(want) <= draws ? `enough for a ${(100 * TARGET_REL_SE).toFixed(0)} % relative standard error from the pilot's variance and ESS (needs ${Math.ceil(want)}; at least ${MIN_DRAWS})`
-      : `the most the ${inp.budgetSeconds} s budget allows (a ${(100 * TARGET_REL_SE).toFixed(0)} % standard error would need ${Math.ceil(want)})`}`;
+    draws = Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, want, Math.max(MIN_DRAWS, affordable)));
+    const needs = `a ${(100 * TARGET_REL_SE).toFixed(0)} % relative standard error from the pilot's variance and ESS needs ${forSe}; ${COVER_RELAXATIONS} relaxation times 2/(ε_s γ) need ${forCover}`;
+    drawReason = `${draws} per chain: ${want <= draws ? `enough for both (${needs}; at least ${MIN_DRAWS})`
+      : draws === MAX_DRAWS && want > MAX_DRAWS ? `the cap of ${MAX_DRAWS} (${needs})`
+        : `the most the ${inp.budgetSeconds} s budget allows (${needs})`}`;
   }
   return {
     chosen: { gamma: chosen.gamma, stepSize: eps, burnin, draws },

@@ -153,10 +153,15 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
           const full = o.fullLossEvery > 0 && draw >= 0 && draw % o.fullLossEvery === 0;
           // A full-batch MALA probe from w_t (minibatch runs only; the chain is not moved by it).
           const probe = o.mala && !fullBatch && draw >= 0 && (draw + 1) % o.malaEvery === 0;
-          const here = !(full || probe) ? null : native ? native.state() : g ? await g.state() : null;
+          // In the engine the probe is a Metropolis step that is always rejected (log u = +∞): it
+          // scores the proposal from w_t and puts w_t and ∇L(w_t) back, so w need not be read out.
+          const here = !(full || (probe && !native)) ? null : native ? native.state() : g ? await g.state() : null;
           if (here) assignHost(w, here);
           if (full) rec.pendingFull.push({ step: t, t: tf.tidy(() => target.fullLoss(w)) });
-          if (probe) rec.pendingAlpha.push({ step: t, t: malaProbe(k, w, normals(probeRng, d)) });
+          if (probe) {
+            const alpha = native ? tf.scalar(native.metropolisStep(probeRng, Infinity, consts, null).logAlpha, 'float32') : malaProbe(k, w, normals(probeRng, d));
+            rec.pendingAlpha.push({ step: t, t: alpha });
+          }
           if (native && adjust) {
             const m = native.metropolisStep(noiseRng, Math.log(Math.max(acceptRng.next(), 1e-300)), consts, host);
             rec.pending.push(tf.tensor1d([m.before.value, m.before.dist2], 'float32'));
@@ -166,8 +171,6 @@ export async function sampleLlc(target: SgldTarget, o: ResolvedSgldOptions, ctx:
             // The probe's and the full loss's tfjs passes do not touch the GPU chain's buffers.
             g.step(rows, noiseRng, consts);
           } else if (native) {
-            // The probe's passes may have used the engine: put the chain back where it was.
-            if (here && probe) native.start(here);
             const [value, dist2] = native.step(rows, noiseRng, consts);
             rec.pending.push(tf.tensor1d([value, dist2], 'float32'));
           } else if (adjust) {

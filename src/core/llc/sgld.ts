@@ -66,7 +66,7 @@ export { modelTarget, polynomialTarget, type SgldLossKind, type SgldTarget } fro
 export type { CalibrationReport } from './calibrate';
 
 /** Default budget for calibration plus estimate: the work the reference machine does in this many seconds (calibrate.ts, nominalStepMs). */
-export const DEFAULT_BUDGET_SECONDS = 60;
+export const DEFAULT_BUDGET_SECONDS = 45;
 
 /**
  * λ̂ on a target: calibrate the settings the user did not give (unless opts.calibrate is false),

@@ -318,8 +318,9 @@ export function polynomialTarget(spec: PolynomialTargetSpec): SgldTarget {
   };
   return {
     d: k.length, n: spec.n, wStar, kind: 'formula',
-    // A Metropolis step on a formula is a few dozen tiny tfjs ops: ≈ 0.6–1 ms on the reference machine.
-    cost: { stepMs: 0.7 },
+    // A Metropolis step on a formula is a few dozen tiny tfjs ops: ≈ 0.3 ms on the reference
+    // machine (npm run bench:llc-cost, 2026-12-07).
+    cost: { stepMs: 0.35 },
     label: `${coef === 1 ? '' : `${coef}·`}${k.map((p, i) => `w${i + 1}^${2 * p}`).join('·')}`,
     lossAndGrad(w) {
       const { value, grad } = tf.valueAndGrad(loss)(w);

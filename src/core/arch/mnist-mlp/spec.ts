@@ -35,7 +35,7 @@ export const mnistMlpSpec: ArchSpec<MnistMlpConfig> = {
     },
   },
   sgld: {
-    stepSize: 1e-4, gamma: 100, rowCostMs: 3.3e-3,
+    stepSize: 1e-4, gamma: 100,
     note: 'mnist-mlp 784-50-50-10 (42,310 params, n = 8,000, nβ = 890): full-batch MALA 0.92 / 0.77 at ε_s = 1e-4 / 3e-4 (λ̂ 91.9 / 92.1); ' +
       'with batch 512, λ̂ 87 / 101 / 231 at 1e-4 / 3e-4 / 1e-3 (MALA 0.2 at 1e-3: too large). Use burn-in ≥ 400 at 1e-4.',
   },

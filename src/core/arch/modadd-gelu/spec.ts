@@ -28,7 +28,7 @@ export const modaddGeluSpec: ArchSpec<ModAddGeluConfig> = {
     },
   },
   sgld: {
-    stepSize: 3e-4, gamma: 100, rowCostMs: 6e-3,
+    stepSize: 3e-4, gamma: 100, rowCostMs: 6.4e-4,
     note: 'modadd-gelu p=53 (4,849 params, nβ = 291): full-batch MALA 0.96 / 0.83 / 0.61 at ε_s = 3e-4 / 1e-3 / 3e-3 with λ̂ 28.8 / 29.3 / 31.8; ' +
       '1e-4 and below had not relaxed in 200 steps (λ̂ 19.8 at 1e-4).',
   },
