@@ -48,8 +48,10 @@ async function row(label: string, target: SgldTarget, config: ModelConfig | null
   times.sort((a, b) => a - b);
   const actual = times[Math.floor(times.length / 2)];
   const nominal = nominalStepCost(target, o);
+  const kind = `${o.fullBatch ? `all ${target.n} rows` : `batch ${o.batchSize}`}, ${o.metropolis ? 'Metropolis-adjusted' : o.mala && !o.fullBatch ? `MALA probe every ${o.malaEvery}` : 'plain'}`;
+  label = `${label}, ${kind}`;
   rows.push({ label, d: target.d, n: target.n, batch: o.fullBatch ? 'full' : o.batchSize, metropolis: o.metropolis, actualMs: actual, nominalMs: nominal, ratio: nominal / actual });
-  log(`${label.padEnd(40)} d ${String(target.d).padStart(6)}  n ${String(target.n).padStart(7)}  actual ${actual.toFixed(3)} ms/step  nominal ${nominal.toFixed(3)}  nominal ÷ actual ${(nominal / actual).toFixed(2)}`);
+  log(`${label.padEnd(58)} d ${String(target.d).padStart(6)}  n ${String(target.n).padStart(7)}  actual ${actual.toFixed(3)} ms/step  nominal ${nominal.toFixed(3)}  nominal ÷ actual ${(nominal / actual).toFixed(2)}`);
 }
 
 async function main(): Promise<void> {
@@ -59,19 +61,19 @@ async function main(): Promise<void> {
     const model = decodeModelFile(new Uint8Array(readFileSync(join(ROOT, 'public', 'models', `${name}.safetensors`))), { name });
     const target = modelTarget(model, await datasetFor(model, env), 'nll');
     const small = target.d < 5000;
-    await row(`${name}, default batch, probe every 10`, target, model.config, { malaEvery: 10 }, small ? 1500 : 400);
-    await row(`${name}, default batch, no probe`, target, model.config, { mala: false }, small ? 1500 : 400);
+    await row(name, target, model.config, { malaEvery: 10 }, small ? 1500 : 400);
+    await row(name, target, model.config, { mala: false }, small ? 1500 : 400);
     target.dispose();
   }
   for (const [i, h, o] of [[5, 3, 5], [6, 5, 6], [8, 3, 4]]) {
     const pr = rrrProblem({ inDim: i, hidden: h, outDim: o, rank: 0, n: 1000, seed: 0 });
     const target = modelTarget(pr.model, pr.ds, 'nll');
-    await row(`rrr ${i}→${h}→${o}, n 1000, Metropolis-adjusted`, target, pr.model.config, {}, 4000);
+    await row(`rrr ${i}→${h}→${o}`, target, pr.model.config, {}, 4000);
     target.dispose();
   }
   for (const powers of [[1, 1], [2, 2]]) {
     const target = polynomialTarget({ powers, n: 1e6 });
-    await row(`formula (${powers.join(',')}), Metropolis-adjusted`, target, null, { batchSize: 'full' }, 3000);
+    await row(`formula (${powers.join(',')})`, target, null, { batchSize: 'full' }, 3000);
     target.dispose();
   }
   const ratios = rows.map((r) => r.ratio as number).sort((a, b) => a - b);
