@@ -143,7 +143,7 @@ export const LLC_TERMS = {
   },
   llcCalibration: {
     label: 'calibration',
-    definition: 'How γ, ε_s, burn-in and the draws were chosen from pilot chains when not given: ε_s the largest step with full-batch MALA acceptance ≥ 0.9; γ walked down 100, 10, 1, 0.1, 0.01 until λ̂ stops rising by more than 5 % (a rise within noise of that takes the smaller γ, since the localization only lowers λ̂); burn-in twice the pilot\'s relaxation; draws for a 3 % standard error.',
+    definition: 'How γ, ε_s, burn-in and the draws were chosen from pilot chains when not given: ε_s the largest step with full-batch MALA acceptance ≥ 0.9; γ walked down 100, 10, 1, 0.1, 0.01 until λ̂ stops rising by more than 5 % (a rise within noise of that takes the smaller γ, since the localization only lowers λ̂); a fall beyond 3 standard errors keeps the larger γ with a doubt; burn-in 100 steps after a warm start from the pilot (twice its relaxation without one); draws for a 3 % standard error and at least two relaxation times 2/(ε_sγ) per chain. The pilots and the estimate share a budget of 45 s of work on the reference machine (about 45 s there; the same seed gives the same settings anywhere).',
     tex: '\\gamma^* = \\max\\{\\gamma : \\hat\\lambda(\\gamma/10) - \\hat\\lambda(\\gamma) \\le 0.05\\,\\hat\\lambda(\\gamma)\\}',
     source: 'src/core/llc/calibrate.ts; README "How the LLC estimate calibrates itself"',
   },
