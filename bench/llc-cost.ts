@@ -3,9 +3,9 @@
  * budget counts every sampler step at a nominal cost (src/core/llc/calibrate.ts nominalStepMs,
  * fitted to this machine); this times one-chain runs in the configurations the calibration and the
  * estimate use (each shipped model at its default batch with a full-batch MALA probe every 10
- * draws, as the pilots run; full-batch Metropolis-adjusted chains on small models; a loss given by
- * formula) and prints nominal ÷ actual for each. Close to 1 on the reference machine (this project's
- * 2-core machine, wasm, Node) means "a 60 s budget" is about 60 s of sampling here.
+ * draws, as the pilots run, and plain; full-batch Metropolis-adjusted chains on small models; a loss
+ * given by formula) and prints nominal ÷ actual for each. Close to 1 on the reference machine (this
+ * project's 2-core machine, wasm, Node) means the default 45 s budget is about 45 s of sampling here.
  *
  * Median of --reps (default 3) runs per row, each after a short warm-up run. Writes
  * bench/results/llc-cost-latest.json.
@@ -34,7 +34,7 @@ const REPS = Math.max(1, Number(argv.reps));
 const env = { readAsset: nodeAssetReader() };
 const rows: Json[] = [];
 
-async function row(label: string, target: SgldTarget, config: ModelConfig | null, opts: SgldOptions, steps: number): Promise<void> {
+async function row(name: string, target: SgldTarget, config: ModelConfig | null, opts: SgldOptions, steps: number): Promise<void> {
   // Settings that keep every chain near w* (the step's cost does not depend on them).
   const o = resolveSgldOptions(config, target.n, { gamma: 100, stepSize: 1e-7, burnin: 0, draws: steps, chains: 1, mala: true, calibrate: false, onDivergence: 'report', ...opts });
   const ctx = () => createJobContext() as JobContext<SgldPartial>;
@@ -49,7 +49,7 @@ async function row(label: string, target: SgldTarget, config: ModelConfig | null
   const actual = times[Math.floor(times.length / 2)];
   const nominal = nominalStepCost(target, o);
   const kind = `${o.fullBatch ? `all ${target.n} rows` : `batch ${o.batchSize}`}, ${o.metropolis ? 'Metropolis-adjusted' : o.mala && !o.fullBatch ? `MALA probe every ${o.malaEvery}` : 'plain'}`;
-  label = `${label}, ${kind}`;
+  const label = `${name}, ${kind}`;
   rows.push({ label, d: target.d, n: target.n, batch: o.fullBatch ? 'full' : o.batchSize, metropolis: o.metropolis, actualMs: actual, nominalMs: nominal, ratio: nominal / actual });
   log(`${label.padEnd(58)} d ${String(target.d).padStart(6)}  n ${String(target.n).padStart(7)}  actual ${actual.toFixed(3)} ms/step  nominal ${nominal.toFixed(3)}  nominal ÷ actual ${(nominal / actual).toFixed(2)}`);
 }

@@ -326,12 +326,13 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     if (rung.diverged || !rung.settled) {
       // Not settled because the budget ended the pilot's doubling says nothing about the chains at
       // this γ, only that the budget cannot afford its relaxation time.
-      const unsettled = outOfBudget
-        ? `had not settled when the budget ended it after ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.; 2/(ε_s γ) = ${fmt3(2 / (eps * gamma))} steps)`
-        : `did not settle in ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.)`;
+      const budgetEnded = outOfBudget && !rung.diverged;
+      const what = rung.diverged ? 'diverged'
+        : budgetEnded ? `had not settled when the budget ended it after ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.; 2/(ε_s γ) = ${fmt3(2 / (eps * gamma))} steps)`
+          : `did not settle in ${steps} steps (drift ${fmt3(rung.driftZ)} s.e.)`;
       if (chosen) {
-        gammaReason = `γ = ${fmt3(chosen.gamma)}: at γ = ${fmt3(gamma)} the pilot ${rung.diverged ? 'diverged, so the chains leave the bounded region there' : outOfBudget ? `${unsettled}, so λ̂ there could not be measured` : `${unsettled}, so the chains leave the bounded region there`}`;
-        if (!confirmed) doubts.push(`λ̂ could not be compared below γ = ${fmt3(chosen.gamma)} (the pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : outOfBudget ? 'ran out of budget before it settled; raise the budget or give γ' : 'did not settle'}): the localization may still dominate`);
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: at γ = ${fmt3(gamma)} the pilot ${what}, so ${budgetEnded ? 'λ̂ there could not be measured' : 'the chains leave the bounded region there'}`;
+        if (!confirmed) doubts.push(`λ̂ could not be compared below γ = ${fmt3(chosen.gamma)} (the pilot at γ = ${fmt3(gamma)} ${rung.diverged ? 'diverged' : budgetEnded ? 'ran out of budget before it settled; raise the budget or give γ' : 'did not settle'}): the localization may still dominate`);
       } else {
         chosen = rung;
         gammaReason = `γ = ${fmt3(gamma)}: the first rung; its pilot ${rung.diverged ? 'diverged' : 'did not settle'} within the budget`;
@@ -342,14 +343,14 @@ export async function calibrateSgld(inp: CalibrateInput, ctx: JobContext<never> 
     if (chosen) {
       const rise = rung.llc - chosen.llc;
       const rel = PLATEAU_REL * Math.max(Math.abs(chosen.llc), LLC_FLOOR);
-      const se2 = 2 * Math.hypot(rung.stderr, chosen.stderr);
-      if (rise < -(FALL_Z / 2) * se2) {
+      const se = Math.hypot(rung.stderr, chosen.stderr), se2 = 2 * se;
+      if (rise < -FALL_Z * se) {
         // λ̂ fell beyond noise when γ was lowered. The localization can only lower λ̂, so the chains
         // at the smaller γ reached loss below L(w*) away from w* (a cross-entropy minimum that is not
         // one at this temperature, e.g. a memorizing net whose logits can still grow): keep the
         // larger γ, which holds them near w*, and say so.
         confirmed = true;
-        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} lowered λ̂ by ${fmt3(-rise)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), more than ${FALL_Z} s.e. (${fmt3((FALL_Z / 2) * se2)}); the localization cannot do that, so the chains there left the neighbourhood of w*`;
+        gammaReason = `γ = ${fmt3(chosen.gamma)}: lowering γ to ${fmt3(gamma)} lowered λ̂ by ${fmt3(-rise)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}), more than ${FALL_Z} s.e. (${fmt3(FALL_Z * se)}); the localization cannot do that, so the chains there left the neighbourhood of w*`;
         doubts.push(`λ̂ fell when γ was lowered below ${fmt3(chosen.gamma)} (${fmt3(chosen.llc)} → ${fmt3(rung.llc)}): away from w* the chains find lower loss, so w* is not a minimum at this temperature and λ̂ depends on γ`);
         break;
       }
